@@ -1,0 +1,61 @@
+# niimasker: set up, demo and test on a fresh Debian 12 machine (run as root, or with sudo for apt).
+SHELL := /bin/bash
+VENV ?= .venv
+PY   ?= python3
+RLIB ?= .Rlib
+APT_R := r-base-core r-cran-reticulate r-cran-tibble r-cran-testthat r-cran-withr \
+         r-cran-knitr r-cran-rmarkdown r-cran-roxygen2 r-cran-jsonlite r-cran-cli r-cran-rlang pandoc
+export RETICULATE_PYTHON := $(CURDIR)/$(VENV)/bin/python
+export R_LIBS := $(CURDIR)/$(RLIB)
+export R_PROFILE_USER := $(CURDIR)/scripts/Rprofile.offline
+export NIIMASKER_REQUIRE_PYTHON := true
+export NIIMASKER_ROOT := $(CURDIR)
+
+.PHONY: setup setup-system setup-python setup-r demo test test-python test-r check bench example-data clean
+
+setup: setup-system setup-python setup-r
+
+setup-system:
+	@if ! dpkg -s $(APT_R) >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_R); \
+	fi
+
+setup-python:
+	@test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+
+setup-r:
+	@mkdir -p $(RLIB)
+	R CMD INSTALL --no-test-load --library=$(RLIB) . >/dev/null
+
+# Install everything, then extract the bundled example data into demo_output/.
+demo: setup
+	rm -rf demo_output
+	$(VENV)/bin/niimasker demo_output \
+	  -i 'inst/extdata/fmriprep/sub-*/func/*_desc-preproc_bold.nii.gz' \
+	  -r inst/extdata/atlas-synthetic12_dseg.nii.gz \
+	  --labels inst/extdata/atlas-synthetic12_dseg.tsv \
+	  --regressor_files 'inst/extdata/fmriprep/sub-*/func/*_desc-confounds_timeseries.tsv' \
+	  --regressors Params6 --t_r 2 --high_pass 0.01 --detrend --standardize
+	@ls demo_output
+
+# Install everything, then run every test (pytest for the core, testthat for R).
+test: setup
+	bash scripts/run_tests.sh
+
+test-python:
+	$(VENV)/bin/python -m pytest -q tests/python
+
+test-r:
+	Rscript scripts/run_testthat.R
+
+check: setup
+	rm -rf niimasker_*.tar.gz niimasker.Rcheck
+	R CMD build . && R CMD check --no-manual niimasker_*.tar.gz
+
+bench: setup-python
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -e '.[bench]'
+	$(VENV)/bin/python bench/bench_labels.py
+
+example-data: setup-python
+	rm -rf inst/extdata && $(VENV)/bin/python scripts/make_example_data.py inst/extdata

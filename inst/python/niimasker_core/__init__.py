@@ -1,0 +1,14 @@
+"""niimasker_core: fast, nilearn-exact ROI and voxel timeseries from fMRI NIfTI images.
+
+The public API is :func:`extract_timeseries`; the ``niimasker`` command and
+the R package call it. Errors a user can cause are in :mod:`niimasker_core.errors`.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .api import extract_timeseries  # noqa: E402
+from .errors import NiimaskerError  # noqa: E402
+
+__all__ = ["NiimaskerError", "__version__", "extract_timeseries"]

@@ -1,0 +1,120 @@
+"""Temporal cleaning: the one call into ``nilearn.signal.clean``.
+
+niimasker keeps the seed's meaning of ``standardize``: ``True`` and
+``'zscore'`` divide by the population standard deviation (ddof 0), as nilearn
+did before 0.14 dropped ``'zscore'`` and mapped ``True`` to
+``'zscore_sample'``. ``'zscore_sample'`` (ddof 1) and ``'psc'`` are nilearn's.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .errors import CleaningError
+
+__all__ = ["clean_signals", "needs_t_r"]
+
+
+def needs_t_r(high_pass: float | None, low_pass: float | None) -> bool:
+    """Return True when the cleaning settings filter and so need a TR."""
+    return high_pass is not None or low_pass is not None
+
+
+def clean_signals(
+    signals: np.ndarray,
+    *,
+    t_r: float | None,
+    detrend: bool = False,
+    standardize: str | None = None,
+    standardize_confounds: bool = True,
+    high_pass: float | None = None,
+    low_pass: float | None = None,
+    confounds: np.ndarray | None = None,
+    sample_mask: np.ndarray | None = None,
+) -> np.ndarray:
+    """Detrend, filter, regress confounds and standardize, as nilearn's maskers do.
+
+    Columns that are entirely NaN (regions with no voxels) are left NaN and
+    do not take part in cleaning.
+
+    Parameters
+    ----------
+    signals : numpy.ndarray
+        ``(n_volumes, n_columns)`` raw signals.
+    t_r : float or None
+        Repetition time in seconds; required when filtering.
+    detrend : bool
+        Remove a linear trend.
+    standardize : {None, 'zscore', 'zscore_sample', 'psc'}
+        Standardization; see the module docstring.
+    standardize_confounds : bool
+        Z-score confounds before regression.
+    high_pass, low_pass : float or None
+        Butterworth cut-offs in Hz.
+    confounds : numpy.ndarray or None
+        ``(n_volumes, n_confounds)`` regressors, rows matching ``signals``.
+    sample_mask : numpy.ndarray or None
+        Indices of the volumes to keep (scrubbing); the others are
+        interpolated before filtering and dropped from the result.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_kept_volumes, n_columns)`` cleaned signals.
+
+    Raises
+    ------
+    CleaningError
+        If filtering is asked without a TR, or too few volumes remain.
+    """
+    from nilearn import signal
+
+    if needs_t_r(high_pass, low_pass) and t_r is None:
+        raise CleaningError(
+            "'high_pass'/'low_pass' filtering needs the repetition time 't_r' in "
+            "seconds. Give 't_r' (e.g. --t_r 2), or a BIDS JSON sidecar with "
+            "'RepetitionTime' next to the image."
+        )
+    n_kept = signals.shape[0] if sample_mask is None else len(sample_mask)
+    n_confounds = 0 if confounds is None else confounds.shape[1]
+    if n_kept < 2 or (confounds is not None and n_kept <= n_confounds + int(detrend) + 1):
+        raise CleaningError(
+            f"Only {n_kept} volumes remain for {n_confounds} confounds"
+            f"{' and detrending' if detrend else ''}: the regression is not "
+            "identifiable. Use fewer 'regressors', fewer 'discard_scans', or a "
+            "looser scrubbing threshold."
+        )
+    valid = ~np.all(np.isnan(signals), axis=0)
+    nilearn_standardize = "zscore_sample" if standardize == "zscore_sample" else None
+    if standardize == "psc":
+        nilearn_standardize = "psc"
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning, module="nilearn")
+        cleaned_valid = signal.clean(
+            signals[:, valid],
+            detrend=detrend,
+            standardize=nilearn_standardize,
+            standardize_confounds=standardize_confounds,
+            t_r=t_r,
+            low_pass=low_pass,
+            high_pass=high_pass,
+            confounds=confounds,
+            sample_mask=sample_mask,
+        )
+    if standardize == "zscore":
+        cleaned_valid = _zscore_population(cleaned_valid)
+    out = np.full((cleaned_valid.shape[0], signals.shape[1]), np.nan, dtype=cleaned_valid.dtype)
+    out[:, valid] = cleaned_valid
+    return out
+
+
+def _zscore_population(signals: np.ndarray) -> np.ndarray:
+    """Center and divide by the population std (ddof 0), as nilearn < 0.14 did."""
+    if signals.shape[0] < 2:
+        return signals
+    centered = signals - signals.mean(axis=0)
+    std = centered.std(axis=0)
+    std[std < np.finfo(np.float64).eps] = 1.0
+    return centered / std

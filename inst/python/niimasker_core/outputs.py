@@ -1,0 +1,100 @@
+"""Output writers. Every file is written to a temporary name and renamed when complete."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import OutputError
+
+__all__ = ["atomic_path", "write_json", "write_nifti", "write_table"]
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``target``; rename it to ``target`` on success.
+
+    Raises
+    ------
+    OutputError
+        If the folder cannot be created or written.
+    """
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        suffix = "".join(target.suffixes)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{suffix}", dir=target.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError(f"Cannot write to '{target.parent}': {exc.strerror}.") from None
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def write_table(
+    target: str | Path, values: np.ndarray, columns: Sequence[str], *, float_format: str = "%.9g"
+) -> Path:
+    """Write a ``(rows, columns)`` array as a tab-separated table with a header.
+
+    NaN is written as ``n/a`` (BIDS). No index column is written.
+    """
+    lines = ["\t".join(columns)]
+    text = np.char.mod(float_format, np.asarray(values, dtype=np.float64))
+    text[np.isnan(values)] = "n/a"
+    lines.extend("\t".join(row) for row in text)
+    with atomic_path(target) as tmp:
+        tmp.write_text("\n".join(lines) + "\n")
+    return Path(target)
+
+
+def write_rows(target: str | Path, rows: Sequence[dict[str, Any]]) -> Path:
+    """Write a list of dicts (same keys) as a TSV."""
+    keys = list(rows[0]) if rows else []
+    lines = ["\t".join(keys)]
+    for row in rows:
+        lines.append("\t".join(_cell(row[k]) for k in keys))
+    with atomic_path(target) as tmp:
+        tmp.write_text("\n".join(lines) + "\n")
+    return Path(target)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return "n/a" if np.isnan(value) else f"{value:.6g}"
+    return str(value)
+
+
+def write_json(target: str | Path, payload: dict[str, Any]) -> Path:
+    """Write ``payload`` as indented JSON (numpy scalars and arrays converted)."""
+    with atomic_path(target) as tmp:
+        tmp.write_text(json.dumps(payload, indent=2, default=_jsonable) + "\n")
+    return Path(target)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def write_nifti(target: str | Path, img: Any) -> Path:
+    """Write a nibabel image atomically."""
+    with atomic_path(target) as tmp:
+        img.to_filename(str(tmp))
+    return Path(target)

@@ -1,0 +1,79 @@
+"""What every ROI kind hands to the engine: a :class:`Reduction` per image grid.
+
+An ROI kind (labelled atlas, mask, spheres, maps...) is loaded once into an
+object following :class:`RoiSource`. For each image grid it builds a
+:class:`Reduction`: which voxels of a volume it reads and how it turns them
+into one value per output column. The engine streams the image once and
+feeds every chunk of volumes to every reduction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+__all__ = ["Grid", "Reduction", "RoiSource", "grid_key"]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A voxel grid: spatial shape and affine."""
+
+    shape: tuple[int, int, int]
+    affine: np.ndarray
+
+
+def grid_key(shape: tuple[int, ...], affine: np.ndarray) -> tuple:
+    """Return a hashable key identifying a grid (shape and rounded affine)."""
+    return (tuple(int(n) for n in shape[:3]), tuple(np.round(affine, 6).ravel()))
+
+
+@dataclass
+class Reduction:
+    """How one ROI set turns volumes into columns.
+
+    Attributes
+    ----------
+    columns : list of str
+        Output column names, in output order.
+    voxels : numpy.ndarray
+        Flat indices (NIfTI/Fortran order) of the voxels read from each volume
+        of ``grid``.
+    reduce : callable
+        ``reduce(values)`` takes an array ``(n_volumes, len(voxels))`` and
+        returns ``(n_volumes, len(columns))`` in float64.
+    grid : Grid or None
+        Grid the voxel indices refer to. None means the image's own grid;
+        otherwise each volume is resampled (continuous interpolation) to it
+        first, as nilearn's ``NiftiMasker`` does when mask and image differ.
+    empty_columns : list of str
+        Columns with no voxels on this grid: they are all NaN.
+    coverage : list of dict
+        One row per region: ``region``, ``voxels_in_roi``, ``voxels_used``,
+        ``fraction``.
+    images : dict
+        Derived images worth saving (e.g. ``spheres_img``), by name.
+    """
+
+    columns: list[str]
+    voxels: np.ndarray
+    reduce: Callable[[np.ndarray], np.ndarray]
+    grid: Grid | None = None
+    empty_columns: list[str] = field(default_factory=list)
+    coverage: list[dict[str, Any]] = field(default_factory=list)
+    images: dict[str, Any] = field(default_factory=dict)
+
+
+class RoiSource(Protocol):
+    """An ROI definition loaded once, aligned to each image grid on demand."""
+
+    kind: str
+
+    def for_grid(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
+        """Return the reduction for images on this grid."""
+
+    def describe(self) -> dict[str, Any]:
+        """Return a JSON-ready description for parameters.json."""

@@ -1,0 +1,114 @@
+"""Region names for a labelled ROI: from a list, a TSV file, or the label values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import ImageNotFoundError, LabelsError
+
+__all__ = ["BACKGROUND_NAMES", "resolve_region_names"]
+
+#: Names that mean "no region" when they lead a label list.
+BACKGROUND_NAMES = frozenset({"background", "bg", "unknown", "none", "0", "null"})
+
+
+def resolve_region_names(
+    labels: Sequence[str] | str | None, region_ids: Sequence[int], roi_file: str
+) -> tuple[list[int], list[str]]:
+    """Pair region ids with names.
+
+    Parameters
+    ----------
+    labels : sequence of str, str or None
+        Names in ascending label order, a path to a TSV of names, or None for
+        the numeric labels.
+    region_ids : sequence of int
+        The non-background label values found in the atlas, ascending.
+    roi_file : str
+        The atlas path, named in error messages.
+
+    Returns
+    -------
+    ids : list of int
+        Region ids, ascending. With a BIDS ``index``/``name`` table these are
+        the table's ids, so regions missing from the atlas still get a column.
+    names : list of str
+        One name per id.
+
+    Raises
+    ------
+    LabelsError
+        If the names do not match the atlas regions.
+    ImageNotFoundError
+        If the labels file does not exist.
+    """
+    ids = [int(i) for i in region_ids]
+    if labels is None:
+        return ids, [str(i) for i in ids]
+    if isinstance(labels, str):
+        return _from_table(labels, ids, roi_file)
+    names = [str(name) for name in labels]
+    if len(names) == len(ids) + 1 and names[0].strip().lower() in BACKGROUND_NAMES:
+        names = names[1:]
+    if len(names) != len(ids):
+        raise LabelsError(
+            f"'labels' has {len(names)} names but '{roi_file}' has {len(ids)} regions "
+            f"(labels {_preview(ids)}). Give one name per non-zero label, in "
+            "ascending label order, or a TSV with 'index' and 'name' columns."
+        )
+    _check_unique(names, "labels")
+    return ids, names
+
+
+def _from_table(path: str, ids: list[int], roi_file: str) -> tuple[list[int], list[str]]:
+    if not Path(path).is_file():
+        raise ImageNotFoundError(f"'labels' file not found: '{path}'.")
+    sep = "," if path.lower().endswith(".csv") else "\t"
+    try:
+        table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+    except Exception as exc:
+        raise LabelsError(f"Cannot read 'labels' file '{path}': {exc}") from None
+    columns = {c.strip().lower(): c for c in table.columns}
+    if "index" in columns and "name" in columns:
+        try:
+            table_ids = [int(float(v)) for v in table[columns["index"]]]
+        except ValueError:
+            raise LabelsError(
+                f"The 'index' column of '{path}' must hold whole numbers."
+            ) from None
+        pairs = {i: str(n) for i, n in zip(table_ids, table[columns["name"]]) if i != 0}
+        missing = sorted(set(ids) - set(pairs))
+        if missing:
+            raise LabelsError(
+                f"'{roi_file}' has labels {_preview(missing)} that are not in the "
+                f"'index' column of '{path}'. Add them to the table or fix the atlas."
+            )
+        table_order = sorted(pairs)
+        names = [pairs[i] for i in table_order]
+        _check_unique(names, path)
+        return table_order, names
+    for key in ("labels", "label", "name"):
+        if key in columns:
+            return resolve_region_names(list(table[columns[key]]), ids, roi_file)
+    raise LabelsError(
+        f"'labels' file '{path}' needs a 'Labels' (or 'Label') column, or BIDS "
+        f"'index' and 'name' columns. Found columns: {', '.join(table.columns)}."
+    )
+
+
+def _check_unique(names: list[str], where: str) -> None:
+    seen: set[str] = set()
+    duplicates = sorted({n for n in names if n in seen or seen.add(n)})
+    if duplicates:
+        raise LabelsError(
+            f"Region names must be unique; {where} repeats: {', '.join(duplicates[:5])}. "
+            "Duplicate names would give duplicate columns."
+        )
+
+
+def _preview(values: list[int]) -> str:
+    shown = ", ".join(str(v) for v in values[:8])
+    return shown + (", ..." if len(values) > 8 else "")

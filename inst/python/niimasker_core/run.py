@@ -1,0 +1,286 @@
+"""The batch: each image through extraction, confounds and cleaning, then outputs.
+
+Images run serially or in parallel (joblib, ``n_jobs``). A failing image is
+recorded and the others still finish; the caller decides what that means
+(the command's exit code, an R warning).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .cleaning import clean_signals, needs_t_r
+from .confounds import ConfoundSelection
+from .engine import extract
+from .errors import CleaningError, InputFileError, NiimaskerError
+from .inputs import RunPlan, plan_runs
+from .outputs import write_json, write_nifti, write_rows, write_table
+from .rois import load_rois
+from .rois.base import RoiSource
+from .settings import Settings
+from .volumes import read_image_info
+
+__all__ = ["BatchResult", "ImageResult", "run_batch"]
+
+log = logging.getLogger("niimasker")
+
+DATA_DIR = "niimasker_data"
+
+
+@dataclass
+class ImageResult:
+    """The cleaned timeseries of one image and what was done to get them."""
+
+    image: str
+    stem: str
+    columns: list[str]
+    values: np.ndarray  # (n_output_volumes, n_columns) float64
+    volumes: list[int]  # 0-based index in the image of each output row
+    t_r: float | None
+    sidecar: dict[str, Any]
+    files: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Failure:
+    """An image that could not be processed."""
+
+    image: str
+    error_type: str
+    message: str
+    user_error: bool  # a NiimaskerError (bad input) rather than a bug
+    exception: BaseException
+
+
+@dataclass
+class BatchResult:
+    """Every image's result or failure, plus the resolved parameters."""
+
+    results: list[ImageResult]
+    failures: list[Failure]
+    parameters: dict[str, Any]
+    plans: list[RunPlan]
+
+
+def _load_confounds(plan: RunPlan, settings: Settings, n_volumes: int) -> ConfoundSelection | None:
+    if plan.confounds is None:
+        return None
+    from .confounds import select_confounds
+
+    return select_confounds(plan.confounds, settings.regressors, n_volumes)
+
+
+def process_image(
+    plan: RunPlan,
+    settings: Settings,
+    roi: RoiSource,
+    output_dir: str | None,
+) -> ImageResult:
+    """Extract, clean and (optionally) write the outputs of one image.
+
+    Raises
+    ------
+    NiimaskerError
+        Any problem with this image's inputs.
+    """
+    started = time.perf_counter()
+    info = read_image_info(plan.image)
+    if settings.discard_scans >= info.n_volumes:
+        raise InputFileError(
+            f"'discard_scans' is {settings.discard_scans} but '{plan.image}' has only "
+            f"{info.n_volumes} volumes. Lower 'discard_scans'."
+        )
+    t_r, t_r_source = plan.t_r, plan.t_r_source
+    if t_r is None and info.header_t_r is not None:
+        t_r, t_r_source = info.header_t_r, "header"
+    if needs_t_r(settings.high_pass, settings.low_pass) and t_r is None:
+        raise CleaningError(
+            f"'high_pass'/'low_pass' filtering needs the repetition time, and none was "
+            f"found for '{plan.image}' (no 't_r', no JSON sidecar, no header TR). "
+            "Give 't_r' in seconds, e.g. --t_r 2."
+        )
+    selection = _load_confounds(plan, settings, info.n_volumes)
+    reduction = roi.for_grid(info.shape, info.affine)
+    extracted = extract(
+        info,
+        [reduction],
+        discard_scans=settings.discard_scans,
+        smoothing_fwhm=settings.smoothing_fwhm,
+    )
+    signals = extracted.signals[0]
+    first = settings.discard_scans
+    confounds = None if selection is None else selection.values[first:]
+    sample_mask = None
+    if selection is not None and selection.sample_mask is not None:
+        kept = np.asarray(selection.sample_mask)
+        sample_mask = kept[kept >= first] - first
+    interpolate = settings.output_volumes == "interpolated" and sample_mask is not None
+    cleaned = clean_signals(
+        signals,
+        t_r=t_r,
+        detrend=settings.detrend,
+        standardize=settings.standardize_method,
+        standardize_confounds=settings.standardize_confounds,
+        high_pass=settings.high_pass,
+        low_pass=settings.low_pass,
+        confounds=confounds,
+        sample_mask=None if interpolate else sample_mask,
+    )
+    all_volumes = np.arange(first, info.n_volumes)
+    volumes = all_volumes if sample_mask is None or interpolate else all_volumes[sample_mask]
+    for name in reduction.empty_columns:
+        log.warning("Region '%s' has no voxels in '%s'; its column is n/a.", name, plan.image)
+    sidecar = {
+        "Sources": [plan.image],
+        "RepetitionTime": t_r,
+        "RepetitionTimeSource": t_r_source,
+        "NumberOfVolumesInImage": info.n_volumes,
+        "DiscardedScans": settings.discard_scans,
+        "OutputVolumes": [int(v) for v in volumes],
+        "ConfoundsFile": plan.confounds,
+        "ConfoundColumns": [] if selection is None else selection.columns,
+        **({} if selection is None else selection.details),
+        "EmptyRegions": list(reduction.empty_columns),
+        "Columns": list(reduction.columns),
+        "Cleaning": {
+            "detrend": settings.detrend,
+            "standardize": settings.standardize,
+            "standardize_confounds": settings.standardize_confounds,
+            "high_pass": settings.high_pass,
+            "low_pass": settings.low_pass,
+            "t_r": t_r,
+            "smoothing_fwhm": settings.smoothing_fwhm,
+            "strategy": settings.strategy,
+        },
+        "ElapsedSeconds": round(time.perf_counter() - started, 3),
+        "niimasker_version": __version__,
+    }
+    result = ImageResult(
+        image=plan.image,
+        stem=plan.stem,
+        columns=list(reduction.columns),
+        values=np.asarray(cleaned, dtype=np.float64),
+        volumes=[int(v) for v in volumes],
+        t_r=t_r,
+        sidecar=sidecar,
+    )
+    if output_dir is not None:
+        result.files = _write_image_outputs(Path(output_dir), result, reduction)
+    return result
+
+
+def _write_image_outputs(out: Path, result: ImageResult, reduction: Any) -> list[str]:
+    files = [
+        write_table(out / f"{result.stem}_timeseries.tsv", result.values, result.columns),
+        write_json(out / f"{result.stem}_timeseries.json", result.sidecar),
+    ]
+    if reduction.coverage and isinstance(reduction.coverage[0], dict):
+        files.append(write_rows(out / f"{result.stem}_coverage.tsv", reduction.coverage))
+    for name, img in reduction.images.items():
+        if hasattr(img, "to_filename"):
+            files.append(write_nifti(out / DATA_DIR / f"{name}.nii.gz", img))
+    return [str(f) for f in files]
+
+
+def _safe_process(
+    plan: RunPlan, settings: Settings, roi: RoiSource, output_dir: str | None
+) -> ImageResult | Failure:
+    try:
+        return process_image(plan, settings, roi, output_dir)
+    except NiimaskerError as exc:
+        return Failure(plan.image, type(exc).__name__, str(exc), True, exc)
+    except Exception as exc:  # a bug: keep going, but report it with its type
+        log.exception("Unexpected error while processing '%s'", plan.image)
+        return Failure(plan.image, type(exc).__name__, f"{type(exc).__name__}: {exc}", False, exc)
+
+
+def run_batch(
+    settings: Settings,
+    output_dir: str | None = None,
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+    command: str | None = None,
+) -> BatchResult:
+    """Process every input image and write outputs when ``output_dir`` is given.
+
+    Parameters
+    ----------
+    settings : Settings
+        Validated settings.
+    output_dir : str or None
+        Folder for the outputs; None writes nothing.
+    progress : callable, optional
+        ``progress(done, total, image)`` after each image.
+    command : str, optional
+        The command line, recorded in parameters.json.
+
+    Returns
+    -------
+    BatchResult
+        Results in input order, and failures.
+
+    Raises
+    ------
+    NiimaskerError
+        For problems found before any image is read (settings, ROIs, pairing).
+    """
+    plans = plan_runs(settings)
+    roi = load_rois(settings)
+    parameters = {
+        "command": command,
+        "niimasker_version": __version__,
+        "package_versions": _package_versions(),
+        "parameters": settings.to_dict(),
+        "roi": roi.describe(),
+        "runs": [
+            {
+                "image": p.image,
+                "confounds": p.confounds,
+                "t_r": p.t_r,
+                "t_r_source": p.t_r_source,
+                "output": f"{p.stem}_timeseries.tsv",
+            }
+            for p in plans
+        ],
+    }
+    if output_dir is not None:
+        write_json(Path(output_dir) / DATA_DIR / "parameters.json", parameters)
+    outcomes: list[ImageResult | Failure] = []
+    total = len(plans)
+    if settings.n_jobs == 1 or total == 1:
+        for done, plan in enumerate(plans, start=1):
+            outcomes.append(_safe_process(plan, settings, roi, output_dir))
+            if progress is not None:
+                progress(done, total, plan.image)
+    else:
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=settings.n_jobs, return_as="generator")
+        jobs = (delayed(_safe_process)(p, settings, roi, output_dir) for p in plans)
+        for done, outcome in enumerate(parallel(jobs), start=1):
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(done, total, outcome.image)
+    results = [o for o in outcomes if isinstance(o, ImageResult)]
+    failures = [o for o in outcomes if isinstance(o, Failure)]
+    return BatchResult(results=results, failures=failures, parameters=parameters, plans=plans)
+
+
+def _package_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("nilearn", "nibabel", "numpy", "scipy", "pandas", "isal"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Run every test: pytest for the Python core, testthat for the R package.
+# Prints one closing line "all: N passed, N failed, N skipped"; exits non-zero if either failed.
+set -u
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+mkdir -p build
+py_rc=0
+"$VENV/bin/python" -m pytest tests/python -q -p no:cacheprovider --junitxml=build/pytest.xml || py_rc=$?
+read -r py_pass py_fail py_skip < <("$VENV/bin/python" - <<'PY'
+import xml.etree.ElementTree as ET
+try:
+    root = ET.parse("build/pytest.xml").getroot()
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    tests, fail, err, skip = (int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
+    print(tests - fail - err - skip, fail + err, skip)
+except Exception:
+    print(0, 1, 0)
+PY
+)
+r_rc=0
+Rscript scripts/run_testthat.R > build/testthat.log 2>&1 || r_rc=$?
+cat build/testthat.log
+read -r r_pass r_fail r_skip < <(grep -E '^testthat: [0-9]+ passed' build/testthat.log | tail -1 | sed -E 's/testthat: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped/\1 \2 \3/' || true)
+r_pass=${r_pass:-0}; r_fail=${r_fail:-1}; r_skip=${r_skip:-0}
+[ "$r_rc" -ne 0 ] && [ "$r_fail" -eq 0 ] && r_fail=1
+echo "all: $((py_pass + r_pass)) passed, $((py_fail + r_fail)) failed, $((py_skip + r_skip)) skipped"
+if [ "$py_rc" -ne 0 ] || [ "$r_rc" -ne 0 ] || [ "$r_fail" -ne 0 ]; then exit 1; fi

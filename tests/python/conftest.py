@@ -1,0 +1,69 @@
+"""Small in-memory fixtures: images whose dimensions all differ, so axis mix-ups fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+
+SHAPE = (7, 8, 9)
+N_VOLUMES = 40
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(42)
+
+
+@pytest.fixture
+def affine() -> np.ndarray:
+    aff = np.diag([3.0, 3.5, 4.0, 1.0])
+    aff[:3, 3] = [-10.0, -14.0, -18.0]
+    return aff
+
+
+def make_bold(rng: np.random.Generator, affine: np.ndarray, n_volumes: int = N_VOLUMES,
+              dtype=np.float32) -> nib.Nifti1Image:
+    base = 100 + 20 * rng.random(SHAPE)
+    signal = rng.normal(0, 1, SHAPE + (n_volumes,)).cumsum(axis=-1)
+    data = (base[..., None] + signal + rng.normal(0, 0.5, SHAPE + (n_volumes,))).astype(dtype)
+    header = nib.Nifti1Header()
+    header.set_xyzt_units("mm", "sec")
+    img = nib.Nifti1Image(data, affine, header)
+    img.header["pixdim"][4] = 2.0
+    return img
+
+
+def make_atlas(rng: np.random.Generator, affine: np.ndarray, n_regions: int = 5) -> nib.Nifti1Image:
+    labels = rng.integers(0, n_regions + 1, SHAPE).astype(np.int16)
+    return nib.Nifti1Image(labels, affine)
+
+
+@pytest.fixture
+def bold_file(tmp_path: Path, rng, affine) -> Path:
+    path = tmp_path / "sub-01_task-rest_bold.nii.gz"
+    make_bold(rng, affine).to_filename(path)
+    return path
+
+
+@pytest.fixture
+def atlas_file(tmp_path: Path, rng, affine) -> Path:
+    path = tmp_path / "atlas.nii.gz"
+    make_atlas(rng, affine).to_filename(path)
+    return path
+
+
+@pytest.fixture
+def confounds_file(tmp_path: Path, rng) -> Path:
+    motion = rng.normal(0, 0.1, (N_VOLUMES, 6)).cumsum(axis=0)
+    names = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
+    table = pd.DataFrame(motion, columns=names)
+    for name in names:
+        table[f"{name}_derivative1"] = np.r_[np.nan, np.diff(table[name])]
+    table["csf"] = rng.normal(0, 1, N_VOLUMES)
+    path = tmp_path / "sub-01_task-rest_desc-confounds_timeseries.tsv"
+    table.to_csv(path, sep="\t", index=False, na_rep="n/a")
+    return path
