@@ -7,7 +7,7 @@ Layout (fMRIPrep-like)::
     inst/extdata/fmriprep/sub-0N/func/
         sub-0N_task-rest_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz (+ .json, TR 2 s)
         sub-0N_task-rest_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz
-        sub-0N_task-rest_desc-confounds_timeseries.tsv
+        sub-0N_task-rest_desc-confounds_timeseries.tsv (+ .json: CompCor metadata)
 
 Usage: python scripts/make_example_data.py [OUT_DIR]
 """
@@ -41,6 +41,7 @@ def main() -> None:
         )
         confounds = func / f"{sub}_task-rest_desc-confounds_timeseries.tsv"
         paths["confounds"].rename(confounds)
+        paths["confounds_json"].rename(confounds.with_suffix(".json"))
         paths["mask"].rename(func / f"{sub}_task-rest_{SPACE}_desc-brain_mask.nii.gz")
         for role in ("atlas", "labels"):
             target = out / paths[role].name

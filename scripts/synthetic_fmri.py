@@ -43,7 +43,15 @@ def voronoi_atlas(
 
 
 def confounds_table(n_volumes: int, rng: np.random.Generator) -> pd.DataFrame:
-    """Return an fMRIPrep-like confounds table (24 motion terms, WM, CSF, GS, FD)."""
+    """Return an fMRIPrep-like confounds table.
+
+    Columns: 24 motion terms, white_matter, csf, global_signal (each with
+    derivative1, power2, derivative1_power2), framewise_displacement, std_dvars and dvars (two spikes above 1.5),
+    a_comp_cor_00..04, t_comp_cor_00..02 and cosine00..02; first rows of
+    derivatives, FD and DVARS are n/a as in fMRIPrep. Columns added after
+    the first version draw from a child stream of ``rng``, so the older
+    columns and the images made with the same ``rng`` do not change.
+    """
     motion = np.cumsum(rng.normal(0, 0.02, (n_volumes, 6)), axis=0)
     table = {}
     for i, name in enumerate(MOTION):
@@ -54,15 +62,51 @@ def confounds_table(n_volumes: int, rng: np.random.Generator) -> pd.DataFrame:
         table[f"{name}_derivative1_power2"] = deriv**2
     for name in ("white_matter", "csf", "global_signal"):
         table[name] = 100 + rng.normal(0, 1, n_volumes).cumsum() * 0.1
+    for name in ("white_matter", "csf", "global_signal"):
+        deriv = np.r_[np.nan, np.diff(table[name])]
+        table[f"{name}_derivative1"] = deriv
+        table[f"{name}_power2"] = table[name] ** 2
+        table[f"{name}_derivative1_power2"] = deriv**2
     fd = np.abs(np.diff(motion, axis=0)).sum(axis=1)
     table["framewise_displacement"] = np.r_[np.nan, fd]
     for k in range(5):
         table[f"a_comp_cor_{k:02d}"] = rng.normal(0, 1, n_volumes)
+    extra = rng.spawn(1)[0]
+    std_dvars = 1.0 + np.abs(extra.normal(0, 0.15, n_volumes))
+    std_dvars[[n_volumes // 3, (2 * n_volumes) // 3]] = 2.5
+    std_dvars[0] = np.nan
+    table["std_dvars"] = std_dvars
+    table["dvars"] = std_dvars * 18.0
+    for k in range(3):
+        table[f"t_comp_cor_{k:02d}"] = extra.normal(0, 1, n_volumes)
     for k in range(3):
         table[f"cosine{k:02d}"] = np.cos(
             np.pi * (k + 1) * (np.arange(n_volumes) + 0.5) / n_volumes
         )
     return pd.DataFrame(table)
+
+
+def confounds_metadata(table: pd.DataFrame) -> dict:
+    """Return fMRIPrep-like JSON metadata of the CompCor columns of ``table``.
+
+    a_comp_cor_00..02 come from the combined WM+CSF mask, 03 from WM, 04 from
+    CSF; t_comp_cor_* are temporal CompCor. nilearn's CompCor strategies
+    read the 'Mask' of each entry.
+    """
+    masks = {0: "combined", 1: "combined", 2: "combined", 3: "WM", 4: "CSF"}
+    meta = {}
+    for column in table.columns:
+        if column.startswith(("a_comp_cor_", "t_comp_cor_")):
+            k = int(column.rsplit("_", 1)[1])
+            anat = column.startswith("a_")
+            meta[column] = {
+                "Method": "aCompCor" if anat else "tCompCor",
+                "Mask": masks.get(k, "combined") if anat else "temporal",
+                "Retained": True,
+                "SingularValue": 10.0 / (k + 1),
+                "VarianceExplained": 0.1 / (k + 1),
+            }
+    return meta
 
 
 def write_dataset(
@@ -139,6 +183,8 @@ def write_dataset(
     )
     names.to_csv(paths["labels"], sep="\t", index=False)
     confounds.to_csv(paths["confounds"], sep="\t", index=False, na_rep="n/a")
+    paths["confounds_json"] = paths["confounds"].with_suffix(".json")
+    paths["confounds_json"].write_text(json.dumps(confounds_metadata(confounds), indent=2) + "\n")
     sidecar = paths["bold"].with_name(f"{stem}.json")
     sidecar.write_text(json.dumps({"RepetitionTime": t_r}, indent=2) + "\n")
     paths["sidecar"] = sidecar

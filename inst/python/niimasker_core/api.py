@@ -44,8 +44,16 @@ def extract_timeseries(
     detrend: bool = False,
     smoothing_fwhm: float | None = None,
     discard_scans: int = 0,
+    motion: str | None = None,
+    wm_csf: str | None = None,
+    global_signal: str | None = None,
+    scrub: int | None = None,
     fd_threshold: float | None = None,
     std_dvars_threshold: float | None = None,
+    compcor: str | None = None,
+    n_compcor: int | str | None = None,
+    ica_aroma: str | None = None,
+    demean: bool = True,
     output_volumes: str = "censored",
     n_jobs: int = 1,
     config: str | Mapping[str, Any] | None = None,
@@ -65,8 +73,9 @@ def extract_timeseries(
         ``<stem>_coverage.tsv`` and ``niimasker_data/parameters.json`` there.
     mask_img, labels, regressor_files, regressors, as_voxels, radius, \
 allow_overlap, strategy, standardize, standardize_confounds, t_r, high_pass, \
-low_pass, detrend, smoothing_fwhm, discard_scans, fd_threshold, \
-std_dvars_threshold, output_volumes, n_jobs
+low_pass, detrend, smoothing_fwhm, discard_scans, motion, wm_csf, \
+global_signal, scrub, fd_threshold, std_dvars_threshold, compcor, n_compcor, \
+ica_aroma, demean, output_volumes, n_jobs
         See ``niimasker -h``; names, defaults and checks are in
         :data:`niimasker_core.settings.PARAMETERS`.
     config : str or mapping, optional
@@ -114,8 +123,16 @@ std_dvars_threshold, output_volumes, n_jobs
             "detrend": detrend,
             "smoothing_fwhm": smoothing_fwhm,
             "discard_scans": discard_scans,
+            "motion": motion,
+            "wm_csf": wm_csf,
+            "global_signal": global_signal,
+            "scrub": scrub,
             "fd_threshold": fd_threshold,
             "std_dvars_threshold": std_dvars_threshold,
+            "compcor": compcor,
+            "n_compcor": n_compcor,
+            "ica_aroma": ica_aroma,
+            "demean": demean,
             "output_volumes": output_volumes,
             "n_jobs": n_jobs,
         }.items()
@@ -147,6 +164,37 @@ def run_with_values(
     if batch.failures and not batch.results:
         _raise_first_failure(batch)
     return _to_plain(batch, output_dir)
+
+
+def plan_with_values(
+    given: Mapping[str, Any], config: str | Mapping[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Return which image goes with which confounds file, TR and output, reading no image data.
+
+    This is the command's ``--dry_run``: the settings are validated, patterns
+    expanded, confounds paired and TRs resolved (sidecar or header), exactly as
+    a run would.
+
+    Returns
+    -------
+    list of dict
+        One dict per image: ``image``, ``confounds``, ``paired_by``, ``t_r``,
+        ``t_r_source``, ``output``.
+    """
+    from .inputs import plan_runs
+
+    settings = make_settings(merge_config(given, load_config(config)))
+    return [
+        {
+            "image": p.image,
+            "confounds": p.confounds,
+            "paired_by": p.pairing,
+            "t_r": p.t_r,
+            "t_r_source": p.t_r_source,
+            "output": f"{p.stem}_timeseries.tsv",
+        }
+        for p in plan_runs(settings)
+    ]
 
 
 def _raise_first_failure(batch: BatchResult) -> None:

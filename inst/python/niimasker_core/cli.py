@@ -15,9 +15,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
-from .api import run_with_values
+from .api import plan_with_values, run_with_values
 from .errors import NiimaskerError
-from .settings import OUTPUT_VOLUMES, PARAMETERS, REDUCTION_STRATEGIES, STANDARDIZE_CHOICES
+from .settings import (
+    COMPCOR_TYPES,
+    CONFOUND_MODELS,
+    ICA_AROMA_TYPES,
+    OUTPUT_VOLUMES,
+    PARAMETERS,
+    REDUCTION_STRATEGIES,
+    STANDARDIZE_CHOICES,
+)
 
 __all__ = ["build_parser", "main"]
 
@@ -33,8 +41,17 @@ _FLOATS = {
     "fd_threshold",
     "std_dvars_threshold",
 }
-_INTS = {"discard_scans", "n_jobs"}
-_CHOICES = {"strategy": REDUCTION_STRATEGIES, "output_volumes": OUTPUT_VOLUMES}
+_INTS = {"discard_scans", "n_jobs", "scrub"}
+_CHOICES = {
+    "strategy": REDUCTION_STRATEGIES,
+    "output_volumes": OUTPUT_VOLUMES,
+    "motion": CONFOUND_MODELS,
+    "wm_csf": CONFOUND_MODELS,
+    "global_signal": CONFOUND_MODELS,
+    "compcor": COMPCOR_TYPES,
+    "ica_aroma": ICA_AROMA_TYPES,
+}
+_BOOL_TEXT = {"standardize_confounds", "demean"}
 
 
 def _bool_text(text: str) -> bool:
@@ -88,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
             kwargs["action"] = "store_true"
         elif param.name == "standardize":
             kwargs.update(nargs="?", const=True, type=_standardize_text, metavar="METHOD")
-        elif param.name == "standardize_confounds":
+        elif param.name in _BOOL_TEXT:
             kwargs.update(type=_bool_text, metavar="{true,false}")
         elif param.name in _LISTS:
             kwargs.update(nargs="+", metavar=param.metavar)
@@ -110,6 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "-c", "--config", dest="config", help="A JSON config file (see above)."
+    )
+    parser.add_argument(
+        "--dry_run",
+        "--dry-run",
+        dest="dry_run",
+        action="store_true",
+        help="Print which image goes with which confounds file, TR and output file, "
+        "then exit without reading image data.",
     )
     parser.add_argument("--version", action="version", version=f"niimasker {__version__}")
     return parser
@@ -138,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = vars(build_parser().parse_args(argv))
     output_dir = args.pop("output_dir")
     config = args.pop("config", None)
+    dry_run = args.pop("dry_run", False)
     if "regressor_names" in args:
         sys.stderr.write("niimasker: warning: --regressor_names is deprecated; use --regressors.\n")
         args.setdefault("regressors", args.pop("regressor_names"))
@@ -152,6 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.simplefilter("default")
             warnings.filterwarnings("ignore", category=DeprecationWarning)
             warnings.showwarning = _show_warning
+            if dry_run:
+                _print_plan(plan_with_values(args, config), output_dir)
+                return 0
             result = run_with_values(
                 args, config, output_dir, progress=_Progress(sys.stderr), command=command
             )
@@ -171,6 +200,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not n_failed:
         return 0
     return 2 if _all_user_errors(result["failures"]) else 1
+
+
+def _print_plan(rows: list[dict[str, Any]], output_dir: str) -> None:
+    """Print the dry-run table: image -> confounds -> TR -> output file."""
+    header = ("image", "confounds", "paired_by", "t_r", "t_r_source", "output")
+    lines = [header]
+    for row in rows:
+        t_r = "n/a" if row["t_r"] is None else f"{row['t_r']:g}"
+        lines.append(
+            (
+                row["image"],
+                row["confounds"] or "-",
+                row["paired_by"] or "-",
+                t_r,
+                row["t_r_source"] or "-",
+                f"{output_dir.rstrip('/')}/{row['output']}",
+            )
+        )
+    sys.stdout.write("\n".join("\t".join(line) for line in lines) + "\n")
 
 
 def _all_user_errors(failures: list[dict[str, Any]]) -> bool:

@@ -1,11 +1,14 @@
-"""Confound tables: reading, choosing columns, and the volumes to keep.
+"""Confound tables: reading, choosing columns or a strategy, and the volumes to keep.
 
 A confounds file is a TSV (or CSV) with a header row, one row per volume,
 ``n/a`` for missing values, as fMRIPrep writes them. ``regressors`` chooses
-columns by name (shell wildcards such as ``a_comp_cor_*`` allowed); with no
-``regressors`` every column is used. Like nilearn's ``load_confounds``, a
-``n/a`` in the first row (derivative columns) takes the second row's value;
-``n/a`` anywhere else is an error rather than a silent zero.
+columns by name (shell wildcards such as ``a_comp_cor_*``), a preset, a
+nilearn strategy or nilearn components (:mod:`niimasker_core.confound_strategies`);
+with no ``regressors`` every column is used. Like nilearn's ``load_confounds``,
+a ``n/a`` in the first row (derivative columns) takes the second row's value;
+``n/a`` anywhere else is an error rather than a silent zero. One-hot outlier
+columns (``non_steady_state_outlier*``, ``motion_outlier*``) and scrubbing
+become a sample mask, never regressors.
 """
 
 from __future__ import annotations
@@ -18,9 +21,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .confound_strategies import ConfoundSpec, load_with_nilearn, resolve_spec
 from .errors import ConfoundsError, ImageNotFoundError
+from .scrubbing import combine_masks, is_outlier_column, outlier_sample_mask, scrub_sample_mask
+from .settings import Settings
 
-__all__ = ["ConfoundSelection", "read_confounds_table", "select_confounds"]
+__all__ = [
+    "ConfoundSelection",
+    "fill_first_row",
+    "load_confounds_for_image",
+    "read_confounds_table",
+    "select_confounds",
+]
 
 
 @dataclass
@@ -84,10 +96,34 @@ def _match_columns(table: pd.DataFrame, patterns: Sequence[str], path: str) -> l
     return chosen
 
 
+def _check_numeric_rows(table: pd.DataFrame, columns: list[str], path: str, n_volumes: int) -> None:
+    non_numeric = [c for c in columns if not pd.api.types.is_numeric_dtype(table[c])]
+    if non_numeric:
+        raise ConfoundsError(
+            f"Confounds file '{path}' has non-numeric column(s): {', '.join(non_numeric)}. "
+            "Choose numeric columns with 'regressors'."
+        )
+    if len(table) != n_volumes:
+        raise ConfoundsError(
+            f"Confounds file '{path}' has {len(table)} rows but its image has "
+            f"{n_volumes} volumes. Each row must be one volume (before "
+            "'discard_scans'); check that the file belongs to this image."
+        )
+
+
 def select_confounds(
-    path: str, regressors: Sequence[str] | None, n_volumes: int
+    path: str,
+    regressors: Sequence[str] | None,
+    n_volumes: int,
+    *,
+    scrub: dict | None = None,
+    table: pd.DataFrame | None = None,
 ) -> ConfoundSelection:
     """Read ``path`` and keep the ``regressors`` columns.
+
+    One-hot outlier columns among them, and every ``non_steady_state*``
+    column of the file, censor volumes instead of being regressed, as in
+    nilearn's ``load_confounds``.
 
     Parameters
     ----------
@@ -97,11 +133,16 @@ def select_confounds(
         Column names or wildcard patterns; None keeps every column.
     n_volumes : int
         Volumes in the image; the file must have as many rows.
+    scrub : dict, optional
+        ``fd_threshold``, ``std_dvars_threshold`` (None: not applied) and
+        ``scrub`` (minimum segment length) to censor high-motion volumes.
+    table : pandas.DataFrame, optional
+        The file, when already read.
 
     Returns
     -------
     ConfoundSelection
-        Values for all volumes of the image.
+        Values for all volumes of the image, and the sample mask.
 
     Raises
     ------
@@ -109,23 +150,117 @@ def select_confounds(
         If columns are missing, non-numeric, contain ``n/a`` beyond the first
         row, or the row count differs from ``n_volumes``.
     """
-    table = read_confounds_table(path)
+    table = read_confounds_table(path) if table is None else table
     columns = list(table.columns) if not regressors else _match_columns(table, regressors, path)
-    chosen = table[columns]
-    non_numeric = [c for c in columns if not pd.api.types.is_numeric_dtype(chosen[c])]
-    if non_numeric:
-        raise ConfoundsError(
-            f"Confounds file '{path}' has non-numeric column(s): {', '.join(non_numeric)}. "
-            "Choose numeric columns with 'regressors'."
+    outliers = [c for c in columns if is_outlier_column(c)]
+    outliers += [c for c in table.columns if "non_steady_state" in c and c not in outliers]
+    columns = [c for c in columns if c not in outliers]
+    _check_numeric_rows(table, columns + outliers, path, n_volumes)
+    values = fill_first_row(table[columns].to_numpy(dtype=np.float64), columns, path)
+    scrubbed = None
+    if scrub is not None:
+        scrubbed = scrub_sample_mask(
+            table,
+            fd_threshold=scrub["fd_threshold"],
+            std_dvars_threshold=scrub["std_dvars_threshold"],
+            scrub=scrub["scrub"],
+            path=path,
         )
-    if len(chosen) != n_volumes:
-        raise ConfoundsError(
-            f"Confounds file '{path}' has {len(chosen)} rows but its image has "
-            f"{n_volumes} volumes. Each row must be one volume (before "
-            "'discard_scans'); check that the file belongs to this image."
+    mask = combine_masks(n_volumes, outlier_sample_mask(table, outliers), scrubbed)
+    return ConfoundSelection(values=values, columns=columns, sample_mask=mask)
+
+
+def _select_with_nilearn(
+    path: str, spec: ConfoundSpec, n_volumes: int, table: pd.DataFrame
+) -> ConfoundSelection:
+    _check_numeric_rows(table, [], path, n_volumes)
+    selected, mask = load_with_nilearn(path, table, spec.nilearn)
+    columns = [str(c) for c in selected.columns]
+    _check_numeric_rows(selected, columns, path, n_volumes)
+    values = fill_first_row(selected.to_numpy(dtype=np.float64), columns, path)
+    return ConfoundSelection(values=values, columns=columns, sample_mask=mask)
+
+
+def load_confounds_for_image(
+    path: str,
+    settings: Settings,
+    n_volumes: int,
+    *,
+    image: str | None = None,
+) -> ConfoundSelection:
+    """Choose the confounds of one image as ``settings`` asks, with the volumes to keep.
+
+    Parameters
+    ----------
+    path : str
+        The image's confounds file.
+    settings : Settings
+        ``regressors``, the strategy options, ``discard_scans``, ``demean``,
+        ``detrend``.
+    n_volumes : int
+        Volumes in the image (before ``discard_scans``).
+    image : str, optional
+        The image path, for messages.
+
+    Returns
+    -------
+    ConfoundSelection
+        ``values`` for every volume (demeaned over the kept volumes when
+        ``demean``), ``sample_mask`` over every volume (None keeps all; the
+        ``discard_scans`` volumes are not removed here) and ``details`` for
+        the sidecar.
+
+    Raises
+    ------
+    ConfoundsError
+        If the file does not fit the choice or the image, or too few volumes
+        remain for the number of confounds.
+    """
+    spec = resolve_spec(settings)
+    table = read_confounds_table(path)
+    if spec.kind in ("all", "columns"):
+        selection = select_confounds(
+            path, spec.patterns or None, n_volumes, scrub=spec.scrub, table=table
         )
-    values = fill_first_row(chosen.to_numpy(dtype=np.float64), columns, path)
-    return ConfoundSelection(values=values, columns=columns, details={"strategy": None})
+    else:
+        selection = _select_with_nilearn(path, spec, n_volumes, table)
+    first = settings.discard_scans
+    kept = np.arange(first, n_volumes)
+    if selection.sample_mask is not None:
+        kept = np.intersect1d(kept, selection.sample_mask)
+    n_columns = len(selection.columns)
+    if kept.size <= n_columns + 1 + int(settings.detrend):
+        raise ConfoundsError(
+            f"Only {kept.size} of {n_volumes} volumes of '{image or path}' remain after "
+            f"discarding {first} and censoring {n_volumes - first - kept.size}, too few "
+            f"to regress {n_columns} confounds from '{path}'. Use fewer 'regressors', "
+            "a looser 'fd_threshold'/'std_dvars_threshold', or fewer 'discard_scans'."
+        )
+    if settings.demean and n_columns:
+        selection.values = selection.values - selection.values[kept].mean(axis=0)
+    selection.details = _details(spec, table, first, n_volumes, settings.demean)
+    return selection
+
+
+def _details(spec: ConfoundSpec, table: pd.DataFrame, first: int, n_volumes: int, demean: bool) -> dict:
+    non_steady = [c for c in table.columns if "non_steady_state" in c]
+    flagged = outlier_sample_mask(table, non_steady)
+    steady_out = (
+        [] if flagged is None else [int(v) for v in np.setdiff1d(np.arange(n_volumes), flagged)]
+    )
+    details = {
+        "ConfoundStrategy": spec.describe(),
+        "ConfoundsDemeaned": bool(demean),
+        "NonSteadyStateVolumes": steady_out,
+    }
+    if "framewise_displacement" in table.columns:
+        fd = table["framewise_displacement"].to_numpy(dtype=np.float64)[first:]
+        details["MeanFramewiseDisplacement"] = (
+            None if np.all(np.isnan(fd)) else round(float(np.nanmean(fd)), 6)
+        )
+    if spec.unused:
+        details["UnusedConfoundOptions"] = list(spec.unused)
+    return details
 
 
 def fill_first_row(values: np.ndarray, columns: Sequence[str], path: str) -> np.ndarray:

@@ -2,22 +2,39 @@
 
 Wildcard patterns are expanded and naturally sorted (``run-2`` before
 ``run-10``). Confound files are paired with images by BIDS entities when both
-have BIDS names, otherwise by sorted order.
+have BIDS names (:mod:`niimasker_core.bids`), otherwise by sorted order with a
+count check. The TR comes from ``t_r``, else the image's BIDS JSON sidecar,
+else the NIfTI header; a given ``t_r`` that disagrees with either is warned about.
 """
 
 from __future__ import annotations
 
 import glob
 import json
+import logging
+import math
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ImageNotFoundError, PairingError, SettingsError
+from .bids import is_bids_name, pair_by_entities
+from .confound_strategies import resolve_spec
+from .errors import ImageNotFoundError, InputFileError, PairingError, SettingsError
 from .settings import Settings
 
-__all__ = ["RunPlan", "expand_files", "natural_key", "output_stem", "plan_runs"]
+__all__ = [
+    "RunPlan",
+    "expand_files",
+    "natural_key",
+    "output_stem",
+    "pair_confounds",
+    "plan_runs",
+    "resolve_t_r",
+]
+
+log = logging.getLogger("niimasker")
 
 
 @dataclass(frozen=True)
@@ -29,6 +46,7 @@ class RunPlan:
     t_r: float | None
     t_r_source: str | None  # 'parameter', 'sidecar', 'header' or None
     stem: str
+    pairing: str | None = None  # 'bids', 'order' or None (no confounds)
 
 
 def natural_key(text: str) -> list:
@@ -49,7 +67,7 @@ def expand_files(patterns: Sequence[str] | None, parameter: str) -> list[str]:
     Returns
     -------
     list of str
-        The matching files; explicit lists keep the user's order.
+        The matching files, each once; explicit lists keep the user's order.
 
     Raises
     ------
@@ -72,9 +90,7 @@ def expand_files(patterns: Sequence[str] | None, parameter: str) -> list[str]:
             if not Path(pattern).is_file():
                 raise ImageNotFoundError(f"'{parameter}' file not found: '{pattern}'.")
             files.append(pattern)
-    if len(patterns) == 1 and glob.has_magic(patterns[0]):
-        return files
-    return files
+    return list(dict.fromkeys(files))  # a file matched twice is used once
 
 
 def output_stem(image: str) -> str:
@@ -97,21 +113,121 @@ def _unique_stems(images: list[str]) -> list[str]:
     ]
 
 
+def sidecar_path(image: str) -> Path:
+    """Return the BIDS JSON sidecar path of an image (``.nii``/``.nii.gz`` -> ``.json``)."""
+    name = Path(image).name
+    for suffix in (".nii.gz", ".nii", ".dtseries.nii"):
+        if name.endswith(suffix):
+            return Path(image).with_name(name[: -len(suffix)] + ".json")
+    return Path(image).with_suffix(".json")
+
+
 def read_sidecar_t_r(image: str) -> float | None:
-    """Return ``RepetitionTime`` from the image's BIDS JSON sidecar, if any."""
-    sidecar = Path(image[: -len(".nii.gz")] if image.endswith(".nii.gz") else Path(image).with_suffix(""))
-    sidecar = Path(str(sidecar) + ".json")
+    """Return ``RepetitionTime`` (seconds) from the image's BIDS JSON sidecar, if any.
+
+    Raises
+    ------
+    InputFileError
+        If the sidecar exists but is not valid JSON or its ``RepetitionTime``
+        is not a positive number.
+    """
+    sidecar = sidecar_path(image)
     if not sidecar.is_file():
         return None
     try:
         value = json.loads(sidecar.read_text()).get("RepetitionTime")
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError) as exc:
+        raise InputFileError(
+            f"The JSON sidecar '{sidecar}' of '{image}' cannot be read ({exc}). "
+            "Fix the file, or give 't_r' explicitly."
+        ) from None
+    if value is None:
         return None
-    return float(value) if isinstance(value, (int, float)) and value > 0 else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise InputFileError(
+            f"The JSON sidecar '{sidecar}' of '{image}' has RepetitionTime={value!r}; "
+            "it must be a positive number of seconds. Fix it, or give 't_r'."
+        )
+    return float(value)
 
 
-def pair_confounds(images: list[str], confounds: list[str]) -> list[str | None]:
-    """Return the confounds file of each image, in image order.
+def read_header_t_r(image: str) -> float | None:
+    """Return the TR in seconds from the NIfTI header (``pixdim[4]`` with its units).
+
+    Only the header is read. Returns None when the file cannot be opened,
+    has no fourth zoom, or its time units are unknown.
+    """
+    try:
+        import nibabel as nib
+
+        header = nib.load(image).header
+        zooms = header.get_zooms()
+        _, time_unit = header.get_xyzt_units()
+    except Exception:  # unreadable here; the image reader reports it properly
+        return None
+    if len(zooms) < 4 or not zooms[3] or zooms[3] <= 0:
+        return None
+    factor = {"sec": 1.0, "msec": 1e-3, "usec": 1e-6}.get(time_unit)
+    return None if factor is None else float(zooms[3]) * factor
+
+
+def resolve_t_r(image: str, given: float | None) -> tuple[float | None, str | None]:
+    """Return the TR of ``image`` and where it came from.
+
+    The order is: the ``t_r`` parameter, the BIDS JSON sidecar
+    (``RepetitionTime``), the NIfTI header (``pixdim[4]`` in its units).
+
+    Parameters
+    ----------
+    image : str
+        The image path.
+    given : float or None
+        The ``t_r`` parameter.
+
+    Returns
+    -------
+    t_r : float or None
+        Seconds, or None when no source has it.
+    source : {'parameter', 'sidecar', 'header', None}
+        Which source was used.
+
+    Warns
+    -----
+    UserWarning
+        When a given ``t_r`` disagrees with the sidecar or the header.
+    """
+    sidecar = read_sidecar_t_r(image)
+    header = read_header_t_r(image) if sidecar is None or given is not None else None
+    if given is not None:
+        for where, value in (("JSON sidecar", sidecar), ("NIfTI header", header)):
+            if value is not None and not math.isclose(value, given, rel_tol=1e-3):
+                warnings.warn(
+                    f"'t_r' is {given:g} s but the {where} of '{image}' says "
+                    f"{value:g} s; using t_r={given:g}. Check which is right.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+        return given, "parameter"
+    if sidecar is not None:
+        return sidecar, "sidecar"
+    if header is not None:
+        return header, "header"
+    return None, None
+
+
+def pair_confounds(images: list[str], confounds: list[str]) -> tuple[list[str | None], str | None]:
+    """Return the confounds file of each image, in image order, and the rule used.
+
+    Files with BIDS names (``sub-...``) on both sides are paired by entities
+    (:func:`niimasker_core.bids.pair_by_entities`); otherwise by natural
+    order, which needs exactly one confounds file per image.
+
+    Returns
+    -------
+    paired : list of str or None
+        The confounds file of each image (None when no ``regressor_files``).
+    rule : {'bids', 'order', None}
+        How they were paired.
 
     Raises
     ------
@@ -119,13 +235,30 @@ def pair_confounds(images: list[str], confounds: list[str]) -> list[str | None]:
         If the files cannot be paired one-to-one.
     """
     if not confounds:
-        return [None] * len(images)
+        return [None] * len(images), None
+    if all(is_bids_name(p) for p in images) and all(is_bids_name(c) for c in confounds):
+        paired, unused = pair_by_entities(images, confounds)
+        if unused:
+            log.warning(
+                "%d regressor file(s) match no input image and are not used: %s",
+                len(unused),
+                ", ".join(unused[:5]) + (", ..." if len(unused) > 5 else ""),
+            )
+        return list(paired), "bids"
     if len(confounds) != len(images):
         raise PairingError(
-            f"{len(images)} input image(s) but {len(confounds)} regressor file(s); "
-            "give exactly one confounds file per image, in the same order."
+            f"{len(images)} input image(s) but {len(confounds)} regressor file(s), and "
+            "the names are not all BIDS names (sub-..._task-..._bold.nii.gz), so they "
+            "are paired by sorted order. Give exactly one confounds file per image, "
+            "or use BIDS names so that files are paired by their entities. Images: "
+            + ", ".join(images[:3])
+            + (", ..." if len(images) > 3 else "")
+            + "; confounds: "
+            + ", ".join(confounds[:3])
+            + (", ..." if len(confounds) > 3 else "")
+            + "."
         )
-    return list(confounds)
+    return list(confounds), "order"
 
 
 def plan_runs(settings: Settings, header_t_r: dict[str, float | None] | None = None) -> list[RunPlan]:
@@ -157,15 +290,25 @@ def plan_runs(settings: Settings, header_t_r: dict[str, float | None] | None = N
         )
     images = expand_files(settings.input_files, "input_files")
     confounds = expand_files(settings.regressor_files, "regressor_files")
-    paired = pair_confounds(images, confounds)
+    paired, rule = pair_confounds(images, confounds)
+    if confounds:
+        spec = resolve_spec(settings)
+        if spec.unused:
+            warnings.warn(
+                f"'regressors' {list(settings.regressors or [])} does not use the "
+                f"option(s) {', '.join(spec.unused)}; they are ignored.",
+                UserWarning,
+                stacklevel=2,
+            )
     stems = _unique_stems(images)
     plans = []
     for image, conf, stem in zip(images, paired, stems):
-        t_r, source = settings.t_r, "parameter" if settings.t_r is not None else None
-        if t_r is None:
-            t_r = read_sidecar_t_r(image)
-            source = "sidecar" if t_r is not None else None
+        t_r, source = resolve_t_r(image, settings.t_r)
         if t_r is None and header_t_r is not None and header_t_r.get(image):
             t_r, source = header_t_r[image], "header"
-        plans.append(RunPlan(image=image, confounds=conf, t_r=t_r, t_r_source=source, stem=stem))
+        plans.append(
+            RunPlan(
+                image=image, confounds=conf, t_r=t_r, t_r_source=source, stem=stem, pairing=rule
+            )
+        )
     return plans

@@ -73,9 +73,9 @@ class BatchResult:
 def _load_confounds(plan: RunPlan, settings: Settings, n_volumes: int) -> ConfoundSelection | None:
     if plan.confounds is None:
         return None
-    from .confounds import select_confounds
+    from .confounds import load_confounds_for_image
 
-    return select_confounds(plan.confounds, settings.regressors, n_volumes)
+    return load_confounds_for_image(plan.confounds, settings, n_volumes, image=plan.image)
 
 
 def process_image(
@@ -123,6 +123,9 @@ def process_image(
         kept = np.asarray(selection.sample_mask)
         sample_mask = kept[kept >= first] - first
     interpolate = settings.output_volumes == "interpolated" and sample_mask is not None
+    if sample_mask is not None and len(sample_mask) == info.n_volumes - first:
+        sample_mask = None  # nothing censored after the discarded scans
+        interpolate = False
     cleaned = clean_signals(
         signals,
         t_r=t_r,
@@ -132,10 +135,16 @@ def process_image(
         high_pass=settings.high_pass,
         low_pass=settings.low_pass,
         confounds=confounds,
-        sample_mask=None if interpolate else sample_mask,
+        sample_mask=sample_mask,
     )
     all_volumes = np.arange(first, info.n_volumes)
     volumes = all_volumes if sample_mask is None or interpolate else all_volumes[sample_mask]
+    censored = [] if sample_mask is None else np.setdiff1d(all_volumes, all_volumes[sample_mask])
+    if interpolate:
+        from .scrubbing import interpolate_censored
+
+        # Kept rows are exactly the censored output; censored rows are interpolated.
+        cleaned = interpolate_censored(cleaned, sample_mask, len(all_volumes))
     for name in reduction.empty_columns:
         log.warning("Region '%s' has no voxels in '%s'; its column is n/a.", name, plan.image)
     sidecar = {
@@ -146,8 +155,12 @@ def process_image(
         "DiscardedScans": settings.discard_scans,
         "OutputVolumes": [int(v) for v in volumes],
         "ConfoundsFile": plan.confounds,
+        "ConfoundsPairedBy": plan.pairing,
         "ConfoundColumns": [] if selection is None else selection.columns,
         **({} if selection is None else selection.details),
+        "CensoredVolumes": [int(v) for v in censored],
+        "NumberOfCensoredVolumes": len(censored),
+        "InterpolatedVolumes": [int(v) for v in censored] if interpolate else [],
         "EmptyRegions": list(reduction.empty_columns),
         "Columns": list(reduction.columns),
         "Cleaning": {
@@ -159,6 +172,17 @@ def process_image(
             "t_r": t_r,
             "smoothing_fwhm": settings.smoothing_fwhm,
             "strategy": settings.strategy,
+            "discard_scans": settings.discard_scans,
+            "regressors": None if settings.regressors is None else list(settings.regressors),
+            "demean": settings.demean,
+            "output_volumes": settings.output_volumes,
+            **{
+                name: getattr(settings, name)
+                for name in (
+                    "motion", "wm_csf", "global_signal", "scrub", "fd_threshold",
+                    "std_dvars_threshold", "compcor", "n_compcor", "ica_aroma",
+                )
+            },
         },
         "ElapsedSeconds": round(time.perf_counter() - started, 3),
         "niimasker_version": __version__,
@@ -246,6 +270,7 @@ def run_batch(
                 "confounds": p.confounds,
                 "t_r": p.t_r,
                 "t_r_source": p.t_r_source,
+                "paired_by": p.pairing,
                 "output": f"{p.stem}_timeseries.tsv",
             }
             for p in plans

@@ -19,7 +19,10 @@ from typing import Any
 from .errors import SettingsError
 
 __all__ = [
+    "COMPCOR_TYPES",
     "CONFIG_ALIASES",
+    "CONFOUND_MODELS",
+    "ICA_AROMA_TYPES",
     "PARAMETERS",
     "REDUCTION_STRATEGIES",
     "STANDARDIZE_CHOICES",
@@ -39,6 +42,17 @@ REDUCTION_STRATEGIES = (
     "standard_deviation",
 )
 OUTPUT_VOLUMES = ("censored", "interpolated")
+#: nilearn's expansions of motion, WM/CSF and global signal regressors.
+CONFOUND_MODELS = ("basic", "power2", "derivatives", "full")
+#: nilearn's CompCor variants.
+COMPCOR_TYPES = (
+    "anat_combined",
+    "anat_separated",
+    "temporal",
+    "temporal_anat_combined",
+    "temporal_anat_separated",
+)
+ICA_AROMA_TYPES = ("full", "basic")
 
 #: Old or alternative config keys and the parameter they stand for.
 CONFIG_ALIASES = {"sphere_size": "radius", "regressor_names": "regressors"}
@@ -171,17 +185,82 @@ PARAMETERS: tuple[Parameter, ...] = (
         "discard_scans",
     ),
     _p(
+        "motion",
+        None,
+        "With a nilearn strategy or component list: motion regressors, one of "
+        + ", ".join(CONFOUND_MODELS)
+        + ". Default: the strategy's (nilearn: full).",
+        "motion",
+    ),
+    _p(
+        "wm_csf",
+        None,
+        "With a nilearn strategy or component list: white matter and CSF "
+        "regressors, one of " + ", ".join(CONFOUND_MODELS) + ". Default: the "
+        "strategy's (nilearn: basic).",
+        "wm_csf",
+    ),
+    _p(
+        "global_signal",
+        None,
+        "With a nilearn strategy or component list: global signal regressors, one "
+        "of " + ", ".join(CONFOUND_MODELS) + ". With 'simple', 'scrubbing' or "
+        "'ica_aroma' this adds the global signal, as nilearn does. Default: none.",
+        "global_signal",
+    ),
+    _p(
+        "scrub",
+        None,
+        "Scrubbing: after censoring high-motion volumes, also censor kept segments "
+        "shorter than this many volumes (0: only the high-motion volumes). "
+        "Default: the strategy's (nilearn: 5).",
+        "scrub",
+    ),
+    _p(
         "fd_threshold",
         None,
-        "Framewise displacement threshold in mm for scrubbing with the 'scrubbing' "
-        "strategy or the 'scrub' component (nilearn default 0.2).",
+        "Scrubbing: censor volumes whose framewise displacement exceeds this many "
+        "mm. Default: the strategy's ('scrubbing' 0.5, Scrub presets 0.2). With "
+        "column-name regressors, giving it turns scrubbing on.",
         "fd_threshold",
     ),
     _p(
         "std_dvars_threshold",
         None,
-        "Standardized DVARS threshold for scrubbing (nilearn default 3).",
+        "Scrubbing: censor volumes whose standardized DVARS exceeds this value. "
+        "Default: the strategy's ('scrubbing' 1.5, Scrub presets 3). With "
+        "column-name regressors, giving it turns scrubbing on.",
         "std_dvars_threshold",
+    ),
+    _p(
+        "compcor",
+        None,
+        "With the 'compcor' strategy or component: which CompCor components, one "
+        "of " + ", ".join(COMPCOR_TYPES) + " (read from the confounds file's JSON "
+        "sidecar). Default: the strategy's (nilearn: anat_combined).",
+        "compcor",
+    ),
+    _p(
+        "n_compcor",
+        None,
+        "Number of CompCor components to keep (per mask when separated), or 'all'. "
+        "Default: all.",
+        "n_compcor",
+    ),
+    _p(
+        "ica_aroma",
+        None,
+        "With the 'ica_aroma' component: 'full' (the image is fMRIPrep's "
+        "desc-smoothAROMAnonaggr_bold, no AROMA regressors) or 'basic' (regress "
+        "the aroma_motion_* columns). The 'ica_aroma' strategy always uses 'full'.",
+        "ica_aroma",
+    ),
+    _p(
+        "demean",
+        True,
+        "Demean the confounds over the kept volumes before cleaning (nilearn's "
+        "load_confounds default). No effect on the result when "
+        "standardize_confounds is true.",
     ),
     _p(
         "output_volumes",
@@ -222,8 +301,16 @@ class Settings:
     detrend: bool = False
     smoothing_fwhm: float | None = None
     discard_scans: int = 0
+    motion: str | None = None
+    wm_csf: str | None = None
+    global_signal: str | None = None
+    scrub: int | None = None
     fd_threshold: float | None = None
     std_dvars_threshold: float | None = None
+    compcor: str | None = None
+    n_compcor: int | str | None = None
+    ica_aroma: str | None = None
+    demean: bool = True
     output_volumes: str = "censored"
     n_jobs: int = 1
 
@@ -360,6 +447,22 @@ def _as_choice(choices: tuple[str, ...]) -> Callable[[str, Any], str]:
     return coerce
 
 
+def _as_optional_choice(choices: tuple[str, ...]) -> Callable[[str, Any], str | None]:
+    coerce = _as_choice(choices)
+    return lambda name, value: None if value is None else coerce(name, value)
+
+
+def _as_n_compcor(name: str, value: Any) -> int | str | None:
+    if value is None:
+        return None
+    if isinstance(value, str) and value.lower() == "all":
+        return "all"
+    try:
+        return _as_count(name, value, minimum=1)
+    except SettingsError:
+        raise _fail(name, value, "'all' or a whole number >= 1") from None
+
+
 _COERCE: dict[str, Callable[[str, Any], Any]] = {
     "input_files": lambda n, v: _as_strings(n, v) or (),
     "roi_file": _as_path,
@@ -379,8 +482,16 @@ _COERCE: dict[str, Callable[[str, Any], Any]] = {
     "detrend": _as_bool,
     "smoothing_fwhm": _as_nonnegative,
     "discard_scans": lambda n, v: _as_count(n, v, minimum=0),
+    "motion": _as_optional_choice(CONFOUND_MODELS),
+    "wm_csf": _as_optional_choice(CONFOUND_MODELS),
+    "global_signal": _as_optional_choice(CONFOUND_MODELS),
+    "scrub": lambda n, v: None if v is None else _as_count(n, v, minimum=0),
     "fd_threshold": _as_number,
     "std_dvars_threshold": _as_number,
+    "compcor": _as_optional_choice(COMPCOR_TYPES),
+    "n_compcor": _as_n_compcor,
+    "ica_aroma": _as_optional_choice(ICA_AROMA_TYPES),
+    "demean": _as_bool,
     "output_volumes": _as_choice(OUTPUT_VOLUMES),
     "n_jobs": lambda n, v: _as_count(n, v, minimum=-1) or 1,  # 0 means serial
 }
