@@ -5,12 +5,16 @@
 #' [install_niimasker()] once, then [extract_timeseries()].
 #'
 #' @keywords internal
+#' @importFrom rlang %||%
 "_PACKAGE"
 
 core <- NULL
 
 .onLoad <- function(libname, pkgname) {
-  # Delay-loaded: Python is not touched until a function needs the core.
+  # Choose the interpreter (RETICULATE_PYTHON, then the r-niimasker
+  # virtualenv) without starting it; the core is delay-loaded, so Python is
+  # not touched until a function needs it.
+  configure_python()
   core <<- reticulate::import_from_path(
     "niimasker_core",
     path = system.file("python", package = pkgname),

@@ -1,0 +1,181 @@
+# The only file that calls reticulate (besides .onLoad): Python discovery,
+# the core handle, calls into the core and the translation of its errors.
+
+# Name of the virtualenv that install_niimasker() creates.
+niimasker_envname <- "r-niimasker"
+
+#' Choose the Python interpreter before it starts
+#'
+#' Order: an interpreter that is already running; `RETICULATE_PYTHON`; the
+#' virtualenv `r-niimasker`; reticulate's default. Only looks at files: it
+#' never starts Python.
+#'
+#' @returns Character, invisibly: which rule chose the interpreter.
+#' @noRd
+configure_python <- function(envname = niimasker_envname) {
+  if (reticulate::py_available(initialize = FALSE)) {
+    return(invisible("initialized"))
+  }
+  if (nzchar(Sys.getenv("RETICULATE_PYTHON"))) {
+    return(invisible("RETICULATE_PYTHON"))
+  }
+  if (isTRUE(tryCatch(reticulate::virtualenv_exists(envname), error = function(e) FALSE))) {
+    reticulate::use_virtualenv(envname, required = FALSE)
+    return(invisible("virtualenv"))
+  }
+  invisible("default")
+}
+
+#' Is the Python core importable, with nilearn and nibabel?
+#'
+#' Starts Python if it has not started yet.
+#' @returns `TRUE` or `FALSE`.
+#' @noRd
+core_available <- function() {
+  ok <- tryCatch(
+    reticulate::py_module_available("nilearn") &&
+      reticulate::py_module_available("nibabel") &&
+      !is.null(reticulate::import_from_path(
+        "niimasker_core", core_path(), convert = FALSE
+      )),
+    error = function(e) FALSE
+  )
+  isTRUE(ok)
+}
+
+#' Directory holding the Python core inside the installed package
+#' @noRd
+core_path <- function() {
+  system.file("python", package = "niimasker")
+}
+
+#' Does the core's API have a function of this name?
+#' @noRd
+core_has <- function(fn) {
+  core_available() && reticulate::py_has_attr(core$api, fn)
+}
+
+#' Call a function of the core's API and return plain R values
+#'
+#' @param fn Character. Name of a function in `niimasker_core.api`.
+#' @param args Named list of arguments, already converted (see convert.R).
+#' @param call Environment. The user's call, for error messages.
+#' @returns The result converted with [reticulate::py_to_r()]: Python dicts
+#'   become named lists and `bytearray`s raw vectors.
+#' @noRd
+call_core <- function(fn, args, call = rlang::caller_env()) {
+  require_core(call)
+  result <- with_core_errors(do.call(core$api[[fn]], args), call = call)
+  reticulate::py_to_r(result)
+}
+
+#' Raise `niimasker_error_python_unavailable` unless the core can be imported
+#' @noRd
+require_core <- function(call = rlang::caller_env(), available = core_available(),
+                         python = current_python()) {
+  if (available) {
+    return(invisible(TRUE))
+  }
+  abort_niimasker(
+    c("The Python core of niimasker can't be used.",
+      x = "Python {.path {python}} can't import nilearn, nibabel and the niimasker core.",
+      i = "Run {.code niimasker::install_niimasker()} once, then restart R.",
+      i = "Or set {.envvar RETICULATE_PYTHON} to a Python that has nilearn and nibabel (see {.code ?install_niimasker})."),
+    class = "python_unavailable", call = call
+  )
+}
+
+#' The Python interpreter reticulate uses (or would use)
+#' @noRd
+current_python <- function() {
+  tryCatch(reticulate::py_config()$python, error = function(e) "(none found)")
+}
+
+#' Evaluate a call into Python, turning its exceptions into R conditions
+#'
+#' Works on reticulate 1.28, whose errors carry no Python class, by reading
+#' [reticulate::py_last_error()].
+#'
+#' @param expr An expression calling the core.
+#' @param call Environment. The user's call, for error messages.
+#' @noRd
+with_core_errors <- function(expr, call = rlang::caller_env()) {
+  reticulate::py_last_error(NULL)
+  tryCatch(expr, error = function(cnd) rethrow_core_error(cnd, call))
+}
+
+rethrow_core_error <- function(cnd, call) {
+  last <- reticulate::py_last_error()
+  if (is.null(last)) {
+    # The failure happened in R, not in Python: pass it on unchanged.
+    rlang::cnd_signal(cnd)
+  }
+  reticulate::py_last_error(NULL)
+  abort_python_error(
+    type = last$type,
+    mro = our_error_mro(attr(last, "exception", exact = TRUE)),
+    py_message = last$value,
+    traceback = paste(last$traceback, collapse = ""),
+    call = call
+  )
+}
+
+#' The niimasker error classes an exception is an instance of
+#' @returns Character: class names from `niimasker_core.errors.__all__`,
+#'   most specific first; empty if the exception is not one of ours.
+#' @noRd
+our_error_mro <- function(exception) {
+  if (is.null(exception)) {
+    return(character())
+  }
+  ours <- core_error_classes()
+  mro <- reticulate::py_eval(
+    "lambda e: [c.__name__ for c in type(e).__mro__ if c.__module__ == 'niimasker_core.errors']"
+  )(exception)
+  mro <- as.character(unlist(mro))
+  mro[mro %in% ours]
+}
+
+#' The exception classes listed in `niimasker_core.errors.__all__`
+#' @noRd
+core_error_classes <- function() {
+  as.character(unlist(reticulate::py_to_r(core$errors$`__all__`)))
+}
+
+#' Parameter names and defaults of a function of the core's API
+#'
+#' Used by the contract test that keeps R formals and Python parameters equal.
+#' @returns A named list: parameter name -> default (`NULL` for `None` or no
+#'   default).
+#' @noRd
+core_signature <- function(fn) {
+  pairs <- reticulate::py_eval(paste(
+    "lambda f: [[n, None if p.default is p.empty else p.default]",
+    "for n, p in __import__('inspect').signature(f).parameters.items()]"
+  ))(core$api[[fn]])
+  stats::setNames(lapply(pairs, `[[`, 2L), vapply(pairs, `[[`, "", 1L))
+}
+
+#' Create the virtualenv and install the core's requirements into it
+#'
+#' `LD_LIBRARY_PATH` is unset meanwhile: R sets it, and a pyenv Python started
+#' from R then loads Debian's libpython and loses `ssl`, so pip can't reach
+#' PyPI (see R_TOOLCHAIN.md).
+#' @noRd
+install_core_env <- function(envname, python, packages, force) {
+  old <- Sys.getenv("LD_LIBRARY_PATH", unset = NA)
+  Sys.unsetenv("LD_LIBRARY_PATH")
+  on.exit(if (!is.na(old)) Sys.setenv(LD_LIBRARY_PATH = old), add = TRUE)
+  if (force && reticulate::virtualenv_exists(envname)) {
+    reticulate::virtualenv_remove(envname, confirm = FALSE)
+  }
+  reticulate::virtualenv_create(envname, python = python)
+  reticulate::virtualenv_install(envname, packages = packages, ignore_installed = FALSE)
+  invisible(reticulate::virtualenv_python(envname))
+}
+
+#' Has Python already started in this R session?
+#' @noRd
+python_started <- function() {
+  reticulate::py_available(initialize = FALSE)
+}

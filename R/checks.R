@@ -1,0 +1,156 @@
+# Argument checkers. They check only what reticulate would mangle silently
+# (scalar vs vector, whole numbers, NA, flags, data frames where a path is
+# expected); the Python core checks what values mean. Each returns its
+# (possibly converted) value invisibly, and `NULL` stays `NULL` where allowed.
+
+check_flag <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  if (is.logical(x) && length(x) == 1L && !is.na(x)) {
+    return(invisible(x))
+  }
+  abort_niimasker("{.arg {arg}} must be `TRUE` or `FALSE`, not {.obj_type_friendly {x}}.",
+                  class = "argument", call = call)
+}
+
+check_string <- function(x, allow_null = TRUE, arg = rlang::caller_arg(x),
+                         call = rlang::caller_env()) {
+  if (is.null(x) && allow_null) {
+    return(invisible(x))
+  }
+  if (is.character(x) && length(x) == 1L && !is.na(x) && nzchar(x)) {
+    return(invisible(x))
+  }
+  abort_niimasker(
+    "{.arg {arg}} must be a single non-empty string{if (allow_null) ' or `NULL`'}, not {.obj_type_friendly {x}}.",
+    class = "argument", call = call
+  )
+}
+
+check_strings <- function(x, allow_null = TRUE, arg = rlang::caller_arg(x),
+                          call = rlang::caller_env()) {
+  if (is.null(x) && allow_null) {
+    return(invisible(x))
+  }
+  if (!is.character(x) || length(x) == 0L || is.data.frame(x)) {
+    abort_niimasker(
+      "{.arg {arg}} must be a character vector{if (allow_null) ' or `NULL`'}, not {.obj_type_friendly {x}}.",
+      class = "argument", call = call
+    )
+  }
+  bad <- which(is.na(x) | !nzchar(x))
+  if (length(bad)) {
+    abort_niimasker(
+      c("{.arg {arg}} must not contain `NA` or empty strings.",
+        x = "Element{?s} {as.character(head(bad, 5))} {?is/are} `NA` or empty."),
+      class = "argument", call = call
+    )
+  }
+  invisible(x)
+}
+
+check_number <- function(x, allow_null = TRUE, arg = rlang::caller_arg(x),
+                         call = rlang::caller_env()) {
+  if (is.null(x) && allow_null) {
+    return(invisible(x))
+  }
+  if (is.numeric(x) && length(x) == 1L && !is.na(x)) {
+    return(invisible(as.double(x)))
+  }
+  abort_niimasker(
+    "{.arg {arg}} must be a single number{if (allow_null) ' or `NULL`'}, not {.obj_type_friendly {x}}.",
+    class = "argument", call = call
+  )
+}
+
+check_whole_number <- function(x, allow_null = FALSE, arg = rlang::caller_arg(x),
+                               call = rlang::caller_env()) {
+  if (is.null(x) && allow_null) {
+    return(invisible(x))
+  }
+  if (is_whole_number(x)) {
+    return(invisible(as.integer(x)))
+  }
+  abort_niimasker(
+    "{.arg {arg}} must be a single whole number{if (allow_null) ' or `NULL`'}, not {.obj_type_friendly {x}}.",
+    class = "argument", call = call
+  )
+}
+
+# `n_compcor`: a count or a keyword such as "all".
+check_whole_number_or_string <- function(x, arg = rlang::caller_arg(x),
+                                         call = rlang::caller_env()) {
+  if (is.null(x) || (is.character(x) && length(x) == 1L && !is.na(x))) {
+    return(invisible(x))
+  }
+  if (is_whole_number(x)) {
+    return(invisible(as.integer(x)))
+  }
+  abort_niimasker(
+    "{.arg {arg}} must be a single whole number, a single string or `NULL`, not {.obj_type_friendly {x}}.",
+    class = "argument", call = call
+  )
+}
+
+# Python ints of 2^31 or more do not survive reticulate 1.28, so whole
+# numbers must fit an R integer.
+is_whole_number <- function(x) {
+  is.numeric(x) && length(x) == 1L && !is.na(x) && x == trunc(x) &&
+    abs(x) < .Machine$integer.max
+}
+
+# `standardize` is a flag or the name of a method.
+check_flag_or_string <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  if ((is.logical(x) || is.character(x)) && length(x) == 1L && !is.na(x)) {
+    return(invisible(x))
+  }
+  abort_niimasker(
+    "{.arg {arg}} must be `TRUE`, `FALSE` or a single string, not {.obj_type_friendly {x}}.",
+    class = "argument", call = call
+  )
+}
+
+# `labels`: region names, a labels file, or a data frame with a `name`
+# column (as nilearn_atlas() returns), ordered by its `index` column if any.
+check_labels <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  if (is.data.frame(x)) {
+    if (!"name" %in% names(x)) {
+      abort_niimasker(
+        c("{.arg {arg}} must have a {.field name} column when it is a data frame.",
+          x = "Its columns are {.field {names(x)}}."),
+        class = "argument", call = call
+      )
+    }
+    if ("index" %in% names(x)) x <- x[order(x[["index"]]), , drop = FALSE]
+    x <- as.character(x[["name"]])
+  }
+  check_strings(x, arg = arg, call = call)
+}
+
+# `config`: a JSON file path or a named list of parameters.
+check_config <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  if (is.null(x) || (is.character(x) && length(x) == 1L && !is.na(x))) {
+    return(invisible(x))
+  }
+  if (is.list(x) && !is.data.frame(x)) {
+    keys <- names(x)
+    named <- length(x) == 0L || (!is.null(keys) && all(nzchar(keys)) && !anyDuplicated(keys))
+    has_na <- vapply(x, function(v) is.atomic(v) && anyNA(v), logical(1))
+    if (named && !any(has_na)) {
+      return(invisible(x))
+    }
+    if (named) {
+      abort_niimasker(
+        c("{.arg {arg}} must not contain `NA`: use `NULL` or leave the parameter out.",
+          x = "{.field {names(x)[has_na]}} {?is/are} `NA`."),
+        class = "argument", call = call
+      )
+    }
+    abort_niimasker(
+      "{.arg {arg}} must be a list whose elements all have distinct names.",
+      class = "argument", call = call
+    )
+  }
+  abort_niimasker(
+    "{.arg {arg}} must be a JSON file path or a named list, not {.obj_type_friendly {x}}.",
+    class = "argument", call = call
+  )
+}

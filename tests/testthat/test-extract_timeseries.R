@@ -1,0 +1,152 @@
+# R-only arguments of extract_timeseries() (none today) and Python-only ones.
+r_only_args <- character()
+python_only_args <- c("progress", "command")
+
+test_that("extract_timeseries() has the core's parameters, in order, with its defaults", {
+  skip_if_no_core()
+  sig <- core_signature("extract_timeseries")
+  sig <- sig[setdiff(names(sig), python_only_args)]
+  r_formals <- formals(extract_timeseries)
+  r_formals <- r_formals[setdiff(names(r_formals), r_only_args)]
+  expect_identical(names(r_formals), names(sig))
+  for (name in names(sig)) {
+    expect_equal(eval(r_formals[[name]]), sig[[name]], label = paste("default of", name))
+  }
+})
+
+python_values <- function(result) {
+  # The core's own arrays, rebuilt in Python and sent as plain lists of columns.
+  to_columns <- reticulate::py_eval(paste(
+    "lambda api, res: [[[float(v) for v in col] for col in api.timeseries_to_array(item).T]",
+    "for item in res['timeseries']]"
+  ))
+  to_columns(core$api, result)
+}
+
+test_that("values equal the Python core's, file by file", {
+  skip_if_no_core()
+  args <- list(
+    input_files = list(example_bold("01"), example_bold("02")),
+    roi_file = example_atlas(), labels = example_labels(),
+    regressor_files = list(example_confounds("01"), example_confounds("02")),
+    regressors = list("trans_x", "trans_y", "rot_z"), t_r = 2, high_pass = 0.01,
+    detrend = TRUE, standardize = TRUE, discard_scans = 2L
+  )
+  ts <- extract_timeseries(
+    c(example_bold("01"), example_bold("02")), example_atlas(), labels = example_labels(),
+    regressor_files = c(example_confounds("01"), example_confounds("02")),
+    regressors = c("trans_x", "trans_y", "rot_z"), t_r = 2, high_pass = 0.01,
+    detrend = TRUE, standardize = TRUE, discard_scans = 2
+  )
+  py <- python_values(do.call(core$api$extract_timeseries, args))
+  expect_identical(names(ts), c("file", "volume", sprintf("region%03d", 1:12)))
+  for (i in 1:2) {
+    rows <- ts$file == example_bold(sprintf("%02d", i))
+    expect_identical(ts$volume[rows], 3:80)
+    for (j in 1:12) {
+      expect_identical(ts[[2 + j]][rows], py[[i]][[j]])
+    }
+  }
+})
+
+test_that("values equal nilearn's NiftiLabelsMasker", {
+  skip_if_no_core()
+  ts <- extract_timeseries(example_bold(), example_atlas(), t_r = 2, detrend = TRUE,
+                           high_pass = 0.01, low_pass = 0.1)
+  maskers <- reticulate::import("nilearn.maskers", convert = FALSE)
+  masker <- maskers$NiftiLabelsMasker(labels_img = example_atlas(), detrend = TRUE, t_r = 2,
+                                      high_pass = 0.01, low_pass = 0.1)
+  expected <- reticulate::py_to_r(masker$fit_transform(example_bold())$T$tolist())
+  expect_identical(ncol(ts) - 2L, length(expected))
+  for (j in seq_along(expected)) {
+    expect_equal(ts[[2 + j]], unlist(expected[[j]]), tolerance = 1e-10)
+  }
+})
+
+test_that("labels can be a data frame, such as nilearn_atlas()$labels", {
+  skip_if_no_core()
+  labels <- tibble::tibble(index = 12:1, name = paste0("r", 12:1))
+  ts <- extract_timeseries(example_bold(), example_atlas(), labels = labels, t_r = 2)
+  expect_identical(names(ts)[-(1:2)], paste0("r", 1:12))
+  expect_identical(timeseries_info(ts)$labels$name, paste0("r", 1:12))
+})
+
+# Timing fields in the metadata differ between runs; compare the values.
+without_info <- function(x) {
+  attr(x, "niimasker") <- NULL
+  x
+}
+
+test_that("config as a named list or JSON file gives the same as arguments", {
+  skip_if_no_core()
+  direct <- extract_timeseries(example_bold(), example_atlas(), t_r = 2, detrend = TRUE)
+  from_list <- extract_timeseries(config = list(
+    input_files = example_bold(), roi_file = example_atlas(), t_r = 2, detrend = TRUE
+  ))
+  expect_identical(without_info(from_list), without_info(direct))
+  path <- withr::local_tempfile(fileext = ".json")
+  writeLines(sprintf('{"input_files": ["%s"], "roi_file": "%s", "t_r": 2, "detrend": true}',
+                     example_bold(), example_atlas()), path)
+  expect_identical(without_info(extract_timeseries(config = path)), without_info(direct))
+  expect_error(extract_timeseries(config = list(not_a_parameter = 1)),
+               class = "niimasker_error_config")
+})
+
+test_that("output_dir writes the command's files", {
+  skip_if_no_core()
+  out <- withr::local_tempdir()
+  ts <- extract_timeseries(example_bold(), example_atlas(), output_dir = out, t_r = 2)
+  info <- timeseries_info(ts)
+  expect_identical(info$output_dir, out)
+  tsv <- list.files(out, pattern = "_timeseries\\.tsv$", full.names = TRUE)
+  expect_length(tsv, 1L)
+  written <- utils::read.delim(tsv, check.names = FALSE)
+  expect_identical(names(written), names(ts)[-(1:2)])
+  expect_equal(as.matrix(written), as.matrix(ts[-(1:2)]), tolerance = 1e-6, ignore_attr = TRUE)
+  expect_true(file.exists(file.path(out, "niimasker_data", "parameters.json")))
+})
+
+test_that("failed images are reported and the others returned", {
+  skip_if_no_core()
+  dir <- withr::local_tempdir()
+  good <- file.path(dir, basename(example_confounds("01")))
+  bad <- file.path(dir, basename(example_confounds("02")))
+  file.copy(example_confounds("01"), good)
+  writeLines(readLines(example_confounds("02"))[1:11], bad) # 10 rows for 80 volumes
+  expect_warning(
+    ts <- extract_timeseries(c(example_bold("01"), example_bold("02")), example_atlas(),
+                             regressor_files = c(good, bad), regressors = "trans_x", t_r = 2),
+    class = "niimasker_warning_failed_files"
+  )
+  expect_identical(unique(ts$file), example_bold("01"))
+  failures <- timeseries_info(ts)$failures
+  expect_identical(failures$file, example_bold("02"))
+  expect_identical(failures$error_type, "ConfoundsError")
+  cnd <- expect_warning(
+    warn_failed_files(list(list(file = "/data/b.nii.gz", error_type = "ConfoundsError",
+                                message = "'regressor_files' has {10} rows."))),
+    class = "niimasker_warning_failed_files"
+  )
+  expect_snapshot(warning(cnd))
+})
+
+test_that("Python errors arrive with their class and message", {
+  skip_if_no_core()
+  expect_error(extract_timeseries(file.path(tempdir(), "missing_bold.nii.gz"), example_atlas()),
+               class = "niimasker_error_image_not_found")
+  expect_error(extract_timeseries(example_bold(), example_atlas(), strategy = "mode"),
+               class = "niimasker_error_settings")
+  expect_snapshot(error = TRUE, extract_timeseries(example_bold(), example_atlas(), t_r = -1))
+})
+
+test_that("arguments reticulate would mangle are refused before Python", {
+  # No skip: these never reach Python.
+  expect_error(extract_timeseries("a.nii.gz", t_r = c(2, 3)), class = "niimasker_error_argument")
+  expect_error(extract_timeseries("a.nii.gz", detrend = NA), class = "niimasker_error_argument")
+  expect_error(extract_timeseries("a.nii.gz", discard_scans = 2.5), class = "niimasker_error_argument")
+  expect_error(extract_timeseries(NA_character_), class = "niimasker_error_argument")
+  expect_error(extract_timeseries("a.nii.gz", roi_file = data.frame(x = 1)),
+               class = "niimasker_error_argument")
+  expect_snapshot(error = TRUE, extract_timeseries("a.nii.gz", regressor_files = data.frame(x = 1)))
+  expect_snapshot(error = TRUE, extract_timeseries("a.nii.gz", n_jobs = "2"))
+})
