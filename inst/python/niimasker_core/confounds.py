@@ -223,6 +223,15 @@ def load_confounds_for_image(
             path, spec.patterns or None, n_volumes, scrub=spec.scrub, table=table
         )
     else:
+        strategy = spec.nilearn["strategy"]
+        full_aroma = "ica_aroma" in strategy and spec.nilearn.get("ica_aroma") == "full"
+        if full_aroma and image is not None and "AROMAnonaggr" not in Path(image).name:
+            raise ConfoundsError(
+                f"'regressors' {list(settings.regressors or [])} uses full ICA-AROMA, which "
+                "only fits fMRIPrep's non-aggressively denoised image "
+                f"(*desc-smoothAROMAnonaggr_bold.nii.gz), not '{image}'. Use that image, "
+                "or ica_aroma='basic' with the ['ica_aroma', ...] components."
+            )
         selection = _select_with_nilearn(path, spec, n_volumes, table)
     first = settings.discard_scans
     kept = np.arange(first, n_volumes)
