@@ -199,14 +199,18 @@ def resolve_t_r(image: str, given: float | None) -> tuple[float | None, str | No
     sidecar = read_sidecar_t_r(image)
     header = read_header_t_r(image) if sidecar is None or given is not None else None
     if given is not None:
-        for where, value in (("JSON sidecar", sidecar), ("NIfTI header", header)):
-            if value is not None and not math.isclose(value, given, rel_tol=1e-3):
-                warnings.warn(
-                    f"'t_r' is {given:g} s but the {where} of '{image}' says "
-                    f"{value:g} s; using t_r={given:g}. Check which is right.",
-                    UserWarning,
-                    stacklevel=3,
-                )
+        disagree = [
+            f"the {where} says {value:g} s"
+            for where, value in (("JSON sidecar", sidecar), ("NIfTI header", header))
+            if value is not None and not math.isclose(value, given, rel_tol=1e-3)
+        ]
+        if disagree:
+            warnings.warn(
+                f"'t_r' is {given:g} s but for '{image}' {' and '.join(disagree)}; "
+                f"using t_r={given:g}. Check which is right.",
+                UserWarning,
+                stacklevel=3,
+            )
         return given, "parameter"
     if sidecar is not None:
         return sidecar, "sidecar"
