@@ -8,7 +8,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .api import extract_timeseries  # noqa: E402
+from .api import extract_timeseries, nilearn_atlas  # noqa: E402
 from .errors import NiimaskerError  # noqa: E402
 
-__all__ = ["NiimaskerError", "__version__", "extract_timeseries"]
+__all__ = ["NiimaskerError", "__version__", "extract_timeseries", "nilearn_atlas"]

@@ -18,7 +18,7 @@ from .config import load_config, merge_config
 from .run import BatchResult, ImageResult, run_batch
 from .settings import PARAMETERS, make_settings
 
-__all__ = ["extract_timeseries", "timeseries_to_array"]
+__all__ = ["extract_timeseries", "nilearn_atlas", "timeseries_to_array"]
 
 _DEFAULTS = {p.name: p.default for p in PARAMETERS}
 
@@ -34,7 +34,7 @@ def extract_timeseries(
     regressors: Sequence[str] | str | None = None,
     as_voxels: bool = False,
     radius: float | None = None,
-    allow_overlap: bool = False,
+    allow_overlap: bool | None = None,
     strategy: str = "mean",
     standardize: bool | str = False,
     standardize_confounds: bool = True,
@@ -226,6 +226,44 @@ def _result_to_plain(result: ImageResult) -> dict[str, Any]:
         "sidecar": result.sidecar,
         "files": list(result.files),
     }
+
+
+def nilearn_atlas(query: str, data_dir: str | None = None) -> dict[str, Any]:
+    """Fetch the atlas a ``nilearn:<atlas>:<parameters>`` query names.
+
+    Parameters
+    ----------
+    query : str
+        For example ``"nilearn:schaefer:400-17-2"``, ``"nilearn:yeo:thick_7"``,
+        ``"nilearn:difumo:64-2"`` or ``"nilearn:msdl"``.
+    data_dir : str, optional
+        nilearn's data folder; None uses ``$NILEARN_DATA`` or ``~/nilearn_data``.
+        The atlas is downloaded there once.
+
+    Returns
+    -------
+    dict
+        ``query``; ``atlas`` (its short name); ``image`` (path of the NIfTI);
+        ``kind`` (``"labels"`` for a 3D labelled atlas, ``"maps"`` for a 4D
+        probabilistic one); ``labels``: ``{"index": [...], "name": [...]}``,
+        the label values (or 1-based map numbers) and names, background
+        excluded.
+
+    Raises
+    ------
+    AtlasQueryError
+        If the query is malformed; the message lists the valid atlases.
+    AtlasFetchError
+        If nilearn cannot download the atlas.
+
+    Examples
+    --------
+    >>> nilearn_atlas("nilearn:yeo:thick_7")["kind"]  # doctest: +SKIP
+    'labels'
+    """
+    from .rois.atlas_query import fetch_query
+
+    return fetch_query(query, None if data_dir is None else str(data_dir)).to_dict()
 
 
 def timeseries_to_array(item: Mapping[str, Any]) -> np.ndarray:

@@ -211,6 +211,8 @@ def _write_image_outputs(out: Path, result: ImageResult, reduction: Any) -> list
     for name, img in reduction.images.items():
         if hasattr(img, "to_filename"):
             files.append(write_nifti(out / DATA_DIR / f"{name}.nii.gz", img))
+        elif img and isinstance(img, list) and isinstance(img[0], dict):  # a look-up table
+            files.append(write_rows(out / DATA_DIR / f"{name}.tsv", img))
     return [str(f) for f in files]
 
 

@@ -138,8 +138,10 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     _p(
         "allow_overlap",
-        False,
-        "Allow overlapping spheres or probabilistic maps instead of raising an error.",
+        None,
+        "Allow regions that share voxels: overlapping spheres (an error otherwise) "
+        "or overlapping probabilistic maps. Default: nilearn's, false for spheres "
+        "and true for 4D maps (which usually overlap).",
     ),
     _p(
         "strategy",
@@ -291,7 +293,7 @@ class Settings:
     regressors: tuple[str, ...] | None = None
     as_voxels: bool = False
     radius: float | None = None
-    allow_overlap: bool = False
+    allow_overlap: bool | None = None
     strategy: str = "mean"
     standardize: bool | str = False
     standardize_confounds: bool = True
@@ -472,7 +474,7 @@ _COERCE: dict[str, Callable[[str, Any], Any]] = {
     "regressors": _as_strings,
     "as_voxels": _as_bool,
     "radius": _as_nonnegative,
-    "allow_overlap": _as_bool,
+    "allow_overlap": lambda n, v: None if v is None else _as_bool(n, v),
     "strategy": _as_choice(REDUCTION_STRATEGIES),
     "standardize": _as_standardize,
     "standardize_confounds": _as_bool,

@@ -21,7 +21,7 @@ from ..errors import ImageNotFoundError, RoiError
 from .base import Grid, Reduction, grid_key
 from .label_names import resolve_region_names
 
-__all__ = ["LabelImage", "load_label_image", "mean_reducer", "statistic_reducer"]
+__all__ = ["LabelImage", "load_label_image", "mask_on_grid", "mean_reducer", "statistic_reducer"]
 
 
 def load_label_image(path: str) -> nib.Nifti1Image:
@@ -153,7 +153,7 @@ class LabelImage:
         same = grid_key(shape, affine) == grid_key(self.img.shape, self.img.affine)
         data = self.data if same else _resample_nearest(self.img, shape, affine)
         if self.mask_img is not None:
-            mask = _mask_on(self.mask_img, shape, affine)
+            mask = mask_on_grid(self.mask_img, shape, affine)
             data = np.where(mask, data, 0)
         return data
 
@@ -196,7 +196,30 @@ def _resample_nearest(
     return np.rint(np.asanyarray(resampled.dataobj)).astype(np.int64)
 
 
-def _mask_on(path: str, shape: tuple[int, int, int], affine: np.ndarray) -> np.ndarray:
+def mask_on_grid(path: str, shape: tuple[int, int, int], affine: np.ndarray) -> np.ndarray:
+    """Load ``mask_img`` as a boolean array on a grid (nearest neighbour), as nilearn does.
+
+    Parameters
+    ----------
+    path : str
+        A 3D mask image; non-zero voxels are inside.
+    shape : tuple of int
+        Target grid shape.
+    affine : numpy.ndarray
+        Target grid affine.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean array of ``shape``.
+
+    Raises
+    ------
+    ImageNotFoundError
+        If the file does not exist.
+    RoiError
+        If the mask is not 3D or has no voxel on the grid.
+    """
     try:
         img = nib.load(path)
     except FileNotFoundError:

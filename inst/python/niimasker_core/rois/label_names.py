@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -16,15 +16,18 @@ BACKGROUND_NAMES = frozenset({"background", "bg", "unknown", "none", "0", "null"
 
 
 def resolve_region_names(
-    labels: Sequence[str] | str | None, region_ids: Sequence[int], roi_file: str
+    labels: Sequence[str] | str | Mapping[int, str] | None,
+    region_ids: Sequence[int],
+    roi_file: str,
 ) -> tuple[list[int], list[str]]:
     """Pair region ids with names.
 
     Parameters
     ----------
-    labels : sequence of str, str or None
-        Names in ascending label order, a path to a TSV of names, or None for
-        the numeric labels.
+    labels : sequence of str, str, mapping or None
+        Names in ascending label order, a path to a TSV of names, a mapping
+        ``{index: name}`` (an atlas look-up table: every index is a region,
+        present in the image or not), or None for the numeric labels.
     region_ids : sequence of int
         The non-background label values found in the atlas, ascending.
     roi_file : str
@@ -50,6 +53,8 @@ def resolve_region_names(
         return ids, [str(i) for i in ids]
     if isinstance(labels, str):
         return _from_table(labels, ids, roi_file)
+    if isinstance(labels, Mapping):
+        return _from_pairs(dict(labels), ids, roi_file, "the atlas look-up table")
     names = [str(name) for name in labels]
     if len(names) == len(ids) + 1 and names[0].strip().lower() in BACKGROUND_NAMES:
         names = names[1:]
@@ -79,17 +84,8 @@ def _from_table(path: str, ids: list[int], roi_file: str) -> tuple[list[int], li
             raise LabelsError(
                 f"The 'index' column of '{path}' must hold whole numbers."
             ) from None
-        pairs = {i: str(n) for i, n in zip(table_ids, table[columns["name"]]) if i != 0}
-        missing = sorted(set(ids) - set(pairs))
-        if missing:
-            raise LabelsError(
-                f"'{roi_file}' has labels {_preview(missing)} that are not in the "
-                f"'index' column of '{path}'. Add them to the table or fix the atlas."
-            )
-        table_order = sorted(pairs)
-        names = [pairs[i] for i in table_order]
-        _check_unique(names, path)
-        return table_order, names
+        pairs = dict(zip(table_ids, table[columns["name"]]))
+        return _from_pairs(pairs, ids, roi_file, f"the 'index' column of '{path}'")
     for key in ("labels", "label", "name"):
         if key in columns:
             return resolve_region_names(list(table[columns[key]]), ids, roi_file)
@@ -97,6 +93,23 @@ def _from_table(path: str, ids: list[int], roi_file: str) -> tuple[list[int], li
         f"'labels' file '{path}' needs a 'Labels' (or 'Label') column, or BIDS "
         f"'index' and 'name' columns. Found columns: {', '.join(table.columns)}."
     )
+
+
+def _from_pairs(
+    pairs: dict[int, str], ids: list[int], roi_file: str, where: str
+) -> tuple[list[int], list[str]]:
+    """Every id of a look-up table is a region (absent ones too), except background 0."""
+    pairs = {int(i): str(n) for i, n in pairs.items() if int(i) != 0}
+    missing = sorted(set(ids) - set(pairs))
+    if missing:
+        raise LabelsError(
+            f"'{roi_file}' has labels {_preview(missing)} that are not in {where}. "
+            "Add them to the table or fix the atlas."
+        )
+    table_order = sorted(pairs)
+    names = [pairs[i] for i in table_order]
+    _check_unique(names, where)
+    return table_order, names
 
 
 def _check_unique(names: list[str], where: str) -> None:

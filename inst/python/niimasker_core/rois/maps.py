@@ -1,0 +1,259 @@
+"""Probabilistic maps: a 4D ``roi_file`` with one (possibly overlapping) map per region.
+
+Signals equal nilearn's ``NiftiMapsMasker`` (``resampling_target="data"``):
+the maps are resampled to the image grid with linear interpolation, the mask
+(if any) with nearest neighbour, and each volume is fitted by least squares
+on the maps, ``lstsq(maps[voxels], volume[voxels])``.
+
+The fit is streamed: for each chunk of volumes we accumulate ``volume @ M``
+over the maps' support ``M`` and multiply by the pseudo-inverse of the Gram
+matrix ``M.T @ M`` (computed once per grid, in float64). For a full-rank
+``M`` this is the same least-squares solution nilearn computes, without
+holding the whole image or a voxels-by-maps dense copy in memory.
+
+Unlike nilearn (``keep_masked_maps=False``), a map left empty by the mask or
+resampling stays a column of NaN, so columns never shift between images.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+from scipy import linalg, sparse
+
+from ..errors import ImageNotFoundError, InputFileError, RoiError
+from ..volumes import iter_chunks, read_image_info
+from .base import Reduction, grid_key
+from .label_image import mask_on_grid
+from .label_names import resolve_region_names
+
+__all__ = ["Maps", "maps_reduction", "read_maps"]
+
+#: Above this density the maps' support is kept dense for BLAS; below, sparse.
+SPARSE_DENSITY = 0.2
+#: Largest dense weight matrix (elements, float64) kept in memory.
+DENSE_LIMIT = 32 * 2**20
+
+
+def read_maps(path: str, shape: tuple[int, int, int] | None = None,
+              affine: np.ndarray | None = None) -> sparse.csc_array:
+    """Read a 4D maps image as a sparse ``(n_voxels, n_maps)`` matrix, a chunk of maps at a time.
+
+    NaN and infinite values become 0 (as nilearn's ``clean_img`` makes them).
+    With ``shape`` and ``affine``, each map is first resampled to that grid
+    with linear interpolation, as ``NiftiMapsMasker`` does. Memory stays at
+    one chunk of maps plus their non-zero values.
+
+    Parameters
+    ----------
+    path : str
+        A 4D ``.nii``/``.nii.gz`` file, one map per volume.
+    shape, affine : optional
+        Target grid; None keeps the maps' own grid.
+
+    Returns
+    -------
+    scipy.sparse.csc_array
+        Voxels (Fortran order on the grid) by maps, float64.
+
+    Raises
+    ------
+    ImageNotFoundError
+        If the file does not exist.
+    RoiError
+        If it is not a 4D image.
+    """
+    try:
+        info = read_image_info(path, need_4d=True)
+    except InputFileError as exc:
+        if isinstance(exc, ImageNotFoundError):
+            raise ImageNotFoundError(f"'roi_file' not found: '{path}'.") from None
+        raise RoiError(
+            f"'roi_file' '{path}' must be a 4D image of maps (one per volume): {exc}"
+        ) from None
+    resample = shape is not None and grid_key(shape, affine) != grid_key(info.shape, info.affine)
+    rows, cols, vals = [], [], []
+    for first, block in iter_chunks(info):
+        block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
+        if resample:
+            block = _resample_maps(block, info, shape, affine)
+        volume, voxel = np.nonzero(block)
+        rows.append(voxel)
+        cols.append(volume + first)
+        vals.append(block[volume, voxel].astype(np.float64))
+    n_voxels = int(np.prod(shape)) if resample else info.n_voxels
+    return sparse.csc_array(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(n_voxels, info.n_volumes),
+    )
+
+
+def _resample_maps(block: np.ndarray, info: Any, shape: tuple[int, int, int],
+                   affine: np.ndarray) -> np.ndarray:
+    from nilearn.image import resample_img
+
+    maps = block.reshape(block.shape[0], *info.shape[::-1]).transpose(3, 2, 1, 0)
+    img = nib.Nifti1Image(np.ascontiguousarray(maps), info.affine)
+    out = resample_img(
+        img,
+        interpolation="linear",
+        target_shape=shape,
+        target_affine=affine,
+        force_resample=True,
+        copy_header=True,
+    )
+    data = np.asanyarray(out.dataobj)
+    return np.ascontiguousarray(data.transpose(3, 2, 1, 0)).reshape(block.shape[0], -1)
+
+
+class Maps:
+    """A 4D probabilistic atlas, aligned to each image grid on demand.
+
+    Parameters
+    ----------
+    path : str
+        The 4D maps image.
+    labels : sequence of str, str or None
+        Map names in volume order (a list, or a TSV with a ``Labels`` column
+        or BIDS ``index``/``name`` columns numbering maps from 1). Default:
+        the map numbers ``1..n``.
+    mask_img : str or None
+        Mask restricting the fit to the voxels inside it.
+    allow_overlap : bool or None
+        Allow maps that share voxels; None means True (nilearn's default for
+        maps, which usually overlap).
+    """
+
+    kind = "maps"
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        labels: Sequence[str] | str | None = None,
+        mask_img: str | None = None,
+        allow_overlap: bool | None = None,
+    ) -> None:
+        self.path = path
+        self.maps = read_maps(path)
+        if self.maps.nnz == 0:
+            raise RoiError(f"'roi_file' '{path}' has only zero maps, so it defines no region.")
+        header = nib.load(path)
+        self.shape, self.affine = tuple(int(n) for n in header.shape[:3]), header.affine
+        # nilearn's overlap test zeroes values below eps of the maps' float dtype
+        dtype = header.get_data_dtype()
+        self.eps = float(np.finfo(np.float64 if dtype == np.float64 else np.float32).eps)
+        n_maps = self.maps.shape[1]
+        self.ids, self.names = resolve_region_names(labels, list(range(1, n_maps + 1)), path)
+        self.mask_img = mask_img
+        self.allow_overlap = True if allow_overlap is None else bool(allow_overlap)
+        self.voxels_in_maps = np.diff(self.maps.indptr)
+        self._cache: dict[tuple, Reduction] = {}
+
+    def describe(self) -> dict[str, Any]:
+        """Return a JSON-ready description for parameters.json."""
+        return {
+            "kind": self.kind,
+            "roi_file": self.path,
+            "regions": [{"index": i, "name": n} for i, n in zip(self.ids, self.names)],
+            "strategy": "least squares fit of the maps (NiftiMapsMasker)",
+            "mask_img": self.mask_img,
+            "allow_overlap": self.allow_overlap,
+        }
+
+    def for_grid(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
+        """Return the reduction for images on this grid (cached per grid)."""
+        key = grid_key(shape, affine)
+        if key not in self._cache:
+            self._cache[key] = self._build(tuple(int(n) for n in shape[:3]), affine)
+        return self._cache[key]
+
+    def _build(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
+        if grid_key(shape, affine) == grid_key(self.shape, self.affine):
+            maps = self.maps
+        else:
+            maps = read_maps(self.path, shape, affine)
+        if not self.allow_overlap:
+            self._check_overlap(maps)
+        if self.mask_img is not None:
+            inside = mask_on_grid(self.mask_img, shape, affine).ravel(order="F")
+            maps = sparse.csc_array(sparse.diags_array(inside.astype(np.float64)) @ maps)
+            maps.eliminate_zeros()
+        reduction = maps_reduction(maps, self.names)
+        used = np.diff(maps.indptr)
+        reduction.coverage = [
+            {
+                "region": name,
+                "voxels_in_roi": int(total),
+                "voxels_used": int(n),
+                "fraction": float(n) / total if total else 0.0,
+            }
+            for name, total, n in zip(self.names, self.voxels_in_maps, used)
+        ]
+        return reduction
+
+    def _check_overlap(self, maps: sparse.csc_array) -> None:
+        inside = sparse.csr_array(maps >= self.eps)
+        counts = np.diff(inside.indptr)
+        shared = np.flatnonzero(counts > 1)
+        if shared.size == 0:
+            return
+        pairs: set[tuple[int, int]] = set()
+        for voxel in shared[:10000]:
+            owners = inside.indices[inside.indptr[voxel] : inside.indptr[voxel + 1]]
+            pairs.update(itertools.combinations(sorted(owners.tolist()), 2))
+        ordered = sorted(pairs)
+        shown = ", ".join(f"{self.names[a]} & {self.names[b]}" for a, b in ordered[:10])
+        raise RoiError(
+            f"Maps of '{self.path}' overlap on the image grid ({shared.size} voxels "
+            f"shared), e.g. {shown}{', ...' if len(ordered) > 10 else ''}. Set "
+            "'allow_overlap' (--allow_overlap) to fit overlapping maps, as "
+            "probabilistic atlases need."
+        )
+
+
+def maps_reduction(maps: sparse.csc_array, names: Sequence[str]) -> Reduction:
+    """Return a reduction fitting each volume by least squares on the maps.
+
+    Parameters
+    ----------
+    maps : scipy.sparse.csc_array
+        ``(n_voxels, n_maps)`` map values on the image grid, voxels in
+        Fortran order, already masked.
+    names : sequence of str
+        Column names, one per map.
+
+    Returns
+    -------
+    Reduction
+        Empty maps give NaN columns listed in ``empty_columns``.
+    """
+    present = np.flatnonzero(np.diff(maps.indptr) > 0)
+    support = np.unique(maps.indices)
+    weights = sparse.csc_array(maps[support][:, present])
+    gram = (weights.T @ weights).toarray()
+    # pseudo-inverse: the minimum-norm solution that lstsq also returns
+    inverse_gram = linalg.pinvh(gram)
+    density = weights.nnz / max(weights.shape[0] * weights.shape[1], 1)
+    if density >= SPARSE_DENSITY and weights.shape[0] * weights.shape[1] <= DENSE_LIMIT:
+        weights = weights.toarray()
+    transposed = weights.T.tocsr() if sparse.issparse(weights) else np.ascontiguousarray(weights.T)
+    n_columns = len(names)
+
+    def reduce(values: np.ndarray) -> np.ndarray:
+        out = np.full((values.shape[0], n_columns), np.nan)
+        if present.size:
+            projected = transposed @ values.T.astype(np.float64)  # (n_present, n_volumes)
+            out[:, present] = (inverse_gram @ projected).T
+        return out
+
+    return Reduction(
+        columns=list(names),
+        voxels=support.astype(np.int64),
+        reduce=reduce,
+        empty_columns=[names[i] for i in sorted(set(range(n_columns)) - set(present.tolist()))],
+    )
