@@ -159,3 +159,15 @@ def test_scrub_preset_sidecar_and_outputs(bold_file, atlas_file, confounds_tsv, 
 def test_too_few_volumes_left_is_an_error(bold_file, atlas_file, confounds_tsv):
     with pytest.raises(ConfoundsError, match="too few"):
         ours(bold_file, atlas_file, confounds_tsv, regressors="Params36", discard_scans=N - 40, **CLEANING)
+
+
+@pytest.mark.parametrize("regressors", [["scrub"], ["non_steady_state*"]])
+def test_censoring_without_regressors_equals_nilearn(bold_file, atlas_file, confounds_tsv, regressors):
+    scrubbing = regressors == ["scrub"]
+    mask = np.setdiff1d(np.arange(N), [0, 1, 12, 25, 33, 60] if scrubbing else [0, 1])
+    expected = nilearn_masker(bold_file, atlas_file, None, mask, **CLEANING)
+    options = {"fd_threshold": 0.5, "std_dvars_threshold": 1.5, "scrub": 0} if scrubbing else {}
+    got, item = ours(bold_file, atlas_file, confounds_tsv, regressors=regressors, **options, **CLEANING)
+    assert_close(got, expected)
+    assert item["sidecar"]["ConfoundColumns"] == []
+    assert item["volumes"] == mask.tolist()

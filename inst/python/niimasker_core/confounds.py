@@ -42,7 +42,8 @@ class ConfoundSelection:
     Attributes
     ----------
     values : numpy.ndarray or None
-        ``(n_volumes, n_columns)`` for every volume of the image.
+        ``(n_volumes, n_columns)`` for every volume of the image; None when
+        the choice only censors volumes (no regressors).
     columns : list of str
         The chosen column names.
     sample_mask : numpy.ndarray or None
@@ -176,6 +177,8 @@ def _select_with_nilearn(
     _check_numeric_rows(table, [], path, n_volumes)
     selected, mask = load_with_nilearn(path, table, spec.nilearn)
     columns = [str(c) for c in selected.columns]
+    if not columns:  # e.g. only 'scrub' or 'non_steady_state': censoring, no regressors
+        return ConfoundSelection(values=None, columns=[], sample_mask=mask)
     _check_numeric_rows(selected, columns, path, n_volumes)
     values = fill_first_row(selected.to_numpy(dtype=np.float64), columns, path)
     return ConfoundSelection(values=values, columns=columns, sample_mask=mask)
@@ -237,6 +240,8 @@ def load_confounds_for_image(
     kept = np.arange(first, n_volumes)
     if selection.sample_mask is not None:
         kept = np.intersect1d(kept, selection.sample_mask)
+    if selection.values is not None and not selection.columns:
+        selection.values = None
     n_columns = len(selection.columns)
     if kept.size <= n_columns + 1 + int(settings.detrend):
         raise ConfoundsError(

@@ -117,7 +117,7 @@ def process_image(
     )
     signals = extracted.signals[0]
     first = settings.discard_scans
-    confounds = None if selection is None else selection.values[first:]
+    confounds = None if selection is None or selection.values is None else selection.values[first:]
     sample_mask = None
     if selection is not None and selection.sample_mask is not None:
         kept = np.asarray(selection.sample_mask)
