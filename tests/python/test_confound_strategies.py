@@ -185,3 +185,36 @@ def test_spec_errors_and_unused_options():
     spec = resolve_spec(make_settings(input_files=["x"], regressors="Params6", compcor="temporal"))
     assert spec.unused == ("compcor",)
     assert resolve_spec(make_settings(input_files=["x"], regressors=["csf", "motion"])).kind == "columns"
+
+
+def test_command_line_options_reach_the_sidecar(fmriprep_dir, tmp_path, rng):
+    from fmriprep_tree import write_atlas, write_bold
+
+    from niimasker_core.cli import main
+
+    image = write_bold(fmriprep_dir.parent / IMAGE, rng, N, sidecar_t_r=2.0)
+    atlas = write_atlas(tmp_path / "atlas.nii.gz", rng)
+    out = tmp_path / "out"
+    code = main([
+        str(out), "-i", str(image), "-r", str(atlas), "--regressor_files", str(fmriprep_dir),
+        "--regressors", "compcor", "--compcor", "temporal_anat_separated", "--n_compcor", "1",
+        "--global_signal", "basic", "--demean", "false", "--high_pass", "0.01",
+    ])
+    assert code == 0
+    import json
+
+    sidecar = json.loads((out / IMAGE.replace(".nii.gz", "_timeseries.json")).read_text())
+    assert sidecar["ConfoundColumns"] == list(
+        nilearn_loaded(fmriprep_dir, load_confounds_strategy, "compcor",
+                       compcor="temporal_anat_separated", n_compcor=1, global_signal="basic")[0].columns
+    )
+    # separated: the first WM and the first CSF component, not the combined-mask ones
+    assert {"t_comp_cor_00", "a_comp_cor_03", "a_comp_cor_05", "global_signal"} <= set(
+        sidecar["ConfoundColumns"]
+    )
+    assert "a_comp_cor_00" not in sidecar["ConfoundColumns"]
+    assert sidecar["RepetitionTimeSource"] == "sidecar"
+    assert sidecar["ConfoundsDemeaned"] is False and sidecar["Cleaning"]["n_compcor"] == 1
+    with pytest.raises(SystemExit) as usage:
+        main([str(out), "-i", str(image), "-r", str(atlas), "--motion", "bad"])
+    assert usage.value.code == 2

@@ -134,3 +134,9 @@ def test_non_bids_names_pair_by_natural_order(tmp_path):
     ]
     with pytest.raises(PairingError, match="3 input image.*2 regressor file"):
         pair_confounds(images, confounds[:2])
+
+
+def test_regressors_without_files_is_an_error(tmp_path):
+    image = touch(tmp_path / "sub-01_task-rest_bold.nii.gz")
+    with pytest.raises(Exception, match="no 'regressor_files'"):
+        plan_runs(make_settings(input_files=[image], regressors="Params6", t_r=2.0))

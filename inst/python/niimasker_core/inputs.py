@@ -295,6 +295,12 @@ def plan_runs(settings: Settings, header_t_r: dict[str, float | None] | None = N
     images = expand_files(settings.input_files, "input_files")
     confounds = expand_files(settings.regressor_files, "regressor_files")
     paired, rule = pair_confounds(images, confounds)
+    if settings.regressors and not confounds:
+        raise SettingsError(
+            f"'regressors' is {list(settings.regressors)} but no 'regressor_files' were "
+            "given, so there is nothing to choose from. Give 'regressor_files' (e.g. "
+            "'fmriprep/sub-*/func/*desc-confounds_timeseries.tsv') or drop 'regressors'."
+        )
     if confounds:
         spec = resolve_spec(settings)
         if spec.unused:
