@@ -59,11 +59,15 @@ def test_spheres_equal_nilearn(tmp_path, bold_file, settings):
     got, _ = ours(bold_file, roi, **settings)
     if len(settings) == 1:  # raw means: bit-identical to nilearn's float32 np.mean
         np.testing.assert_array_equal(got, expected)
-    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max())
+    np.testing.assert_allclose(
+        got, expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max()
+    )
 
 
 @pytest.mark.parametrize("radius", [None, 4.0, 6.0])
-def test_mask_img_intersects_spheres_as_nilearn(tmp_path, bold_file, rng, affine, radius):
+def test_mask_img_intersects_spheres_as_nilearn(
+    tmp_path, bold_file, rng, affine, radius
+):
     mask = (rng.random((7, 8, 9)) > 0.35).astype(np.uint8)
     seeds = SEEDS[:3]
     for seed in seeds:  # nilearn refuses empty spheres, so keep each seed's voxel
@@ -87,7 +91,9 @@ def test_membership_equals_nilearn_on_many_seeds(rng, affine):
     for trial in range(60):
         seed = tuple(rng.uniform([-14, -16, -20], [14, 16, 20]))
         if trial % 3 == 0:
-            seed = tuple(float(v) for v in np.round(seed))  # the "voxel containing" rule
+            seed = tuple(
+                float(v) for v in np.round(seed)
+            )  # the "voxel containing" rule
         radius = [None, 0.0, 3.0, 4.0, 6.5][trial % 5]
         for use_mask in (False, True):
             try:
@@ -97,15 +103,20 @@ def test_membership_equals_nilearn_on_many_seeds(rng, affine):
                 expected = list(adjacency.rows[0])
             except ValueError:  # nilearn refuses empty spheres; we report them
                 expected = []
-            got = sphere_members(np.array([seed]), [radius], shape, affine,
-                                 mask if use_mask else None)[0]
-            candidates = np.flatnonzero(mask.ravel()) if use_mask else np.arange(mask.size)
+            got = sphere_members(
+                np.array([seed]), [radius], shape, affine, mask if use_mask else None
+            )[0]
+            candidates = (
+                np.flatnonzero(mask.ravel()) if use_mask else np.arange(mask.size)
+            )
             assert np.searchsorted(candidates, got).tolist() == expected, (seed, radius)
 
 
 def test_per_row_radius_and_names(tmp_path, bold_file):
     radii = [3.0, 6.0, np.nan]
-    roi = write_seeds(tmp_path / "seeds.tsv", SEEDS[:3], radius=radii, name=["a", "b", "c"])
+    roi = write_seeds(
+        tmp_path / "seeds.tsv", SEEDS[:3], radius=radii, name=["a", "b", "c"]
+    )
     got, out = ours(bold_file, roi, radius=4.0, allow_overlap=True)
     assert out["timeseries"][0]["columns"] == ["a", "b", "c"]
     for column, (seed, radius) in enumerate(zip(SEEDS, [3.0, 6.0, 4.0])):
@@ -129,7 +140,9 @@ def test_empty_sphere_is_nan_column_with_warning(tmp_path, bold_file, caplog):
     roi = write_seeds(tmp_path / "seeds.tsv", seeds, name=["in", "outside"])
     got, out = ours(bold_file, roi, radius=4.0, output_dir=str(tmp_path / "out"))
     assert np.isnan(got[:, 1]).all() and not np.isnan(got[:, 0]).any()
-    np.testing.assert_array_equal(got[:, 0], nilearn_spheres(bold_file, seeds[:1], radius=4.0)[:, 0])
+    np.testing.assert_array_equal(
+        got[:, 0], nilearn_spheres(bold_file, seeds[:1], radius=4.0)[:, 0]
+    )
     assert out["timeseries"][0]["sidecar"]["EmptyRegions"] == ["outside"]
     assert "outside" in caplog.text
 
@@ -140,20 +153,30 @@ def test_spheres_image_and_lut_are_written_and_reusable(tmp_path, bold_file):
     got, _ = ours(bold_file, roi, radius=4.0, output_dir=str(out_dir))
     spheres = nib.load(out_dir / "niimasker_data" / "spheres_img.nii.gz")
     lut = pd.read_csv(out_dir / "niimasker_data" / "spheres_img_lut.tsv", sep="\t")
-    assert lut["name"].tolist() == ["a", "b", "c"] and lut["index"].tolist() == [1, 2, 3]
+    assert lut["name"].tolist() == ["a", "b", "c"] and lut["index"].tolist() == [
+        1,
+        2,
+        3,
+    ]
     labels = np.asanyarray(spheres.dataobj)
     assert [int((labels == i).sum()) for i in (1, 2, 3)] == lut["voxels"].tolist()
     coverage = pd.read_csv(next(out_dir.glob("*_coverage.tsv")), sep="\t")
     assert coverage["voxels_used"].tolist() == lut["voxels"].tolist()
-    again, _ = ours(bold_file, out_dir / "niimasker_data" / "spheres_img.nii.gz",
-                    labels=str(out_dir / "niimasker_data" / "spheres_img_lut.tsv"))
+    again, _ = ours(
+        bold_file,
+        out_dir / "niimasker_data" / "spheres_img.nii.gz",
+        labels=str(out_dir / "niimasker_data" / "spheres_img_lut.tsv"),
+    )
     np.testing.assert_allclose(again, got, rtol=1e-6)
 
 
 @pytest.mark.parametrize(
     ("text", "match"),
-    [("x\ty\n1\t2\n", "missing 'z'"), ("x\ty\tz\n1\tfoo\t3\n", "must hold numbers"),
-     ("x\ty\tz\n", "no rows")],
+    [
+        ("x\ty\n1\t2\n", "missing 'z'"),
+        ("x\ty\tz\n1\tfoo\t3\n", "must hold numbers"),
+        ("x\ty\tz\n", "no rows"),
+    ],
 )
 def test_bad_coordinate_files(tmp_path, bold_file, text, match):
     roi = tmp_path / "seeds.tsv"

@@ -23,7 +23,15 @@ import pandas as pd
 
 from ..errors import AtlasFetchError, AtlasQueryError
 
-__all__ = ["ATLASES", "PREFIX", "AtlasSpec", "ResolvedAtlas", "fetch_query", "is_query", "parse_query"]
+__all__ = [
+    "ATLASES",
+    "PREFIX",
+    "AtlasSpec",
+    "ResolvedAtlas",
+    "fetch_query",
+    "is_query",
+    "parse_query",
+]
 
 PREFIX = "nilearn:"
 
@@ -106,7 +114,10 @@ def _basc(p: str) -> dict[str, Any]:
 
 
 def _destrieux(p: str) -> dict[str, Any]:
-    return {"lateralized": _pick(p, ("lateralized", "nonlateralized"), "side") == "lateralized"}
+    return {
+        "lateralized": _pick(p, ("lateralized", "nonlateralized"), "side")
+        == "lateralized"
+    }
 
 
 def _schaefer(p: str) -> dict[str, Any]:
@@ -120,7 +131,9 @@ def _schaefer(p: str) -> dict[str, Any]:
 
 
 def _talairach(p: str) -> dict[str, Any]:
-    return {"level_name": _pick(p, ("hemisphere", "lobe", "gyrus", "tissue", "ba"), "level")}
+    return {
+        "level_name": _pick(p, ("hemisphere", "lobe", "gyrus", "tissue", "ba"), "level")
+    }
 
 
 def _yeo(p: str) -> dict[str, Any]:
@@ -169,35 +182,91 @@ ATLASES: dict[str, AtlasSpec] = {
     spec.name: spec
     for spec in (
         AtlasSpec("aal", "fetch_atlas_aal", "SPM5 | SPM8 | SPM12 | 3v2", "SPM12", _aal),
-        AtlasSpec("basc", "fetch_atlas_basc_multiscale_2015",
-                  "<sym|asym>-<" + "|".join(map(str, _BASC_SCALES)) + ">", "sym-7", _basc),
-        AtlasSpec("destrieux", "fetch_atlas_destrieux_2009", "lateralized | nonlateralized",
-                  "lateralized", _destrieux),
-        AtlasSpec("schaefer", "fetch_atlas_schaefer_2018",
-                  "<100|200|...|1000>[-<7|17>[-<1|2 mm>]]", "400-7-1", _schaefer),
-        AtlasSpec("talairach", "fetch_atlas_talairach", "hemisphere | lobe | gyrus | tissue | ba",
-                  "", _talairach),
-        AtlasSpec("yeo", "fetch_atlas_yeo_2011", "thin_7 | thick_7 | thin_17 | thick_17",
-                  "thick_7", _yeo),
-        AtlasSpec("harvard_oxford", "fetch_atlas_harvard_oxford",
-                  "<cort|cortl|sub>-<maxprob-thr0|maxprob-thr25|maxprob-thr50|prob>-<1mm|2mm>",
-                  "cort-maxprob-thr25-2mm", _harvard_oxford),
-        AtlasSpec("juelich", "fetch_atlas_juelich",
-                  "<maxprob-thr0|maxprob-thr25|maxprob-thr50|prob>-<1mm|2mm>",
-                  "maxprob-thr25-2mm", _juelich),
-        AtlasSpec("difumo", "fetch_atlas_difumo", "<64|128|256|512|1024>[-<2|3 mm>]", "64-2",
-                  _difumo),
-        AtlasSpec("msdl", "fetch_atlas_msdl", "(none)", "", _msdl),
-        AtlasSpec("pauli", "fetch_atlas_pauli_2017", "probabilistic | deterministic",
-                  "probabilistic", _pauli),
-        AtlasSpec("smith", "fetch_atlas_smith_2009", "rsn10 | rsn20 | rsn70 | bm10 | bm20 | bm70",
-                  "rsn10", _smith),
+        AtlasSpec(
+            "basc",
+            "fetch_atlas_basc_multiscale_2015",
+            "<sym|asym>-<" + "|".join(map(str, _BASC_SCALES)) + ">",
+            "sym-7",
+            _basc,
+        ),
+        AtlasSpec(
+            "destrieux",
+            "fetch_atlas_destrieux_2009",
+            "lateralized | nonlateralized",
+            "lateralized",
+            _destrieux,
+        ),
+        AtlasSpec(
+            "schaefer",
+            "fetch_atlas_schaefer_2018",
+            "<100|200|...|1000>[-<7|17>[-<1|2 mm>]]",
+            "400-7-1",
+            _schaefer,
+        ),
+        AtlasSpec(
+            "talairach",
+            "fetch_atlas_talairach",
+            "hemisphere | lobe | gyrus | tissue | ba",
+            "",
+            _talairach,
+        ),
+        AtlasSpec(
+            "yeo",
+            "fetch_atlas_yeo_2011",
+            "thin_7 | thick_7 | thin_17 | thick_17",
+            "thick_7",
+            _yeo,
+        ),
+        AtlasSpec(
+            "harvard_oxford",
+            "fetch_atlas_harvard_oxford",
+            "<cort|cortl|sub>-<maxprob-thr0|maxprob-thr25|maxprob-thr50|prob>-<1mm|2mm>",
+            "cort-maxprob-thr25-2mm",
+            _harvard_oxford,
+        ),
+        AtlasSpec(
+            "juelich",
+            "fetch_atlas_juelich",
+            "<maxprob-thr0|maxprob-thr25|maxprob-thr50|prob>-<1mm|2mm>",
+            "maxprob-thr25-2mm",
+            _juelich,
+        ),
+        AtlasSpec(
+            "difumo",
+            "fetch_atlas_difumo",
+            "<64|128|256|512|1024>[-<2|3 mm>]",
+            "64-2",
+            _difumo,
+        ),
+        AtlasSpec("msdl", "fetch_atlas_msdl", "", "", _msdl),
+        AtlasSpec(
+            "pauli",
+            "fetch_atlas_pauli_2017",
+            "probabilistic | deterministic",
+            "probabilistic",
+            _pauli,
+        ),
+        AtlasSpec(
+            "smith",
+            "fetch_atlas_smith_2009",
+            "rsn10 | rsn20 | rsn70 | bm10 | bm20 | bm70",
+            "rsn10",
+            _smith,
+        ),
     )
 }
 
-_ALIASES = {"harvard-oxford": "harvard_oxford", "harvardoxford": "harvard_oxford", "ho": "harvard_oxford",
-            "basc_multiscale_2015": "basc", "schaefer_2018": "schaefer", "yeo_2011": "yeo",
-            "destrieux_2009": "destrieux", "pauli_2017": "pauli", "smith_2009": "smith"}
+_ALIASES = {
+    "harvard-oxford": "harvard_oxford",
+    "harvardoxford": "harvard_oxford",
+    "ho": "harvard_oxford",
+    "basc_multiscale_2015": "basc",
+    "schaefer_2018": "schaefer",
+    "yeo_2011": "yeo",
+    "destrieux_2009": "destrieux",
+    "pauli_2017": "pauli",
+    "smith_2009": "smith",
+}
 
 
 def is_query(roi_file: str | None) -> bool:
@@ -207,7 +276,9 @@ def is_query(roi_file: str | None) -> bool:
 
 def _catalogue() -> str:
     return "\n".join(
-        f"  nilearn:{s.name}:{s.syntax}" + (f"  (default {s.default})" if s.default else "")
+        f"  nilearn:{s.name}"
+        + (f":{s.syntax}" if s.syntax else "")
+        + (f"  (default {s.default})" if s.default else "")
         for s in ATLASES.values()
     )
 
@@ -249,7 +320,7 @@ def parse_query(query: str) -> tuple[AtlasSpec, dict[str, Any]]:
             f"and parameters:\n{_catalogue()}"
         )
     params = pieces[2].strip() if len(pieces) == 3 else ""
-    if not params and spec.default == "" and spec.name != "msdl":
+    if not params and spec.default == "" and spec.syntax:
         raise AtlasQueryError(
             f"'roi_file' {query!r} needs parameters: nilearn:{spec.name}:{spec.syntax}."
         )
@@ -332,16 +403,28 @@ def _image_path(bunch: Mapping[str, Any], query: str, data_dir: str | None) -> s
     from nilearn.datasets.utils import get_data_dirs
 
     folder = Path(data_dir) if data_dir else Path(get_data_dirs()[0])
-    target = folder / "niimasker_atlases" / (re.sub(r"[^A-Za-z0-9_.-]+", "_", query.strip()) + ".nii.gz")
+    target = (
+        folder
+        / "niimasker_atlases"
+        / (re.sub(r"[^A-Za-z0-9_.-]+", "_", query.strip()) + ".nii.gz")
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     maps.to_filename(str(target))
     return str(target)
 
 
-def _labels(bunch: Mapping[str, Any], kind: str, shape: tuple[int, ...]) -> tuple[list[int], list[str]]:
+def _labels(
+    bunch: Mapping[str, Any], kind: str, shape: tuple[int, ...]
+) -> tuple[list[int], list[str]]:
     lut = bunch.get("lut")
-    if kind == "labels" and isinstance(lut, pd.DataFrame) and {"index", "name"} <= set(lut.columns):
-        pairs = [(int(round(float(i))), str(n)) for i, n in zip(lut["index"], lut["name"])]
+    if (
+        kind == "labels"
+        and isinstance(lut, pd.DataFrame)
+        and {"index", "name"} <= set(lut.columns)
+    ):
+        pairs = [
+            (int(round(float(i))), str(n)) for i, n in zip(lut["index"], lut["name"])
+        ]
         pairs = [(i, n) for i, n in pairs if i != 0]
         return [i for i, _ in pairs], [n for _, n in pairs]
     names = _names(bunch.get("labels"))
@@ -353,7 +436,9 @@ def _labels(bunch: Mapping[str, Any], kind: str, shape: tuple[int, ...]) -> tupl
             names = [str(i) for i in range(1, n_maps + 1)]
         return list(range(1, n_maps + 1)), names
     if names is None:
-        raise AtlasQueryError("The fetched atlas has neither a look-up table nor labels.")
+        raise AtlasQueryError(
+            "The fetched atlas has neither a look-up table nor labels."
+        )
     pairs = [(i, n) for i, n in enumerate(names) if not (i == 0 and _is_background(n))]
     return [i for i, _ in pairs], [n for _, n in pairs]
 

@@ -68,7 +68,9 @@ def resolve_region_names(
     return ids, names
 
 
-def _from_table(path: str, ids: list[int], roi_file: str) -> tuple[list[int], list[str]]:
+def _from_table(
+    path: str, ids: list[int], roi_file: str
+) -> tuple[list[int], list[str]]:
     if not Path(path).is_file():
         raise ImageNotFoundError(f"'labels' file not found: '{path}'.")
     sep = "," if path.lower().endswith(".csv") else "\t"

@@ -39,8 +39,11 @@ SPARSE_DENSITY = 0.2
 DENSE_LIMIT = 32 * 2**20
 
 
-def read_maps(path: str, shape: tuple[int, int, int] | None = None,
-              affine: np.ndarray | None = None) -> sparse.csc_array:
+def read_maps(
+    path: str,
+    shape: tuple[int, int, int] | None = None,
+    affine: np.ndarray | None = None,
+) -> sparse.csc_array:
     """Read a 4D maps image as a sparse ``(n_voxels, n_maps)`` matrix, a chunk of maps at a time.
 
     NaN and infinite values become 0 (as nilearn's ``clean_img`` makes them).
@@ -75,7 +78,9 @@ def read_maps(path: str, shape: tuple[int, int, int] | None = None,
         raise RoiError(
             f"'roi_file' '{path}' must be a 4D image of maps (one per volume): {exc}"
         ) from None
-    resample = shape is not None and grid_key(shape, affine) != grid_key(info.shape, info.affine)
+    resample = shape is not None and grid_key(shape, affine) != grid_key(
+        info.shape, info.affine
+    )
     rows, cols, vals = [], [], []
     for first, block in iter_chunks(info):
         block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
@@ -92,8 +97,9 @@ def read_maps(path: str, shape: tuple[int, int, int] | None = None,
     )
 
 
-def _resample_maps(block: np.ndarray, info: Any, shape: tuple[int, int, int],
-                   affine: np.ndarray) -> np.ndarray:
+def _resample_maps(
+    block: np.ndarray, info: Any, shape: tuple[int, int, int], affine: np.ndarray
+) -> np.ndarray:
     from nilearn.image import resample_img
 
     maps = block.reshape(block.shape[0], *info.shape[::-1]).transpose(3, 2, 1, 0)
@@ -141,14 +147,20 @@ class Maps:
         self.path = path
         self.maps = read_maps(path)
         if self.maps.nnz == 0:
-            raise RoiError(f"'roi_file' '{path}' has only zero maps, so it defines no region.")
+            raise RoiError(
+                f"'roi_file' '{path}' has only zero maps, so it defines no region."
+            )
         header = nib.load(path)
         self.shape, self.affine = tuple(int(n) for n in header.shape[:3]), header.affine
         # nilearn's overlap test zeroes values below eps of the maps' float dtype
         dtype = header.get_data_dtype()
-        self.eps = float(np.finfo(np.float64 if dtype == np.float64 else np.float32).eps)
+        self.eps = float(
+            np.finfo(np.float64 if dtype == np.float64 else np.float32).eps
+        )
         n_maps = self.maps.shape[1]
-        self.ids, self.names = resolve_region_names(labels, list(range(1, n_maps + 1)), path)
+        self.ids, self.names = resolve_region_names(
+            labels, list(range(1, n_maps + 1)), path
+        )
         self.mask_img = mask_img
         self.allow_overlap = True if allow_overlap is None else bool(allow_overlap)
         self.voxels_in_maps = np.diff(self.maps.indptr)
@@ -181,7 +193,9 @@ class Maps:
             self._check_overlap(maps)
         if self.mask_img is not None:
             inside = mask_on_grid(self.mask_img, shape, affine).ravel(order="F")
-            maps = sparse.csc_array(sparse.diags_array(inside.astype(np.float64)) @ maps)
+            maps = sparse.csc_array(
+                sparse.diags_array(inside.astype(np.float64)) @ maps
+            )
             maps.eliminate_zeros()
         reduction = maps_reduction(maps, self.names)
         used = np.diff(maps.indptr)
@@ -241,13 +255,19 @@ def maps_reduction(maps: sparse.csc_array, names: Sequence[str]) -> Reduction:
     density = weights.nnz / max(weights.shape[0] * weights.shape[1], 1)
     if density >= SPARSE_DENSITY and weights.shape[0] * weights.shape[1] <= DENSE_LIMIT:
         weights = weights.toarray()
-    transposed = weights.T.tocsr() if sparse.issparse(weights) else np.ascontiguousarray(weights.T)
+    transposed = (
+        weights.T.tocsr()
+        if sparse.issparse(weights)
+        else np.ascontiguousarray(weights.T)
+    )
     n_columns = len(names)
 
     def reduce(values: np.ndarray) -> np.ndarray:
         out = np.full((values.shape[0], n_columns), np.nan)
         if present.size:
-            projected = transposed @ values.T.astype(np.float64)  # (n_present, n_volumes)
+            projected = transposed @ values.T.astype(
+                np.float64
+            )  # (n_present, n_volumes)
             out[:, present] = (inverse_gram @ projected).T
         return out
 
@@ -255,5 +275,7 @@ def maps_reduction(maps: sparse.csc_array, names: Sequence[str]) -> Reduction:
         columns=list(names),
         voxels=support.astype(np.int64),
         reduce=reduce,
-        empty_columns=[names[i] for i in sorted(set(range(n_columns)) - set(present.tolist()))],
+        empty_columns=[
+            names[i] for i in sorted(set(range(n_columns)) - set(present.tolist()))
+        ],
     )

@@ -81,7 +81,9 @@ def read_coordinates(path: str) -> pd.DataFrame:
             f"{', '.join(map(str, table.columns)) or 'none'}."
         )
     if table.empty:
-        raise RoiError(f"Coordinates file '{path}' has no rows, so it defines no sphere.")
+        raise RoiError(
+            f"Coordinates file '{path}' has no rows, so it defines no sphere."
+        )
     out = pd.DataFrame(index=range(len(table)))
     for axis in ("x", "y", "z"):
         out[axis] = _numbers(table[columns[axis]], axis, path, allow_missing=False)
@@ -93,15 +95,21 @@ def read_coordinates(path: str) -> pd.DataFrame:
     else:
         out["radius"] = np.nan
     name_key = next((k for k in ("name", "label", "labels") if k in columns), None)
-    out["name"] = None if name_key is None else table[columns[name_key]].str.strip().to_numpy()
+    out["name"] = (
+        None if name_key is None else table[columns[name_key]].str.strip().to_numpy()
+    )
     return out
 
 
-def _numbers(column: pd.Series, what: str, path: str, *, allow_missing: bool) -> np.ndarray:
+def _numbers(
+    column: pd.Series, what: str, path: str, *, allow_missing: bool
+) -> np.ndarray:
     text = column.str.strip()
     blank = text.isin(["", "n/a", "NA", "NaN", "nan"])
     values = pd.to_numeric(text.where(~blank, "nan"), errors="coerce").to_numpy(float)
-    bad = np.flatnonzero(np.isnan(values) & ~blank.to_numpy() | (blank.to_numpy() & ~allow_missing))
+    bad = np.flatnonzero(
+        np.isnan(values) & ~blank.to_numpy() | (blank.to_numpy() & ~allow_missing)
+    )
     bad = np.union1d(bad, np.flatnonzero(np.isinf(values)))
     if bad.size:
         rows = ", ".join(f"row {i + 1} ({column.iloc[i]!r})" for i in bad[:5])
@@ -114,7 +122,12 @@ def _numbers(column: pd.Series, what: str, path: str, *, allow_missing: bool) ->
 
 def _world_coordinates(voxels: np.ndarray, affine: np.ndarray) -> np.ndarray:
     """World coordinates of ``(n, 3)`` voxel indices, computed as nilearn's ``coord_transform``."""
-    coords = np.c_[voxels[:, 0], voxels[:, 1], voxels[:, 2], np.ones(len(voxels), dtype=voxels.dtype)].T
+    coords = np.c_[
+        voxels[:, 0],
+        voxels[:, 1],
+        voxels[:, 2],
+        np.ones(len(voxels), dtype=voxels.dtype),
+    ].T
     return np.dot(affine, coords)[:3].T
 
 
@@ -157,15 +170,22 @@ def sphere_members(
     members = []
     for seed, radius in zip(np.asarray(seeds, dtype=float), radii):
         has_radius = radius is not None and not np.isnan(radius)
-        near = _candidates_near(seed, float(radius) if has_radius else 0.0, affine, shape,
-                                candidates)
+        near = _candidates_near(
+            seed, float(radius) if has_radius else 0.0, affine, shape, candidates
+        )
         chosen = []
         if has_radius:
             delta = world[near] - seed
             # scikit-learn's KD-tree: ((dx*dx + dy*dy) + dz*dz) <= r*r
-            d2 = delta[:, 0] * delta[:, 0] + delta[:, 1] * delta[:, 1] + delta[:, 2] * delta[:, 2]
+            d2 = (
+                delta[:, 0] * delta[:, 0]
+                + delta[:, 1] * delta[:, 1]
+                + delta[:, 2] * delta[:, 2]
+            )
             chosen.append(near[d2 <= float(radius) * float(radius)])
-        nearest = np.round(np.dot(inverse, np.r_[seed, 1.0][:, None])[:3, 0]).astype(int)
+        nearest = np.round(np.dot(inverse, np.r_[seed, 1.0][:, None])[:3, 0]).astype(
+            int
+        )
         if np.all(nearest >= 0) and np.all(nearest < shape):
             flat = np.ravel_multi_index(tuple(nearest), shape, order="C")
             where = np.searchsorted(candidates, flat)
@@ -174,7 +194,9 @@ def sphere_members(
         same_cell = np.flatnonzero(np.all(truncated[near] == seed.astype(int), axis=1))
         if same_cell.size:
             chosen.append(near[same_cell[:1]])
-        picked = np.unique(np.concatenate(chosen)) if chosen else np.empty(0, dtype=np.int64)
+        picked = (
+            np.unique(np.concatenate(chosen)) if chosen else np.empty(0, dtype=np.int64)
+        )
         members.append(candidates[picked])
     return members
 
@@ -193,7 +215,9 @@ def _candidates_near(
     each axis), plus one voxel of margin.
     """
     half = max(radius, 2.0)
-    signs = np.array([[a, b, c] for a in (-1, 1) for b in (-1, 1) for c in (-1, 1)], float)
+    signs = np.array(
+        [[a, b, c] for a in (-1, 1) for b in (-1, 1) for c in (-1, 1)], float
+    )
     corners = np.c_[seed + signs * half, np.ones(8)]
     vox = np.dot(np.linalg.inv(affine), corners.T)[:3]
     top = np.array(shape) - 1
@@ -203,7 +227,9 @@ def _candidates_near(
         return np.empty(0, dtype=np.int64)
     lower, upper = np.clip(lower, 0, top), np.clip(upper, 0, top)
     axes = [np.arange(lo, hi + 1) for lo, hi in zip(lower, upper)]
-    box = np.ravel_multi_index(np.meshgrid(*axes, indexing="ij"), shape, order="C").ravel()
+    box = np.ravel_multi_index(
+        np.meshgrid(*axes, indexing="ij"), shape, order="C"
+    ).ravel()
     where = np.searchsorted(candidates, box)
     inside = where < len(candidates)
     where, box = where[inside], box[inside]
@@ -275,7 +301,9 @@ class Spheres:
             "strategy": "mean",
             "regions": [
                 {"index": i, "name": n, "x": s[0], "y": s[1], "z": s[2], "radius": r}
-                for i, n, s, r in zip(self.ids, self.names, self.seeds.tolist(), self.radii)
+                for i, n, s, r in zip(
+                    self.ids, self.names, self.seeds.tolist(), self.radii
+                )
             ],
         }
 
@@ -310,7 +338,9 @@ class Spheres:
         voxels = np.ravel_multi_index(
             np.unravel_index(c_index, shape, order="C"), shape, order="F"
         ).astype(np.int64)
-        spans = [(i, int(bounds[i]), int(bounds[i + 1])) for i in np.flatnonzero(present)]
+        spans = [
+            (i, int(bounds[i]), int(bounds[i + 1])) for i in np.flatnonzero(present)
+        ]
         n_spheres = len(members)
 
         def reduce(values: np.ndarray) -> np.ndarray:
@@ -352,7 +382,9 @@ class Spheres:
                 "radius": float("nan") if r is None else float(r),
                 "voxels": int(c),
             }
-            for i, n, s, r, c in zip(self.ids, self.names, self.seeds, self.radii, counts)
+            for i, n, s, r, c in zip(
+                self.ids, self.names, self.seeds, self.radii, counts
+            )
         ]
 
 
