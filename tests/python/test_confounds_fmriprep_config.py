@@ -91,3 +91,25 @@ def test_seed_config_pairs_each_image_with_its_own_confounds(fmriprep_tree):
     for image, item in files.items():
         changed = not np.allclose(timeseries_to_array(item), timeseries_to_array(second[image]))
         assert changed == (image in (a, b))
+
+
+def test_config_carries_strategy_options(fmriprep_tree):
+    root, _ = fmriprep_tree
+    config = json.loads(SEED_CONFIG)
+    config.update(
+        regressors=["motion", "high_pass", "wm_csf", "scrub"], motion="basic", wm_csf="derivatives",
+        fd_threshold=0.095, std_dvars_threshold=10, scrub=0, output_volumes="interpolated",
+        discard_scans=None,
+    )
+    out = extract_timeseries(config=config)
+    assert not out["failures"]
+    censored = 0
+    for item in out["timeseries"]:
+        sidecar = item["sidecar"]
+        assert sidecar["ConfoundStrategy"]["kind"] == "components"
+        assert sidecar["ConfoundStrategy"]["load_confounds"]["fd_threshold"] == 0.095
+        assert len(sidecar["ConfoundColumns"]) == 6 + 3 + 4
+        assert item["volumes"] == list(range(N))  # interpolated: every volume
+        assert sidecar["InterpolatedVolumes"] == sidecar["CensoredVolumes"]
+        censored += len(sidecar["CensoredVolumes"])
+    assert censored > 0
