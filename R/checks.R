@@ -3,12 +3,18 @@
 # expected); the Python core checks what values mean. Each returns its
 # (possibly converted) value invisibly, and `NULL` stays `NULL` where allowed.
 
-check_flag <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+check_flag <- function(x, allow_null = FALSE, arg = rlang::caller_arg(x),
+                       call = rlang::caller_env()) {
+  if (is.null(x) && allow_null) {
+    return(invisible(x))
+  }
   if (is.logical(x) && length(x) == 1L && !is.na(x)) {
     return(invisible(x))
   }
-  abort_niimasker("{.arg {arg}} must be `TRUE` or `FALSE`, not {.obj_type_friendly {x}}.",
-                  class = "argument", call = call)
+  abort_niimasker(
+    "{.arg {arg}} must be `TRUE` or `FALSE`{if (allow_null) ' or `NULL`'}, not {.obj_type_friendly {x}}.",
+    class = "argument", call = call
+  )
 }
 
 check_string <- function(x, allow_null = TRUE, arg = rlang::caller_arg(x),

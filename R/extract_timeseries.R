@@ -32,7 +32,9 @@
 #' @param as_voxels Logical. Extract every voxel instead of region summaries.
 #' @param radius Number. Sphere radius in mm around coordinates. `NULL`: the
 #'   single voxel at each coordinate.
-#' @param allow_overlap Logical. Allow overlapping spheres or maps.
+#' @param allow_overlap Logical. Allow regions that share voxels (overlapping
+#'   spheres or probabilistic maps). `NULL`: nilearn's default for the ROI
+#'   kind (no for spheres, yes for maps).
 #' @param strategy Character. How the voxels of a region are summarised
 #'   (`"mean"`, `"median"`, ...).
 #' @param standardize Logical or character. `TRUE` (z-score), `FALSE`, or
@@ -97,7 +99,7 @@
 extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir = NULL,
                                mask_img = NULL, labels = NULL, regressor_files = NULL,
                                regressors = NULL, as_voxels = FALSE, radius = NULL,
-                               allow_overlap = FALSE, strategy = "mean", standardize = FALSE,
+                               allow_overlap = NULL, strategy = "mean", standardize = FALSE,
                                standardize_confounds = TRUE, t_r = NULL, high_pass = NULL,
                                low_pass = NULL, detrend = FALSE, smoothing_fwhm = NULL,
                                discard_scans = 0L, motion = NULL, wm_csf = NULL,
@@ -115,7 +117,7 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
     regressors = as_py_list(check_strings(regressors)),
     as_voxels = check_flag(as_voxels),
     radius = check_number(radius),
-    allow_overlap = check_flag(allow_overlap),
+    allow_overlap = check_flag(allow_overlap, allow_null = TRUE),
     strategy = check_string(strategy, allow_null = FALSE),
     standardize = check_flag_or_string(standardize),
     standardize_confounds = check_flag(standardize_confounds),

@@ -47,3 +47,11 @@ test_that("a malformed query is niimasker_error_atlas_query", {
   expect_error(nilearn_atlas(name = "no_such_atlas", data_dir = withr::local_tempdir()),
                class = "niimasker_error_atlas_query")
 })
+
+test_that("nilearn_atlas() has the core's parameters besides name and ...", {
+  skip_if_no_core()
+  skip_if_not(core_has("nilearn_atlas"), "api.nilearn_atlas() is not in the core yet")
+  r_only <- c("name", "...")
+  expect_identical(setdiff(names(formals(nilearn_atlas)), r_only),
+                   names(core_signature("nilearn_atlas")))
+})
