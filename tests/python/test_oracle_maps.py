@@ -144,3 +144,12 @@ def test_rank_deficient_maps_give_the_minimum_norm_solution(
 def test_voxel_and_strategy_options_are_refused_for_maps(bold_file, maps_file, option):
     with pytest.raises(RoiError, match="4D probabilistic atlas"):
         extract_timeseries([str(bold_file)], str(maps_file), **option)
+
+
+def test_nan_in_maps_count_as_zero_like_nilearn(tmp_path, bold_file, affine):
+    data = blobs(SHAPE, CENTRES, 1.6, 0.05)
+    data[0, 7, 8, 0] = np.nan
+    data[3, 6, 6, 2] = np.nan  # the centre of map 3
+    path = tmp_path / "nan_maps.nii.gz"
+    nib.Nifti1Image(data, affine).to_filename(path)
+    close(ours(bold_file, path)[0], nilearn_maps(bold_file, path))

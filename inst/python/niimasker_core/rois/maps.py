@@ -83,13 +83,19 @@ def read_maps(
     )
     rows, cols, vals = [], [], []
     for first, block in iter_chunks(info):
-        block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
         if resample:
-            block = _resample_maps(block, info, shape, affine)
-        volume, voxel = np.nonzero(block)
+            block = _resample_maps(
+                np.nan_to_num(block, posinf=0.0, neginf=0.0), info, shape, affine
+            )
+        # `!= 0` then flatnonzero: ~10x faster than np.nonzero on mostly-zero maps
+        flat = np.flatnonzero(block != 0)
+        values = block.ravel()[flat].astype(np.float64)
+        finite = np.isfinite(values)  # NaN/inf become 0, as nilearn's clean_img does
+        flat, values = flat[finite], values[finite]
+        volume, voxel = np.divmod(flat, block.shape[1])
         rows.append(voxel)
         cols.append(volume + first)
-        vals.append(block[volume, voxel].astype(np.float64))
+        vals.append(values)
     n_voxels = int(np.prod(shape)) if resample else info.n_voxels
     return sparse.csc_array(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
@@ -247,11 +253,9 @@ def maps_reduction(maps: sparse.csc_array, names: Sequence[str]) -> Reduction:
         Empty maps give NaN columns listed in ``empty_columns``.
     """
     present = np.flatnonzero(np.diff(maps.indptr) > 0)
-    support = np.unique(maps.indices)
+    support = np.flatnonzero(np.bincount(maps.indices, minlength=maps.shape[0]))
     weights = sparse.csc_array(maps[support][:, present])
-    gram = (weights.T @ weights).toarray()
-    # pseudo-inverse: the minimum-norm solution that lstsq also returns
-    inverse_gram = linalg.pinvh(gram)
+    inverse_gram = _inverse_gram((weights.T @ weights).toarray())
     density = weights.nnz / max(weights.shape[0] * weights.shape[1], 1)
     if density >= SPARSE_DENSITY and weights.shape[0] * weights.shape[1] <= DENSE_LIMIT:
         weights = weights.toarray()
@@ -279,3 +283,21 @@ def maps_reduction(maps: sparse.csc_array, names: Sequence[str]) -> Reduction:
             names[i] for i in sorted(set(range(n_columns)) - set(present.tolist()))
         ],
     )
+
+
+def _inverse_gram(gram: np.ndarray) -> np.ndarray:
+    """Inverse of ``M.T @ M``: Cholesky when well conditioned, else the pseudo-inverse.
+
+    The pseudo-inverse gives the minimum-norm solution ``lstsq`` returns for
+    rank-deficient maps (e.g. two identical maps).
+    """
+    if gram.size == 0:
+        return gram
+    try:
+        factor = linalg.cho_factor(gram, lower=True)
+        rcond, info = linalg.lapack.dpocon(factor[0], np.linalg.norm(gram, 1), uplo="L")
+        if info == 0 and rcond > 1e-10:
+            return linalg.cho_solve(factor, np.eye(len(gram)))
+    except linalg.LinAlgError:
+        pass
+    return linalg.pinvh(gram)
