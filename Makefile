@@ -51,7 +51,7 @@ test-r:
 
 check: setup
 	rm -rf niimasker_*.tar.gz niimasker.Rcheck
-	R CMD build . && R CMD check --no-manual niimasker_*.tar.gz
+	R CMD build . && NOT_CRAN=true R CMD check --no-manual niimasker_*.tar.gz
 
 bench: setup-python
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -e '.[bench]'
