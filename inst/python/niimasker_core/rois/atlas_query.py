@@ -379,7 +379,7 @@ def fetch_query(
         bunch = fetcher(data_dir=data_dir, verbose=0, **kwargs)
     except Exception as exc:
         raise AtlasFetchError(
-            f"Could not fetch 'roi_file' {query!r} with nilearn.datasets.{spec.fetcher}"
+            f"Could not fetch {query!r} with nilearn.datasets.{spec.fetcher}"
             f"({', '.join(f'{k}={v!r}' for k, v in kwargs.items())}): "
             f"{type(exc).__name__}: {exc}. Check the network connection, or download the "
             "atlas once and give its folder as 'data_dir' (or $NILEARN_DATA)."
