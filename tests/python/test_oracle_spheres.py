@@ -183,3 +183,27 @@ def test_bad_coordinate_files(tmp_path, bold_file, text, match):
     roi.write_text(text)
     with pytest.raises(Exception, match=match):
         extract_timeseries([str(bold_file)], str(roi))
+
+
+def test_as_voxels_gives_every_voxel_of_every_sphere(tmp_path, bold_file, affine):
+    seeds = SEEDS[:2]
+    roi = write_seeds(tmp_path / "seeds.tsv", seeds, name=["p", "q"])
+    got, out = ours(bold_file, roi, radius=5.0, as_voxels=True)
+    data = np.asanyarray(nib.load(bold_file).dataobj)
+    img = nib.Nifti1Image(data, affine)
+    _, adjacency = apply_mask_and_get_affinity(seeds, img, 5.0, False)
+    expected_columns = [
+        f"{name}_{i}_{j}_{k}"
+        for name, row in zip(["p", "q"], adjacency.rows, strict=True)
+        for i, j, k in zip(*np.unravel_index(row, data.shape[:3]), strict=True)
+    ]
+    assert out["timeseries"][0]["columns"] == expected_columns
+    for column, name in enumerate(expected_columns):
+        i, j, k = (int(v) for v in name.split("_")[1:])
+        np.testing.assert_array_equal(got[:, column], data[i, j, k, :])
+
+
+def test_strategy_other_than_mean_is_refused_for_spheres(tmp_path, bold_file):
+    roi = write_seeds(tmp_path / "seeds.tsv", SEEDS[:2])
+    with pytest.raises(Exception, match="NiftiSpheresMasker"):
+        extract_timeseries([str(bold_file)], str(roi), strategy="median")

@@ -175,3 +175,13 @@ def test_label_list_with_background_name(bold_file, atlas_file, first):
 def test_label_count_mismatch_is_an_error(bold_file, atlas_file):
     with pytest.raises(LabelsError, match="has 3 names but .* has 5 regions"):
         extract_timeseries([str(bold_file)], str(atlas_file), labels=["a", "b", "c"])
+
+
+def test_as_voxels_lists_a_region_without_voxels(tmp_path, bold_file, atlas_file, caplog):
+    table = pd.DataFrame({"index": [1, 2, 3, 4, 5, 6], "name": list("abcdef")})
+    labels = tmp_path / "dseg.tsv"
+    table.to_csv(labels, sep="\t", index=False)
+    _, out = ours(bold_file, atlas_file, labels=str(labels), as_voxels=True)
+    assert out["timeseries"][0]["sidecar"]["EmptyRegions"] == ["f"]
+    assert not any(c.startswith("f_") for c in out["timeseries"][0]["columns"])
+    assert "'f'" in caplog.text

@@ -59,12 +59,20 @@ def load_rois(settings: Settings) -> RoiSource:
         source = _from_image(atlas.image, settings, labels, atlas.kind == "maps")
         return _Queried(source, atlas.to_dict())
     if roi_file.lower().endswith(COORDINATE_SUFFIXES):
+        if settings.strategy != "mean":
+            raise RoiError(
+                f"'strategy' is {settings.strategy!r}, but spheres around the coordinates "
+                f"of '{roi_file}' give each sphere's mean, as nilearn's "
+                "NiftiSpheresMasker does. Drop 'strategy', or use 'as_voxels' to get "
+                "every voxel of each sphere."
+            )
         return Spheres(
             roi_file,
             radius=settings.radius,
             labels=settings.labels,
             mask_img=settings.mask_img,
             allow_overlap=settings.allow_overlap,
+            as_voxels=settings.as_voxels,
         )
     if not Path(roi_file).is_file():
         raise ImageNotFoundError(f"'roi_file' not found: '{roi_file}'.")

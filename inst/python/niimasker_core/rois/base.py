@@ -50,7 +50,8 @@ class Reduction:
         otherwise each volume is resampled (continuous interpolation) to it
         first, as nilearn's ``NiftiMasker`` does when mask and image differ.
     empty_columns : list of str
-        Columns with no voxels on this grid: they are all NaN.
+        Regions with no voxels on this grid: their column is all NaN (with
+        voxel extraction, they have no column).
     coverage : list of dict
         One row per region: ``region``, ``voxels_in_roi``, ``voxels_used``,
         ``fraction``.

@@ -356,7 +356,7 @@ def voxel_reduction(
         voxels=voxels,
         reduce=lambda values: values.astype(np.float64, copy=False),
         grid=grid,
-        empty_columns=[],
+        empty_columns=empty,  # no voxel, so no column: listed and warned about
         coverage=[
             {
                 "region": n,
@@ -366,5 +366,4 @@ def voxel_reduction(
             }
             for n, c in zip(names, counts)
         ],
-        images={"empty_regions": empty},
     )

@@ -264,6 +264,9 @@ class Spheres:
         Mask intersected with every sphere.
     allow_overlap : bool or None
         Allow spheres sharing voxels; None means False (nilearn's default).
+    as_voxels : bool
+        Give every voxel of every sphere (columns ``<name>_<i>_<j>_<k>``,
+        0-based indices on the image grid) instead of each sphere's mean.
     """
 
     kind = "spheres"
@@ -276,8 +279,10 @@ class Spheres:
         labels: Sequence[str] | str | None = None,
         mask_img: str | None = None,
         allow_overlap: bool | None = None,
+        as_voxels: bool = False,
     ) -> None:
         self.path = path
+        self.as_voxels = as_voxels
         table = read_coordinates(path)
         self.seeds = table[["x", "y", "z"]].to_numpy(float)
         self.radii = [radius if np.isnan(r) else float(r) for r in table["radius"]]
@@ -298,7 +303,7 @@ class Spheres:
             "roi_file": self.path,
             "mask_img": self.mask_img,
             "allow_overlap": self.allow_overlap,
-            "strategy": "mean",
+            "strategy": "voxels" if self.as_voxels else "mean",
             "regions": [
                 {"index": i, "name": n, "x": s[0], "y": s[1], "z": s[2], "radius": r}
                 for i, n, s, r in zip(
@@ -351,8 +356,17 @@ class Spheres:
             return out
 
         empty = [n for n, ok in zip(self.names, present) if not ok]
+        columns = list(self.names)
+        if self.as_voxels:  # every voxel of every sphere, named like an atlas's voxels
+            i, j, k = np.unravel_index(c_index, shape, order="C")
+            owner = np.repeat(np.asarray(self.names, dtype=object), counts)
+            columns = [f"{n}_{a}_{b}_{c}" for n, a, b, c in zip(owner, i, j, k)]
+
+            def reduce(values: np.ndarray) -> np.ndarray:
+                return values.astype(np.float64, copy=False)
+
         return Reduction(
-            columns=list(self.names),
+            columns=columns,
             voxels=voxels,
             reduce=reduce,
             empty_columns=empty,
