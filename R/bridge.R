@@ -110,7 +110,7 @@ rethrow_core_error <- function(cnd, call) {
     # The failure happened in R, not in Python: pass it on unchanged.
     rlang::cnd_signal(cnd)
   }
-  reticulate::py_last_error(NULL)
+  # py_last_error() is left set, so users can still read the traceback.
   abort_python_error(
     type = last$type,
     mro = our_error_mro(attr(last, "exception", exact = TRUE)),

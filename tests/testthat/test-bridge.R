@@ -37,7 +37,7 @@ test_that("every class in errors.__all__ arrives as its niimasker_error_* class"
     expect_match(conditionMessage(cnd), paste0("'x' is wrong for ", name, ". Got x={1: 2}."), fixed = TRUE)
     expect_match(conditionMessage(cnd), "Second line.", fixed = TRUE)
     expect_match(cnd$py_traceback, "<string>|File", perl = TRUE)
-    expect_null(reticulate::py_last_error())
+    expect_identical(reticulate::py_last_error()$type, name)
   }
 })
 
@@ -48,6 +48,9 @@ test_that("other Python exceptions become niimasker_error_python", {
                       class = "niimasker_error_python")
   expect_identical(cnd$py_type, "KeyError")
   expect_match(conditionMessage(cnd), "py_last_error", fixed = TRUE)
+  expect_identical(reticulate::py_last_error()$type, "KeyError")
+  # A later R-side failure is not mistaken for that stale Python one.
+  expect_error(with_core_errors(stop("R side")), class = "simpleError")
 })
 
 test_that("R errors pass through with_core_errors() unchanged", {
