@@ -21,7 +21,7 @@ have its own radius and name, and overlapping spheres are reported by pair.
 
 from __future__ import annotations
 
-import logging
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -36,8 +36,6 @@ from .label_image import mask_on_grid
 from .label_names import resolve_region_names
 
 __all__ = ["COORDINATE_SUFFIXES", "Spheres", "read_coordinates", "sphere_members"]
-
-log = logging.getLogger("niimasker")
 
 #: File name endings that make ``roi_file`` a coordinates table.
 COORDINATE_SUFFIXES = (".tsv", ".csv")
@@ -237,13 +235,26 @@ def _candidates_near(
 
 
 def _overlapping_pairs(members: list[np.ndarray], names: list[str]) -> list[str]:
-    owner: dict[int, int] = {}
-    pairs: set[tuple[int, int]] = set()
-    for index, voxels in enumerate(members):
-        for voxel in voxels.tolist():
-            other = owner.setdefault(voxel, index)
-            if other != index:
-                pairs.add((other, index))
+    """Names of every pair of spheres sharing at least one voxel, in order."""
+    if not members:
+        return []
+    voxels = np.concatenate(members)
+    owners = np.repeat(np.arange(len(members)), [len(m) for m in members])
+    shared, counts = np.unique(voxels, return_counts=True)
+    shared = shared[counts > 1]
+    if shared.size == 0:
+        return []
+    inside = np.isin(voxels, shared)
+    by_voxel: dict[int, list[int]] = {}
+    for voxel, owner in zip(
+        voxels[inside].tolist(), owners[inside].tolist(), strict=True
+    ):
+        by_voxel.setdefault(voxel, []).append(owner)
+    pairs = {
+        pair
+        for group in by_voxel.values()
+        for pair in itertools.combinations(sorted(set(group)), 2)
+    }
     return [f"{names[a]} & {names[b]}" for a, b in sorted(pairs)]
 
 
