@@ -1,20 +1,21 @@
 """Read a 4D NIfTI image lazily, a chunk of volumes at a time.
 
 Decompressing the ``.nii.gz`` is most of the cost of an extraction, so the
-data are streamed straight from the file (through ISA-L's inflater when the
-file is gzipped) into one reused buffer. Memory stays at one chunk whatever
-the number of volumes. Values are scaled exactly as nibabel's
-``np.asanyarray(img.dataobj)`` scales them (``scl_slope``/``scl_inter``),
-which is what nilearn's maskers read.
+data are streamed straight from the file into one reused buffer: ISA-L's
+gzip reader (python-isal) inflates directly into that buffer, with no
+intermediate copies; an uncompressed ``.nii`` is read with plain ``readinto``
+calls. Memory stays at one chunk whatever the number of volumes. Values are
+scaled exactly as nibabel's ``np.asanyarray(img.dataobj)`` scales them
+(``scl_slope``/``scl_inter``, same dtype promotion), which is what nilearn's
+maskers read; big-endian data are returned in native byte order.
 """
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any
 
 import nibabel as nib
 import numpy as np
@@ -22,15 +23,14 @@ from nibabel.volumeutils import apply_read_scaling
 
 from .errors import ImageNotFoundError, InputFileError
 
-try:  # ISA-L inflates ~3x faster than zlib; fall back when it is missing.
-    from isal import igzip as _fast_gzip
-except ImportError:  # pragma: no cover - isal is a declared dependency
-    _fast_gzip = gzip
-
 __all__ = ["ImageInfo", "iter_chunks", "read_image_info"]
 
-#: Bytes of raw data read per chunk; a few dozen volumes of an MNI 2 mm image.
-CHUNK_BYTES = 64 * 2**20
+#: Bytes of raw data read per chunk: a few volumes of an MNI 2 mm image. Small
+#: enough to stay in the CPU cache between inflating and reducing.
+CHUNK_BYTES = 16 * 2**20
+
+#: Compressed bytes ISA-L reads from disk at a time.
+_GZIP_READ_BYTES = 2**20
 
 
 @dataclass(frozen=True)
@@ -41,17 +41,22 @@ class ImageInfo:
     shape: tuple[int, int, int]
     n_volumes: int
     affine: np.ndarray
-    raw_dtype: np.dtype
-    dtype: np.dtype  # dtype after scaling, as nibabel returns it
+    raw_dtype: np.dtype  # as stored, byte order included
+    dtype: np.dtype  # after scaling, native byte order, as nibabel returns it
     offset: int
-    slope: float
-    inter: float
+    slope: np.ndarray  # nibabel's scale factors, their own dtype kept (0-d)
+    inter: np.ndarray
     header_t_r: float | None  # pixdim[4] in seconds, if the units say so
 
     @property
     def n_voxels(self) -> int:
         """Return the number of voxels in one volume."""
         return int(np.prod(self.shape))
+
+    @property
+    def scaled(self) -> bool:
+        """Return True when ``scl_slope``/``scl_inter`` change the stored values."""
+        return bool(self.slope != 1.0 or self.inter != 0.0)
 
 
 def read_image_info(path: str | Path, *, need_4d: bool = True) -> ImageInfo:
@@ -63,6 +68,8 @@ def read_image_info(path: str | Path, *, need_4d: bool = True) -> ImageInfo:
         A ``.nii`` or ``.nii.gz`` file.
     need_4d : bool
         Raise if the image is not 4D (a 3D image is one volume otherwise).
+        A 5D image whose extra dimensions are singletons, such as
+        ``(x, y, z, 1, t)``, counts as 4D.
 
     Returns
     -------
@@ -93,42 +100,42 @@ def read_image_info(path: str | Path, *, need_4d: bool = True) -> ImageInfo:
             f"'{path}' is a {type(img).__name__}, not a NIfTI image. Convert it to "
             ".nii or .nii.gz first."
         )
-    shape = img.shape
-    if len(shape) == 5 and shape[3] == 1:
-        shape = shape[:3] + (shape[4],)
-    if len(shape) == 3:
-        if need_4d:
-            raise InputFileError(
-                f"'{path}' is a 3D image {tuple(shape)}; a 4D fMRI series is needed. "
-                "Pass the 4D BOLD run, not a single volume or a mask."
-            )
-        shape = shape + (1,)
-    if len(shape) != 4:
-        raise InputFileError(
-            f"'{path}' has {len(shape)} dimensions {tuple(shape)}; a 4D image is needed."
-        )
+    shape = tuple(int(n) for n in img.shape)
+    n_volumes = _volume_count(shape, path, need_4d)
     proxy = img.dataobj
-    slope = float(proxy.slope)
-    inter = float(proxy.inter)
+    slope = np.asanyarray(proxy._slope)
+    inter = np.asanyarray(proxy._inter)
     raw_dtype = img.header.get_data_dtype()
-    if slope == 1.0 and inter == 0.0:
-        dtype = np.dtype(raw_dtype.newbyteorder("="))
-    else:
-        dtype = apply_read_scaling(
-            np.zeros(1, raw_dtype), np.asanyarray(proxy._slope), np.asanyarray(proxy._inter)
-        ).dtype
+    dtype = apply_read_scaling(np.zeros(1, raw_dtype), slope, inter).dtype
     return ImageInfo(
         path=path,
-        shape=tuple(int(n) for n in shape[:3]),
-        n_volumes=int(shape[3]),
+        shape=shape[:3],
+        n_volumes=n_volumes,
         affine=img.affine,
         raw_dtype=raw_dtype,
-        dtype=dtype,
+        dtype=np.dtype(dtype.newbyteorder("=")),
         offset=int(proxy.offset),
         slope=slope,
         inter=inter,
         header_t_r=_header_t_r(img.header),
     )
+
+
+def _volume_count(shape: tuple[int, ...], path: str, need_4d: bool) -> int:
+    extra = shape[3:]
+    if len(shape) < 3 or sum(n > 1 for n in extra) > 1:
+        raise InputFileError(
+            f"'{path}' has {len(shape)} dimensions {shape}; a 4D image "
+            "(x, y, z, time) is needed."
+        )
+    if need_4d and not extra:
+        raise InputFileError(
+            f"'{path}' is a 3D image {shape}; a 4D fMRI series is needed. "
+            "Pass the 4D BOLD run, not a single volume or a mask."
+        )
+    # (x, y, z, 1, t) and (x, y, z, t, 1) hold their volumes in the same
+    # Fortran layout as (x, y, z, t).
+    return int(np.prod(extra)) if extra else 1
 
 
 def _header_t_r(header: nib.Nifti1Header) -> float | None:
@@ -142,14 +149,117 @@ def _header_t_r(header: nib.Nifti1Header) -> float | None:
     return float(zooms[3]) * factor
 
 
-def _open_raw(path: str) -> BinaryIO:
-    if path.endswith(".gz"):
-        return _fast_gzip.open(path, "rb")
-    return open(path, "rb")
+class _RawStream:
+    """The decompressed bytes of an image file, read into caller buffers.
+
+    ``.gz`` files go through ISA-L's C gzip reader, which inflates straight
+    into the buffer given to ``readinto`` (multi-member files and CRC checks
+    included); ``.nii`` files are plain unbuffered reads; other extensions
+    nibabel knows (``.bz2``, ``.zst``) use nibabel's opener.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._file: Any = None
+        self._reader: Any = None
+        self._plain = path.endswith(".nii")
+        try:
+            if path.endswith(".gz"):
+                self._file = open(path, "rb", buffering=0)
+                self._reader = _gzip_reader(self._file)
+            elif self._plain:
+                self._reader = self._file = open(path, "rb", buffering=0)
+            else:
+                from nibabel.openers import ImageOpener
+
+                self._reader = self._file = ImageOpener(path, "rb")
+        except OSError as exc:
+            self.close()
+            raise InputFileError(f"Cannot open '{path}': {exc}") from None
+
+    def __enter__(self) -> _RawStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._reader is not None and self._reader is not self._file:
+            self._reader.close()
+        if self._file is not None:
+            self._file.close()
+
+    def fill(self, view: memoryview) -> int:
+        """Read into ``view`` until it is full or the data end; return bytes read.
+
+        Raises
+        ------
+        InputFileError
+            If the compressed data are corrupt.
+        """
+        got, size = 0, len(view)
+        while got < size:
+            try:
+                n = self._reader.readinto(view[got:])
+            except EOFError:  # the gzip stream stops inside a deflate block
+                break
+            except Exception as exc:  # zlib/ISA-L/gzip errors have no common base
+                raise InputFileError(
+                    f"'{self.path}' is corrupt: {exc}. Re-copy or regenerate the file."
+                ) from None
+            if not n:
+                break
+            got += n
+        return got
+
+    def drain(self) -> None:
+        """Read compressed data to their end, so that gzip's CRC and length are checked.
+
+        A corrupt deflate stream can inflate to plausible numbers; only the
+        trailer tells, and nibabel never reads it. Plain files have nothing
+        to check.
+        """
+        if self._plain:
+            return
+        scratch = memoryview(bytearray(2**16))
+        while self.fill(scratch) == len(scratch):
+            pass
+
+    def skip(self, n_bytes: int, scratch: memoryview) -> int:
+        """Move past the first ``n_bytes`` of a fresh stream; return bytes skipped.
+
+        Compressed data are inflated into ``scratch`` and dropped; a plain
+        ``.nii`` is seeked.
+        """
+        if self._plain:
+            size = self._file.seek(0, 2)
+            return self._file.seek(min(n_bytes, size), 0)
+        done = 0
+        while done < n_bytes:
+            step = min(n_bytes - done, len(scratch))
+            got = self.fill(scratch[:step])
+            done += got
+            if got < step:
+                break
+        return done
+
+
+def _gzip_reader(raw: Any) -> Any:
+    try:
+        from isal.isal_zlib import _GzipReader
+    except ImportError:  # pragma: no cover - python-isal < 1.6 or missing
+        import gzip
+
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    return _GzipReader(raw, _GZIP_READ_BYTES)
 
 
 def iter_chunks(
-    info: ImageInfo, *, start: int = 0, chunk_bytes: int = CHUNK_BYTES
+    info: ImageInfo,
+    *,
+    start: int = 0,
+    chunk_bytes: int = CHUNK_BYTES,
+    read_ahead: bool = True,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(first_volume, block)`` for consecutive chunks of volumes.
 
@@ -161,51 +271,98 @@ def iter_chunks(
         Index of the first volume to yield (earlier volumes are skipped
         without being converted).
     chunk_bytes : int
-        Approximate size of one chunk of raw data.
+        Approximate size of one chunk of raw data; at least one volume.
+    read_ahead : bool
+        Inflate the next chunk in a worker thread while the caller works on
+        the current one (ISA-L and numpy release the GIL), at the cost of a
+        second chunk buffer.
 
     Yields
     ------
     first_volume : int
         Index of the block's first volume in the whole image.
     block : numpy.ndarray
-        Shape ``(n_volumes_in_chunk, n_voxels)``: one row per volume, voxels
-        in NIfTI (Fortran) order. The array is reused for the next chunk, so
-        consume it before asking for the next one.
+        Shape ``(n_volumes_in_chunk, n_voxels)`` and dtype ``info.dtype``: one
+        row per volume, voxels in NIfTI (Fortran) order. The array may be
+        reused for the next chunk, so consume it before asking for the next
+        one.
 
     Raises
     ------
     InputFileError
-        If the file ends before all volumes are read.
+        If the file ends before all volumes are read, or is corrupt.
     """
     vol_bytes = info.n_voxels * info.raw_dtype.itemsize
-    per_chunk = max(1, min(info.n_volumes, chunk_bytes // max(vol_bytes, 1)))
-    buffer = bytearray(per_chunk * vol_bytes)
-    view = memoryview(buffer)
-    with _open_raw(info.path) as stream:
-        stream.seek(info.offset + start * vol_bytes)
-        first = start
-        while first < info.n_volumes:
-            count = min(per_chunk, info.n_volumes - first)
-            wanted = count * vol_bytes
-            got = 0
-            while got < wanted:
-                n = stream.readinto(view[got:wanted])
-                if not n:
-                    raise InputFileError(
-                        f"'{info.path}' ends early: volume {first + got // vol_bytes} "
-                        f"of {info.n_volumes} is incomplete. The file is truncated; "
-                        "re-copy or regenerate it."
-                    )
-                got += n
-            raw = np.frombuffer(buffer, dtype=info.raw_dtype, count=count * info.n_voxels)
-            raw = raw.reshape(count, info.n_voxels)
-            if info.slope != 1.0 or info.inter != 0.0:
-                block = apply_read_scaling(
-                    raw, np.asarray(info.slope), np.asarray(info.inter)
-                ).astype(info.dtype, copy=False)
-            elif not info.raw_dtype.isnative:
-                block = raw.astype(info.dtype)
-            else:
-                block = raw
-            yield first, block
-            first += count
+    n_left = info.n_volumes - start
+    if n_left <= 0:
+        return
+    per_chunk = max(1, min(n_left, chunk_bytes // max(vol_bytes, 1)))
+    read_ahead = read_ahead and n_left > per_chunk
+    buffers = [bytearray(per_chunk * vol_bytes) for _ in range(2 if read_ahead else 1)]
+    with _RawStream(info.path) as stream, _Filler(stream, read_ahead) as filler:
+        wanted = info.offset + start * vol_bytes
+        done = stream.skip(wanted, memoryview(buffers[0]))
+        if done < wanted:
+            _raise_truncated(info, max(0, (done - info.offset) // vol_bytes))
+        first, count, turn = start, min(per_chunk, n_left), 0
+        filler.start(memoryview(buffers[0])[: count * vol_bytes])
+        while count:
+            got = filler.result()
+            if got < count * vol_bytes:
+                _raise_truncated(info, first + got // vol_bytes)
+            following = min(per_chunk, info.n_volumes - first - count)
+            current, turn = buffers[turn], (turn + 1) % len(buffers)
+            if following:  # with read_ahead: inflated while this chunk is reduced
+                filler.start(memoryview(buffers[turn])[: following * vol_bytes])
+            raw = np.frombuffer(current, dtype=info.raw_dtype, count=count * info.n_voxels)
+            yield first, _to_values(raw.reshape(count, info.n_voxels), info)
+            first, count = first + count, following
+        stream.drain()
+
+
+class _Filler:
+    """Fill buffers from a stream: when asked (serial) or ahead, in a worker thread."""
+
+    def __init__(self, stream: _RawStream, in_thread: bool) -> None:
+        self.stream = stream
+        self.pool = None
+        if in_thread:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.pool = ThreadPoolExecutor(1, thread_name_prefix="niimasker-read")
+        self.pending: Any = None
+
+    def __enter__(self) -> _Filler:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def start(self, view: memoryview) -> None:
+        if self.pool is None:
+            self.pending = view
+        else:
+            self.pending = self.pool.submit(self.stream.fill, view)
+
+    def result(self) -> int:
+        if self.pool is None:
+            return self.stream.fill(self.pending)
+        return self.pending.result()
+
+
+def _raise_truncated(info: ImageInfo, volume: int) -> None:
+    raise InputFileError(
+        f"'{info.path}' ends early: volume {volume} (0-based) of {info.n_volumes} is "
+        "incomplete, so the file is truncated. Re-copy or regenerate it."
+    )
+
+
+def _to_values(raw: np.ndarray, info: ImageInfo) -> np.ndarray:
+    """Scale and byte-swap ``raw`` exactly as ``np.asanyarray(img.dataobj)`` does."""
+    if info.scaled:
+        # The same call nibabel's ArrayProxy makes, so dtype and rounding match.
+        raw = apply_read_scaling(raw, info.slope, info.inter)
+    if not raw.dtype.isnative:
+        raw = raw.astype(raw.dtype.newbyteorder("="))
+    return raw
