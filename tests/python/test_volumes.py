@@ -145,7 +145,9 @@ def test_5d_with_singleton_is_4d(tmp_path, rng, affine, extra):
 
 def test_5d_without_singleton_is_an_error(tmp_path, rng, affine):
     path = tmp_path / "five.nii.gz"
-    nib.Nifti1Image(rng.normal(size=SHAPE + (2, 3)).astype(np.float32), affine).to_filename(path)
+    nib.Nifti1Image(
+        rng.normal(size=SHAPE + (2, 3)).astype(np.float32), affine
+    ).to_filename(path)
     with pytest.raises(InputFileError, match="4D image"):
         read_image_info(path)
 
@@ -182,7 +184,9 @@ def test_multi_member_gzip(tmp_path, rng, affine):
     raw = nii.read_bytes()
     cut = len(raw) // 3
     path = tmp_path / "multi.nii.gz"
-    path.write_bytes(gzip.compress(raw[:cut]) + gzip.compress(raw[cut:], compresslevel=1))
+    path.write_bytes(
+        gzip.compress(raw[:cut]) + gzip.compress(raw[cut:], compresslevel=1)
+    )
     assert_same(streamed(path, chunk_bytes=3 * N_VOXELS * 4), expected_rows(nii))
 
 
@@ -194,7 +198,9 @@ def test_truncated_file_is_a_clear_error(tmp_path, rng, affine, suffix, keep):
     raw = path.read_bytes()
     path.write_bytes(raw[: int(len(raw) * keep)])
     info = read_image_info(path)  # the header is intact
-    with pytest.raises(InputFileError, match=r"ends early: volume \d+ \(0-based\) of 12.*truncated"):
+    with pytest.raises(
+        InputFileError, match=r"ends early: volume \d+ \(0-based\) of 12.*truncated"
+    ):
         for _ in iter_chunks(info, chunk_bytes=2 * N_VOXELS * 4):
             pass
 

@@ -93,7 +93,8 @@ def read_image_info(path: str | Path, *, need_4d: bool = True) -> ImageInfo:
         img = nib.load(path)
     except Exception as exc:
         raise InputFileError(
-            f"Cannot read '{path}' as a NIfTI image ({exc}). Give a .nii or .nii.gz file."
+            f"Cannot read '{path}' as a NIfTI image ({exc}). Give a .nii or .nii.gz "
+            "file."
         ) from None
     if not isinstance(img, (nib.Nifti1Image, nib.Nifti2Image)):
         raise InputFileError(
@@ -314,7 +315,9 @@ def iter_chunks(
             current, turn = buffers[turn], (turn + 1) % len(buffers)
             if following:  # with read_ahead: inflated while this chunk is reduced
                 filler.start(memoryview(buffers[turn])[: following * vol_bytes])
-            raw = np.frombuffer(current, dtype=info.raw_dtype, count=count * info.n_voxels)
+            raw = np.frombuffer(
+                current, dtype=info.raw_dtype, count=count * info.n_voxels
+            )
             yield first, _to_values(raw.reshape(count, info.n_voxels), info)
             first, count = first + count, following
         stream.drain()
