@@ -2,12 +2,18 @@
 
 For each chunk of volumes the engine optionally resamples (to a reduction's
 own grid) and smooths, then gathers each reduction's voxels and reduces them
-to columns. Memory is one chunk of the image plus the ``T x R`` outputs,
-whatever the number of volumes.
+to columns. Memory is one chunk of the image (two while the next one is
+inflated ahead, see :func:`~niimasker_core.volumes.iter_chunks`) plus the
+``T x R`` outputs, whatever the number of volumes.
+
+A reduction receives ``values = data[:, reduction.voxels]``: numpy's fancy
+indexing, whose result is Fortran-ordered (volumes vary fastest). Reducers
+that reproduce nilearn's float32 ``np.mean`` rely on that layout.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -15,7 +21,7 @@ import numpy as np
 
 from .errors import InputFileError
 from .rois.base import Grid, Reduction, grid_key
-from .volumes import ImageInfo, iter_chunks
+from .volumes import CHUNK_BYTES, ImageInfo, iter_chunks
 
 __all__ = ["Extracted", "extract"]
 
@@ -41,6 +47,8 @@ def extract(
     discard_scans: int = 0,
     smoothing_fwhm: float | None = None,
     progress: Callable[[int], None] | None = None,
+    import_meanwhile: Sequence[str] = (),
+    chunk_bytes: int = CHUNK_BYTES,
 ) -> Extracted:
     """Stream ``info``'s volumes once and apply every reduction.
 
@@ -57,6 +65,14 @@ def extract(
         ``nilearn.image.smooth_img`` does.
     progress : callable, optional
         Called with the number of volumes done after each chunk.
+    import_meanwhile : sequence of str
+        Modules the caller needs next (e.g. ``"nilearn.signal"``), imported
+        in a worker thread while the image streams: inflating releases the
+        GIL, so their import time is hidden. The engine imports nothing else
+        until they are loaded, so the two threads never import concurrently;
+        an import error is left for the caller's own import to raise.
+    chunk_bytes : int
+        Raw bytes read per chunk (at least one volume).
 
     Returns
     -------
@@ -66,41 +82,49 @@ def extract(
     Raises
     ------
     InputFileError
-        If ROI voxels hold NaN or infinite values.
+        If ROI voxels hold NaN or infinite values, or the file is truncated
+        or corrupt.
     """
     n_kept = info.n_volumes - discard_scans
     image_key = grid_key(info.shape, info.affine)
     outputs = [np.empty((n_kept, len(r.columns))) for r in reductions]
     by_grid: dict[tuple, list[int]] = {}
     for idx, red in enumerate(reductions):
-        key = image_key if red.grid is None else grid_key(red.grid.shape, red.grid.affine)
+        key = (
+            image_key if red.grid is None else grid_key(red.grid.shape, red.grid.affine)
+        )
         by_grid.setdefault(key, []).append(idx)
     smooth = smoothing_fwhm is not None and smoothing_fwhm > 0
+    if smooth or len(by_grid) > 1 or image_key not in by_grid:
+        # Import what the loop needs now, before any import_meanwhile thread.
+        import nilearn.image  # noqa: F401
 
-    for first, block in iter_chunks(info, start=discard_scans):
-        rows = slice(first - discard_scans, first - discard_scans + block.shape[0])
-        for key, members in by_grid.items():
-            grid = reductions[members[0]].grid
-            data = block
-            if key != image_key:
-                data = _resample_block(data, info, grid)
-            if smooth:
-                data = _smooth_block(data, grid.shape if key != image_key else info.shape,
-                                     grid.affine if key != image_key else info.affine,
-                                     smoothing_fwhm)
-            for idx in members:
-                red = reductions[idx]
-                values = data[:, red.voxels]
-                if values.dtype.kind == "f" and not np.isfinite(values).all():
-                    bad = int(np.argwhere(~np.isfinite(values))[0, 0]) + first
-                    raise InputFileError(
-                        f"'{info.path}' has NaN or infinite values inside the ROI "
-                        f"(first in volume {bad}, 0-based). Replace them (e.g. with 0) "
-                        "or mask them out with 'mask_img' before extraction."
-                    )
-                outputs[idx][rows] = red.reduce(values)
-        if progress is not None:
-            progress(first + block.shape[0] - discard_scans)
+    loader = _import_in_background(import_meanwhile)
+    try:
+        for first, block in iter_chunks(
+            info, start=discard_scans, chunk_bytes=chunk_bytes
+        ):
+            rows = slice(first - discard_scans, first - discard_scans + block.shape[0])
+            for key, members in by_grid.items():
+                grid = (
+                    Grid(info.shape, info.affine)
+                    if key == image_key
+                    else reductions[members[0]].grid
+                )
+                data = block if key == image_key else _resample_block(block, info, grid)
+                smoothed = _smooth_block(data, grid, smoothing_fwhm) if smooth else data
+                for idx in members:
+                    red = reductions[idx]
+                    values = data[:, red.voxels]
+                    _check_finite(values, info.path, first)
+                    if smooth:
+                        values = smoothed[:, red.voxels]
+                    outputs[idx][rows] = red.reduce(values)
+            if progress is not None:
+                progress(first + block.shape[0] - discard_scans)
+    finally:
+        if loader is not None:
+            loader.join()
 
     dtype = _signal_dtype(info)
     return Extracted(
@@ -109,21 +133,64 @@ def extract(
     )
 
 
+def _check_finite(values: np.ndarray, path: str, first: int) -> None:
+    """Raise InputFileError if ``values`` (one chunk's ROI voxels) hold NaN or inf."""
+    if values.dtype.kind != "f" or np.isfinite(values.sum()):
+        return  # one fast pass; a non-finite sum is rare, so look closer only then
+    finite = np.isfinite(values).all(axis=1)
+    if finite.all():
+        return  # the float32 sum overflowed on large finite values
+    bad = int(np.flatnonzero(~finite)[0]) + first
+    raise InputFileError(
+        f"'{path}' has NaN or infinite values inside the ROI (first in volume {bad}, "
+        "0-based). Replace them (e.g. with 0) or mask them out with 'mask_img' "
+        "before extraction."
+    )
+
+
+def _import_in_background(names: Sequence[str]) -> threading.Thread | None:
+    import sys
+
+    missing = [name for name in names if name not in sys.modules]
+    if not missing:
+        return None
+
+    def load() -> None:
+        import importlib
+
+        for name in missing:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - the caller's own import reports it
+                return
+
+    thread = threading.Thread(target=load, name="niimasker-import", daemon=True)
+    thread.start()
+    return thread
+
+
 def _block_as_4d(block: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
     # rows are volumes in Fortran voxel order -> an (x, y, z, t) view, no copy
-    return block.reshape(block.shape[0], shape[2], shape[1], shape[0]).transpose(3, 2, 1, 0)
+    return block.reshape(block.shape[0], shape[2], shape[1], shape[0]).transpose(
+        3, 2, 1, 0
+    )
 
 
-def _smooth_block(
-    block: np.ndarray, shape: tuple[int, int, int], affine: np.ndarray, fwhm: float
-) -> np.ndarray:
+def _smooth_block(block: np.ndarray, grid: Grid, fwhm: float) -> np.ndarray:
+    """Smooth each volume of ``block`` as ``nilearn.image.smooth_img`` does."""
     from nilearn.image.image import smooth_array
 
-    if block.dtype.kind in "iub":
-        block = block.astype(np.float32)  # as smooth_array does for integer data
+    if block.dtype.kind in "iu":  # smooth_array's own conversion of integer data
+        block = block.astype(np.float64 if block.dtype.itemsize == 8 else np.float32)
     else:
         block = block.copy()
-    smooth_array(_block_as_4d(block, shape), affine, fwhm=fwhm, ensure_finite=True, copy=False)
+    smooth_array(
+        _block_as_4d(block, grid.shape),
+        grid.affine,
+        fwhm=fwhm,
+        ensure_finite=True,
+        copy=False,
+    )
     return block
 
 
@@ -131,7 +198,9 @@ def _resample_block(block: np.ndarray, info: ImageInfo, grid: Grid) -> np.ndarra
     import nibabel as nib
     from nilearn.image import resample_img
 
-    img = nib.Nifti1Image(np.ascontiguousarray(_block_as_4d(block, info.shape)), info.affine)
+    img = nib.Nifti1Image(
+        np.ascontiguousarray(_block_as_4d(block, info.shape)), info.affine
+    )
     out = resample_img(
         img,
         target_affine=grid.affine,
