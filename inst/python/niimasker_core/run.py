@@ -114,6 +114,7 @@ def process_image(
         [reduction],
         discard_scans=settings.discard_scans,
         smoothing_fwhm=settings.smoothing_fwhm,
+        import_meanwhile=("nilearn.signal",),  # cleaning's import, hidden by the stream
     )
     signals = extracted.signals[0]
     first = settings.discard_scans
