@@ -55,7 +55,8 @@ check: setup
 
 bench: setup-python
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -e '.[bench]'
-	$(VENV)/bin/python bench/bench_labels.py
+	$(VENV)/bin/python bench/bench_labels.py --data bench/data \
+	  $(if $(wildcard bench/data1000/*_bold.nii.gz),--data1000 bench/data1000)
 
 example-data: setup-python
 	rm -rf inst/extdata && $(VENV)/bin/python scripts/make_example_data.py inst/extdata

@@ -1,4 +1,4 @@
-"""Benchmark: niimasker against nilearn's NiftiLabelsMasker, same data, same settings, one run.
+"""Benchmark niimasker against nilearn's NiftiLabelsMasker: same data, same settings.
 
 Usage::
 
@@ -90,7 +90,7 @@ def child_ours(img: str, atlas: str, confounds: str, out: str) -> dict:
 
 
 def run_child(argv: list[str]) -> dict:
-    """Run ``argv`` in a fresh process; return wall time, peak RSS and its JSON report."""
+    """Run ``argv`` in a fresh process; return wall time, peak RSS and its report."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=err)
@@ -170,7 +170,8 @@ def bench_case(name: str, img: Path, atlas: Path, confounds: Path, tmp: Path) ->
     command = [
         niimasker_command(), str(out_dir), "-i", str(img), "-r", str(atlas),
         "--regressor_files", str(confounds), "--regressors", *CONFOUNDS,
-        "--standardize", "zscore_sample", "--detrend", "--high_pass", "0.01", "--t_r", "2",
+        "--standardize", "zscore_sample", "--detrend",
+        "--high_pass", "0.01", "--t_r", "2",
     ]  # fmt: skip
     process = run_child(command)
     expected = np.load(ref_out)
@@ -190,7 +191,8 @@ def bench_case(name: str, img: Path, atlas: Path, confounds: Path, tmp: Path) ->
 def table(rows: list[dict]) -> str:
     lines = [
         "| case | nilearn call | niimasker call | call speed-up | nilearn process "
-        "| `niimasker` process | process speed-up | nilearn peak RSS | niimasker peak RSS "
+        "| `niimasker` process | process speed-up | nilearn peak RSS "
+        "| niimasker peak RSS "
         "(call / command) | max abs diff (call / command) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -200,7 +202,8 @@ def table(rows: list[dict]) -> str:
             f"| {r['case']} | {n['call_s']:.2f} s | {c['call_s']:.2f} s "
             f"| **{n['call_s'] / c['call_s']:.1f}x** | {n['process_s']:.2f} s "
             f"| {p['process_s']:.2f} s | **{n['process_s'] / p['process_s']:.1f}x** "
-            f"| {n['peak_mib'] / 1024:.2f} GiB | {c['peak_mib']:.0f} / {p['peak_mib']:.0f} MiB "
+            f"| {n['peak_mib'] / 1024:.2f} GiB "
+            f"| {c['peak_mib']:.0f} / {p['peak_mib']:.0f} MiB "
             f"| {r['diff_call']:.1e} / {r['diff_command']:.1e} |"
         )
     return "\n".join(lines)
@@ -213,7 +216,8 @@ def goals(rows: list[dict]) -> list[str]:
     if gz:
         ratio = gz["nilearn"]["call_s"] / gz["call"]["call_s"]
         out.append(
-            f"call >= {GOALS['call']}x (.nii.gz): {ratio:.1f}x {_ok(ratio >= GOALS['call'])}"
+            f"call >= {GOALS['call']}x (.nii.gz): {ratio:.1f}x "
+            f"{_ok(ratio >= GOALS['call'])}"
         )
         ratio = gz["nilearn"]["process_s"] / gz["process"]["process_s"]
         out.append(
@@ -312,7 +316,8 @@ def main() -> None:
     for line in goals(rows):
         print(f"- {line}")
     print(
-        f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
+        f"\nMachine: {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs; "
         f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after. "
         f"{versions()}. nilearn reference: default install (no indexed_gzip), "
         "NiftiLabelsMasker with reports=True (its default)."
