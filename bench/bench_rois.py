@@ -2,7 +2,7 @@
 
 Usage::
 
-    python bench/bench_rois.py [DATA_DIR] [--maps N_COMPARED] [--big-maps N_OURS_ONLY]
+    python bench/bench_rois.py [DATA_DIR] [--maps N_COMPARED (1000)] [--big-maps N_OURS_ONLY]
 
 DATA_DIR holds the bench image made by ``bench/make_data.py`` (default
 ``/tmp/benchdata``). The script writes, once, ``bench_seeds.tsv`` (100
@@ -130,14 +130,25 @@ def child(job: str, roi: str, bold: str, out: str) -> None:
     print(json.dumps({"seconds": seconds, "peak_mib": peak}))
 
 
-def run(job: str, roi: Path, bold: Path, workdir: Path) -> dict:
+def run(
+    job: str, roi: Path, bold: Path, workdir: Path, limit_gib: float | None = None
+) -> dict:
     out = workdir / f"{job}-{roi.stem}.npy"
+
+    def limit() -> (
+        None
+    ):  # a MemoryError in the child, not the OOM killer on a shared box
+        if limit_gib:
+            size = int(limit_gib * 2**30)
+            resource.setrlimit(resource.RLIMIT_AS, (size, size))
+
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, __file__, "--child", job, str(roi), str(bold), str(out)],
         capture_output=True,
         text=True,
         check=False,
+        preexec_fn=limit,
     )
     if done.returncode:
         return {"job": job, "error": done.stderr.strip().splitlines()[-1]}
@@ -182,12 +193,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="?", default="/tmp/benchdata")
     parser.add_argument(
-        "--maps", type=int, default=200, help="maps compared with nilearn"
+        "--maps", type=int, default=1000, help="maps compared with nilearn"
     )
     parser.add_argument(
-        "--big-maps", type=int, default=1000, help="maps for ours only (0: skip)"
+        "--big-maps", type=int, default=0, help="maps for ours only (0: skip)"
     )
     parser.add_argument("--skip-spheres", action="store_true")
+    parser.add_argument(
+        "--limit-gib",
+        type=float,
+        default=16.0,
+        help="address-space limit of each nilearn child process (GiB)",
+    )
     args = parser.parse_args()
     data = Path(args.data)
     bold = data / BOLD
@@ -196,12 +213,12 @@ def main() -> None:
         if not args.skip_spheres:
             seeds = make_seeds(data)
             ours = run("ours_spheres", seeds, bold, work)
-            theirs = run("nilearn_spheres", seeds, bold, work)
+            theirs = run("nilearn_spheres", seeds, bold, work, args.limit_gib)
             report("100 spheres, radius 6 mm", ours, theirs)
         if args.maps:
             maps = make_maps(data, args.maps)
             ours = run("ours_maps", maps, bold, work)
-            theirs = run("nilearn_maps", maps, bold, work)
+            theirs = run("nilearn_maps", maps, bold, work, args.limit_gib)
             report(f"{args.maps} probabilistic maps", ours, theirs)
         if args.big_maps:
             maps = make_maps(data, args.big_maps)
