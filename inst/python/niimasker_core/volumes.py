@@ -163,9 +163,10 @@ class _RawStream:
         self.path = path
         self._file: Any = None
         self._reader: Any = None
-        self._plain = path.endswith(".nii")
+        suffix = path.lower()
+        self._plain = suffix.endswith(".nii")
         try:
-            if path.endswith(".gz"):
+            if suffix.endswith(".gz"):
                 self._file = open(path, "rb", buffering=0)
                 self._reader = _gzip_reader(self._file)
             elif self._plain:
@@ -246,6 +247,9 @@ class _RawStream:
 
 
 def _gzip_reader(raw: Any) -> Any:
+    # isal.igzip.open() wraps this C reader in GzipFile, whose readinto copies
+    # through read(); the reader's own readinto inflates straight into our
+    # buffer (python-isal >= 1.6, where igzip itself uses it).
     try:
         from isal.isal_zlib import _GzipReader
     except ImportError:  # pragma: no cover - python-isal < 1.6 or missing
