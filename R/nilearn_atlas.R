@@ -14,7 +14,9 @@
 #'   when `query` is `NULL`.
 #' @param ... Unnamed strings or whole numbers: the atlas parameters in the
 #'   query's order, joined by `-` (so `name = "schaefer", 400, 17, 2` means
-#'   `"nilearn:schaefer:400-17-2"`). Only with `name`.
+#'   `"nilearn:schaefer:400-17-2"`). Only with `name`; there, an unnamed
+#'   first value that R matches to `query` (as `400` here) is taken as the
+#'   first parameter.
 #' @param data_dir Character. Where nilearn stores and looks for atlases.
 #'   `NULL`: nilearn's default (`~/nilearn_data` or `NILEARN_DATA`).
 #'
@@ -45,6 +47,12 @@ nilearn_atlas <- function(query = NULL, name = NULL, ..., data_dir = NULL) {
 # The query string from either `query` or `name` plus parameters.
 atlas_query <- function(query, name, ..., call = rlang::caller_env()) {
   params <- list(...)
+  if (!is.null(name) && !is.null(query) && !is_query_string(query)) {
+    # nilearn_atlas(name = "schaefer", 400, 17, 2): R matches the first
+    # unnamed value to `query`; it is the first atlas parameter.
+    params <- c(list(query), params)
+    query <- NULL
+  }
   if (!is.null(query)) {
     check_string(query, allow_null = FALSE, call = call)
     if (!is.null(name) || length(params)) {
@@ -70,6 +78,10 @@ atlas_query <- function(query, name, ..., call = rlang::caller_env()) {
   }
   values <- vapply(seq_along(params), function(i) atlas_parameter(params[[i]], i, call), character(1))
   paste0("nilearn:", paste(c(name, if (length(values)) paste(values, collapse = "-")), collapse = ":"))
+}
+
+is_query_string <- function(x) {
+  is.character(x) && length(x) == 1L && !is.na(x) && grepl(":", x, fixed = TRUE)
 }
 
 atlas_parameter <- function(x, i, call) {

@@ -4,6 +4,11 @@ test_that("name and parameters build the query", {
   expect_identical(atlas_query(NULL, "basc", "sym", 20), "nilearn:basc:sym-20")
   expect_identical(atlas_query(NULL, "aal"), "nilearn:aal")
   expect_identical(atlas_query(NULL, "schaefer", 1000, 7, 1), "nilearn:schaefer:1000-7-1")
+  # R matches the first unnamed value to `query`; with `name` it is a parameter.
+  expect_identical(atlas_query(400, "schaefer", 17, 2), "nilearn:schaefer:400-17-2")
+  expect_identical(atlas_query("thick_7", "yeo"), "nilearn:yeo:thick_7")
+  build <- function(query = NULL, name = NULL, ...) atlas_query(query, name, ...)
+  expect_identical(build(name = "basc", "sym", 20), "nilearn:basc:sym-20")
 })
 
 test_that("nilearn_atlas() refuses unusable arguments before Python", {
@@ -19,13 +24,15 @@ test_that("nilearn_atlas() refuses unusable arguments before Python", {
 })
 
 # Make every download fail at once, without touching the network: nilearn's
-# requests go to a proxy on a closed local port.
+# requests (https through requests, ftp through urllib) go to a proxy on a
+# closed local port.
 local_no_network <- function(env = parent.frame()) {
   os <- reticulate::import("os", convert = FALSE)
-  keys <- c("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "NO_PROXY", "no_proxy")
+  proxies <- c("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "http_proxy", "https_proxy", "ftp_proxy")
+  keys <- c(proxies, "NO_PROXY", "no_proxy")
   old <- lapply(keys, function(k) reticulate::py_to_r(os$environ$get(k)))
-  for (k in keys[1:4]) os$environ$`__setitem__`(k, "http://127.0.0.1:9")
-  for (k in keys[5:6]) os$environ$pop(k, NULL)
+  for (k in proxies) os$environ$`__setitem__`(k, "http://127.0.0.1:9")
+  for (k in c("NO_PROXY", "no_proxy")) os$environ$pop(k, NULL)
   withr::defer(for (i in seq_along(keys)) {
     if (is.null(old[[i]])) os$environ$pop(keys[[i]], NULL) else os$environ$`__setitem__`(keys[[i]], old[[i]])
   }, envir = env)
@@ -36,9 +43,12 @@ test_that("an atlas that can't be downloaded is niimasker_error_atlas_fetch", {
   skip_if_not(core_has("nilearn_atlas"), "api.nilearn_atlas() is not in the core yet")
   local_no_network()
   data_dir <- withr::local_tempdir()
-  cnd <- expect_error(nilearn_atlas("nilearn:yeo:thick_7", data_dir = data_dir),
+  cnd <- expect_error(nilearn_atlas(name = "schaefer", 100, 7, 2, data_dir = data_dir),
                       class = "niimasker_error_atlas_fetch")
   expect_s3_class(cnd, "niimasker_error_roi")
+  expect_match(conditionMessage(cnd), "nilearn:schaefer:100-7-2", fixed = TRUE)
+  expect_match(conditionMessage(cnd), "127.0.0.1", fixed = TRUE) # the proxy refused it
+  expect_match(conditionMessage(cnd), "data_dir", fixed = TRUE)
 })
 
 test_that("a malformed query is niimasker_error_atlas_query", {
