@@ -185,3 +185,27 @@ def test_as_voxels_lists_a_region_without_voxels(tmp_path, bold_file, atlas_file
     assert out["timeseries"][0]["sidecar"]["EmptyRegions"] == ["f"]
     assert not any(c.startswith("f_") for c in out["timeseries"][0]["columns"])
     assert "'f'" in caplog.text
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES[1:])
+def test_statistics_are_bit_identical_to_ndimage(rng, affine, strategy):
+    from scipy import ndimage
+
+    from niimasker_core.rois.label_image import statistic_reducer
+
+    labels = rng.integers(0, 6, (7, 8, 9))
+    labels[labels == 4] = 0  # region 4 absent: a NaN column
+    # a wide dynamic range, so float64 sums are inexact and their order shows
+    volumes = (rng.lognormal(0, 8, (5, 7, 8, 9)) * rng.choice([-1, 1], (5, 7, 8, 9))).astype(
+        np.float32
+    )
+    reduction = statistic_reducer(labels, [1, 2, 3, 4, 5], list("abcde"), strategy)
+    flat = volumes.reshape(5, -1, order="C")
+    c_voxels = np.ravel_multi_index(
+        np.unravel_index(reduction.voxels, labels.shape, order="F"), labels.shape
+    )
+    got = reduction.reduce(flat[:, c_voxels])
+    for row in range(5):
+        expected = getattr(ndimage, strategy)(volumes[row], labels=labels, index=[1, 2, 3, 5])
+        np.testing.assert_array_equal(got[row, [0, 1, 2, 4]], expected)
+    assert np.isnan(got[:, 3]).all()
