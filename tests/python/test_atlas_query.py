@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import json
 import warnings
+from pathlib import Path
 
 import nibabel as nib
 import numpy as np
@@ -301,3 +302,42 @@ def test_query_extracts_like_nilearn_maskers(
     assert np.isnan(got[:, 3]).all() and out["timeseries"][0]["sidecar"][
         "EmptyRegions"
     ] == ["D"]
+
+
+def test_juelich_in_memory_labels_are_saved_not_its_unmerged_file(tmp_path, affine):
+    unmerged = tmp_path / "Juelich-maxprob-thr25-2mm.nii.gz"
+    nib.Nifti1Image(
+        np.arange(504, dtype=np.int16).reshape(7, 8, 9) % 9, affine
+    ).to_filename(unmerged)
+    merged = nib.Nifti1Image(
+        np.arange(504, dtype=np.int16).reshape(7, 8, 9) % 3, affine
+    )
+    bunch = {
+        "maps": merged,
+        "filename": str(unmerged),
+        "labels": ["Background", "a", "b"],
+        "atlas_type": "deterministic",
+    }
+    fetchers = {
+        "fetch_atlas_juelich": stub(bunch),
+        "fetch_atlas_harvard_oxford": stub(bunch),
+    }
+    atlas = fetch_query(
+        "nilearn:juelich:maxprob-thr25-2mm", str(tmp_path), fetchers=fetchers
+    )
+    assert atlas.image != str(unmerged)
+    np.testing.assert_array_equal(
+        np.asanyarray(nib.load(atlas.image).dataobj), merged.dataobj
+    )
+    assert (atlas.index, atlas.name) == ([1, 2], ["a", "b"])
+    saved = Path(atlas.image).stat().st_mtime_ns
+    again = fetch_query(
+        "nilearn:juelich:maxprob-thr25-2mm", str(tmp_path), fetchers=fetchers
+    )
+    assert again.image == atlas.image and Path(again.image).stat().st_mtime_ns == saved
+    ho = fetch_query(
+        "nilearn:harvard_oxford:cort-maxprob-thr25-2mm",
+        str(tmp_path),
+        fetchers=fetchers,
+    )
+    assert ho.image == str(unmerged)  # Harvard-Oxford's file is the atlas itself

@@ -384,32 +384,36 @@ def fetch_query(
             f"{type(exc).__name__}: {exc}. Check the network connection, or download the "
             "atlas once and give its folder as 'data_dir' (or $NILEARN_DATA)."
         ) from exc
-    image = _image_path(bunch, query, data_dir)
+    image = _image_path(bunch, query, data_dir, spec.name)
     shape = nib.load(image).shape
     kind = "maps" if len(shape) == 4 and shape[3] > 1 else "labels"
     index, name = _labels(bunch, kind, shape)
     return ResolvedAtlas(query.strip(), spec.name, image, kind, index, name)
 
 
-def _image_path(bunch: Mapping[str, Any], query: str, data_dir: str | None) -> str:
+def _image_path(
+    bunch: Mapping[str, Any], query: str, data_dir: str | None, atlas: str
+) -> str:
+    """Path of the atlas image: the fetched file, or an in-memory atlas saved once."""
     maps = bunch["maps"]
     if isinstance(maps, (str, Path)):
         return str(maps)
     filename = bunch.get("filename")
-    if isinstance(filename, (str, Path)) and Path(filename).is_file():
-        img = nib.load(str(filename))
-        if img.shape == maps.shape and np.allclose(img.affine, maps.affine):
+    # nilearn 0.14 returns Harvard-Oxford's file unchanged (no symmetric split
+    # is asked for); Juelich merges labels or maps in memory, so its file differs.
+    if atlas == "harvard_oxford" and isinstance(filename, (str, Path)):
+        if Path(filename).is_file():
             return str(filename)
     from nilearn.datasets.utils import get_data_dirs
 
     folder = Path(data_dir) if data_dir else Path(get_data_dirs()[0])
-    target = (
-        folder
-        / "niimasker_atlases"
-        / (re.sub(r"[^A-Za-z0-9_.-]+", "_", query.strip()) + ".nii.gz")
-    )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    maps.to_filename(str(target))
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", query.strip().lower()) + ".nii.gz"
+    target = folder / "niimasker_atlases" / name
+    if not target.is_file():  # an atlas never changes for a given query
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp.nii.gz")
+        maps.to_filename(str(tmp))
+        tmp.replace(target)
     return str(target)
 
 
