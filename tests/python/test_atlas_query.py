@@ -341,3 +341,12 @@ def test_juelich_in_memory_labels_are_saved_not_its_unmerged_file(tmp_path, affi
         fetchers=fetchers,
     )
     assert ho.image == str(unmerged)  # Harvard-Oxford's file is the atlas itself
+
+
+def test_nilearn_atlas_is_public_with_the_agreed_signature():
+    import niimasker_core
+
+    assert "nilearn_atlas" in niimasker_core.__all__
+    assert list(inspect.signature(niimasker_core.nilearn_atlas).parameters) == ["query", "data_dir"]
+    with pytest.raises(AtlasQueryError, match="unknown atlas"):
+        niimasker_core.nilearn_atlas("nilearn:nope")
