@@ -14,9 +14,8 @@ from niimasker_core.api import extract_timeseries, timeseries_to_array
 from niimasker_core.cli import main
 
 # Verbatim from the seed README ("An equivalent configuration to the previous example"),
-# except the README's repeated label "region2", which the labels module rejects by
-# design (duplicate column names); the confound part is untouched.
-SEED_CONFIG_VERBATIM = """{
+# including its repeated label "region2", which becomes "region2.1" with a warning.
+SEED_CONFIG = """{
 "input_files": "fmriprep/sub*/ses*/func/*preproc_bold.nii.gz",
 "roi_file": "some_atlas.nii.gz",
 "labels": ["region1", "region2", "region2"],
@@ -29,9 +28,6 @@ SEED_CONFIG_VERBATIM = """{
 "discard_scans": 4,
 "smoothing_fwhm": 6
 }"""
-SEED_CONFIG = SEED_CONFIG_VERBATIM.replace(
-    '["region1", "region2", "region2"]', '["region1", "region2", "region3"]'
-)
 N = 30
 MOTION = ["rot_x", "rot_y", "rot_z", "trans_x", "trans_y", "trans_z"]
 
@@ -58,9 +54,10 @@ def fmriprep_tree(tmp_path, rng, monkeypatch):
     return tmp_path, tables
 
 
-def test_seed_fmriprep_config_runs_from_the_command(fmriprep_tree):
+def test_seed_fmriprep_config_runs_from_the_command(fmriprep_tree, capsys):
     root, tables = fmriprep_tree
     assert main(["output/", "-c", "config.json"]) == 0
+    assert "region2 -> region2.1" in capsys.readouterr().err
     outputs = sorted((root / "output").glob("*_timeseries.tsv"))
     assert len(outputs) == 8
     for tsv in outputs:
@@ -74,6 +71,7 @@ def test_seed_fmriprep_config_runs_from_the_command(fmriprep_tree):
         assert sidecar["RepetitionTime"] == 2.0
         values = pd.read_csv(tsv, sep="\t")
         assert values.shape == (N - 4, 3)
+        assert list(values.columns) == ["region1", "region2", "region2.1"]
 
 
 def test_seed_config_pairs_each_image_with_its_own_confounds(fmriprep_tree):

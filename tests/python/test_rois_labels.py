@@ -209,3 +209,19 @@ def test_statistics_are_bit_identical_to_ndimage(rng, affine, strategy):
         expected = getattr(ndimage, strategy)(volumes[row], labels=labels, index=[1, 2, 3, 5])
         np.testing.assert_array_equal(got[row, [0, 1, 2, 4]], expected)
     assert np.isnan(got[:, 3]).all()
+
+
+def test_repeated_label_names_are_made_unique_with_a_warning(bold_file, atlas_file):
+    names = ["a", "b", "a", "c", "a"]
+    with pytest.warns(UserWarning, match=r"a -> a\.1, a -> a\.2"):
+        out = extract_timeseries([str(bold_file)], str(atlas_file), labels=names)
+    assert out["timeseries"][0]["columns"] == ["a", "b", "a.1", "c", "a.2"]
+
+
+def test_made_unique_names_do_not_collide_with_given_names():
+    from niimasker_core.rois.label_names import resolve_region_names
+
+    with pytest.warns(UserWarning):
+        _, names = resolve_region_names(["x", "x", "x.1"], [1, 2, 3], "atlas.nii.gz")
+    assert names == ["x", "x.2", "x.1"]
+    assert len(set(names)) == 3

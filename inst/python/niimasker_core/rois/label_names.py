@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -64,8 +65,7 @@ def resolve_region_names(
             f"(labels {_preview(ids)}). Give one name per non-zero label, in "
             "ascending label order, or a TSV with 'index' and 'name' columns."
         )
-    _check_unique(names, "labels")
-    return ids, names
+    return ids, _make_unique(names, "'labels'")
 
 
 def _from_table(
@@ -110,18 +110,40 @@ def _from_pairs(
         )
     table_order = sorted(pairs)
     names = [pairs[i] for i in table_order]
-    _check_unique(names, where)
-    return table_order, names
+    return table_order, _make_unique(names, where)
 
 
-def _check_unique(names: list[str], where: str) -> None:
-    seen: set[str] = set()
-    duplicates = sorted({n for n in names if n in seen or seen.add(n)})
-    if duplicates:
-        raise LabelsError(
-            f"Region names must be unique; {where} repeats: {', '.join(duplicates[:5])}. "
-            "Duplicate names would give duplicate columns."
+def _make_unique(names: list[str], where: str) -> list[str]:
+    """Return ``names`` with repeats suffixed ``.1``, ``.2`` (as R and pandas do), warning.
+
+    A repeated name (the seed README's example config repeats "region2") would
+    give two columns of the same name, which tables and R cannot tell apart.
+    """
+    counts: dict[str, int] = {}
+    unique: list[str] = []
+    taken = set(names)
+    for name in names:
+        if name not in counts:
+            counts[name] = 0
+            unique.append(name)
+            continue
+        counts[name] += 1
+        candidate = f"{name}.{counts[name]}"
+        while candidate in taken:
+            counts[name] += 1
+            candidate = f"{name}.{counts[name]}"
+        taken.add(candidate)
+        unique.append(candidate)
+    renamed = [f"{old} -> {new}" for old, new in zip(names, unique) if old != new]
+    if renamed:
+        warnings.warn(
+            f"Region names must be unique but {where} repeats some; renamed "
+            f"{', '.join(renamed[:5])}{', ...' if len(renamed) > 5 else ''}. "
+            "Check that the names match the atlas labels.",
+            UserWarning,
+            stacklevel=3,
         )
+    return unique
 
 
 def _preview(values: list[int]) -> str:
