@@ -88,7 +88,7 @@
 #' @export
 #' @examplesIf niimasker_python_available()
 #' bold <- system.file("extdata", "fmriprep", "sub-01", "func",
-#'   "sub-01_task-rest_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz",
+#'   "sub-01_task-rest_space-MNI305_desc-preproc_bold.nii.gz",
 #'   package = "niimasker")
 #' atlas <- system.file("extdata", "atlas-synthetic12_dseg.nii.gz", package = "niimasker")
 #' labels <- system.file("extdata", "atlas-synthetic12_dseg.tsv", package = "niimasker")
@@ -169,7 +169,7 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
 #' @export
 #' @examplesIf niimasker_python_available()
 #' bold <- system.file("extdata", "fmriprep", "sub-01", "func",
-#'   "sub-01_task-rest_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz",
+#'   "sub-01_task-rest_space-MNI305_desc-preproc_bold.nii.gz",
 #'   package = "niimasker")
 #' atlas <- system.file("extdata", "atlas-synthetic12_dseg.nii.gz", package = "niimasker")
 #' ts <- extract_timeseries(bold, atlas, t_r = 2)

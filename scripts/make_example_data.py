@@ -5,8 +5,8 @@ Layout (fMRIPrep-like)::
     inst/extdata/atlas-synthetic12_dseg.nii.gz   12-region atlas on the image grid
     inst/extdata/atlas-synthetic12_dseg.tsv      BIDS look-up table (index, name)
     inst/extdata/fmriprep/sub-0N/func/
-        sub-0N_task-rest_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz (+ .json, TR 2 s)
-        sub-0N_task-rest_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz
+        sub-0N_task-rest_space-MNI305_desc-preproc_bold.nii.gz (+ .json, TR 2 s)
+        sub-0N_task-rest_space-MNI305_desc-brain_mask.nii.gz
         sub-0N_task-rest_desc-confounds_timeseries.tsv (+ .json: CompCor metadata)
 
 Usage: python scripts/make_example_data.py [OUT_DIR]
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from synthetic_fmri import write_dataset
 
-SPACE = "space-MNI152NLin2009cAsym"
+SPACE = "space-MNI305"
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ example_file <- function(...) {
 
 example_bold <- function(sub = "01") {
   example_file("fmriprep", paste0("sub-", sub), "func",
-               paste0("sub-", sub, "_task-rest_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz"))
+               paste0("sub-", sub, "_task-rest_space-MNI305_desc-preproc_bold.nii.gz"))
 }
 
 example_confounds <- function(sub = "01") {

@@ -153,9 +153,6 @@ test_that("arguments reticulate would mangle are refused before Python", {
 
 test_that("n_jobs > 1 works from embedded Python and gives the serial result", {
   skip_if_no_core()
-  # Stop joblib's worker processes afterwards: R exits without finalizing
-  # Python, so they would otherwise be reported as leaked at exit.
-  withr::defer(reticulate::import("joblib.externals.loky")$get_reusable_executor()$shutdown(wait = TRUE))
   files <- c(example_bold("01"), example_bold("02"))
   serial <- extract_timeseries(files, example_atlas(), t_r = 2, detrend = TRUE)
   parallel <- extract_timeseries(files, example_atlas(), t_r = 2, detrend = TRUE, n_jobs = 2)

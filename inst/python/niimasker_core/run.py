@@ -291,12 +291,20 @@ def run_batch(
     else:
         from joblib import Parallel, delayed
 
-        parallel = Parallel(n_jobs=settings.n_jobs, return_as="generator")
+        from joblib.externals.loky import get_reusable_executor
+
         jobs = (delayed(_safe_process)(p, settings, roi, output_dir) for p in plans)
-        for done, outcome in enumerate(parallel(jobs), start=1):
-            outcomes.append(outcome)
-            if progress is not None:
-                progress(done, total, outcome.image)
+        try:
+            # The context manager removes joblib's temporary folder on exit.
+            with Parallel(n_jobs=settings.n_jobs, return_as="generator") as parallel:
+                for done, outcome in enumerate(parallel(jobs), start=1):
+                    outcomes.append(outcome)
+                    if progress is not None:
+                        progress(done, total, outcome.image)
+        finally:
+            # An embedding process (R via reticulate) never shuts Python down, so
+            # idle loky workers would outlive the batch and leak semaphores.
+            get_reusable_executor().shutdown(wait=True)
     results = [o for o in outcomes if isinstance(o, ImageResult)]
     failures = [o for o in outcomes if isinstance(o, Failure)]
     return BatchResult(results=results, failures=failures, parameters=parameters, plans=plans)
