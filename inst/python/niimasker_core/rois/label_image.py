@@ -290,9 +290,10 @@ def mean_reducer(data: np.ndarray, region_ids: Sequence[int], names: Sequence[st
     absent = ~present
 
     def reduce(values: np.ndarray) -> np.ndarray:
-        # (regions, volumes): column k accumulates volume k voxel by voxel
-        sums = members @ values.T.astype(np.float64)
-        out = (sums / divisor[:, None]).T
+        out = np.empty((values.shape[0], n_regions))
+        for row, volume in enumerate(values):
+            out[row] = members @ volume.astype(np.float64)
+        out /= divisor
         out[:, absent] = np.nan
         return out
 
