@@ -40,19 +40,32 @@ def ours(bold, atlas, **kwargs):
     return timeseries_to_array(out["timeseries"][0])
 
 
-@pytest.mark.parametrize("settings", CASES, ids=lambda s: "-".join(f"{k}={v}" for k, v in s.items()) or "raw")
+@pytest.mark.parametrize(
+    "settings", CASES, ids=lambda s: "-".join(f"{k}={v}" for k, v in s.items()) or "raw"
+)
 def test_labels_equal_nilearn(bold_file, atlas_file, settings):
     expected = nilearn_labels(bold_file, atlas_file, **settings)
     got = ours(bold_file, atlas_file, **settings)
-    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max())
+    np.testing.assert_allclose(
+        got, expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max()
+    )
 
 
 def test_confounds_and_discard_equal_nilearn(bold_file, atlas_file, confounds_file):
     table = pd.read_csv(confounds_file, sep="\t", na_values="n/a")
     columns = ["trans_x", "trans_y", "rot_z", "csf"]
-    settings = {"detrend": True, "standardize": "zscore_sample", "high_pass": 0.01, "t_r": 2.0}
+    settings = {
+        "detrend": True,
+        "standardize": "zscore_sample",
+        "high_pass": 0.01,
+        "t_r": 2.0,
+    }
     expected = nilearn_labels(
-        bold_file, atlas_file, confounds=table[columns].iloc[3:].to_numpy(), discard=3, **settings
+        bold_file,
+        atlas_file,
+        confounds=table[columns].iloc[3:].to_numpy(),
+        discard=3,
+        **settings,
     )
     got = ours(
         bold_file,
@@ -77,7 +90,12 @@ def test_zscore_is_population_std(bold_file, atlas_file, standardize):
 
 # --- inputs of every kind: the same numbers as nilearn ------------------------------
 RAW_EXACT = {}  # raw means (no cleaning): bit-identical to nilearn
-CLEANED = {"detrend": True, "standardize": "zscore_sample", "high_pass": 0.02, "t_r": 2.0}
+CLEANED = {
+    "detrend": True,
+    "standardize": "zscore_sample",
+    "high_pass": 0.02,
+    "t_r": 2.0,
+}
 
 
 def _write(tmp_path, name, data, affine, dtype=None):
@@ -92,7 +110,9 @@ def _write(tmp_path, name, data, affine, dtype=None):
 def _assert_matches(got, expected, exact):
     if exact:
         np.testing.assert_array_equal(got, expected)
-    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max())
+    np.testing.assert_allclose(
+        got, expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max()
+    )
 
 
 @pytest.mark.parametrize("settings", [RAW_EXACT, CLEANED], ids=["raw", "cleaned"])
@@ -127,7 +147,9 @@ def test_float64_image(tmp_path, rng, affine, atlas_file, settings):
 
 
 @pytest.mark.parametrize("settings", [RAW_EXACT, CLEANED], ids=["raw", "cleaned"])
-def test_atlas_on_another_grid_is_resampled_nearest(tmp_path, rng, affine, bold_file, settings):
+def test_atlas_on_another_grid_is_resampled_nearest(
+    tmp_path, rng, affine, bold_file, settings
+):
     # a finer, shifted atlas grid: nilearn resamples it to the image (nearest)
     fine = affine.copy()
     fine[:3, :3] = np.diag([2.0, 2.5, 3.0])
