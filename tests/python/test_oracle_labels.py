@@ -160,3 +160,13 @@ def test_atlas_on_another_grid_is_resampled_nearest(
     got = ours(bold_file, atlas, **settings)
     assert got.shape == expected.shape
     _assert_matches(got, expected, exact=not settings)
+
+
+def test_unscaled_int16_image(tmp_path, rng, affine, atlas_file):
+    data = rng.integers(-3000, 3000, (7, 8, 9, 30)).astype(np.int16)
+    path = _write(tmp_path, "int16.nii.gz", data, affine)
+    expected = nilearn_labels(path, atlas_file)
+    got = ours(path, atlas_file)
+    np.testing.assert_array_equal(got, expected.astype(np.float64))
+    cleaned = nilearn_labels(path, atlas_file, **CLEANED)
+    _assert_matches(ours(path, atlas_file, **CLEANED), cleaned, exact=False)
