@@ -184,3 +184,21 @@ def test_import_meanwhile_loads_modules_and_tolerates_missing_ones(
     extract(info, [reduction], import_meanwhile=[name, "no_such_module_niimasker"])
     assert name in sys.modules
     assert "no_such_module_niimasker" not in sys.modules
+
+
+def test_memory_does_not_grow_with_the_number_of_volumes(tmp_path, rng, affine):
+    import tracemalloc
+
+    peaks = {}
+    for n_volumes in (20, 400):
+        folder = tmp_path / str(n_volumes)
+        folder.mkdir()
+        data = rng.normal(100, 5, SHAPE + (n_volumes,)).astype(np.float32)
+        info, reduction, *_ = setup(folder, rng, affine, data=data)
+        tracemalloc.start()
+        extract(info, [reduction], chunk_bytes=4 * VOLUME_BYTES)
+        peaks[n_volumes] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    # 380 more volumes are 770 kB of image; only the T x R outputs may grow
+    outputs_bytes = 380 * len(reduction.columns) * 8 * 2  # float64 + float32 copies
+    assert peaks[400] - peaks[20] < outputs_bytes + 64 * 1024 < 380 * VOLUME_BYTES / 5
