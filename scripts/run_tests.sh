@@ -5,6 +5,10 @@ set -u
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 mkdir -p build
+lint_rc=0
+"$VENV/bin/ruff" check inst/python tests/python bench scripts || lint_rc=$?
+"$VENV/bin/ruff" format --check inst/python tests/python bench scripts || lint_rc=$?
+[ "$lint_rc" -ne 0 ] && echo "ruff: lint or format problems above (fix with: .venv/bin/ruff format inst/python tests/python bench scripts)"
 py_rc=0
 "$VENV/bin/python" -m pytest tests/python -q -p no:cacheprovider --junitxml=build/pytest.xml || py_rc=$?
 read -r py_pass py_fail py_skip < <("$VENV/bin/python" - <<'PY'
@@ -24,5 +28,6 @@ cat build/testthat.log
 read -r r_pass r_fail r_skip < <(grep -E '^testthat: [0-9]+ passed' build/testthat.log | tail -1 | sed -E 's/testthat: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped/\1 \2 \3/' || true)
 r_pass=${r_pass:-0}; r_fail=${r_fail:-1}; r_skip=${r_skip:-0}
 [ "$r_rc" -ne 0 ] && [ "$r_fail" -eq 0 ] && r_fail=1
-echo "all: $((py_pass + r_pass)) passed, $((py_fail + r_fail)) failed, $((py_skip + r_skip)) skipped"
-if [ "$py_rc" -ne 0 ] || [ "$r_rc" -ne 0 ] || [ "$r_fail" -ne 0 ]; then exit 1; fi
+lint_fail=$([ "$lint_rc" -ne 0 ] && echo 1 || echo 0)
+echo "all: $((py_pass + r_pass)) passed, $((py_fail + r_fail + lint_fail)) failed, $((py_skip + r_skip)) skipped"
+if [ "$lint_rc" -ne 0 ] || [ "$py_rc" -ne 0 ] || [ "$r_rc" -ne 0 ] || [ "$r_fail" -ne 0 ]; then exit 1; fi

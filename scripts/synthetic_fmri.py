@@ -46,7 +46,8 @@ def confounds_table(n_volumes: int, rng: np.random.Generator) -> pd.DataFrame:
     """Return an fMRIPrep-like confounds table.
 
     Columns: 24 motion terms, white_matter, csf, global_signal (each with
-    derivative1, power2, derivative1_power2), framewise_displacement, std_dvars and dvars (two spikes above 1.5),
+    derivative1, power2, derivative1_power2), framewise_displacement,
+    std_dvars and dvars (two spikes above 1.5),
     a_comp_cor_00..04, t_comp_cor_00..02 and cosine00..02; first rows of
     derivatives, FD and DVARS are n/a as in fMRIPrep. Columns added after
     the first version draw from a child stream of ``rng``, so the older
@@ -184,7 +185,9 @@ def write_dataset(
     names.to_csv(paths["labels"], sep="\t", index=False)
     confounds.to_csv(paths["confounds"], sep="\t", index=False, na_rep="n/a")
     paths["confounds_json"] = paths["confounds"].with_suffix(".json")
-    paths["confounds_json"].write_text(json.dumps(confounds_metadata(confounds), indent=2) + "\n")
+    paths["confounds_json"].write_text(
+        json.dumps(confounds_metadata(confounds), indent=2) + "\n"
+    )
     sidecar = paths["bold"].with_name(f"{stem}.json")
     sidecar.write_text(json.dumps({"RepetitionTime": t_r}, indent=2) + "\n")
     paths["sidecar"] = sidecar

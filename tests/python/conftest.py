@@ -25,11 +25,17 @@ def affine() -> np.ndarray:
     return aff
 
 
-def make_bold(rng: np.random.Generator, affine: np.ndarray, n_volumes: int = N_VOLUMES,
-              dtype=np.float32) -> nib.Nifti1Image:
+def make_bold(
+    rng: np.random.Generator,
+    affine: np.ndarray,
+    n_volumes: int = N_VOLUMES,
+    dtype=np.float32,
+) -> nib.Nifti1Image:
     base = 100 + 20 * rng.random(SHAPE)
     signal = rng.normal(0, 1, SHAPE + (n_volumes,)).cumsum(axis=-1)
-    data = (base[..., None] + signal + rng.normal(0, 0.5, SHAPE + (n_volumes,))).astype(dtype)
+    data = (base[..., None] + signal + rng.normal(0, 0.5, SHAPE + (n_volumes,))).astype(
+        dtype
+    )
     header = nib.Nifti1Header()
     header.set_xyzt_units("mm", "sec")
     img = nib.Nifti1Image(data, affine, header)
@@ -37,7 +43,9 @@ def make_bold(rng: np.random.Generator, affine: np.ndarray, n_volumes: int = N_V
     return img
 
 
-def make_atlas(rng: np.random.Generator, affine: np.ndarray, n_regions: int = 5) -> nib.Nifti1Image:
+def make_atlas(
+    rng: np.random.Generator, affine: np.ndarray, n_regions: int = 5
+) -> nib.Nifti1Image:
     labels = rng.integers(0, n_regions + 1, SHAPE).astype(np.int16)
     return nib.Nifti1Image(labels, affine)
 

@@ -47,12 +47,18 @@ def fmriprep_table(
     masks = ["combined", "combined", "combined", "WM", "WM", "CSF"]
     for k, mask in enumerate(masks):
         table[f"a_comp_cor_{k:02d}"] = rng.normal(0, 1, n_volumes)
-        meta[f"a_comp_cor_{k:02d}"] = {"Method": "aCompCor", "Mask": mask, "Retained": True}
+        meta[f"a_comp_cor_{k:02d}"] = {
+            "Method": "aCompCor",
+            "Mask": mask,
+            "Retained": True,
+        }
     for k in range(4):
         table[f"t_comp_cor_{k:02d}"] = rng.normal(0, 1, n_volumes)
         meta[f"t_comp_cor_{k:02d}"] = {"Method": "tCompCor", "Retained": True}
     for k in range(3):
-        table[f"cosine{k:02d}"] = np.cos(np.pi * (k + 1) * (np.arange(n_volumes) + 0.5) / n_volumes)
+        table[f"cosine{k:02d}"] = np.cos(
+            np.pi * (k + 1) * (np.arange(n_volumes) + 0.5) / n_volumes
+        )
     for k in range(aroma):
         table[f"aroma_motion_{k + 1:02d}"] = rng.normal(0, 1, n_volumes)
     for k in range(non_steady):
@@ -69,11 +75,19 @@ def write_confounds(path: Path, table: pd.DataFrame, meta: dict | None) -> Path:
     return path
 
 
-def write_bold(path: Path, rng: np.random.Generator, n_volumes: int, t_r: float = 2.0,
-               sidecar_t_r: float | None = None, shape=(6, 7, 5)) -> Path:
+def write_bold(
+    path: Path,
+    rng: np.random.Generator,
+    n_volumes: int,
+    t_r: float = 2.0,
+    sidecar_t_r: float | None = None,
+    shape=(6, 7, 5),
+) -> Path:
     """Write a small random 4D image (and a BIDS JSON sidecar when ``sidecar_t_r``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = (100 + rng.normal(0, 1, shape + (n_volumes,)).cumsum(axis=-1)).astype(np.float32)
+    data = (100 + rng.normal(0, 1, shape + (n_volumes,)).cumsum(axis=-1)).astype(
+        np.float32
+    )
     affine = np.diag([3.0, 3.0, 3.0, 1.0])
     img = nib.Nifti1Image(data, affine)
     img.header.set_xyzt_units("mm", "sec")
@@ -85,9 +99,13 @@ def write_bold(path: Path, rng: np.random.Generator, n_volumes: int, t_r: float 
     return path
 
 
-def write_atlas(path: Path, rng: np.random.Generator, n_regions: int = 3, shape=(6, 7, 5)) -> Path:
+def write_atlas(
+    path: Path, rng: np.random.Generator, n_regions: int = 3, shape=(6, 7, 5)
+) -> Path:
     """Write a labelled atlas on the :func:`write_bold` grid, every label present."""
     labels = np.resize(np.arange(1, n_regions + 1), int(np.prod(shape)))
     rng.shuffle(labels)
-    nib.Nifti1Image(labels.reshape(shape).astype(np.int16), np.diag([3.0, 3.0, 3.0, 1.0])).to_filename(path)
+    nib.Nifti1Image(
+        labels.reshape(shape).astype(np.int16), np.diag([3.0, 3.0, 3.0, 1.0])
+    ).to_filename(path)
     return path

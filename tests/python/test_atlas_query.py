@@ -347,6 +347,9 @@ def test_nilearn_atlas_is_public_with_the_agreed_signature():
     import niimasker_core
 
     assert "nilearn_atlas" in niimasker_core.__all__
-    assert list(inspect.signature(niimasker_core.nilearn_atlas).parameters) == ["query", "data_dir"]
+    assert list(inspect.signature(niimasker_core.nilearn_atlas).parameters) == [
+        "query",
+        "data_dir",
+    ]
     with pytest.raises(AtlasQueryError, match="unknown atlas"):
         niimasker_core.nilearn_atlas("nilearn:nope")

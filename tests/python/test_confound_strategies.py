@@ -17,14 +17,20 @@ from niimasker_core.settings import make_settings
 
 N = 60
 IMAGE = "sub-01_task-rest_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz"
-AROMA_IMAGE = "sub-01_task-rest_space-MNI152NLin6Asym_desc-smoothAROMAnonaggr_bold.nii.gz"
+AROMA_IMAGE = (
+    "sub-01_task-rest_space-MNI152NLin6Asym_desc-smoothAROMAnonaggr_bold.nii.gz"
+)
 
 
 @pytest.fixture
 def fmriprep_dir(tmp_path, rng):
-    table, meta = fmriprep_table(N, rng, non_steady=2, fd_spikes=(20, 40), dvars_spikes=(30,), aroma=3)
+    table, meta = fmriprep_table(
+        N, rng, non_steady=2, fd_spikes=(20, 40), dvars_spikes=(30,), aroma=3
+    )
     func = tmp_path / "sub-01" / "func"
-    path = write_confounds(func / "sub-01_task-rest_desc-confounds_timeseries.tsv", table, meta)
+    path = write_confounds(
+        func / "sub-01_task-rest_desc-confounds_timeseries.tsv", table, meta
+    )
     return path
 
 
@@ -35,16 +41,21 @@ def ours(path, image=AROMA_IMAGE, **values):
 
 def nilearn_loaded(path, loader, *args, **kwargs):
     aroma = "ica_aroma" in args or (
-        "ica_aroma" in kwargs.get("strategy", ()) and kwargs.get("ica_aroma", "full") == "full"
+        "ica_aroma" in kwargs.get("strategy", ())
+        and kwargs.get("ica_aroma", "full") == "full"
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return loader(str(path.parent / (AROMA_IMAGE if aroma else IMAGE)), *args, **kwargs)
+        return loader(
+            str(path.parent / (AROMA_IMAGE if aroma else IMAGE)), *args, **kwargs
+        )
 
 
 def assert_same(selection, confounds, sample_mask):
     assert selection.columns == list(confounds.columns)
-    np.testing.assert_allclose(selection.values, confounds.to_numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        selection.values, confounds.to_numpy(), rtol=1e-10, atol=1e-12
+    )
     if sample_mask is None:
         assert selection.sample_mask is None
     else:
@@ -54,22 +65,34 @@ def assert_same(selection, confounds, sample_mask):
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_presets_select_what_load_confounds_selects(fmriprep_dir, name):
     got = ours(fmriprep_dir, regressors=name)
-    confounds, mask = nilearn_loaded(fmriprep_dir, load_confounds, **PRESETS[name], demean=True)
+    confounds, mask = nilearn_loaded(
+        fmriprep_dir, load_confounds, **PRESETS[name], demean=True
+    )
     assert_same(got, confounds, mask)
 
 
 # Columns per preset as the original load_confounds package defined them
 # (plus the 3 cosine regressors of 'high_pass').
 PRESET_COUNTS = {
-    "Params2": 2, "Params6": 6, "Params9": 9, "Params9Scrub": 8, "Params24": 24,
-    "Params36": 36, "Params36Scrub": 32, "AnatCompCor": 24 + 3, "TempCompCor": 4,
+    "Params2": 2,
+    "Params6": 6,
+    "Params9": 9,
+    "Params9Scrub": 8,
+    "Params24": 24,
+    "Params36": 36,
+    "Params36Scrub": 32,
+    "AnatCompCor": 24 + 3,
+    "TempCompCor": 4,
 }
 
 
 @pytest.mark.parametrize("name", sorted(PRESET_COUNTS))
 def test_preset_column_counts_follow_the_seed(fmriprep_dir, name):
     got = ours(fmriprep_dir, regressors=name.lower())  # names are case-insensitive
-    assert len([c for c in got.columns if not c.startswith("cosine")]) == PRESET_COUNTS[name]
+    assert (
+        len([c for c in got.columns if not c.startswith("cosine")])
+        == PRESET_COUNTS[name]
+    )
     assert sum(c.startswith("cosine") for c in got.columns) == 3
     assert got.details["ConfoundStrategy"]["name"] == name
 
@@ -87,9 +110,13 @@ def test_preset_column_counts_follow_the_seed(fmriprep_dir, name):
         ("ica_aroma", {}),
     ],
 )
-def test_nilearn_strategies_match_load_confounds_strategy(fmriprep_dir, strategy, options):
+def test_nilearn_strategies_match_load_confounds_strategy(
+    fmriprep_dir, strategy, options
+):
     got = ours(fmriprep_dir, regressors=strategy, **options)
-    confounds, mask = nilearn_loaded(fmriprep_dir, load_confounds_strategy, strategy, **options)
+    confounds, mask = nilearn_loaded(
+        fmriprep_dir, load_confounds_strategy, strategy, **options
+    )
     assert_same(got, confounds, mask)
 
 
@@ -105,7 +132,9 @@ def test_nilearn_strategies_match_load_confounds_strategy(fmriprep_dir, strategy
 )
 def test_component_lists_match_load_confounds(fmriprep_dir, components, options):
     got = ours(fmriprep_dir, regressors=components, **options)
-    confounds, mask = nilearn_loaded(fmriprep_dir, load_confounds, strategy=components, **options)
+    confounds, mask = nilearn_loaded(
+        fmriprep_dir, load_confounds, strategy=components, **options
+    )
     assert_same(got, confounds, mask)
 
 
@@ -122,12 +151,16 @@ def test_works_on_any_file_name_and_csv(fmriprep_dir, tmp_path):
 
 def test_compcor_needs_the_json_sidecar(fmriprep_dir):
     fmriprep_dir.with_suffix(".json").unlink()
-    with pytest.raises(ConfoundsError, match=r"JSON sidecar.*desc-confounds_timeseries\.json"):
+    with pytest.raises(
+        ConfoundsError, match=r"JSON sidecar.*desc-confounds_timeseries\.json"
+    ):
         ours(fmriprep_dir, regressors="AnatCompCor")
 
 
 def test_missing_columns_are_named(fmriprep_dir):
-    table = pd.read_csv(fmriprep_dir, sep="\t").drop(columns=["std_dvars", "csf_power2"])
+    table = pd.read_csv(fmriprep_dir, sep="\t").drop(
+        columns=["std_dvars", "csf_power2"]
+    )
     table.to_csv(fmriprep_dir, sep="\t", index=False, na_rep="n/a")
     with pytest.raises(ConfoundsError, match="std_dvars") as err:
         ours(fmriprep_dir, regressors="scrubbing")
@@ -137,8 +170,14 @@ def test_missing_columns_are_named(fmriprep_dir):
 
 
 def test_wildcards_and_outlier_columns(fmriprep_dir):
-    got = ours(fmriprep_dir, regressors=["a_comp_cor_*", "cosine*", "non_steady_state*"])
-    assert got.columns == [f"a_comp_cor_{k:02d}" for k in range(6)] + ["cosine00", "cosine01", "cosine02"]
+    got = ours(
+        fmriprep_dir, regressors=["a_comp_cor_*", "cosine*", "non_steady_state*"]
+    )
+    assert got.columns == [f"a_comp_cor_{k:02d}" for k in range(6)] + [
+        "cosine00",
+        "cosine01",
+        "cosine02",
+    ]
     # one-hot outlier columns censor volumes instead of being regressed, as in nilearn
     np.testing.assert_array_equal(got.sample_mask, np.arange(2, N))
     assert got.details["NonSteadyStateVolumes"] == [0, 1]
@@ -182,9 +221,16 @@ def test_full_ica_aroma_needs_the_aroma_image(fmriprep_dir):
 def test_spec_errors_and_unused_options():
     with pytest.raises(SettingsError, match="high_pass"):
         resolve_spec(make_settings(input_files=["x"], regressors=["compcor", "motion"]))
-    spec = resolve_spec(make_settings(input_files=["x"], regressors="Params6", compcor="temporal"))
+    spec = resolve_spec(
+        make_settings(input_files=["x"], regressors="Params6", compcor="temporal")
+    )
     assert spec.unused == ("compcor",)
-    assert resolve_spec(make_settings(input_files=["x"], regressors=["csf", "motion"])).kind == "columns"
+    assert (
+        resolve_spec(
+            make_settings(input_files=["x"], regressors=["csf", "motion"])
+        ).kind
+        == "columns"
+    )
 
 
 def test_command_line_options_reach_the_sidecar(fmriprep_dir, tmp_path, rng):
@@ -195,18 +241,44 @@ def test_command_line_options_reach_the_sidecar(fmriprep_dir, tmp_path, rng):
     image = write_bold(fmriprep_dir.parent / IMAGE, rng, N, sidecar_t_r=2.0)
     atlas = write_atlas(tmp_path / "atlas.nii.gz", rng)
     out = tmp_path / "out"
-    code = main([
-        str(out), "-i", str(image), "-r", str(atlas), "--regressor_files", str(fmriprep_dir),
-        "--regressors", "compcor", "--compcor", "temporal_anat_separated", "--n_compcor", "1",
-        "--global_signal", "basic", "--demean", "false", "--high_pass", "0.01",
-    ])
+    code = main(
+        [
+            str(out),
+            "-i",
+            str(image),
+            "-r",
+            str(atlas),
+            "--regressor_files",
+            str(fmriprep_dir),
+            "--regressors",
+            "compcor",
+            "--compcor",
+            "temporal_anat_separated",
+            "--n_compcor",
+            "1",
+            "--global_signal",
+            "basic",
+            "--demean",
+            "false",
+            "--high_pass",
+            "0.01",
+        ]
+    )
     assert code == 0
     import json
 
-    sidecar = json.loads((out / IMAGE.replace(".nii.gz", "_timeseries.json")).read_text())
+    sidecar = json.loads(
+        (out / IMAGE.replace(".nii.gz", "_timeseries.json")).read_text()
+    )
     assert sidecar["ConfoundColumns"] == list(
-        nilearn_loaded(fmriprep_dir, load_confounds_strategy, "compcor",
-                       compcor="temporal_anat_separated", n_compcor=1, global_signal="basic")[0].columns
+        nilearn_loaded(
+            fmriprep_dir,
+            load_confounds_strategy,
+            "compcor",
+            compcor="temporal_anat_separated",
+            n_compcor=1,
+            global_signal="basic",
+        )[0].columns
     )
     # separated: the first WM and the first CSF component, not the combined-mask ones
     assert {"t_comp_cor_00", "a_comp_cor_03", "a_comp_cor_05", "global_signal"} <= set(
@@ -214,7 +286,9 @@ def test_command_line_options_reach_the_sidecar(fmriprep_dir, tmp_path, rng):
     )
     assert "a_comp_cor_00" not in sidecar["ConfoundColumns"]
     assert sidecar["RepetitionTimeSource"] == "sidecar"
-    assert sidecar["ConfoundsDemeaned"] is False and sidecar["Cleaning"]["n_compcor"] == 1
+    assert (
+        sidecar["ConfoundsDemeaned"] is False and sidecar["Cleaning"]["n_compcor"] == 1
+    )
     with pytest.raises(SystemExit) as usage:
         main([str(out), "-i", str(image), "-r", str(atlas), "--motion", "bad"])
     assert usage.value.code == 2

@@ -41,12 +41,20 @@ def fmriprep_tree(tmp_path, rng, monkeypatch):
     for sub, ses, run in runs:
         func = tmp_path / "fmriprep" / f"sub-{sub}" / f"ses-{ses}" / "func"
         base = f"sub-{sub}_ses-{ses}_task-rest_run-{run}"
-        write_bold(func / f"{base}_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz", rng, N,
-                   sidecar_t_r=2.0)
+        write_bold(
+            func / f"{base}_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz",
+            rng,
+            N,
+            sidecar_t_r=2.0,
+        )
         table, meta = fmriprep_table(N, rng)
         write_confounds(func / f"{base}_desc-confounds_regressors.tsv", table, meta)
         # a decoy: the newer name for another task must not be picked up by the pattern
-        write_confounds(func / f"sub-{sub}_ses-{ses}_task-other_desc-confounds_timeseries.tsv", table, meta)
+        write_confounds(
+            func / f"sub-{sub}_ses-{ses}_task-other_desc-confounds_timeseries.tsv",
+            table,
+            meta,
+        )
         tables[base] = table
     write_atlas(tmp_path / "some_atlas.nii.gz", rng, n_regions=3)
     (tmp_path / "config.json").write_text(SEED_CONFIG)
@@ -63,11 +71,17 @@ def test_seed_fmriprep_config_runs_from_the_command(fmriprep_tree, capsys):
     for tsv in outputs:
         sidecar = json.loads(tsv.with_suffix(".json").read_text())
         base = tsv.name.split("_space-")[0]
-        assert sidecar["ConfoundsFile"].endswith(f"{base}_desc-confounds_regressors.tsv")
+        assert sidecar["ConfoundsFile"].endswith(
+            f"{base}_desc-confounds_regressors.tsv"
+        )
         assert sidecar["ConfoundsPairedBy"] == "bids"
-        assert sidecar["ConfoundColumns"] == ["cosine00", "cosine01", "cosine02"] + MOTION
+        assert (
+            sidecar["ConfoundColumns"] == ["cosine00", "cosine01", "cosine02"] + MOTION
+        )
         assert sidecar["ConfoundStrategy"]["name"] == "Params6"
-        assert sidecar["DiscardedScans"] == 4 and sidecar["OutputVolumes"] == list(range(4, N))
+        assert sidecar["DiscardedScans"] == 4 and sidecar["OutputVolumes"] == list(
+            range(4, N)
+        )
         assert sidecar["RepetitionTime"] == 2.0
         values = pd.read_csv(tsv, sep="\t")
         assert values.shape == (N - 4, 3)
@@ -85,9 +99,14 @@ def test_seed_config_pairs_each_image_with_its_own_confounds(fmriprep_tree):
     data_a, data_b = conf_a.read_bytes(), conf_b.read_bytes()
     conf_a.write_bytes(data_b)
     conf_b.write_bytes(data_a)
-    second = {item["file"]: item for item in extract_timeseries(config="config.json")["timeseries"]}
+    second = {
+        item["file"]: item
+        for item in extract_timeseries(config="config.json")["timeseries"]
+    }
     for image, item in files.items():
-        changed = not np.allclose(timeseries_to_array(item), timeseries_to_array(second[image]))
+        changed = not np.allclose(
+            timeseries_to_array(item), timeseries_to_array(second[image])
+        )
         assert changed == (image in (a, b))
 
 
@@ -95,8 +114,13 @@ def test_config_carries_strategy_options(fmriprep_tree):
     root, _ = fmriprep_tree
     config = json.loads(SEED_CONFIG)
     config.update(
-        regressors=["motion", "high_pass", "wm_csf", "scrub"], motion="basic", wm_csf="derivatives",
-        fd_threshold=0.095, std_dvars_threshold=10, scrub=0, output_volumes="interpolated",
+        regressors=["motion", "high_pass", "wm_csf", "scrub"],
+        motion="basic",
+        wm_csf="derivatives",
+        fd_threshold=0.095,
+        std_dvars_threshold=10,
+        scrub=0,
+        output_volumes="interpolated",
         discard_scans=None,
     )
     out = extract_timeseries(config=config)

@@ -15,7 +15,9 @@ from niimasker_core.inputs import expand_files, read_header_t_r, resolve_t_r
 
 
 def test_sidecar_first_then_header(tmp_path, rng):
-    with_sidecar = write_bold(tmp_path / "sub-01_task-a_bold.nii.gz", rng, 5, t_r=3.0, sidecar_t_r=1.5)
+    with_sidecar = write_bold(
+        tmp_path / "sub-01_task-a_bold.nii.gz", rng, 5, t_r=3.0, sidecar_t_r=1.5
+    )
     assert resolve_t_r(str(with_sidecar), None) == (1.5, "sidecar")
     header_only = write_bold(tmp_path / "sub-02_task-a_bold.nii.gz", rng, 5, t_r=3.0)
     assert resolve_t_r(str(header_only), None) == (3.0, "header")
@@ -34,8 +36,13 @@ def test_header_units_are_honoured(tmp_path, rng):
 
 
 def test_given_t_r_wins_and_disagreement_warns(tmp_path, rng):
-    path = write_bold(tmp_path / "sub-01_task-a_bold.nii.gz", rng, 5, t_r=2.0, sidecar_t_r=2.0)
-    with pytest.warns(UserWarning, match=r"'t_r' is 1\.5 s but .* the JSON sidecar says 2 s and the NIfTI header says 2 s"):
+    path = write_bold(
+        tmp_path / "sub-01_task-a_bold.nii.gz", rng, 5, t_r=2.0, sidecar_t_r=2.0
+    )
+    with pytest.warns(
+        UserWarning,
+        match=r"'t_r' is 1\.5 s but .* the JSON sidecar says 2 s and the NIfTI header says 2 s",
+    ):
         assert resolve_t_r(str(path), 1.5) == (1.5, "parameter")
     import warnings
 
@@ -46,7 +53,9 @@ def test_given_t_r_wins_and_disagreement_warns(tmp_path, rng):
 
 def test_bad_sidecar_is_an_error(tmp_path, rng):
     path = write_bold(tmp_path / "sub-01_task-a_bold.nii.gz", rng, 5)
-    (tmp_path / "sub-01_task-a_bold.json").write_text(json.dumps({"RepetitionTime": "2"}))
+    (tmp_path / "sub-01_task-a_bold.json").write_text(
+        json.dumps({"RepetitionTime": "2"})
+    )
     with pytest.raises(InputFileError, match="RepetitionTime='2'"):
         resolve_t_r(str(path), None)
 
@@ -55,7 +64,11 @@ def test_expand_files_natural_order_and_errors(tmp_path):
     for i in (10, 2, 1):
         (tmp_path / f"run-{i}.nii.gz").write_bytes(b"")
     found = expand_files([str(tmp_path / "run-*.nii.gz")], "input_files")
-    assert [p.rsplit("/", 1)[1] for p in found] == ["run-1.nii.gz", "run-2.nii.gz", "run-10.nii.gz"]
+    assert [p.rsplit("/", 1)[1] for p in found] == [
+        "run-1.nii.gz",
+        "run-2.nii.gz",
+        "run-10.nii.gz",
+    ]
     with pytest.raises(ImageNotFoundError, match="matches no file"):
         expand_files([str(tmp_path / "nothing*.nii.gz")], "input_files")
 
@@ -65,23 +78,49 @@ def test_dry_run_prints_the_plan_without_reading_images(tmp_path, capsys):
     func.mkdir(parents=True)
     for run in (2, 1):
         # not images at all: a dry run must not read them
-        (func / f"sub-01_task-rest_run-{run}_space-MNI_desc-preproc_bold.nii.gz").write_text("junk")
-        (func / f"sub-01_task-rest_run-{run}_space-MNI_desc-preproc_bold.json").write_text(
-            json.dumps({"RepetitionTime": 0.8})
+        (
+            func / f"sub-01_task-rest_run-{run}_space-MNI_desc-preproc_bold.nii.gz"
+        ).write_text("junk")
+        (
+            func / f"sub-01_task-rest_run-{run}_space-MNI_desc-preproc_bold.json"
+        ).write_text(json.dumps({"RepetitionTime": 0.8}))
+        (func / f"sub-01_task-rest_run-{run}_desc-confounds_regressors.tsv").write_text(
+            "a\n1\n"
         )
-        (func / f"sub-01_task-rest_run-{run}_desc-confounds_regressors.tsv").write_text("a\n1\n")
-    code = main([
-        str(tmp_path / "out"), "--dry_run",
-        "-i", str(func / "*preproc_bold.nii.gz"),
-        "--regressor_files", str(func / "*confounds_regressors.tsv"),
-        "--regressors", "Params6",
-    ])
+    code = main(
+        [
+            str(tmp_path / "out"),
+            "--dry_run",
+            "-i",
+            str(func / "*preproc_bold.nii.gz"),
+            "--regressor_files",
+            str(func / "*confounds_regressors.tsv"),
+            "--regressors",
+            "Params6",
+        ]
+    )
     assert code == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0].split("\t") == ["image", "confounds", "paired_by", "t_r", "t_r_source", "output"]
+    assert lines[0].split("\t") == [
+        "image",
+        "confounds",
+        "paired_by",
+        "t_r",
+        "t_r_source",
+        "output",
+    ]
     rows = [line.split("\t") for line in lines[1:]]
-    assert [r[0].endswith("run-1_space-MNI_desc-preproc_bold.nii.gz") for r in rows] == [True, False]
-    assert all(r[1].endswith(r[0].split("_space")[0].rsplit("/", 1)[1] + "_desc-confounds_regressors.tsv") for r in rows)
+    assert [
+        r[0].endswith("run-1_space-MNI_desc-preproc_bold.nii.gz") for r in rows
+    ] == [True, False]
+    assert all(
+        r[1].endswith(
+            r[0].split("_space")[0].rsplit("/", 1)[1] + "_desc-confounds_regressors.tsv"
+        )
+        for r in rows
+    )
     assert all(r[2:5] == ["bids", "0.8", "sidecar"] for r in rows)
-    assert rows[0][5].endswith("out/sub-01_task-rest_run-1_space-MNI_desc-preproc_bold_timeseries.tsv")
+    assert rows[0][5].endswith(
+        "out/sub-01_task-rest_run-1_space-MNI_desc-preproc_bold_timeseries.tsv"
+    )
     assert not (tmp_path / "out").exists()

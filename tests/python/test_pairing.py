@@ -36,24 +36,45 @@ def build_tree(root: Path) -> dict[str, str]:
                 base = f"sub-{sub}_ses-{ses}_task-rest_run-{run}"
                 conf = touch(func / f"{base}_desc-confounds_{suffix}.tsv")
                 for space in (SPACE, "space-T1w"):
-                    expected[touch(func / f"{base}_{space}_desc-preproc_bold.nii.gz")] = conf
+                    expected[
+                        touch(func / f"{base}_{space}_desc-preproc_bold.nii.gz")
+                    ] = conf
             for direction in ("AP", "PA"):
                 base = f"sub-{sub}_ses-{ses}_task-motor_dir-{direction}"
                 conf = touch(func / f"{base}_desc-confounds_timeseries.tsv")
-                expected[touch(func / f"{base}_{SPACE}_desc-preproc_bold.nii.gz")] = conf
+                expected[touch(func / f"{base}_{SPACE}_desc-preproc_bold.nii.gz")] = (
+                    conf
+                )
             # per-echo images share the run's confounds, which carry no echo entity
             base = f"sub-{sub}_ses-{ses}_task-me_acq-multi"
             conf = touch(func / f"{base}_desc-confounds_timeseries.tsv")
             for echo in (1, 2, 3):
-                expected[touch(func / f"{base}_echo-{echo}_part-mag_desc-preproc_bold.nii.gz")] = conf
+                expected[
+                    touch(
+                        func / f"{base}_echo-{echo}_part-mag_desc-preproc_bold.nii.gz"
+                    )
+                ] = conf
     return expected
 
 
 def test_parse_entities():
-    name = "sub-01_ses-2_task-rest_acq-fast_ce-gd_dir-AP_rec-x_run-3_echo-1_part-mag_space-MNI_desc-preproc_bold.nii.gz"
+    name = (
+        "sub-01_ses-2_task-rest_acq-fast_ce-gd_dir-AP_rec-x_run-3_echo-1_part-mag"
+        "_space-MNI_desc-preproc_bold.nii.gz"
+    )
     assert parse_entities(f"/a/b/{name}") == {
-        "sub": "01", "ses": "2", "task": "rest", "acq": "fast", "ce": "gd", "dir": "AP", "rec": "x",
-        "run": "3", "echo": "1", "part": "mag", "space": "MNI", "desc": "preproc",
+        "sub": "01",
+        "ses": "2",
+        "task": "rest",
+        "acq": "fast",
+        "ce": "gd",
+        "dir": "AP",
+        "rec": "x",
+        "run": "3",
+        "echo": "1",
+        "part": "mag",
+        "space": "MNI",
+        "desc": "preproc",
     }
     assert parse_entities("img1.nii.gz") == {}
 
@@ -82,7 +103,11 @@ def test_plan_runs_with_patterns_pairs_every_run(tmp_path):
     assert {p.image: p.confounds for p in plans} == expected
     assert len({p.stem for p in plans}) == len(plans)
     # natural order: run-2 before run-10
-    names = [Path(p.image).name for p in plans if "sub-01_ses-post_task-rest" in p.image and "T1w" in p.image]
+    names = [
+        Path(p.image).name
+        for p in plans
+        if "sub-01_ses-post_task-rest" in p.image and "T1w" in p.image
+    ]
     assert [n.split("_")[3] for n in names] == ["run-1", "run-2", "run-10"]
 
 
@@ -108,8 +133,12 @@ def test_image_without_match_names_image_and_candidates(tmp_path):
 def test_most_specific_match_wins(tmp_path):
     image = touch(tmp_path / "sub-01_ses-1_task-rest_run-1_desc-preproc_bold.nii.gz")
     general = touch(tmp_path / "sub-01_ses-1_task-rest_desc-confounds_timeseries.tsv")
-    specific = touch(tmp_path / "sub-01_ses-1_task-rest_run-1_desc-confounds_timeseries.tsv")
-    other = touch(tmp_path / "sub-02_ses-1_task-rest_run-1_desc-confounds_timeseries.tsv")
+    specific = touch(
+        tmp_path / "sub-01_ses-1_task-rest_run-1_desc-confounds_timeseries.tsv"
+    )
+    other = touch(
+        tmp_path / "sub-02_ses-1_task-rest_run-1_desc-confounds_timeseries.tsv"
+    )
     assert match_confounds(image, [general, other, specific]) == [specific]
 
 
@@ -126,7 +155,9 @@ def test_non_bids_names_pair_by_natural_order(tmp_path):
     images = [touch(tmp_path / f"img{i}.nii.gz") for i in (1, 2, 10)]
     confounds = [touch(tmp_path / f"conf{i}.tsv") for i in (1, 2, 10)]
     settings = make_settings(
-        input_files=str(tmp_path / "img*.nii.gz"), regressor_files=str(tmp_path / "conf*.tsv"), t_r=1.0
+        input_files=str(tmp_path / "img*.nii.gz"),
+        regressor_files=str(tmp_path / "conf*.tsv"),
+        t_r=1.0,
     )
     plans = plan_runs(settings)
     assert [(p.image, p.confounds, p.pairing) for p in plans] == [

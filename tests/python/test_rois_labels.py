@@ -177,7 +177,9 @@ def test_label_count_mismatch_is_an_error(bold_file, atlas_file):
         extract_timeseries([str(bold_file)], str(atlas_file), labels=["a", "b", "c"])
 
 
-def test_as_voxels_lists_a_region_without_voxels(tmp_path, bold_file, atlas_file, caplog):
+def test_as_voxels_lists_a_region_without_voxels(
+    tmp_path, bold_file, atlas_file, caplog
+):
     table = pd.DataFrame({"index": [1, 2, 3, 4, 5, 6], "name": list("abcdef")})
     labels = tmp_path / "dseg.tsv"
     table.to_csv(labels, sep="\t", index=False)
@@ -196,9 +198,9 @@ def test_statistics_are_bit_identical_to_ndimage(rng, affine, strategy):
     labels = rng.integers(0, 6, (7, 8, 9))
     labels[labels == 4] = 0  # region 4 absent: a NaN column
     # a wide dynamic range, so float64 sums are inexact and their order shows
-    volumes = (rng.lognormal(0, 8, (5, 7, 8, 9)) * rng.choice([-1, 1], (5, 7, 8, 9))).astype(
-        np.float32
-    )
+    volumes = (
+        rng.lognormal(0, 8, (5, 7, 8, 9)) * rng.choice([-1, 1], (5, 7, 8, 9))
+    ).astype(np.float32)
     reduction = statistic_reducer(labels, [1, 2, 3, 4, 5], list("abcde"), strategy)
     flat = volumes.reshape(5, -1, order="C")
     c_voxels = np.ravel_multi_index(
@@ -206,7 +208,9 @@ def test_statistics_are_bit_identical_to_ndimage(rng, affine, strategy):
     )
     got = reduction.reduce(flat[:, c_voxels])
     for row in range(5):
-        expected = getattr(ndimage, strategy)(volumes[row], labels=labels, index=[1, 2, 3, 5])
+        expected = getattr(ndimage, strategy)(
+            volumes[row], labels=labels, index=[1, 2, 3, 5]
+        )
         np.testing.assert_array_equal(got[row, [0, 1, 2, 4]], expected)
     assert np.isnan(got[:, 3]).all()
 

@@ -18,7 +18,12 @@ from niimasker_core.errors import ConfoundsError
 from niimasker_core.scrubbing import interpolate_censored
 
 N = 100
-CLEANING = {"detrend": True, "standardize": "zscore_sample", "high_pass": 0.01, "t_r": 2.0}
+CLEANING = {
+    "detrend": True,
+    "standardize": "zscore_sample",
+    "high_pass": 0.01,
+    "t_r": 2.0,
+}
 
 
 @pytest.fixture
@@ -33,8 +38,12 @@ def atlas_file(tmp_path, rng):
 
 @pytest.fixture
 def confounds_tsv(tmp_path, rng, bold_file):
-    table, meta = fmriprep_table(N, rng, non_steady=2, fd_spikes=(12, 25, 60), dvars_spikes=(33,))
-    return write_confounds(tmp_path / "sub-01_task-rest_desc-confounds_timeseries.tsv", table, meta)
+    table, meta = fmriprep_table(
+        N, rng, non_steady=2, fd_spikes=(12, 25, 60), dvars_spikes=(33,)
+    )
+    return write_confounds(
+        tmp_path / "sub-01_task-rest_desc-confounds_timeseries.tsv", table, meta
+    )
 
 
 def nilearn_strategy(confounds_tsv, strategy, **options):
@@ -42,11 +51,15 @@ def nilearn_strategy(confounds_tsv, strategy, **options):
     copy = confounds_tsv.parent / "nilearn" / confounds_tsv.name
     copy.parent.mkdir(exist_ok=True)
     copy.write_bytes(confounds_tsv.read_bytes())
-    copy.with_suffix(".json").write_bytes(confounds_tsv.with_suffix(".json").read_bytes())
+    copy.with_suffix(".json").write_bytes(
+        confounds_tsv.with_suffix(".json").read_bytes()
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return load_confounds_strategy(
-            str(copy.parent / "sub-01_task-rest_desc-preproc_bold.nii.gz"), strategy, **options
+            str(copy.parent / "sub-01_task-rest_desc-preproc_bold.nii.gz"),
+            strategy,
+            **options,
         )
 
 
@@ -67,30 +80,54 @@ def ours(bold, atlas, confounds_tsv, **settings):
 
 
 def assert_close(got, expected):
-    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max())
+    np.testing.assert_allclose(
+        got, expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max()
+    )
 
 
 @pytest.mark.parametrize("options", [{}, {"fd_threshold": 0.3, "scrub": 0}])
-def test_scrubbing_strategy_equals_nilearn_masker(bold_file, atlas_file, confounds_tsv, options):
+def test_scrubbing_strategy_equals_nilearn_masker(
+    bold_file, atlas_file, confounds_tsv, options
+):
     confounds, mask = nilearn_strategy(confounds_tsv, "scrubbing", **options)
     assert mask is not None and len(mask) < N
     expected = nilearn_masker(bold_file, atlas_file, confounds, mask, **CLEANING)
-    got, item = ours(bold_file, atlas_file, confounds_tsv, regressors="scrubbing", **options, **CLEANING)
+    got, item = ours(
+        bold_file,
+        atlas_file,
+        confounds_tsv,
+        regressors="scrubbing",
+        **options,
+        **CLEANING,
+    )
     assert_close(got, expected)
     assert item["volumes"] == [int(v) for v in mask]
-    assert item["sidecar"]["CensoredVolumes"] == sorted(set(range(N)) - set(mask.tolist()))
+    assert item["sidecar"]["CensoredVolumes"] == sorted(
+        set(range(N)) - set(mask.tolist())
+    )
     assert item["sidecar"]["ConfoundColumns"] == list(confounds.columns)
 
 
-def test_discard_scans_with_scrubbing_equals_nilearn(bold_file, atlas_file, confounds_tsv):
+def test_discard_scans_with_scrubbing_equals_nilearn(
+    bold_file, atlas_file, confounds_tsv
+):
     confounds, mask = nilearn_strategy(confounds_tsv, "scrubbing", scrub=0)
     discard = 3
     expected = nilearn_masker(
-        bold_file, atlas_file, confounds.iloc[discard:].to_numpy(), mask[mask >= discard] - discard,
-        discard=discard, **CLEANING,
+        bold_file,
+        atlas_file,
+        confounds.iloc[discard:].to_numpy(),
+        mask[mask >= discard] - discard,
+        discard=discard,
+        **CLEANING,
     )
     got, item = ours(
-        bold_file, atlas_file, confounds_tsv, regressors="scrubbing", scrub=0, discard_scans=discard,
+        bold_file,
+        atlas_file,
+        confounds_tsv,
+        regressors="scrubbing",
+        scrub=0,
+        discard_scans=discard,
         **CLEANING,
     )
     assert_close(got, expected)
@@ -100,27 +137,49 @@ def test_discard_scans_with_scrubbing_equals_nilearn(bold_file, atlas_file, conf
 
 def test_column_scrubbing_equals_signal_clean(bold_file, atlas_file, confounds_tsv):
     columns = ["trans_x", "trans_y", "rot_z", "csf", "white_matter"]
-    raw = timeseries_to_array(extract_timeseries([str(bold_file)], str(atlas_file))["timeseries"][0])
+    raw = timeseries_to_array(
+        extract_timeseries([str(bold_file)], str(atlas_file))["timeseries"][0]
+    )
     got, item = ours(
-        bold_file, atlas_file, confounds_tsv, regressors=columns, fd_threshold=0.5, scrub=0,
-        low_pass=0.2, **CLEANING,
+        bold_file,
+        atlas_file,
+        confounds_tsv,
+        regressors=columns,
+        fd_threshold=0.5,
+        scrub=0,
+        low_pass=0.2,
+        **CLEANING,
     )
     import pandas as pd
 
     table = pd.read_csv(confounds_tsv, sep="\t")
-    mask = np.setdiff1d(np.arange(N), [0, 1, 12, 25, 60])  # non-steady-state + FD spikes
+    mask = np.setdiff1d(
+        np.arange(N), [0, 1, 12, 25, 60]
+    )  # non-steady-state + FD spikes
     expected = signal.clean(
-        raw, confounds=table[columns].to_numpy(), sample_mask=mask, detrend=True,
-        standardize="zscore_sample", high_pass=0.01, low_pass=0.2, t_r=2.0,
+        raw,
+        confounds=table[columns].to_numpy(),
+        sample_mask=mask,
+        detrend=True,
+        standardize="zscore_sample",
+        high_pass=0.01,
+        low_pass=0.2,
+        t_r=2.0,
     )
     assert_close(got, expected)
     assert item["sidecar"]["NumberOfCensoredVolumes"] == 5
 
 
 def test_interpolated_output_keeps_every_volume(bold_file, atlas_file, confounds_tsv):
-    censored, item_c = ours(bold_file, atlas_file, confounds_tsv, regressors="scrubbing", **CLEANING)
+    censored, item_c = ours(
+        bold_file, atlas_file, confounds_tsv, regressors="scrubbing", **CLEANING
+    )
     full, item_i = ours(
-        bold_file, atlas_file, confounds_tsv, regressors="scrubbing", output_volumes="interpolated",
+        bold_file,
+        atlas_file,
+        confounds_tsv,
+        regressors="scrubbing",
+        output_volumes="interpolated",
         **CLEANING,
     )
     kept = np.array(item_c["volumes"])
@@ -140,11 +199,17 @@ def test_interpolate_censored_is_the_cubic_spline():
     np.testing.assert_allclose(out[[3, 6]], [[9.0, 9.0], [36.0, 18.0]])
 
 
-def test_scrub_preset_sidecar_and_outputs(bold_file, atlas_file, confounds_tsv, tmp_path):
+def test_scrub_preset_sidecar_and_outputs(
+    bold_file, atlas_file, confounds_tsv, tmp_path
+):
     out = tmp_path / "out"
     extract_timeseries(
-        [str(bold_file)], str(atlas_file), str(out), regressor_files=[str(confounds_tsv)],
-        regressors="Params36Scrub", **CLEANING,
+        [str(bold_file)],
+        str(atlas_file),
+        str(out),
+        regressor_files=[str(confounds_tsv)],
+        regressors="Params36Scrub",
+        **CLEANING,
     )
     sidecar = json.loads((out / "sub-01_task-rest_bold_timeseries.json").read_text())
     assert sidecar["ConfoundStrategy"]["name"] == "Params36Scrub"
@@ -158,16 +223,36 @@ def test_scrub_preset_sidecar_and_outputs(bold_file, atlas_file, confounds_tsv, 
 
 def test_too_few_volumes_left_is_an_error(bold_file, atlas_file, confounds_tsv):
     with pytest.raises(ConfoundsError, match="too few"):
-        ours(bold_file, atlas_file, confounds_tsv, regressors="Params36", discard_scans=N - 40, **CLEANING)
+        ours(
+            bold_file,
+            atlas_file,
+            confounds_tsv,
+            regressors="Params36",
+            discard_scans=N - 40,
+            **CLEANING,
+        )
 
 
 @pytest.mark.parametrize("regressors", [["scrub"], ["non_steady_state*"]])
-def test_censoring_without_regressors_equals_nilearn(bold_file, atlas_file, confounds_tsv, regressors):
+def test_censoring_without_regressors_equals_nilearn(
+    bold_file, atlas_file, confounds_tsv, regressors
+):
     scrubbing = regressors == ["scrub"]
     mask = np.setdiff1d(np.arange(N), [0, 1, 12, 25, 33, 60] if scrubbing else [0, 1])
     expected = nilearn_masker(bold_file, atlas_file, None, mask, **CLEANING)
-    options = {"fd_threshold": 0.5, "std_dvars_threshold": 1.5, "scrub": 0} if scrubbing else {}
-    got, item = ours(bold_file, atlas_file, confounds_tsv, regressors=regressors, **options, **CLEANING)
+    options = (
+        {"fd_threshold": 0.5, "std_dvars_threshold": 1.5, "scrub": 0}
+        if scrubbing
+        else {}
+    )
+    got, item = ours(
+        bold_file,
+        atlas_file,
+        confounds_tsv,
+        regressors=regressors,
+        **options,
+        **CLEANING,
+    )
     assert_close(got, expected)
     assert item["sidecar"]["ConfoundColumns"] == []
     assert item["volumes"] == mask.tolist()

@@ -58,8 +58,10 @@ test_that("values equal nilearn's NiftiLabelsMasker", {
                                       high_pass = 0.01, low_pass = 0.1)
   expected <- reticulate::py_to_r(masker$fit_transform(example_bold())$T$tolist())
   expect_identical(ncol(ts) - 2L, length(expected))
+  # nilearn filters these float32 signals column by column in float32; the core
+  # keeps them in float64 (vectorised filter), so they agree to float32 rounding.
   for (j in seq_along(expected)) {
-    expect_equal(ts[[2 + j]], unlist(expected[[j]]), tolerance = 1e-10)
+    expect_equal(ts[[2 + j]], unlist(expected[[j]]), tolerance = 1e-6)
   }
 })
 

@@ -138,7 +138,9 @@ ica_aroma, demean, output_volumes, n_jobs
         }.items()
         if value is not None and value != _DEFAULTS[name]
     }
-    return run_with_values(given, config, output_dir, progress=progress, command=command)
+    return run_with_values(
+        given, config, output_dir, progress=progress, command=command
+    )
 
 
 def run_with_values(

@@ -101,7 +101,9 @@ def _describe(entities: dict[str, str]) -> str:
     return "_".join(f"{k}-{v}" for k, v in entities.items()) or "(no entities)"
 
 
-def pair_by_entities(images: Sequence[str], confounds: Sequence[str]) -> tuple[list[str], list[str]]:
+def pair_by_entities(
+    images: Sequence[str], confounds: Sequence[str]
+) -> tuple[list[str], list[str]]:
     """Pair each image with its one confounds file by BIDS entities.
 
     Parameters

@@ -79,7 +79,9 @@ def clean_signals(
         )
     n_kept = signals.shape[0] if sample_mask is None else len(sample_mask)
     n_confounds = 0 if confounds is None else confounds.shape[1]
-    if n_kept < 2 or (confounds is not None and n_kept <= n_confounds + int(detrend) + 1):
+    if n_kept < 2 or (
+        confounds is not None and n_kept <= n_confounds + int(detrend) + 1
+    ):
         raise CleaningError(
             f"Only {n_kept} volumes remain for {n_confounds} confounds"
             f"{' and detrending' if detrend else ''}: the regression is not "
@@ -111,7 +113,9 @@ def clean_signals(
         )
     if standardize == "zscore":
         cleaned_valid = _zscore_population(cleaned_valid)
-    out = np.full((cleaned_valid.shape[0], signals.shape[1]), np.nan, dtype=cleaned_valid.dtype)
+    out = np.full(
+        (cleaned_valid.shape[0], signals.shape[1]), np.nan, dtype=cleaned_valid.dtype
+    )
     out[:, valid] = cleaned_valid
     return out
 

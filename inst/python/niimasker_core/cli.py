@@ -104,7 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
         if param.name in _FLAGS:
             kwargs["action"] = "store_true"
         elif param.name == "standardize":
-            kwargs.update(nargs="?", const=True, type=_standardize_text, metavar="METHOD")
+            kwargs.update(
+                nargs="?", const=True, type=_standardize_text, metavar="METHOD"
+            )
         elif param.name in _BOOL_TEXT:
             kwargs.update(type=_bool_text, metavar="{true,false}")
         elif param.name in _LISTS:
@@ -136,7 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="Print which image goes with which confounds file, TR and output file, "
         "then exit without reading image data.",
     )
-    parser.add_argument("--version", action="version", version=f"niimasker {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"niimasker {__version__}"
+    )
     return parser
 
 
@@ -150,7 +154,9 @@ class _Progress:
     def __call__(self, done: int, total: int, image: str) -> None:
         if self.live:
             end = "\n" if done == total else ""
-            self.stream.write(f"\rniimasker: {done}/{total} images done ({image})\x1b[K{end}")
+            self.stream.write(
+                f"\rniimasker: {done}/{total} images done ({image})\x1b[K{end}"
+            )
             self.stream.flush()
 
 
@@ -165,14 +171,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = args.pop("config", None)
     dry_run = args.pop("dry_run", False)
     if "regressor_names" in args:
-        sys.stderr.write("niimasker: warning: --regressor_names is deprecated; use --regressors.\n")
+        sys.stderr.write(
+            "niimasker: warning: --regressor_names is deprecated; use --regressors.\n"
+        )
         args.setdefault("regressors", args.pop("regressor_names"))
         args.pop("regressor_names", None)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("niimasker: warning: %(message)s"))
     logger = logging.getLogger("niimasker")
     logger.addHandler(handler)
-    command = "niimasker " + shlex.join(list(argv) if argv is not None else sys.argv[1:])
+    command = "niimasker " + shlex.join(
+        list(argv) if argv is not None else sys.argv[1:]
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
@@ -182,7 +192,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _print_plan(plan_with_values(args, config), output_dir)
                 return 0
             result = run_with_values(
-                args, config, output_dir, progress=_Progress(sys.stderr), command=command
+                args,
+                config,
+                output_dir,
+                progress=_Progress(sys.stderr),
+                command=command,
             )
     except NiimaskerError as exc:
         sys.stderr.write(f"{type(exc).__name__}: {exc}\n")

@@ -95,7 +95,9 @@ def merge_config(given: Mapping[str, Any], config: Mapping[str, Any]) -> dict[st
     if overridden:
         warnings.warn(
             "The config file overrides: "
-            + ", ".join(f"{k} (given {given[k]!r}, config {config[k]!r})" for k in overridden)
+            + ", ".join(
+                f"{k} (given {given[k]!r}, config {config[k]!r})" for k in overridden
+            )
             + ".",
             UserWarning,
             stacklevel=2,

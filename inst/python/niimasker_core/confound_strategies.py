@@ -164,7 +164,8 @@ class ConfoundSpec:
             out["patterns"] = list(self.patterns)
         if self.nilearn:
             out["load_confounds"] = {
-                k: list(v) if isinstance(v, tuple) else v for k, v in self.nilearn.items()
+                k: list(v) if isinstance(v, tuple) else v
+                for k, v in self.nilearn.items()
             }
         if self.scrub is not None:
             out["scrubbing"] = dict(self.scrub)
@@ -172,7 +173,9 @@ class ConfoundSpec:
 
 
 def _given_options(settings: Settings) -> dict[str, Any]:
-    return {k: getattr(settings, k) for k in _OPTIONS if getattr(settings, k) is not None}
+    return {
+        k: getattr(settings, k) for k in _OPTIONS if getattr(settings, k) is not None
+    }
 
 
 def _preset_kwargs(name: str, given: dict[str, Any]) -> tuple[dict, list[str]]:
@@ -204,7 +207,9 @@ def _strategy_kwargs(name: str, given: dict[str, Any]) -> tuple[dict, list[str]]
     return params, unused
 
 
-def _component_kwargs(components: tuple[str, ...], given: dict[str, Any]) -> tuple[dict, list[str]]:
+def _component_kwargs(
+    components: tuple[str, ...], given: dict[str, Any]
+) -> tuple[dict, list[str]]:
     if "compcor" in components and "high_pass" not in components:
         raise SettingsError(
             f"'regressors' {list(components)} uses 'compcor', which needs 'high_pass' "
@@ -272,7 +277,8 @@ def _expected_columns(params: dict[str, Any]) -> list[str]:
     expected: list[str] = []
     if "motion" in strategy:
         expected += add_suffix(
-            ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"], params["motion"]
+            ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"],
+            params["motion"],
         )
     if "wm_csf" in strategy:
         expected += add_suffix(["csf", "white_matter"], params["wm_csf"])
@@ -387,7 +393,11 @@ def load_with_nilearn(
                 "strategy."
             )
     full_aroma = "ica_aroma" in params["strategy"] and params.get("ica_aroma") == "full"
-    image_name = "desc-smoothAROMAnonaggr_bold.nii.gz" if full_aroma else "desc-preproc_bold.nii.gz"
+    image_name = (
+        "desc-smoothAROMAnonaggr_bold.nii.gz"
+        if full_aroma
+        else "desc-preproc_bold.nii.gz"
+    )
     workdir = _private_dir()
     try:
         root = Path(workdir) / "func"
@@ -401,7 +411,9 @@ def load_with_nilearn(
         if sidecar.is_file():
             _link(sidecar, confounds_name.with_suffix(".json"))
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", category=(DeprecationWarning, FutureWarning))
+            warnings.simplefilter(
+                "ignore", category=(DeprecationWarning, FutureWarning)
+            )
             try:
                 selected, sample_mask = load_confounds(
                     str(root / f"sub-niimasker_{image_name}"), demean=False, **params

@@ -23,7 +23,12 @@ import pandas as pd
 
 from .confound_strategies import ConfoundSpec, load_with_nilearn, resolve_spec
 from .errors import ConfoundsError, ImageNotFoundError
-from .scrubbing import combine_masks, is_outlier_column, outlier_sample_mask, scrub_sample_mask
+from .scrubbing import (
+    combine_masks,
+    is_outlier_column,
+    outlier_sample_mask,
+    scrub_sample_mask,
+)
 from .settings import Settings
 
 __all__ = [
@@ -80,7 +85,9 @@ def read_confounds_table(path: str) -> pd.DataFrame:
     return table
 
 
-def _match_columns(table: pd.DataFrame, patterns: Sequence[str], path: str) -> list[str]:
+def _match_columns(
+    table: pd.DataFrame, patterns: Sequence[str], path: str
+) -> list[str]:
     chosen: list[str] = []
     missing: list[str] = []
     for pattern in patterns:
@@ -97,7 +104,9 @@ def _match_columns(table: pd.DataFrame, patterns: Sequence[str], path: str) -> l
     return chosen
 
 
-def _check_numeric_rows(table: pd.DataFrame, columns: list[str], path: str, n_volumes: int) -> None:
+def _check_numeric_rows(
+    table: pd.DataFrame, columns: list[str], path: str, n_volumes: int
+) -> None:
     non_numeric = [c for c in columns if not pd.api.types.is_numeric_dtype(table[c])]
     if non_numeric:
         raise ConfoundsError(
@@ -152,9 +161,15 @@ def select_confounds(
         row, or the row count differs from ``n_volumes``.
     """
     table = read_confounds_table(path) if table is None else table
-    columns = list(table.columns) if not regressors else _match_columns(table, regressors, path)
+    columns = (
+        list(table.columns)
+        if not regressors
+        else _match_columns(table, regressors, path)
+    )
     outliers = [c for c in columns if is_outlier_column(c)]
-    outliers += [c for c in table.columns if "non_steady_state" in c and c not in outliers]
+    outliers += [
+        c for c in table.columns if "non_steady_state" in c and c not in outliers
+    ]
     columns = [c for c in columns if c not in outliers]
     _check_numeric_rows(table, columns + outliers, path, n_volumes)
     values = fill_first_row(table[columns].to_numpy(dtype=np.float64), columns, path)
@@ -256,11 +271,15 @@ def load_confounds_for_image(
     return selection
 
 
-def _details(spec: ConfoundSpec, table: pd.DataFrame, first: int, n_volumes: int, demean: bool) -> dict:
+def _details(
+    spec: ConfoundSpec, table: pd.DataFrame, first: int, n_volumes: int, demean: bool
+) -> dict:
     non_steady = [c for c in table.columns if "non_steady_state" in c]
     flagged = outlier_sample_mask(table, non_steady)
     steady_out = (
-        [] if flagged is None else [int(v) for v in np.setdiff1d(np.arange(n_volumes), flagged)]
+        []
+        if flagged is None
+        else [int(v) for v in np.setdiff1d(np.arange(n_volumes), flagged)]
     )
     details = {
         "ConfoundStrategy": spec.describe(),

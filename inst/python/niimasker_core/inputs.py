@@ -51,7 +51,10 @@ class RunPlan:
 
 def natural_key(text: str) -> list:
     """Return a sort key that orders embedded numbers numerically."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
+    return [
+        int(part) if part.isdigit() else part.lower()
+        for part in re.split(r"(\d+)", text)
+    ]
 
 
 def expand_files(patterns: Sequence[str] | None, parameter: str) -> list[str]:
@@ -219,7 +222,9 @@ def resolve_t_r(image: str, given: float | None) -> tuple[float | None, str | No
     return None, None
 
 
-def pair_confounds(images: list[str], confounds: list[str]) -> tuple[list[str | None], str | None]:
+def pair_confounds(
+    images: list[str], confounds: list[str]
+) -> tuple[list[str | None], str | None]:
     """Return the confounds file of each image, in image order, and the rule used.
 
     Files with BIDS names (``sub-...``) on both sides are paired by entities
@@ -265,7 +270,9 @@ def pair_confounds(images: list[str], confounds: list[str]) -> tuple[list[str | 
     return list(confounds), "order"
 
 
-def plan_runs(settings: Settings, header_t_r: dict[str, float | None] | None = None) -> list[RunPlan]:
+def plan_runs(
+    settings: Settings, header_t_r: dict[str, float | None] | None = None
+) -> list[RunPlan]:
     """Expand inputs, pair confounds and resolve each image's TR.
 
     Parameters
@@ -318,7 +325,12 @@ def plan_runs(settings: Settings, header_t_r: dict[str, float | None] | None = N
             t_r, source = header_t_r[image], "header"
         plans.append(
             RunPlan(
-                image=image, confounds=conf, t_r=t_r, t_r_source=source, stem=stem, pairing=rule
+                image=image,
+                confounds=conf,
+                t_r=t_r,
+                t_r_source=source,
+                stem=stem,
+                pairing=rule,
             )
         )
     return plans

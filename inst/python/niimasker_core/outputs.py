@@ -30,10 +30,14 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         suffix = "".join(target.suffixes)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{suffix}", dir=target.parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=f".tmp{suffix}", dir=target.parent
+        )
         os.close(fd)
     except OSError as exc:
-        raise OutputError(f"Cannot write to '{target.parent}': {exc.strerror}.") from None
+        raise OutputError(
+            f"Cannot write to '{target.parent}': {exc.strerror}."
+        ) from None
     tmp_path = Path(tmp)
     try:
         yield tmp_path
@@ -44,7 +48,11 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
 
 
 def write_table(
-    target: str | Path, values: np.ndarray, columns: Sequence[str], *, float_format: str = "%.9g"
+    target: str | Path,
+    values: np.ndarray,
+    columns: Sequence[str],
+    *,
+    float_format: str = "%.9g",
 ) -> Path:
     """Write a ``(rows, columns)`` array as a tab-separated table with a header.
 
@@ -60,7 +68,9 @@ def write_table(
         for row, has_nan in zip(values.tolist(), missing.tolist()):
             line = row_format % tuple(row)
             if has_nan:
-                line = "\t".join("n/a" if cell == "nan" else cell for cell in line.split("\t"))
+                line = "\t".join(
+                    "n/a" if cell == "nan" else cell for cell in line.split("\t")
+                )
             handle.write(line + "\n")
     return Path(target)
 

@@ -70,12 +70,16 @@ class BatchResult:
     plans: list[RunPlan]
 
 
-def _load_confounds(plan: RunPlan, settings: Settings, n_volumes: int) -> ConfoundSelection | None:
+def _load_confounds(
+    plan: RunPlan, settings: Settings, n_volumes: int
+) -> ConfoundSelection | None:
     if plan.confounds is None:
         return None
     from .confounds import load_confounds_for_image
 
-    return load_confounds_for_image(plan.confounds, settings, n_volumes, image=plan.image)
+    return load_confounds_for_image(
+        plan.confounds, settings, n_volumes, image=plan.image
+    )
 
 
 def process_image(
@@ -118,7 +122,11 @@ def process_image(
     )
     signals = extracted.signals[0]
     first = settings.discard_scans
-    confounds = None if selection is None or selection.values is None else selection.values[first:]
+    confounds = (
+        None
+        if selection is None or selection.values is None
+        else selection.values[first:]
+    )
     sample_mask = None
     if selection is not None and selection.sample_mask is not None:
         kept = np.asarray(selection.sample_mask)
@@ -139,15 +147,23 @@ def process_image(
         sample_mask=sample_mask,
     )
     all_volumes = np.arange(first, info.n_volumes)
-    volumes = all_volumes if sample_mask is None or interpolate else all_volumes[sample_mask]
-    censored = [] if sample_mask is None else np.setdiff1d(all_volumes, all_volumes[sample_mask])
+    volumes = (
+        all_volumes if sample_mask is None or interpolate else all_volumes[sample_mask]
+    )
+    censored = (
+        []
+        if sample_mask is None
+        else np.setdiff1d(all_volumes, all_volumes[sample_mask])
+    )
     if interpolate:
         from .scrubbing import interpolate_censored
 
         # Kept rows are exactly the censored output; censored rows are interpolated.
         cleaned = interpolate_censored(cleaned, sample_mask, len(all_volumes))
     for name in reduction.empty_columns:
-        log.warning("Region '%s' has no voxels in '%s'; its column is n/a.", name, plan.image)
+        log.warning(
+            "Region '%s' has no voxels in '%s'; its column is n/a.", name, plan.image
+        )
     sidecar = {
         "Sources": [plan.image],
         "RepetitionTime": t_r,
@@ -174,14 +190,23 @@ def process_image(
             "smoothing_fwhm": settings.smoothing_fwhm,
             "strategy": settings.strategy,
             "discard_scans": settings.discard_scans,
-            "regressors": None if settings.regressors is None else list(settings.regressors),
+            "regressors": None
+            if settings.regressors is None
+            else list(settings.regressors),
             "demean": settings.demean,
             "output_volumes": settings.output_volumes,
             **{
                 name: getattr(settings, name)
                 for name in (
-                    "motion", "wm_csf", "global_signal", "scrub", "fd_threshold",
-                    "std_dvars_threshold", "compcor", "n_compcor", "ica_aroma",
+                    "motion",
+                    "wm_csf",
+                    "global_signal",
+                    "scrub",
+                    "fd_threshold",
+                    "std_dvars_threshold",
+                    "compcor",
+                    "n_compcor",
+                    "ica_aroma",
                 )
             },
         },
@@ -204,15 +229,21 @@ def process_image(
 
 def _write_image_outputs(out: Path, result: ImageResult, reduction: Any) -> list[str]:
     files = [
-        write_table(out / f"{result.stem}_timeseries.tsv", result.values, result.columns),
+        write_table(
+            out / f"{result.stem}_timeseries.tsv", result.values, result.columns
+        ),
         write_json(out / f"{result.stem}_timeseries.json", result.sidecar),
     ]
     if reduction.coverage and isinstance(reduction.coverage[0], dict):
-        files.append(write_rows(out / f"{result.stem}_coverage.tsv", reduction.coverage))
+        files.append(
+            write_rows(out / f"{result.stem}_coverage.tsv", reduction.coverage)
+        )
     for name, img in reduction.images.items():
         if hasattr(img, "to_filename"):
             files.append(write_nifti(out / DATA_DIR / f"{name}.nii.gz", img))
-        elif img and isinstance(img, list) and isinstance(img[0], dict):  # a look-up table
+        elif (
+            img and isinstance(img, list) and isinstance(img[0], dict)
+        ):  # a look-up table
             files.append(write_rows(out / DATA_DIR / f"{name}.tsv", img))
     return [str(f) for f in files]
 
@@ -226,7 +257,9 @@ def _safe_process(
         return Failure(plan.image, type(exc).__name__, str(exc), True, exc)
     except Exception as exc:  # a bug: keep going, but report it with its type
         log.exception("Unexpected error while processing '%s'", plan.image)
-        return Failure(plan.image, type(exc).__name__, f"{type(exc).__name__}: {exc}", False, exc)
+        return Failure(
+            plan.image, type(exc).__name__, f"{type(exc).__name__}: {exc}", False, exc
+        )
 
 
 def run_batch(
@@ -290,7 +323,6 @@ def run_batch(
                 progress(done, total, plan.image)
     else:
         from joblib import Parallel, delayed
-
         from joblib.externals.loky import get_reusable_executor
 
         jobs = (delayed(_safe_process)(p, settings, roi, output_dir) for p in plans)
@@ -307,7 +339,9 @@ def run_batch(
             get_reusable_executor().shutdown(wait=True)
     results = [o for o in outcomes if isinstance(o, ImageResult)]
     failures = [o for o in outcomes if isinstance(o, Failure)]
-    return BatchResult(results=results, failures=failures, parameters=parameters, plans=plans)
+    return BatchResult(
+        results=results, failures=failures, parameters=parameters, plans=plans
+    )
 
 
 def _package_versions() -> dict[str, str]:

@@ -32,7 +32,9 @@ def is_outlier_column(name: str) -> bool:
     return "motion_outlier" in name or "non_steady_state" in name
 
 
-def outlier_sample_mask(table: pd.DataFrame, columns: Sequence[str]) -> np.ndarray | None:
+def outlier_sample_mask(
+    table: pd.DataFrame, columns: Sequence[str]
+) -> np.ndarray | None:
     """Return the volumes not flagged by any of the one-hot ``columns``.
 
     Parameters
@@ -104,7 +106,9 @@ def combine_masks(n_volumes: int, *masks: np.ndarray | None) -> np.ndarray | Non
     return kept
 
 
-def interpolate_censored(cleaned: np.ndarray, kept: np.ndarray, n_volumes: int) -> np.ndarray:
+def interpolate_censored(
+    cleaned: np.ndarray, kept: np.ndarray, n_volumes: int
+) -> np.ndarray:
     """Return all ``n_volumes`` rows: ``cleaned`` at ``kept``, censored rows interpolated.
 
     Censored rows between kept volumes get the cubic-spline interpolation

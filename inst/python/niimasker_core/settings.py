@@ -146,7 +146,9 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p(
         "strategy",
         "mean",
-        "How voxels of a region are summarised: " + ", ".join(REDUCTION_STRATEGIES) + ".",
+        "How voxels of a region are summarised: "
+        + ", ".join(REDUCTION_STRATEGIES)
+        + ".",
         "strategy",
     ),
     _p(
@@ -415,10 +417,7 @@ def _as_labels(name: str, value: Any) -> tuple[str, ...] | str | None:
         return (text,)
     if isinstance(value, Iterable):
         items = tuple(str(v) for v in value)
-        if (
-            len(items) == 1
-            and items[0].lower().endswith((".tsv", ".csv", ".txt"))
-        ):
+        if len(items) == 1 and items[0].lower().endswith((".tsv", ".csv", ".txt")):
             return items[0]
         return items or None
     raise _fail(name, value, "a list of names or a .tsv file path")

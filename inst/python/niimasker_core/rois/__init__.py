@@ -87,9 +87,7 @@ def _is_4d(path: str) -> bool:
     return len(shape) == 4 and shape[3] > 1
 
 
-def _from_image(
-    path: str, settings: Settings, labels: Any, is_maps: bool
-) -> RoiSource:
+def _from_image(path: str, settings: Settings, labels: Any, is_maps: bool) -> RoiSource:
     if is_maps:
         if settings.as_voxels or settings.strategy != "mean":
             raise RoiError(
@@ -98,7 +96,10 @@ def _from_image(
                 "Use a 3D labelled atlas for them, or drop those options."
             )
         return Maps(
-            path, labels=labels, mask_img=settings.mask_img, allow_overlap=settings.allow_overlap
+            path,
+            labels=labels,
+            mask_img=settings.mask_img,
+            allow_overlap=settings.allow_overlap,
         )
     return LabelImage(
         path,
@@ -123,5 +124,8 @@ class _Queried:
 
     def describe(self) -> dict[str, Any]:
         """Return the fetched atlas's description plus the query."""
-        return {**self.source.describe(), "query": self.atlas["query"],
-                "atlas": self.atlas["atlas"]}
+        return {
+            **self.source.describe(),
+            "query": self.atlas["query"],
+            "atlas": self.atlas["atlas"],
+        }

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import nibabel as nib
-import numpy as np
 import pandas as pd
 
 from ..errors import AtlasFetchError, AtlasQueryError

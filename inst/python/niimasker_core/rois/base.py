@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["Grid", "Reduction", "RoiSource", "grid_key"]
+__all__ = ["Grid", "GridCachedSource", "Reduction", "RoiSource", "grid_key"]
 
 
 @dataclass(frozen=True)
@@ -78,3 +78,22 @@ class RoiSource(Protocol):
 
     def describe(self) -> dict[str, Any]:
         """Return a JSON-ready description for parameters.json."""
+
+
+class GridCachedSource:
+    """Base of the ROI kinds: :meth:`for_grid` builds each grid's reduction once.
+
+    Subclasses implement ``_build(shape, affine)``; images of a batch usually
+    share one grid, so the ROI is aligned to it only once.
+    """
+
+    def for_grid(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
+        """Return the reduction for images on this grid (cached per grid)."""
+        cache = self.__dict__.setdefault("_grid_cache", {})
+        key = grid_key(shape, affine)
+        if key not in cache:
+            cache[key] = self._build(tuple(int(n) for n in shape[:3]), affine)
+        return cache[key]
+
+    def _build(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
+        raise NotImplementedError

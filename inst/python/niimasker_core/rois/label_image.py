@@ -17,10 +17,16 @@ import nibabel as nib
 import numpy as np
 
 from ..errors import ImageNotFoundError, RoiError
-from .base import Grid, Reduction, grid_key
+from .base import Grid, GridCachedSource, Reduction, grid_key
 from .label_names import resolve_region_names
 
-__all__ = ["LabelImage", "load_label_image", "mask_on_grid", "mean_reducer", "statistic_reducer"]
+__all__ = [
+    "LabelImage",
+    "load_label_image",
+    "mask_on_grid",
+    "mean_reducer",
+    "statistic_reducer",
+]
 
 
 def load_label_image(path: str) -> nib.Nifti1Image:
@@ -48,9 +54,13 @@ def load_label_image(path: str) -> nib.Nifti1Image:
     except FileNotFoundError:
         raise ImageNotFoundError(f"'roi_file' not found: '{path}'.") from None
     except Exception as exc:
-        raise RoiError(f"Cannot read 'roi_file' '{path}' as a NIfTI image: {exc}") from None
+        raise RoiError(
+            f"Cannot read 'roi_file' '{path}' as a NIfTI image: {exc}"
+        ) from None
     if len(img.shape) == 4 and img.shape[3] == 1:
-        img = nib.Nifti1Image(np.asanyarray(img.dataobj)[..., 0], img.affine, img.header)
+        img = nib.Nifti1Image(
+            np.asanyarray(img.dataobj)[..., 0], img.affine, img.header
+        )
     if len(img.shape) != 3:
         raise RoiError(
             f"'roi_file' '{path}' must be a 3D label image here; it has shape "
@@ -79,7 +89,7 @@ def _integer_labels(img: nib.Nifti1Image, path: str) -> np.ndarray:
     return data.astype(np.int64)
 
 
-class LabelImage:
+class LabelImage(GridCachedSource):
     """A labelled atlas or binary mask, aligned to each image grid on demand.
 
     Parameters
@@ -121,7 +131,6 @@ class LabelImage:
         self.mask_img = mask_img
         self.strategy = strategy
         self.as_voxels = as_voxels
-        self._cache: dict[tuple, Reduction] = {}
         if mask_img is not None and self.kind == "mask":
             warnings.warn(
                 f"'mask_img' is ignored because 'roi_file' '{path}' is a single-region "
@@ -141,13 +150,6 @@ class LabelImage:
             "mask_img": self.mask_img,
         }
 
-    def for_grid(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
-        """Return the reduction for images on this grid (cached per grid)."""
-        key = grid_key(shape, affine)
-        if key not in self._cache:
-            self._cache[key] = self._build(shape, affine)
-        return self._cache[key]
-
     def _labels_on(self, shape: tuple[int, int, int], affine: np.ndarray) -> np.ndarray:
         same = grid_key(shape, affine) == grid_key(self.img.shape, self.img.affine)
         data = self.data if same else _resample_nearest(self.img, shape, affine)
@@ -160,9 +162,13 @@ class LabelImage:
         if self.as_voxels:
             # NiftiMasker keeps the ROI grid and resamples the image onto it.
             data = self._labels_on(self.img.shape, self.img.affine)
-            return voxel_reduction(data, self.ids, self.names, Grid(self.img.shape, self.img.affine))
+            return voxel_reduction(
+                data, self.ids, self.names, Grid(self.img.shape, self.img.affine)
+            )
         data = self._labels_on(shape, affine)
-        counts_in_roi = {i: int(n) for i, n in zip(*np.unique(self.data, return_counts=True))}
+        counts_in_roi = {
+            i: int(n) for i, n in zip(*np.unique(self.data, return_counts=True))
+        }
         if self.strategy == "mean":
             reduction = mean_reducer(data, self.ids, self.names)
         else:
@@ -195,7 +201,9 @@ def _resample_nearest(
     return np.rint(np.asanyarray(resampled.dataobj)).astype(np.int64)
 
 
-def mask_on_grid(path: str, shape: tuple[int, int, int], affine: np.ndarray) -> np.ndarray:
+def mask_on_grid(
+    path: str, shape: tuple[int, int, int], affine: np.ndarray
+) -> np.ndarray:
     """Load ``mask_img`` as a boolean array on a grid (nearest neighbour), as nilearn does.
 
     Parameters
@@ -224,9 +232,13 @@ def mask_on_grid(path: str, shape: tuple[int, int, int], affine: np.ndarray) -> 
     except FileNotFoundError:
         raise ImageNotFoundError(f"'mask_img' not found: '{path}'.") from None
     if len(img.shape) == 4 and img.shape[3] == 1:
-        img = nib.Nifti1Image(np.asanyarray(img.dataobj)[..., 0], img.affine, img.header)
+        img = nib.Nifti1Image(
+            np.asanyarray(img.dataobj)[..., 0], img.affine, img.header
+        )
     if len(img.shape) != 3:
-        raise RoiError(f"'mask_img' '{path}' must be a 3D mask; it has shape {img.shape}.")
+        raise RoiError(
+            f"'mask_img' '{path}' must be a 3D mask; it has shape {img.shape}."
+        )
     if grid_key(img.shape, img.affine) != grid_key(shape, affine):
         data = _resample_nearest(img, shape, affine)
     else:
@@ -237,7 +249,9 @@ def mask_on_grid(path: str, shape: tuple[int, int, int], affine: np.ndarray) -> 
     return mask
 
 
-def _c_order_voxels(data: np.ndarray, region_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+def _c_order_voxels(
+    data: np.ndarray, region_ids: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
     """Return flat Fortran indices grouped by region (C order within) and counts."""
     shape = data.shape
     c_flat = data.ravel(order="C")
@@ -252,7 +266,9 @@ def _c_order_voxels(data: np.ndarray, region_ids: Sequence[int]) -> tuple[np.nda
     return f_index.astype(np.int64), (ends - starts).astype(np.int64)
 
 
-def mean_reducer(data: np.ndarray, region_ids: Sequence[int], names: Sequence[str]) -> Reduction:
+def mean_reducer(
+    data: np.ndarray, region_ids: Sequence[int], names: Sequence[str]
+) -> Reduction:
     """Return a reduction to the mean of each region, summed in float64 as nilearn does.
 
     Parameters
@@ -374,12 +390,17 @@ def _region_statistic(strategy: str, counts: np.ndarray):
         return (members @ values.astype(np.float64).T).T
 
     def variance(values: np.ndarray) -> np.ndarray:
-        centred = values.astype(np.float64) - np.repeat(sums(values) / divisor, kept, axis=1)
+        centred = values.astype(np.float64) - np.repeat(
+            sums(values) / divisor, kept, axis=1
+        )
         return (members @ (centred * centred).T).T / divisor
 
     def median(values: np.ndarray) -> np.ndarray:
         return np.stack(
-            [np.median(values[:, a:b], axis=1) for a, b in zip(starts, stops, strict=True)],
+            [
+                np.median(values[:, a:b], axis=1)
+                for a, b in zip(starts, stops, strict=True)
+            ],
             axis=1,
         )
 

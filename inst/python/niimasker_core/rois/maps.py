@@ -27,7 +27,7 @@ from scipy import linalg, sparse
 
 from ..errors import ImageNotFoundError, InputFileError, RoiError
 from ..volumes import iter_chunks, read_image_info
-from .base import Reduction, grid_key
+from .base import GridCachedSource, Reduction, grid_key
 from .label_image import mask_on_grid
 from .label_names import resolve_region_names
 
@@ -122,7 +122,7 @@ def _resample_maps(
     return np.ascontiguousarray(data.transpose(3, 2, 1, 0)).reshape(block.shape[0], -1)
 
 
-class Maps:
+class Maps(GridCachedSource):
     """A 4D probabilistic atlas, aligned to each image grid on demand.
 
     Parameters
@@ -170,7 +170,6 @@ class Maps:
         self.mask_img = mask_img
         self.allow_overlap = True if allow_overlap is None else bool(allow_overlap)
         self.voxels_in_maps = np.diff(self.maps.indptr)
-        self._cache: dict[tuple, Reduction] = {}
 
     def describe(self) -> dict[str, Any]:
         """Return a JSON-ready description for parameters.json."""
@@ -182,13 +181,6 @@ class Maps:
             "mask_img": self.mask_img,
             "allow_overlap": self.allow_overlap,
         }
-
-    def for_grid(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
-        """Return the reduction for images on this grid (cached per grid)."""
-        key = grid_key(shape, affine)
-        if key not in self._cache:
-            self._cache[key] = self._build(tuple(int(n) for n in shape[:3]), affine)
-        return self._cache[key]
 
     def _build(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
         if grid_key(shape, affine) == grid_key(self.shape, self.affine):

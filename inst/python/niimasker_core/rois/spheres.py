@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ImageNotFoundError, RoiError
-from .base import Reduction, grid_key
+from .base import GridCachedSource, Reduction
 from .label_image import mask_on_grid
 from .label_names import resolve_region_names
 
@@ -258,7 +258,7 @@ def _overlapping_pairs(members: list[np.ndarray], names: list[str]) -> list[str]
     return [f"{names[a]} & {names[b]}" for a, b in sorted(pairs)]
 
 
-class Spheres:
+class Spheres(GridCachedSource):
     """Spheres around the coordinates of a table, aligned to each image grid.
 
     Parameters
@@ -305,7 +305,6 @@ class Spheres:
             self.names = [str(i) for i in ids]
         self.mask_img = mask_img
         self.allow_overlap = bool(allow_overlap)
-        self._cache: dict[tuple, Reduction] = {}
 
     def describe(self) -> dict[str, Any]:
         """Return a JSON-ready description for parameters.json."""
@@ -322,13 +321,6 @@ class Spheres:
                 )
             ],
         }
-
-    def for_grid(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
-        """Return the reduction for images on this grid (cached per grid)."""
-        key = grid_key(shape, affine)
-        if key not in self._cache:
-            self._cache[key] = self._build(tuple(int(n) for n in shape[:3]), affine)
-        return self._cache[key]
 
     def _build(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
         full = sphere_members(self.seeds, self.radii, shape, affine)
