@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .confound_strategies import ConfoundSpec, load_with_nilearn, resolve_spec
-from .errors import ConfoundsError, ImageNotFoundError
+from .errors import ConfoundsError
 from .scrubbing import (
     combine_masks,
     is_outlier_column,
@@ -30,6 +30,7 @@ from .scrubbing import (
     scrub_sample_mask,
 )
 from .settings import Settings
+from .tables import read_user_table
 
 __all__ = [
     "ConfoundSelection",
@@ -73,13 +74,7 @@ def read_confounds_table(path: str) -> pd.DataFrame:
     ConfoundsError
         If it cannot be parsed or has non-numeric columns.
     """
-    if not Path(path).is_file():
-        raise ImageNotFoundError(f"Confounds file not found: '{path}'.")
-    sep = "," if path.lower().endswith(".csv") else "\t"
-    try:
-        table = pd.read_csv(path, sep=sep, na_values=["n/a", "N/A", "NaN", "nan", ""])
-    except Exception as exc:
-        raise ConfoundsError(f"Cannot read confounds file '{path}': {exc}") from None
+    table = read_user_table(path, what="confounds file", error=ConfoundsError)
     if table.shape[1] == 0:
         raise ConfoundsError(f"Confounds file '{path}' has no columns.")
     return table

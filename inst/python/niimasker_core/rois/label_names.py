@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
-import pandas as pd
-
-from ..errors import ImageNotFoundError, LabelsError
+from ..errors import LabelsError
+from ..tables import read_user_table
 
 __all__ = ["BACKGROUND_NAMES", "resolve_region_names"]
 
@@ -71,13 +69,7 @@ def resolve_region_names(
 def _from_table(
     path: str, ids: list[int], roi_file: str
 ) -> tuple[list[int], list[str]]:
-    if not Path(path).is_file():
-        raise ImageNotFoundError(f"'labels' file not found: '{path}'.")
-    sep = "," if path.lower().endswith(".csv") else "\t"
-    try:
-        table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
-    except Exception as exc:
-        raise LabelsError(f"Cannot read 'labels' file '{path}': {exc}") from None
+    table = read_user_table(path, what="'labels' file", error=LabelsError, as_text=True)
     columns = {c.strip().lower(): c for c in table.columns}
     if "index" in columns and "name" in columns:
         try:

@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import nibabel as nib
 import numpy as np
 import pandas as pd
 
-from ..errors import ImageNotFoundError, RoiError
+from ..errors import RoiError
+from ..tables import read_user_table
 from .base import GridCachedSource, Reduction
 from .label_image import mask_on_grid
 from .label_names import resolve_region_names
@@ -62,19 +62,14 @@ def read_coordinates(path: str) -> pd.DataFrame:
     RoiError
         If columns are missing or values are not numbers.
     """
-    if not Path(path).is_file():
-        raise ImageNotFoundError(f"'roi_file' not found: '{path}'.")
-    sep = "," if path.lower().endswith(".csv") else "\t"
-    try:
-        table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
-    except Exception as exc:
-        raise RoiError(f"Cannot read coordinates file '{path}': {exc}") from None
+    table = read_user_table(path, what="coordinates file", error=RoiError, as_text=True)
     columns = {str(c).strip().lower(): c for c in table.columns}
     missing = [c for c in ("x", "y", "z") if c not in columns]
     if missing:
+        separators = "commas" if path.lower().endswith(".csv") else "tabs"
         raise RoiError(
             f"Coordinates file '{path}' must have columns 'x', 'y' and 'z' (a header "
-            f"row, {'commas' if sep == ',' else 'tabs'} between values); missing "
+            f"row, {separators} between values); missing "
             f"{', '.join(repr(m) for m in missing)}. Found columns: "
             f"{', '.join(map(str, table.columns)) or 'none'}."
         )
