@@ -37,6 +37,9 @@
 #'   kind (no for spheres, yes for maps).
 #' @param strategy Character. How the voxels of a region are summarised
 #'   (`"mean"`, `"median"`, ...).
+#' @param data_dir Character. Where nilearn stores and looks for the atlas of
+#'   a `"nilearn:..."` `roi_file` (downloaded there the first time). `NULL`:
+#'   nilearn's default (`NILEARN_DATA`, else `~/nilearn_data`).
 #' @param standardize Logical or character. `TRUE` (z-score), `FALSE`, or
 #'   the name of a method (`"zscore"`, `"zscore_sample"`, `"psc"`).
 #' @param standardize_confounds Logical. Z-score confounds before regressing
@@ -99,7 +102,8 @@
 extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir = NULL,
                                mask_img = NULL, labels = NULL, regressor_files = NULL,
                                regressors = NULL, as_voxels = FALSE, radius = NULL,
-                               allow_overlap = NULL, strategy = "mean", standardize = FALSE,
+                               allow_overlap = NULL, strategy = "mean", data_dir = NULL,
+                               standardize = FALSE,
                                standardize_confounds = TRUE, t_r = NULL, high_pass = NULL,
                                low_pass = NULL, detrend = FALSE, smoothing_fwhm = NULL,
                                discard_scans = 0L, motion = NULL, wm_csf = NULL,
@@ -119,6 +123,7 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
     radius = check_number(radius),
     allow_overlap = check_flag(allow_overlap, allow_null = TRUE),
     strategy = check_string(strategy, allow_null = FALSE),
+    data_dir = check_string(data_dir),
     standardize = check_flag_or_string(standardize),
     standardize_confounds = check_flag(standardize_confounds),
     t_r = check_number(t_r),

@@ -21,6 +21,7 @@ from nilearn.maskers import NiftiLabelsMasker, NiftiMapsMasker
 
 from niimasker_core import nilearn_atlas
 from niimasker_core.api import extract_timeseries, timeseries_to_array
+from niimasker_core.cli import main
 from niimasker_core.errors import AtlasFetchError, AtlasQueryError
 from niimasker_core.rois.atlas_query import ATLASES, fetch_query, is_query, parse_query
 
@@ -353,3 +354,33 @@ def test_nilearn_atlas_is_public_with_the_agreed_signature():
     ]
     with pytest.raises(AtlasQueryError, match="unknown atlas"):
         niimasker_core.nilearn_atlas("nilearn:nope")
+
+
+def test_data_dir_reaches_the_fetcher_from_the_command(
+    tmp_path, affine, rng, bold_file, monkeypatch
+):
+    atlases = tmp_path / "atlases"
+    atlases.mkdir()
+    monkeypatch.setenv(
+        "NILEARN_DATA", str(tmp_path / "empty")
+    )  # not where the atlas is
+    fake_talairach(atlases, affine, rng)
+    out_dir = tmp_path / "out"
+    code = main(
+        [
+            str(out_dir),
+            "-i",
+            str(bold_file),
+            "-r",
+            "nilearn:talairach:lobe",
+            "--data_dir",
+            str(atlases),
+        ]
+    )
+    assert code == 0
+    table = pd.read_csv(next(out_dir.glob("*_timeseries.tsv")), sep="\t")
+    assert list(table.columns) == ["A", "B", "C", "D"]
+    out = extract_timeseries(
+        [str(bold_file)], "nilearn:talairach:lobe", data_dir=str(atlases)
+    )
+    assert out["parameters"]["parameters"]["data_dir"] == str(atlases)

@@ -152,6 +152,13 @@ PARAMETERS: tuple[Parameter, ...] = (
         "strategy",
     ),
     _p(
+        "data_dir",
+        None,
+        "Folder where nilearn keeps the atlases of 'nilearn:' queries (downloaded "
+        "there the first time). Default: $NILEARN_DATA, else ~/nilearn_data.",
+        "data_dir",
+    ),
+    _p(
         "standardize",
         False,
         "Standardize each timeseries: 'zscore' (population std, ddof 0; what a bare "
@@ -297,6 +304,7 @@ class Settings:
     radius: float | None = None
     allow_overlap: bool | None = None
     strategy: str = "mean"
+    data_dir: str | None = None
     standardize: bool | str = False
     standardize_confounds: bool = True
     t_r: float | None = None
@@ -468,6 +476,7 @@ _COERCE: dict[str, Callable[[str, Any], Any]] = {
     "input_files": lambda n, v: _as_strings(n, v) or (),
     "roi_file": _as_path,
     "mask_img": _as_path,
+    "data_dir": _as_path,
     "labels": _as_labels,
     "regressor_files": _as_strings,
     "regressors": _as_strings,

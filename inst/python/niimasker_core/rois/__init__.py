@@ -52,7 +52,7 @@ def load_rois(settings: Settings) -> RoiSource:
             "a query such as 'nilearn:schaefer:400-17-2' (-r/--roi_file)."
         )
     if is_query(roi_file):
-        atlas = fetch_query(roi_file)
+        atlas = fetch_query(roi_file, settings.data_dir)
         labels = settings.labels
         if labels is None:
             labels = dict(zip(atlas.index, atlas.name))
