@@ -70,6 +70,9 @@
 #'   cleaning.
 #' @param output_volumes Character. With scrubbing, `"censored"` keeps only
 #'   the kept volumes; `"interpolated"` keeps every volume.
+#' @param report Logical. Write `report.html` to `output_dir`: the
+#'   parameters, the regions drawn on the mean image and each image's
+#'   timeseries. Ignored when `output_dir` is `NULL`.
 #' @param n_jobs Whole number. Images processed in parallel.
 #' @param config Character or list. A JSON config file, or a named list with
 #'   the same keys (JSON arrays as vectors or lists). Its values override the
@@ -110,7 +113,7 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
                                global_signal = NULL, scrub = NULL, fd_threshold = NULL,
                                std_dvars_threshold = NULL, compcor = NULL, n_compcor = NULL,
                                ica_aroma = NULL, demean = TRUE, output_volumes = "censored",
-                               n_jobs = 1L, config = NULL) {
+                               report = TRUE, n_jobs = 1L, config = NULL) {
   args <- list(
     input_files = as_py_list(check_strings(input_files)),
     roi_file = check_string(roi_file),
@@ -143,6 +146,7 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
     ica_aroma = check_string(ica_aroma),
     demean = check_flag(demean),
     output_volumes = check_string(output_volumes, allow_null = FALSE),
+    report = check_flag(report),
     n_jobs = check_whole_number(n_jobs),
     config = check_config(config)
   )

@@ -56,6 +56,7 @@ def extract_timeseries(
     ica_aroma: str | None = None,
     demean: bool = True,
     output_volumes: str = "censored",
+    report: bool = True,
     n_jobs: int = 1,
     config: str | Mapping[str, Any] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
@@ -71,12 +72,13 @@ def extract_timeseries(
         Atlas, mask, probabilistic maps, coordinates table or ``nilearn:`` query.
     output_dir : str, optional
         When given, write ``<stem>_timeseries.tsv``, its JSON sidecar,
-        ``<stem>_coverage.tsv`` and ``niimasker_data/parameters.json`` there.
+        ``<stem>_coverage.tsv``, ``niimasker_data/parameters.json`` and (with
+        ``report``) ``report.html`` there.
     mask_img, labels, regressor_files, regressors, as_voxels, radius, \
 allow_overlap, strategy, standardize, standardize_confounds, t_r, high_pass, \
 low_pass, detrend, smoothing_fwhm, discard_scans, motion, wm_csf, \
 global_signal, scrub, fd_threshold, std_dvars_threshold, compcor, n_compcor, \
-ica_aroma, demean, output_volumes, n_jobs
+ica_aroma, demean, output_volumes, report, n_jobs
         See ``niimasker -h``; names, defaults and checks are in
         :data:`niimasker_core.settings.PARAMETERS`.
     config : str or mapping, optional
@@ -136,6 +138,7 @@ ica_aroma, demean, output_volumes, n_jobs
             "ica_aroma": ica_aroma,
             "demean": demean,
             "output_volumes": output_volumes,
+            "report": report,
             "n_jobs": n_jobs,
         }.items()
         if value is not None and value != _DEFAULTS[name]

@@ -51,7 +51,7 @@ _CHOICES = {
     "compcor": COMPCOR_TYPES,
     "ica_aroma": ICA_AROMA_TYPES,
 }
-_BOOL_TEXT = {"standardize_confounds", "demean"}
+_BOOL_TEXT = {"standardize_confounds", "demean", "report"}
 
 
 def _bool_text(text: str) -> bool:

@@ -339,9 +339,14 @@ def run_batch(
             get_reusable_executor().shutdown(wait=True)
     results = [o for o in outcomes if isinstance(o, ImageResult)]
     failures = [o for o in outcomes if isinstance(o, Failure)]
-    return BatchResult(
+    batch = BatchResult(
         results=results, failures=failures, parameters=parameters, plans=plans
     )
+    if output_dir is not None and settings.report:
+        from .report import write_report  # imported only when a report is written
+
+        write_report(batch, roi, output_dir)  # never raises: problems are warnings
+    return batch
 
 
 def _package_versions() -> dict[str, str]:

@@ -280,6 +280,13 @@ PARAMETERS: tuple[Parameter, ...] = (
         "writes every volume, censored ones interpolated and marked.",
         "output_volumes",
     ),
+    _p(
+        "report",
+        True,
+        "Write OUTPUT_DIR/report.html: the parameters, the regions drawn on the "
+        "mean image, and each image's timeseries (carpet plot, a few regions, "
+        "correlation matrix). Nothing is written without an output folder.",
+    ),
     _p("n_jobs", 1, "Number of images processed in parallel.", "n_jobs"),
 )
 
@@ -324,6 +331,7 @@ class Settings:
     ica_aroma: str | None = None
     demean: bool = True
     output_volumes: str = "censored"
+    report: bool = True
     n_jobs: int = 1
 
     def to_dict(self) -> dict[str, Any]:
@@ -503,6 +511,7 @@ _COERCE: dict[str, Callable[[str, Any], Any]] = {
     "ica_aroma": _as_optional_choice(ICA_AROMA_TYPES),
     "demean": _as_bool,
     "output_volumes": _as_choice(OUTPUT_VOLUMES),
+    "report": _as_bool,
     "n_jobs": lambda n, v: _as_count(n, v, minimum=-1) or 1,  # 0 means serial
 }
 

@@ -1,0 +1,317 @@
+"""The report's figures, drawn with numpy alone: PNG images and SVG line plots.
+
+PNGs are encoded here (zlib + struct, filter 0 on every row) so that the
+report needs no plotting library; images are drawn at one pixel per voxel,
+region or volume and scaled by the browser (``image-rendering: pixelated``).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import struct
+import zlib
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = [
+    "carpet",
+    "correlation",
+    "data_uri",
+    "encode_png",
+    "lines_svg",
+    "mosaic",
+    "region_colours",
+]
+
+#: Colour levels of the diverging map (carpet and correlation images).
+_LEVELS = 33
+_NAN_GREY = (200, 200, 200)
+
+
+def _chunk(kind: bytes, payload: bytes) -> bytes:
+    body = kind + payload
+    return struct.pack(">I", len(payload)) + body + struct.pack(">I", zlib.crc32(body))
+
+
+def encode_png(pixels: np.ndarray, palette: np.ndarray | None = None) -> bytes:
+    """Encode an 8-bit image as PNG bytes.
+
+    Parameters
+    ----------
+    pixels : numpy.ndarray
+        ``(height, width, 3)`` uint8 RGB, or ``(height, width)`` uint8 indices
+        into ``palette``.
+    palette : numpy.ndarray, optional
+        ``(n, 3)`` uint8 colours (n <= 256) for an indexed image.
+
+    Returns
+    -------
+    bytes
+        A complete PNG file.
+    """
+    pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
+    height, width = pixels.shape[:2]
+    indexed = palette is not None
+    colour_type = 3 if indexed else 2
+    rows = pixels.reshape(height, -1)
+    raw = np.zeros((height, rows.shape[1] + 1), dtype=np.uint8)  # filter byte 0
+    raw[:, 1:] = rows
+    out = [
+        b"\x89PNG\r\n\x1a\n",
+        _chunk(
+            b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
+        ),
+    ]
+    if indexed:
+        out.append(_chunk(b"PLTE", np.asarray(palette, dtype=np.uint8).tobytes()))
+    out.append(_chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)))
+    out.append(_chunk(b"IEND", b""))
+    return b"".join(out)
+
+
+def data_uri(png: bytes) -> str:
+    """Return ``png`` as a ``data:image/png;base64,...`` URI."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def region_colours(n: int) -> np.ndarray:
+    """Return ``(n, 3)`` uint8 colours, neighbours in order far apart in hue.
+
+    Hues follow the golden angle and lightness cycles through three levels,
+    so that adjacent labels (often adjacent in the brain) look different.
+    """
+    index = np.arange(n)
+    hue = (index * 0.381966) % 1.0
+    value = np.array([0.95, 0.75, 0.55])[index % 3]
+    sat = np.array([0.85, 0.65, 0.95])[(index // 3) % 3]
+    h6 = hue * 6
+    c = value * sat
+    x = c * (1 - np.abs(h6 % 2 - 1))
+    m = value - c
+    zeros = np.zeros(n)
+    sector = h6.astype(int) % 6
+    r = np.choose(sector, [c, x, zeros, zeros, x, c])
+    g = np.choose(sector, [x, c, c, x, zeros, zeros])
+    b = np.choose(sector, [zeros, zeros, x, c, c, x])
+    rgb = np.stack([r + m, g + m, b + m], axis=1)
+    return np.clip(np.round(rgb * 255), 0, 255).astype(np.uint8)
+
+
+def _diverging_palette() -> np.ndarray:
+    """Blue - white - red in ``_LEVELS`` steps, then grey for missing values."""
+    t = np.linspace(-1.0, 1.0, _LEVELS)
+    blue, white, red = (
+        np.array([33, 102, 172]),
+        np.array([247, 247, 247]),
+        np.array([178, 24, 43]),
+    )
+    low = white + (blue - white) * np.clip(-t, 0, 1)[:, None]
+    high = white + (red - white) * np.clip(t, 0, 1)[:, None]
+    colours = np.where((t < 0)[:, None], low, high)
+    return np.vstack([np.round(colours), [_NAN_GREY]]).astype(np.uint8)
+
+
+def _levels(values: np.ndarray, limit: float) -> np.ndarray:
+    """Map ``[-limit, limit]`` to palette indices; NaN to the grey entry."""
+    scaled = (np.clip(values, -limit, limit) / limit + 1) / 2 * (_LEVELS - 1)
+    index = np.where(np.isfinite(scaled), np.round(np.nan_to_num(scaled)), _LEVELS)
+    return index.astype(np.uint8)
+
+
+def carpet(values: np.ndarray) -> bytes:
+    """Draw a carpet plot: one row per column of ``values``, one pixel per volume.
+
+    Each column is z-scored over time and shown from -3 (blue) to +3 (red);
+    empty (NaN) columns are grey.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        ``(n_volumes, n_columns)`` timeseries.
+
+    Returns
+    -------
+    bytes
+        PNG of width ``n_volumes`` and height ``n_columns``.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centred = values - values.mean(axis=0)
+        scale = centred.std(axis=0)
+        z = centred / np.where(scale > 0, scale, np.nan)
+    z[:, scale == 0] = 0.0
+    return encode_png(_levels(z.T, 3.0), _diverging_palette())
+
+
+def correlation(values: np.ndarray) -> bytes:
+    """Draw the column-by-column Pearson correlation matrix, -1 blue to +1 red.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        ``(n_volumes, n_columns)`` timeseries; constant or empty columns are grey.
+
+    Returns
+    -------
+    bytes
+        PNG of ``n_columns`` by ``n_columns`` pixels.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    centred = values - values.mean(axis=0)
+    norm = np.sqrt((centred * centred).sum(axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        unit = centred / np.where(norm > 0, norm, np.nan)
+    matrix = np.nan_to_num(unit, nan=0.0).T @ np.nan_to_num(unit, nan=0.0)
+    bad = ~np.isfinite(norm) | (norm == 0)
+    matrix[bad, :] = np.nan
+    matrix[:, bad] = np.nan
+    return encode_png(_levels(matrix, 1.0), _diverging_palette())
+
+
+def _bounds(mask: np.ndarray, margin: int = 1) -> list[slice]:
+    out = []
+    for axis in range(3):
+        other = tuple(a for a in range(3) if a != axis)
+        hit = np.flatnonzero(mask.any(axis=other))
+        if hit.size == 0:
+            out.append(slice(0, mask.shape[axis]))
+        else:
+            lo = max(int(hit[0]) - margin, 0)
+            out.append(slice(lo, min(int(hit[-1]) + margin + 1, mask.shape[axis])))
+    return out
+
+
+def mosaic(
+    mean: np.ndarray, regions: np.ndarray, n_slices: int = 12, n_columns: int = 6
+) -> tuple[bytes, list[int]]:
+    """Draw axial slices of ``mean`` in grey with each region tinted in its colour.
+
+    Parameters
+    ----------
+    mean : numpy.ndarray
+        3D image in RAS+ voxel orientation.
+    regions : numpy.ndarray
+        3D int array on the same grid: 0 outside regions, ``k`` inside the
+        region numbered ``k`` (1-based, colour ``region_colours(n)[k - 1]``).
+    n_slices : int
+        Number of axial slices, evenly spaced over the brain and regions.
+    n_columns : int
+        Slices per mosaic row.
+
+    Returns
+    -------
+    png : bytes
+        The mosaic, anterior up and subject left on the left.
+    slices : list of int
+        The 0-based axial slice indices drawn, in order.
+    """
+    mean = np.nan_to_num(np.asarray(mean, dtype=np.float64))
+    regions = np.asarray(regions)
+    magnitude = np.abs(mean)
+    top = np.percentile(magnitude, 98) if magnitude.size else 0.0
+    foreground = (magnitude > 0.2 * top) | (regions > 0)
+    box = _bounds(foreground)
+    zs = np.arange(box[2].start, box[2].stop)
+    count = min(n_slices, len(zs))
+    # interior points: the ends of the box are its empty margin
+    steps = np.linspace(0, len(zs) - 1, count + 2)[1:-1].round()
+    picks = zs[np.unique(steps).astype(int)]
+    inside = mean[box[0], box[1], box[2]]
+    lo, hi = (
+        np.percentile(inside, [2, 98]) if inside.size else (0.0, 1.0)
+    )  # robust grey range
+    hi = hi if hi > lo else lo + 1.0
+    grey = np.clip((mean - lo) / (hi - lo), 0, 1) * 255
+    n_regions = int(regions.max()) if regions.size else 0
+    colours = region_colours(max(n_regions, 1)).astype(np.float64)
+    tiles = []
+    for z in picks:
+        g = grey[box[0], box[1], z]
+        r = regions[box[0], box[1], z]
+        rgb = np.repeat(g[..., None], 3, axis=2)
+        hit = r > 0
+        rgb[hit] = 0.35 * rgb[hit] + 0.65 * colours[r[hit] - 1]
+        tiles.append(np.round(rgb).astype(np.uint8).transpose(1, 0, 2)[::-1])
+    n_columns = max(1, min(n_columns, len(tiles)))
+    n_rows = -(-len(tiles) // n_columns)
+    th, tw = tiles[0].shape[:2]
+    sheet = np.zeros((n_rows * (th + 1) - 1, n_columns * (tw + 1) - 1, 3), np.uint8)
+    for i, tile in enumerate(tiles):
+        row, col = divmod(i, n_columns)
+        sheet[
+            row * (th + 1) : row * (th + 1) + th, col * (tw + 1) : col * (tw + 1) + tw
+        ] = tile
+    return encode_png(sheet), [int(z) for z in picks]
+
+
+def lines_svg(
+    values: np.ndarray,
+    names: Sequence[str],
+    t_r: float | None,
+    *,
+    width: int = 720,
+    row_height: int = 36,
+    max_points: int = 600,
+) -> str:
+    """Draw each column of ``values`` as a line in its own row of an inline SVG.
+
+    Lines are z-scored for display; time is in seconds when ``t_r`` is known,
+    else in output rows.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        ``(n_volumes, n_lines)`` timeseries.
+    names : sequence of str
+        One name per line.
+    t_r : float or None
+        Repetition time, for the time axis label.
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    n_volumes, n_lines = values.shape
+    left, right, bottom = 150, 10, 22
+    plot_w = width - left - right
+    height = n_lines * row_height + bottom
+    step = max(1, -(-n_volumes // max_points))
+    index = np.arange(0, n_volumes, step)
+    x = left + (index / max(n_volumes - 1, 1)) * plot_w
+    parts = [
+        f'<svg width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" class="lines">'
+    ]
+    colours = region_colours(n_lines)
+    for row in range(n_lines):
+        y0 = row * row_height + row_height / 2
+        column = values[index, row]
+        name = html.escape(str(names[row]))
+        parts.append(
+            f'<text x="{left - 6}" y="{y0 + 4:.1f}" text-anchor="end">{name}</text>'
+        )
+        if not np.isfinite(column).all():
+            parts.append(f'<text x="{left}" y="{y0 + 4:.1f}">n/a (empty)</text>')
+            continue
+        sd = column.std()
+        z = (column - column.mean()) / sd if sd > 0 else column * 0
+        y = y0 - np.clip(z, -3, 3) / 3 * (row_height / 2 - 2)
+        points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y))
+        colour = "#{:02x}{:02x}{:02x}".format(*(colours[row] // 4 * 3))
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="1" '
+            f'points="{points}"/>'
+        )
+    span = (n_volumes - 1) * t_r if t_r else n_volumes - 1
+    unit = "s" if t_r else "rows"
+    base = n_lines * row_height + 15
+    parts.append(f'<text x="{left}" y="{base}">0</text>')
+    parts.append(
+        f'<text x="{width - right}" y="{base}" text-anchor="end">{span:g} {unit}</text>'
+    )
+    parts.append("</svg>")
+    return "".join(parts)
