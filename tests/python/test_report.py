@@ -203,17 +203,22 @@ def test_report_failure_inside_a_run_is_a_warning(
 def test_spheres_run_has_a_report(tmp_path, bold_file, affine):
     centre = affine @ np.array([3, 4, 4, 1.0])
     other = affine @ np.array([1, 1, 2, 1.0])
+    far = [500.0, 500.0, 500.0]  # outside the image: an empty sphere
     coords = tmp_path / "seeds.tsv"
     pd.DataFrame(
-        {"x": [centre[0], other[0]], "y": [centre[1], other[1]], "z": [centre[2], other[2]],
-         "name": ["left_seed", "right_seed"]}
+        {"x": [centre[0], other[0], far[0]], "y": [centre[1], other[1], far[1]],
+         "z": [centre[2], other[2], far[2]], "name": ["left_seed", "right_seed", "far_seed"]}
     ).to_csv(coords, sep="\t", index=False)  # fmt: skip
     out = tmp_path / "out"
     extract_timeseries([str(bold_file)], str(coords), str(out), radius=4.0)
     text = (out / "report.html").read_text()
     assert "left_seed" in text and "right_seed" in text
-    assert "Regions with no voxel" not in text
-    assert len(_images(text)["mosaic"]) == 1
+    assert "Regions with no voxel on this image grid (1):</b> far_seed" in text
+    assert "<td>empty regions</td><td>far_seed</td>" in text
+    assert text.count('class="region"') == 2  # legend: the drawn spheres
+    images = _images(text)
+    assert len(images["mosaic"]) == 1
+    assert images["matrix"] == [(3, 3)]
 
 
 def test_maps_run_has_a_report(tmp_path, bold_file, affine, rng):

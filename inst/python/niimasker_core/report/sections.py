@@ -214,19 +214,9 @@ def image_section(
             ),
         )
     )
-    finite = [i for i in range(n_columns) if np.isfinite(values[:, i]).all()]
-    picks = (
-        [
-            finite[i]
-            for i in np.unique(
-                np.linspace(0, len(finite) - 1, min(MAX_LINES, len(finite)))
-                .round()
-                .astype(int)
-            )
-        ]
-        if finite
-        else []
-    )
+    finite = np.flatnonzero(np.isfinite(values).all(axis=0))
+    spread = np.linspace(0, len(finite) - 1, min(MAX_LINES, len(finite))).round()
+    picks = [int(finite[i]) for i in np.unique(spread).astype(int)]
     if picks:
         out.append(
             safely(
