@@ -61,3 +61,20 @@ def test_unwritable_folder_is_an_output_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(OutputError, match="Cannot write"):
         write_table(blocker / "t.tsv", np.zeros((1, 1)), ["a"])
+
+
+def test_outputs_follow_the_umask_not_0600(tmp_path):
+    import os
+    import stat
+
+    import numpy as np
+
+    from niimasker_core.outputs import write_table
+
+    old = os.umask(0o022)
+    try:
+        path = write_table(tmp_path / "t.tsv", np.zeros((2, 2)), ["a", "b"])
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["t.tsv"]  # no temporary file left

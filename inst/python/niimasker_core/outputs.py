@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,10 +30,12 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         suffix = "".join(target.suffixes)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=f".tmp{suffix}", dir=target.parent
-        )
-        os.close(fd)
+        tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp{suffix}"
+        # Created with open(), not mkstemp: mkstemp's 0600 mode would survive
+        # the rename and hide the outputs from the rest of the lab; open()
+        # honours the user's umask like any other file they write.
+        with open(tmp, "x"):
+            pass
     except OSError as exc:
         raise OutputError(
             f"Cannot write to '{target.parent}': {exc.strerror}."
