@@ -93,7 +93,7 @@ def region_volume(
         note = "The ROI grid differs from the image grid; regions are not drawn."
         return flat.reshape(shape, order="F"), names, note
     if isinstance(source, LabelImage):
-        labels = _labels_on_grid(source, shape, affine).ravel(order="F")[voxels]
+        labels = source.labels_on_grid(shape, affine).ravel(order="F")[voxels]
         ids = np.asarray(source.ids, dtype=np.int64)
         order = np.argsort(ids)
         where = np.clip(np.searchsorted(ids[order], labels), 0, max(len(ids) - 1, 0))
@@ -115,24 +115,6 @@ def region_volume(
         flat[voxels] = 1
         note = "Voxels covered by any region are drawn in one colour."
     return flat.reshape(shape, order="F"), names, note
-
-
-def _labels_on_grid(
-    source: LabelImage, shape: tuple[int, int, int], affine: np.ndarray
-) -> np.ndarray:
-    if grid_key(shape, affine) == grid_key(source.img.shape, source.img.affine):
-        return source.data
-    from nilearn.image import resample_img
-
-    resampled = resample_img(
-        source.img,
-        target_affine=affine,
-        target_shape=shape,
-        interpolation="nearest",
-        force_resample=True,
-        copy_header=True,
-    )
-    return np.rint(np.asanyarray(resampled.dataobj)).astype(np.int64)
 
 
 def to_ras(data: np.ndarray, affine: np.ndarray) -> np.ndarray:

@@ -150,7 +150,10 @@ class LabelImage(GridCachedSource):
             "mask_img": self.mask_img,
         }
 
-    def _labels_on(self, shape: tuple[int, int, int], affine: np.ndarray) -> np.ndarray:
+    def labels_on_grid(
+        self, shape: tuple[int, int, int], affine: np.ndarray
+    ) -> np.ndarray:
+        """Return the label array on this grid (nearest resampling, ``mask_img`` applied)."""
         same = grid_key(shape, affine) == grid_key(self.img.shape, self.img.affine)
         data = self.data if same else _resample_nearest(self.img, shape, affine)
         if self.mask_img is not None:
@@ -161,11 +164,11 @@ class LabelImage(GridCachedSource):
     def _build(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
         if self.as_voxels:
             # NiftiMasker keeps the ROI grid and resamples the image onto it.
-            data = self._labels_on(self.img.shape, self.img.affine)
+            data = self.labels_on_grid(self.img.shape, self.img.affine)
             return voxel_reduction(
                 data, self.ids, self.names, Grid(self.img.shape, self.img.affine)
             )
-        data = self._labels_on(shape, affine)
+        data = self.labels_on_grid(shape, affine)
         counts_in_roi = {
             i: int(n) for i, n in zip(*np.unique(self.data, return_counts=True))
         }
