@@ -104,3 +104,56 @@ atlas_result <- function(result) {
     )
   )
 }
+
+#' Confound tables given as data frames, written where the core can read them
+#'
+#' A data frame (one image) or a list of data frames (one per image, in the
+#' order of the images) becomes TSV files named `confounds-001.tsv`, ... with
+#' `n/a` for `NA` and 17 significant digits, so the values reach the core
+#' unchanged. They go to `output_dir/niimasker_data/confounds/` when there is
+#' an `output_dir` (the sidecars then name files that exist), otherwise to a
+#' temporary folder the caller deletes.
+#'
+#' @param x `NULL`, a character vector of paths, a data frame or a list of
+#'   data frames.
+#' @param output_dir `NULL` or the output folder.
+#' @returns A list: `paths` (character or `NULL`) and `temporary` (a folder
+#'   to delete afterwards, or `NULL`).
+#' @noRd
+confounds_as_files <- function(x, output_dir, arg = rlang::caller_arg(x),
+                               call = rlang::caller_env()) {
+  if (is.null(x) || is.character(x)) {
+    return(list(paths = check_strings(x, arg = arg, call = call), temporary = NULL))
+  }
+  frames <- if (is.data.frame(x)) list(x) else x
+  if (!is.list(frames) || length(frames) == 0L ||
+      !all(vapply(frames, is.data.frame, logical(1)))) {
+    abort_niimasker(
+      "{.arg {arg}} must be file paths, a data frame, or a list of data frames, not {.obj_type_friendly {x}}.",
+      class = "argument", call = call
+    )
+  }
+  for (i in seq_along(frames)) {
+    numeric <- vapply(frames[[i]], function(v) is.numeric(v) || is.logical(v), logical(1))
+    if (!all(numeric) || ncol(frames[[i]]) == 0L) {
+      abort_niimasker(
+        c("Confounds given in {.arg {arg}} must be numeric columns.",
+          x = "Data frame {i} has non-numeric column{?s} {.val {names(frames[[i]])[!numeric]}}.",
+          i = "Keep only the confound columns, or choose them with {.arg regressors}."),
+        class = "argument", call = call
+      )
+    }
+  }
+  temporary <- if (is.null(output_dir)) tempfile("niimasker-confounds-") else NULL
+  folder <- temporary %||% file.path(output_dir, "niimasker_data", "confounds")
+  dir.create(folder, recursive = TRUE, showWarnings = FALSE)
+  paths <- file.path(folder, sprintf("confounds-%03d.tsv", seq_along(frames)))
+  for (i in seq_along(frames)) {
+    cells <- lapply(frames[[i]], function(v) {
+      ifelse(is.na(v), "n/a", sprintf("%.17g", as.double(v)))
+    })
+    lines <- c(paste(names(frames[[i]]), collapse = "\t"), do.call(paste, c(cells, sep = "\t")))
+    writeLines(lines, paths[[i]])
+  }
+  list(paths = paths, temporary = temporary)
+}

@@ -23,9 +23,13 @@
 #'   order, a labels `.tsv` file, or a data frame with a `name` column (and
 #'   optionally `index`), such as the `labels` of [nilearn_atlas()]. `NULL`:
 #'   the numeric labels.
-#' @param regressor_files Character. Confound tables, one per input image, or
-#'   one wildcard pattern; fMRIPrep files are paired with images by their
-#'   BIDS entities. `NULL`: no confounds.
+#' @param regressor_files Character or data frame. Confound tables, one per
+#'   input image, or one wildcard pattern; fMRIPrep files are paired with
+#'   images by their BIDS entities. A data frame (one image) or a list of data
+#'   frames (one per image, in the images' order) gives the confounds directly:
+#'   numeric columns, one row per volume, `NA` where fMRIPrep writes `n/a`;
+#'   with `output_dir` they are also saved in
+#'   `niimasker_data/confounds/confounds-001.tsv`, .... `NULL`: no confounds.
 #' @param regressors Character. Confound column names (wildcards allowed), a
 #'   preset such as `"Params6"`, or nilearn strategy components. `NULL`: every
 #'   column of `regressor_files`.
@@ -114,13 +118,18 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
                                std_dvars_threshold = NULL, compcor = NULL, n_compcor = NULL,
                                ica_aroma = NULL, demean = TRUE, output_volumes = "censored",
                                report = TRUE, n_jobs = 1L, config = NULL) {
+  check_string(output_dir)
+  confounds <- confounds_as_files(regressor_files, output_dir)
+  if (!is.null(confounds$temporary)) {
+    on.exit(unlink(confounds$temporary, recursive = TRUE), add = TRUE)
+  }
   args <- list(
     input_files = as_py_list(check_strings(input_files)),
     roi_file = check_string(roi_file),
-    output_dir = check_string(output_dir),
+    output_dir = output_dir,
     mask_img = check_string(mask_img),
     labels = as_py_list(check_labels(labels)),
-    regressor_files = as_py_list(check_strings(regressor_files)),
+    regressor_files = as_py_list(confounds$paths),
     regressors = as_py_list(check_strings(regressors)),
     as_voxels = check_flag(as_voxels),
     radius = check_number(radius),

@@ -149,7 +149,10 @@ test_that("arguments reticulate would mangle are refused before Python", {
   expect_error(extract_timeseries(NA_character_), class = "niimasker_error_argument")
   expect_error(extract_timeseries("a.nii.gz", roi_file = data.frame(x = 1)),
                class = "niimasker_error_argument")
-  expect_snapshot(error = TRUE, extract_timeseries("a.nii.gz", regressor_files = data.frame(x = 1)))
+  expect_snapshot(error = TRUE,
+                  extract_timeseries("a.nii.gz", regressor_files = data.frame(x = "a")))
+  expect_error(extract_timeseries("a.nii.gz", regressor_files = list(1, 2)),
+               class = "niimasker_error_argument")
   expect_snapshot(error = TRUE, extract_timeseries("a.nii.gz", n_jobs = "2"))
 })
 
@@ -159,4 +162,30 @@ test_that("n_jobs > 1 works from embedded Python and gives the serial result", {
   serial <- extract_timeseries(files, example_atlas(), t_r = 2, detrend = TRUE)
   parallel <- extract_timeseries(files, example_atlas(), t_r = 2, detrend = TRUE, n_jobs = 2)
   expect_identical(without_info(parallel), without_info(serial))
+})
+
+test_that("confounds given as data frames equal the same confounds files", {
+  skip_if_no_core()
+  read_confounds <- function(sub) {
+    utils::read.delim(example_confounds(sub), na.strings = "n/a", check.names = FALSE)
+  }
+  files <- c(example_bold("01"), example_bold("02"))
+  settings <- list(roi_file = example_atlas(), regressors = c("trans_*", "rot_z", "csf"),
+                   t_r = 2, detrend = TRUE, high_pass = 0.01, standardize = "zscore_sample")
+  from_files <- do.call(extract_timeseries, c(list(
+    input_files = files, regressor_files = c(example_confounds("01"), example_confounds("02"))
+  ), settings))
+  from_frames <- do.call(extract_timeseries, c(list(
+    input_files = files, regressor_files = list(read_confounds("01"), read_confounds("02"))
+  ), settings))
+  expect_identical(without_info(from_frames), without_info(from_files))
+
+  out <- withr::local_tempdir()
+  one <- extract_timeseries(example_bold("01"), example_atlas(), regressors = "trans_x",
+                            regressor_files = read_confounds("01"), output_dir = out)
+  saved <- file.path(out, "niimasker_data", "confounds", "confounds-001.tsv")
+  expect_true(file.exists(saved))
+  expect_identical(timeseries_info(one)$sidecars[[1]]$ConfoundsFile, saved)
+  expect_equal(utils::read.delim(saved, na.strings = "n/a", check.names = FALSE),
+               read_confounds("01"))
 })
