@@ -8,7 +8,9 @@ mkdir -p build
 lint_rc=0
 "$VENV/bin/ruff" check inst/python tests/python bench scripts || lint_rc=$?
 "$VENV/bin/ruff" format --check inst/python tests/python bench scripts || lint_rc=$?
-[ "$lint_rc" -ne 0 ] && echo "ruff: lint or format problems above (fix with: .venv/bin/ruff format inst/python tests/python bench scripts)"
+# The layers of the core (pyproject.toml [tool.importlinter]): data flows one way.
+PYTHONPATH=inst/python "$VENV/bin/lint-imports" --no-cache || lint_rc=$?
+[ "$lint_rc" -ne 0 ] && echo "lint: ruff or import-linter problems above (format with: .venv/bin/ruff format inst/python tests/python bench scripts)"
 py_rc=0
 "$VENV/bin/python" -m pytest tests/python -q -p no:cacheprovider --junitxml=build/pytest.xml || py_rc=$?
 read -r py_pass py_fail py_skip < <("$VENV/bin/python" - <<'PY'

@@ -6,9 +6,8 @@ the R package call it. Errors a user can cause are in :mod:`niimasker_core.error
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from .api import extract_timeseries, nilearn_atlas  # noqa: E402
-from .errors import NiimaskerError  # noqa: E402
+from .api import extract_timeseries, nilearn_atlas
+from .errors import NiimaskerError
+from .version import __version__
 
 __all__ = ["NiimaskerError", "__version__", "extract_timeseries", "nilearn_atlas"]

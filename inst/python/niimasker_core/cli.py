@@ -14,7 +14,6 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from . import __version__
 from .api import plan_with_values, run_with_values
 from .errors import NiimaskerError
 from .settings import (
@@ -26,6 +25,7 @@ from .settings import (
     REDUCTION_STRATEGIES,
     STANDARDIZE_CHOICES,
 )
+from .version import __version__
 
 __all__ = ["build_parser", "main"]
 

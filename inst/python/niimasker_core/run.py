@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
 from .cleaning import clean_signals, needs_t_r
 from .confounds import ConfoundSelection
 from .engine import extract
@@ -26,6 +25,7 @@ from .outputs import write_json, write_nifti, write_rows, write_table
 from .rois import load_rois
 from .rois.base import RoiSource
 from .settings import Settings
+from .version import __version__
 from .volumes import read_image_info
 
 __all__ = ["BatchResult", "ImageResult", "run_batch"]

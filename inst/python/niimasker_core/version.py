@@ -1,0 +1,3 @@
+"""The version of niimasker_core (one place; the package and pyproject read it here)."""
+
+__version__ = "0.1.0"
