@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from .errors import SettingsError
@@ -593,8 +593,3 @@ def _check_together(s: Settings) -> None:
                     f"'{name}' must be below the Nyquist frequency {nyquist:g} Hz "
                     f"(0.5 / t_r). Got {name}={cutoff}, t_r={s.t_r}."
                 )
-
-
-def settings_field_names() -> list[str]:
-    """Return the parameter names in :class:`Settings` order."""
-    return [f.name for f in fields(Settings)]
