@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from .errors import TooFewVolumesError, TRRequiredError
+from .errors import MissingRepetitionTimeError, TooFewVolumesError
 
 __all__ = ["clean_signals", "needs_t_r", "require_t_r"]
 
@@ -32,18 +32,18 @@ def require_t_r(
 
     Raises
     ------
-    TRRequiredError
+    MissingRepetitionTimeError
         If ``high_pass`` or ``low_pass`` is set and ``t_r`` is None.
     """
     if not needs_t_r(high_pass, low_pass) or t_r is not None:
         return
     if image is None:
-        raise TRRequiredError(
+        raise MissingRepetitionTimeError(
             "'high_pass'/'low_pass' filtering needs the repetition time 't_r' in "
             "seconds. Give 't_r' (e.g. --t_r 2), or a BIDS JSON sidecar with "
             "'RepetitionTime' next to the image."
         )
-    raise TRRequiredError(
+    raise MissingRepetitionTimeError(
         f"'high_pass'/'low_pass' filtering needs the repetition time, and none was "
         f"found for '{image}' (no 't_r', no JSON sidecar, no header TR). "
         "Give 't_r' in seconds, e.g. --t_r 2."
@@ -94,7 +94,7 @@ def clean_signals(
 
     Raises
     ------
-    TRRequiredError
+    MissingRepetitionTimeError
         If filtering is asked without a TR.
     TooFewVolumesError
         If too few volumes remain.

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from .api import plan_settings, resolve_settings, run_with_values
+from .coercion import true_or_false
 from .errors import NiimaskerError
-from .settings import PARAMETERS, Parameter, suggest, true_or_false
+from .settings import PARAMETERS, Parameter, suggest
 from .version import __version__
 
 __all__ = ["build_parser", "main"]

@@ -21,7 +21,7 @@ Hierarchy::
     │   ├── PairingError (ValueError)       images and confound files do not pair
     │   └── AromaImageError (ValueError)    full ICA-AROMA on a non-AROMA image
     ├── CleaningError (ValueError)          cleaning settings do not fit the data
-    │   └── TRRequiredError (ValueError)    filtering without a repetition time
+    │   └── MissingRepetitionTimeError      filtering without a repetition time
     ├── TooFewVolumesError (ValueError)     too few volumes left (also a
     │                                       ConfoundsError, CleaningError and
     │                                       InputFileError, as before)
@@ -45,7 +45,7 @@ __all__ = [
     "PairingError",
     "RoiError",
     "SettingsError",
-    "TRRequiredError",
+    "MissingRepetitionTimeError",
     "TooFewVolumesError",
 ]
 
@@ -106,7 +106,7 @@ class AromaImageError(ConfoundsError):
     """Raised when full ICA-AROMA is asked for an image that is not AROMA-denoised."""
 
 
-class TRRequiredError(CleaningError):
+class MissingRepetitionTimeError(CleaningError):
     """Raised when filtering is asked and no repetition time is known."""
 
 

@@ -64,7 +64,6 @@ class Failure:
     image: str
     error_type: str
     message: str
-    user_error: bool  # a NiimaskerError (bad input) rather than a bug
     exception: BaseException
 
 
@@ -75,7 +74,6 @@ class BatchResult:
     results: list[ImageResult]
     failures: list[Failure]
     parameters: dict[str, Any]
-    plans: list[RunPlan]
 
 
 def process_image(
@@ -169,11 +167,11 @@ def _safe_process(
     try:
         return process_image(plan, settings, roi, output_dir)
     except NiimaskerError as exc:
-        return Failure(plan.image, type(exc).__name__, str(exc), True, exc)
+        return Failure(plan.image, type(exc).__name__, str(exc), exc)
     except Exception as exc:  # a bug: keep going, but report it with its type
         log.exception("Unexpected error while processing '%s'", plan.image)
         return Failure(
-            plan.image, type(exc).__name__, f"{type(exc).__name__}: {exc}", False, exc
+            plan.image, type(exc).__name__, f"{type(exc).__name__}: {exc}", exc
         )
 
 
@@ -254,9 +252,7 @@ def run_batch(
             get_reusable_executor().shutdown(wait=True)
     results = [o for o in outcomes if isinstance(o, ImageResult)]
     failures = [o for o in outcomes if isinstance(o, Failure)]
-    batch = BatchResult(
-        results=results, failures=failures, parameters=parameters, plans=plans
-    )
+    batch = BatchResult(results=results, failures=failures, parameters=parameters)
     if output_dir is not None and settings.report:
         from .report import write_report  # imported only when a report is written
 

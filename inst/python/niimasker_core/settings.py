@@ -1,9 +1,11 @@
 """Every parameter of niimasker: its name, default, help text and validation.
 
-This module is the single source of truth for parameters. The command builds
-its flags from :data:`PARAMETERS`, the JSON config uses the same keys, the
-Python API takes them as keywords and the R package as arguments.
-:func:`make_settings` turns loose user values into one frozen
+This module is the single source of truth for parameters: each is one
+:class:`Parameter` in :data:`PARAMETERS`. The command's flags, the JSON config
+keys, the Python API's keywords (its signature), the :class:`Settings` fields
+and the sidecar's ``Cleaning`` block are all built from them; the R package
+takes the same names as arguments. The coercers live in
+:mod:`niimasker_core.coercion`. :func:`make_settings` turns loose user values into one frozen
 :class:`Settings`, checking each value's type and meaning; checks that need
 the data (confound rows, TR from a sidecar) happen where the data is read.
 """
@@ -11,56 +13,47 @@ the data (confound rows, TR from a sidecar) happen where the data is read.
 from __future__ import annotations
 
 import difflib
-import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, make_dataclass
 from typing import Any
 
+from .coercion import (
+    COMPCOR_TYPES,
+    CONFOUND_MODELS,
+    ICA_AROMA_TYPES,
+    OUTPUT_VOLUMES,
+    REDUCTION_STRATEGIES,
+    as_bool,
+    as_choice,
+    as_discard_scans,
+    as_labels,
+    as_n_compcor,
+    as_n_jobs,
+    as_nonnegative,
+    as_number,
+    as_optional_bool,
+    as_optional_choice,
+    as_optional_count,
+    as_path,
+    as_standardize,
+    as_strings,
+    standardize_word,
+    true_or_false,
+)
 from .errors import SettingsError
 
 __all__ = [
-    "COMPCOR_TYPES",
     "CONFIG_ALIASES",
-    "CONFOUND_MODELS",
-    "ICA_AROMA_TYPES",
     "PARAMETERS",
     "PARAMETER_NAMES",
-    "REDUCTION_STRATEGIES",
-    "STANDARDIZE_CHOICES",
     "Parameter",
     "Settings",
-    "OUTPUT_VOLUMES",
     "canonical_key",
     "make_settings",
-    "standardize_word",
     "suggest",
-    "true_or_false",
     "unknown_names_message",
 ]
-
-STANDARDIZE_CHOICES = ("zscore", "zscore_sample", "psc")
-REDUCTION_STRATEGIES = (
-    "mean",
-    "median",
-    "sum",
-    "minimum",
-    "maximum",
-    "variance",
-    "standard_deviation",
-)
-OUTPUT_VOLUMES = ("censored", "interpolated")
-#: nilearn's expansions of motion, WM/CSF and global signal regressors.
-CONFOUND_MODELS = ("basic", "power2", "derivatives", "full")
-#: nilearn's CompCor variants.
-COMPCOR_TYPES = (
-    "anat_combined",
-    "anat_separated",
-    "temporal",
-    "temporal_anat_combined",
-    "temporal_anat_separated",
-)
-ICA_AROMA_TYPES = ("full", "basic")
 
 #: Old or alternative config keys and the parameter they stand for.
 CONFIG_ALIASES = {"sphere_size": "radius", "regressor_names": "regressors"}
@@ -127,196 +120,14 @@ def _p(name: str, default: Any, help: str, **faces: Any) -> Parameter:
     return Parameter(name, default, help, **faces)
 
 
-# --- coercion of single values ------------------------------------------------
-
-
-def _fail(name: str, value: Any, expected: str) -> SettingsError:
-    return SettingsError(f"'{name}' must be {expected}. Got {name}={value!r}.")
-
-
-def _as_bool(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise _fail(name, value, "true or false")
-
-
-def _as_number(name: str, value: Any, *, positive: bool = True) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise _fail(name, value, "a number")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise _fail(name, value, "a number") from None
-    if not math.isfinite(number) or (positive and number <= 0):
-        raise _fail(name, value, "a positive number")
-    return number
-
-
-def _as_nonnegative(name: str, value: Any) -> float | None:
-    number = _as_number(name, value, positive=False)
-    if number is not None and number < 0:
-        raise _fail(name, value, "a number >= 0")
-    return number
-
-
-def _as_count(name: str, value: Any, *, minimum: int) -> int:
-    if isinstance(value, bool):
-        raise _fail(name, value, f"a whole number >= {minimum}")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value)
-    if not isinstance(value, int) or value < minimum:
-        raise _fail(name, value, f"a whole number >= {minimum}")
-    return value
-
-
-def _as_path(name: str, value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, (list, tuple)) and len(value) == 1:
-        value = value[0]
-    if not isinstance(value, str):
-        value = str(value) if hasattr(value, "__fspath__") else value
-    if not isinstance(value, str):
-        raise _fail(name, value, "one file path")
-    return value
-
-
-def _as_strings(name: str, value: Any) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    if isinstance(value, str) or hasattr(value, "__fspath__"):
-        value = [value]
-    if not isinstance(value, Iterable):
-        raise _fail(name, value, "a string or a list of strings")
-    items = tuple(str(v) if hasattr(v, "__fspath__") else v for v in value)
-    if not all(isinstance(v, str) and v != "" for v in items):
-        raise _fail(name, value, "a list of non-empty strings")
-    return items or None
-
-
-def _as_labels(name: str, value: Any) -> tuple[str, ...] | str | None:
-    if value is None:
-        return None
-    if isinstance(value, str) or hasattr(value, "__fspath__"):
-        text = str(value)
-        if text.lower().endswith((".tsv", ".csv", ".txt")):
-            return text
-        return (text,)
-    if isinstance(value, Iterable):
-        items = tuple(str(v) for v in value)
-        if len(items) == 1 and items[0].lower().endswith((".tsv", ".csv", ".txt")):
-            return items[0]
-        return items or None
-    raise _fail(name, value, "a list of names or a .tsv file path")
-
-
-def _as_standardize(name: str, value: Any) -> bool | str:
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        lowered = value.lower()
-        if lowered in ("true", "false"):
-            return lowered == "true"
-        if lowered in STANDARDIZE_CHOICES:
-            return lowered
-    raise _fail(
-        name, value, "false, true, " + ", ".join(f"'{c}'" for c in STANDARDIZE_CHOICES)
-    )
-
-
-def _as_choice(choices: tuple[str, ...]) -> Callable[[str, Any], str]:
-    def coerce(name: str, value: Any) -> str:
-        if isinstance(value, str) and value in choices:
-            return value
-        raise _fail(name, value, "one of " + ", ".join(f"'{c}'" for c in choices))
-
-    return coerce
-
-
-def _as_optional_choice(choices: tuple[str, ...]) -> Callable[[str, Any], str | None]:
-    coerce = _as_choice(choices)
-    return lambda name, value: None if value is None else coerce(name, value)
-
-
-def _as_n_compcor(name: str, value: Any) -> int | str | None:
-    if value is None:
-        return None
-    if isinstance(value, str) and value.lower() == "all":
-        return "all"
-    try:
-        return _as_count(name, value, minimum=1)
-    except SettingsError:
-        raise _fail(name, value, "'all' or a whole number >= 1") from None
-
-
-def true_or_false(text: str) -> bool:
-    """Return the boolean a command-line word spells (``true``/``false``, any case).
-
-    Raises
-    ------
-    ValueError
-        For any other word.
-    """
-    lowered = text.lower()
-    if lowered not in ("true", "false"):
-        raise ValueError(f"expected true or false, got {text!r}")
-    return lowered == "true"
-
-
-def standardize_word(text: str) -> bool | str:
-    """Return the ``standardize`` value a command-line word spells.
-
-    Raises
-    ------
-    ValueError
-        For a word that is neither a boolean nor a method.
-    """
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered in STANDARDIZE_CHOICES:
-        return lowered
-    raise ValueError(
-        f"expected true, false, {', '.join(STANDARDIZE_CHOICES)}; got {text!r}"
-    )
-
-
-def _as_files(name: str, value: Any) -> tuple[str, ...]:
-    return _as_strings(name, value) or ()
-
-
-def _as_optional_bool(name: str, value: Any) -> bool | None:
-    return None if value is None else _as_bool(name, value)
-
-
-def _as_discard_scans(name: str, value: Any) -> int:
-    return _as_count(name, value, minimum=0)
-
-
-def _as_optional_count(name: str, value: Any) -> int | None:
-    return None if value is None else _as_count(name, value, minimum=0)
-
-
-def _as_n_jobs(name: str, value: Any) -> int:
-    return _as_count(name, value, minimum=-1) or 1  # 0 means serial
-
-
 PARAMETERS: tuple[Parameter, ...] = (
     _p(
         "input_files",
-        (),
+        None,
         "One or more 4D NIfTI images, or one quoted wildcard pattern such as "
         "'fmriprep/sub-*/func/*preproc_bold.nii.gz'. Files are naturally sorted.",
-        coerce=_as_files,
-        annotation="tuple[str, ...]",
+        coerce=as_strings,
+        annotation="tuple[str, ...] | None",
         short="-i",
         many=True,
         positional=True,
@@ -328,7 +139,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "binary mask of one region, a 4D probabilistic atlas (one map per region), "
         "a .tsv/.csv of x, y, z coordinates for spheres, or a nilearn atlas query "
         "such as 'nilearn:schaefer:400-17-2'.",
-        coerce=_as_path,
+        coerce=as_path,
         annotation="str | None",
         short="-r",
         positional=True,
@@ -338,7 +149,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         None,
         "The folder where outputs are written (the command's first argument, or "
         "--output_dir). Without it the Python and R interfaces write nothing.",
-        coerce=_as_path,
+        coerce=as_path,
         annotation="str | None",
         positional=True,
         command="positional",
@@ -349,7 +160,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "A binary NIfTI mask restricting an atlas or spheres to the voxels inside "
         "it (for example a grey-matter mask). Ignored, with a warning, for a "
         "single-region mask.",
-        coerce=_as_path,
+        coerce=as_path,
         annotation="str | None",
         short="-m",
         recorded=True,
@@ -360,7 +171,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "Region names in ascending label order: a list of names, or a .tsv with a "
         "'Labels'/'Label' column or BIDS 'index' and 'name' columns. A leading "
         "background name is dropped. Default: the numeric labels.",
-        coerce=_as_labels,
+        coerce=as_labels,
         annotation="tuple[str, ...] | str | None",
         many=True,
     ),
@@ -370,7 +181,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "Confound tables (TSV/CSV with a header), one per input image, or one "
         "quoted wildcard pattern. fMRIPrep files are paired with images by their "
         "BIDS entities; other files by sorted order.",
-        coerce=_as_strings,
+        coerce=as_strings,
         annotation="tuple[str, ...] | None",
         many=True,
     ),
@@ -383,7 +194,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "(simple, scrubbing, compcor, ica_aroma) or a list of nilearn components "
         "(motion, wm_csf, global_signal, compcor, scrub, high_pass, ...). "
         "Default: every column of regressor_files.",
-        coerce=_as_strings,
+        coerce=as_strings,
         annotation="tuple[str, ...] | None",
         many=True,
         recorded=True,
@@ -392,7 +203,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "as_voxels",
         False,
         "Extract every voxel of the ROI instead of each region's mean.",
-        coerce=_as_bool,
+        coerce=as_bool,
         annotation="bool",
         word=true_or_false,
         bare=True,
@@ -403,7 +214,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         None,
         "Sphere radius in mm around each coordinate of a coordinates roi_file. "
         "Default: the single voxel at each coordinate, as nilearn does.",
-        coerce=_as_nonnegative,
+        coerce=as_nonnegative,
         annotation="float | None",
         word=float,
         recorded=True,
@@ -414,7 +225,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "Allow regions that share voxels: overlapping spheres (an error otherwise) "
         "or overlapping probabilistic maps. Default: nilearn's, false for spheres "
         "and true for 4D maps (which usually overlap).",
-        coerce=_as_optional_bool,
+        coerce=as_optional_bool,
         annotation="bool | None",
         word=true_or_false,
         bare=True,
@@ -426,7 +237,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "How voxels of a region are summarised: "
         + ", ".join(REDUCTION_STRATEGIES)
         + ".",
-        coerce=_as_choice(REDUCTION_STRATEGIES),
+        coerce=as_choice(REDUCTION_STRATEGIES),
         annotation="str",
         choices=REDUCTION_STRATEGIES,
         recorded=True,
@@ -436,7 +247,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         None,
         "Folder where nilearn keeps the atlases of 'nilearn:' queries (downloaded "
         "there the first time). Default: $NILEARN_DATA, else ~/nilearn_data.",
-        coerce=_as_path,
+        coerce=as_path,
         annotation="str | None",
     ),
     _p(
@@ -445,7 +256,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "Standardize each timeseries: 'zscore' (population std, ddof 0; what a bare "
         "--standardize means), 'zscore_sample' (sample std, ddof 1) or 'psc' "
         "(percent signal change).",
-        coerce=_as_standardize,
+        coerce=as_standardize,
         annotation="bool | str",
         word=standardize_word,
         bare=True,
@@ -456,7 +267,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "standardize_confounds",
         True,
         "Z-score confounds before regressing them out (nilearn's default).",
-        coerce=_as_bool,
+        coerce=as_bool,
         annotation="bool",
         word=true_or_false,
         metavar="{true,false}",
@@ -467,7 +278,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         None,
         "Repetition time in seconds (e.g. 0.72). Needed for filtering. Default: "
         "RepetitionTime from the image's BIDS JSON sidecar, then the NIfTI header.",
-        coerce=_as_number,
+        coerce=as_number,
         annotation="float | None",
         word=float,
         recorded=True,
@@ -476,7 +287,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "high_pass",
         None,
         "High-pass cut-off in Hz (e.g. 0.01).",
-        coerce=_as_number,
+        coerce=as_number,
         annotation="float | None",
         word=float,
         recorded=True,
@@ -485,7 +296,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "low_pass",
         None,
         "Low-pass cut-off in Hz (e.g. 0.1).",
-        coerce=_as_number,
+        coerce=as_number,
         annotation="float | None",
         word=float,
         recorded=True,
@@ -494,7 +305,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "detrend",
         False,
         "Remove a linear trend from each timeseries.",
-        coerce=_as_bool,
+        coerce=as_bool,
         annotation="bool",
         word=true_or_false,
         bare=True,
@@ -505,7 +316,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         None,
         "Spatial smoothing kernel FWHM in mm, applied to each volume before "
         "extraction.",
-        coerce=_as_nonnegative,
+        coerce=as_nonnegative,
         annotation="float | None",
         word=float,
         recorded=True,
@@ -515,7 +326,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         0,
         "Drop the first N volumes of each image (and the same confound rows) before "
         "anything else.",
-        coerce=_as_discard_scans,
+        coerce=as_discard_scans,
         annotation="int",
         word=int,
         recorded=True,
@@ -526,7 +337,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "With a nilearn strategy or component list: motion regressors, one of "
         + ", ".join(CONFOUND_MODELS)
         + ". Default: the strategy's (nilearn: full).",
-        coerce=_as_optional_choice(CONFOUND_MODELS),
+        coerce=as_optional_choice(CONFOUND_MODELS),
         annotation="str | None",
         choices=CONFOUND_MODELS,
         recorded=True,
@@ -537,7 +348,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "With a nilearn strategy or component list: white matter and CSF "
         "regressors, one of " + ", ".join(CONFOUND_MODELS) + ". Default: the "
         "strategy's (nilearn: basic).",
-        coerce=_as_optional_choice(CONFOUND_MODELS),
+        coerce=as_optional_choice(CONFOUND_MODELS),
         annotation="str | None",
         choices=CONFOUND_MODELS,
         recorded=True,
@@ -548,7 +359,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "With a nilearn strategy or component list: global signal regressors, one "
         "of " + ", ".join(CONFOUND_MODELS) + ". With 'simple', 'scrubbing' or "
         "'ica_aroma' this adds the global signal, as nilearn does. Default: none.",
-        coerce=_as_optional_choice(CONFOUND_MODELS),
+        coerce=as_optional_choice(CONFOUND_MODELS),
         annotation="str | None",
         choices=CONFOUND_MODELS,
         recorded=True,
@@ -559,7 +370,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "Scrubbing: after censoring high-motion volumes, also censor kept segments "
         "shorter than this many volumes (0: only the high-motion volumes). "
         "Default: the strategy's (nilearn: 5).",
-        coerce=_as_optional_count,
+        coerce=as_optional_count,
         annotation="int | None",
         word=int,
         recorded=True,
@@ -570,7 +381,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "Scrubbing: censor volumes whose framewise displacement exceeds this many "
         "mm. Default: the strategy's ('scrubbing' 0.5, Scrub presets 0.2). With "
         "column-name regressors, giving it turns scrubbing on.",
-        coerce=_as_number,
+        coerce=as_number,
         annotation="float | None",
         word=float,
         recorded=True,
@@ -581,7 +392,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "Scrubbing: censor volumes whose standardized DVARS exceeds this value. "
         "Default: the strategy's ('scrubbing' 1.5, Scrub presets 3). With "
         "column-name regressors, giving it turns scrubbing on.",
-        coerce=_as_number,
+        coerce=as_number,
         annotation="float | None",
         word=float,
         recorded=True,
@@ -592,7 +403,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "With the 'compcor' strategy or component: which CompCor components, one "
         "of " + ", ".join(COMPCOR_TYPES) + " (read from the confounds file's JSON "
         "sidecar). Default: the strategy's (nilearn: anat_combined).",
-        coerce=_as_optional_choice(COMPCOR_TYPES),
+        coerce=as_optional_choice(COMPCOR_TYPES),
         annotation="str | None",
         choices=COMPCOR_TYPES,
         recorded=True,
@@ -602,7 +413,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         None,
         "Number of CompCor components to keep (per mask when separated), or 'all'. "
         "Default: all.",
-        coerce=_as_n_compcor,
+        coerce=as_n_compcor,
         annotation="int | str | None",
         recorded=True,
     ),
@@ -612,7 +423,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "With the 'ica_aroma' component: 'full' (the image is fMRIPrep's "
         "desc-smoothAROMAnonaggr_bold, no AROMA regressors) or 'basic' (regress "
         "the aroma_motion_* columns). The 'ica_aroma' strategy always uses 'full'.",
-        coerce=_as_optional_choice(ICA_AROMA_TYPES),
+        coerce=as_optional_choice(ICA_AROMA_TYPES),
         annotation="str | None",
         choices=ICA_AROMA_TYPES,
         recorded=True,
@@ -623,7 +434,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "Demean the confounds over the kept volumes before cleaning (nilearn's "
         "load_confounds default). No effect on the result when "
         "standardize_confounds is true.",
-        coerce=_as_bool,
+        coerce=as_bool,
         annotation="bool",
         word=true_or_false,
         metavar="{true,false}",
@@ -634,7 +445,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "censored",
         "With scrubbing: 'censored' writes only the kept volumes; 'interpolated' "
         "writes every volume, censored ones interpolated and marked.",
-        coerce=_as_choice(OUTPUT_VOLUMES),
+        coerce=as_choice(OUTPUT_VOLUMES),
         annotation="str",
         choices=OUTPUT_VOLUMES,
         recorded=True,
@@ -645,7 +456,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "Write OUTPUT_DIR/report.html: the parameters, the regions drawn on the "
         "mean image, and each image's timeseries (carpet plot, a few regions, "
         "correlation matrix). Nothing is written without an output folder.",
-        coerce=_as_bool,
+        coerce=as_bool,
         annotation="bool",
         word=true_or_false,
         metavar="{true,false}",
@@ -654,7 +465,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "n_jobs",
         1,
         "Number of images processed in parallel.",
-        coerce=_as_n_jobs,
+        coerce=as_n_jobs,
         annotation="int",
         word=int,
     ),
