@@ -13,6 +13,7 @@ expected_r_classes <- list(
   LabelsError = c("niimasker_error_labels", "niimasker_error_roi"),
   NiimaskerError = character(),
   OutputError = "niimasker_error_output",
+  OutputFolderBusyError = c("niimasker_error_output_folder_busy", "niimasker_error_output"),
   PairingError = c("niimasker_error_pairing", "niimasker_error_confounds"),
   RoiError = "niimasker_error_roi",
   SettingsError = "niimasker_error_settings",

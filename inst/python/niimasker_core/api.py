@@ -17,7 +17,8 @@ import numpy as np
 
 from .config import load_config, merge_config
 from .errors import NiimaskerError, SettingsError
-from .run import BatchResult, ImageResult, run_batch
+from .process import ImageResult
+from .run import BatchResult, run_batch, select_shard
 from .settings import PARAMETERS, Settings, make_settings, unknown_names_message
 
 __all__ = [
@@ -118,7 +119,9 @@ def extract_timeseries(*args: Any, **kwargs: Any) -> dict[str, Any]:
         ``shape`` ``[volumes, columns]``, ``volumes`` (0-based image index of
         each row), ``t_r`` and ``sidecar``; ``failures``: dicts with
         ``file``, ``error_type``, ``message``; ``parameters``: everything
-        resolved (as in parameters.json); ``output_dir``.
+        resolved (as in parameters.json); ``output_dir``; ``skipped``: the
+        images whose outputs were already complete (their values read back
+        from the tables); ``seconds``: the batch's wall time.
 
     Raises
     ------
@@ -155,6 +158,7 @@ def run_with_values(
     progress: Callable[[int, int, str], None] | None = None,
     command: str | None = None,
     raise_if_all_failed: bool = True,
+    on_image: Callable[[Any], None] | None = None,
 ) -> dict[str, Any]:
     """Merge explicit values with a config, run the batch and return plain types.
 
@@ -172,6 +176,8 @@ def run_with_values(
         Command line to record in parameters.json.
     raise_if_all_failed : bool
         Raise when every image failed (the command reports them itself).
+    on_image : callable, optional
+        Called with each image's outcome (see :func:`~niimasker_core.run.run_batch`).
 
     Returns
     -------
@@ -185,6 +191,7 @@ def run_with_values(
         None if output_dir is None else str(Path(output_dir)),
         progress=progress,
         command=command,
+        on_image=on_image,
     )
     if raise_if_all_failed and batch.failures and not batch.results:
         _raise_every_failure(batch)
@@ -231,7 +238,7 @@ def plan_settings(settings: Settings) -> list[dict[str, Any]]:
             "t_r_source": p.t_r_source,
             "output": f"{p.stem}_timeseries.tsv",
         }
-        for p in plan_runs(settings)
+        for p in select_shard(plan_runs(settings), settings.shard)
     ]
 
 
@@ -258,6 +265,8 @@ def _to_plain(batch: BatchResult, output_dir: str | None) -> dict[str, Any]:
         ],
         "parameters": batch.parameters,
         "output_dir": None if output_dir is None else str(output_dir),
+        "skipped": [r.image for r in batch.skipped],
+        "seconds": round(batch.seconds, 3),
     }
 
 
@@ -273,6 +282,7 @@ def _result_to_plain(result: ImageResult) -> dict[str, Any]:
         "t_r": result.t_r,
         "sidecar": result.sidecar,
         "files": list(result.files),
+        "skipped": result.skipped,
     }
 
 

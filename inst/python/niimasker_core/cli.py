@@ -10,8 +10,10 @@ import argparse
 import logging
 import shlex
 import sys
+import time
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from .api import plan_settings, resolve_settings, run_with_values
@@ -140,19 +142,47 @@ def _spell_bare_flags(argv: Sequence[str]) -> list[str]:
 
 
 class _Progress:
-    """Files done, on one line of stderr when it is a terminal."""
+    """A progress bar on stderr when it is a terminal: images done, rate and ETA."""
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: Any, width: int = 24) -> None:
         self.stream = stream
         self.live = hasattr(stream, "isatty") and stream.isatty()
+        self.width = width
+        self.started = time.perf_counter()
 
     def __call__(self, done: int, total: int, image: str) -> None:
-        if self.live:
-            end = "\n" if done == total else ""
-            self.stream.write(
-                f"\rniimasker: {done}/{total} images done ({image})\x1b[K{end}"
-            )
-            self.stream.flush()
+        if not self.live:
+            return
+        elapsed = time.perf_counter() - self.started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        eta = (total - done) / rate if rate > 0 else 0.0
+        filled = int(self.width * done / max(total, 1))
+        bar = "#" * filled + "." * (self.width - filled)
+        end = "\n" if done == total else ""
+        self.stream.write(
+            f"\rniimasker: [{bar}] {done}/{total} images, {rate:.2f}/s, "
+            f"ETA {_clock(eta)} ({Path(image).name})\x1b[K{end}"
+        )
+        self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+def _verbose_line(outcome: Any) -> None:
+    """Print one line per image: written, skipped or failed, with its time."""
+    if getattr(outcome, "error_type", None) is not None:
+        status = f"failed ({outcome.error_type})"
+    else:
+        status = "skipped (up to date)" if outcome.skipped else "written"
+    sys.stderr.write(
+        f"\rniimasker: {status}: {outcome.image} ({outcome.seconds:.1f} s)\x1b[K\n"
+        if sys.stderr.isatty()
+        else f"niimasker: {status}: {outcome.image} ({outcome.seconds:.1f} s)\n"
+    )
 
 
 def _show_warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
@@ -195,25 +225,31 @@ def main(argv: Sequence[str] | None = None) -> int:
                 progress=_Progress(sys.stderr),
                 command="niimasker " + shlex.join(argv),
                 raise_if_all_failed=False,
+                on_image=_verbose_line if settings.verbose else None,
             )
     except NiimaskerError as exc:
         sys.stderr.write(f"{type(exc).__name__}: {exc}\n")
         return 2
     finally:
         logger.removeHandler(handler)
-    output_dir = settings.output_dir
     for failure in result["failures"]:
         sys.stderr.write(f"{failure['error_type']}: {failure['message']}\n")
-    n_ok, n_failed = len(result["timeseries"]), len(result["failures"])
-    if n_ok or not n_failed:  # when every image failed, the failures say it all
-        sys.stderr.write(
-            f"niimasker: wrote {n_ok} timeseries to {output_dir}"
-            + (f"; {n_failed} image(s) failed" if n_failed else "")
-            + "\n"
-        )
-    if not n_failed:
-        return 0
-    return 2 if _all_user_errors(result["failures"]) else 1
+    n_failed = len(result["failures"])
+    code = 0 if not n_failed else 2 if _all_user_errors(result["failures"]) else 1
+    if result["timeseries"] or not n_failed:  # when all failed, the failures say it
+        sys.stderr.write(_summary(result, settings.output_dir, code))
+    return code
+
+
+def _summary(result: dict[str, Any], output_dir: str, code: int) -> str:
+    """Return the end-of-batch line: written, skipped, failed, time, exit code."""
+    n_skipped = len(result["skipped"])
+    n_written = len(result["timeseries"]) - n_skipped
+    return (
+        f"niimasker: {n_written} written, {n_skipped} skipped (up to date), "
+        f"{len(result['failures'])} failed in {result['seconds']:.1f} s; outputs in "
+        f"{output_dir}; exit code {code}\n"
+    )
 
 
 def _print_plan(rows: list[dict[str, Any]], output_dir: str) -> None:

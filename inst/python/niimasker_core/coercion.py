@@ -37,6 +37,8 @@ __all__ = [
     "as_optional_choice",
     "as_optional_count",
     "as_path",
+    "as_scheduler",
+    "as_shard",
     "as_standardize",
     "as_strings",
     "standardize_word",
@@ -256,3 +258,27 @@ def as_optional_count(name: str, value: Any) -> int | None:
 def as_n_jobs(name: str, value: Any) -> int:
     """Return the number of parallel jobs (-1: every core; 0 means 1)."""
     return as_count(name, value, minimum=-1) or 1  # 0 means serial
+
+
+def as_shard(name: str, value: Any) -> str | None:
+    """Return ``'i/N'`` (whole numbers, ``1 <= i <= N``), or None."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    parts = text.split("/")
+    if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
+        index, count = (int(p) for p in parts)
+        if 1 <= index <= count:
+            return f"{index}/{count}"
+    raise _fail(name, value, "'i/N' with whole numbers 1 <= i <= N, e.g. '3/10'")
+
+
+def as_scheduler(name: str, value: Any) -> Any:
+    """Return a Dask scheduler address, ``'local'``, a Client, or None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) or hasattr(value, "submit"):
+        return value
+    raise _fail(
+        name, value, "a scheduler address, 'local' or a dask.distributed.Client"
+    )

@@ -26,6 +26,7 @@ Hierarchy::
     │                                       ConfoundsError, CleaningError and
     │                                       InputFileError, as before)
     └── OutputError (OSError)               an output cannot be written
+        └── OutputFolderBusyError (OSError) another run is writing there
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ __all__ = [
     "LabelsError",
     "NiimaskerError",
     "OutputError",
+    "OutputFolderBusyError",
     "PairingError",
     "RoiError",
     "SettingsError",
@@ -112,3 +114,7 @@ class MissingRepetitionTimeError(CleaningError):
 
 class TooFewVolumesError(ConfoundsError, CleaningError, InputFileError):
     """Raised when too few volumes remain (after discarding and censoring) to clean."""
+
+
+class OutputFolderBusyError(OutputError):
+    """Raised when another niimasker run holds the output folder's lock."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import socket
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -14,7 +16,21 @@ import numpy as np
 
 from .errors import OutputError
 
-__all__ = ["atomic_path", "write_json", "write_nifti", "write_rows", "write_table"]
+__all__ = [
+    "TEMPORARY_PATTERN",
+    "atomic_path",
+    "write_json",
+    "write_nifti",
+    "write_rows",
+    "write_table",
+]
+
+#: How temporaries are named: hidden, with the writer's process id and host, so
+#: that a later run can tell a killed run's leftovers from a live run's files.
+TEMPORARY_PATTERN = re.compile(
+    r"^\.(?P<target>.+)\.[0-9a-f]{12}\.(?P<pid>\d+)@(?P<host>.+)\.niimasker-tmp"
+    r"(\.[A-Za-z0-9.]*)?$"
+)
 
 
 @contextlib.contextmanager
@@ -30,7 +46,8 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         suffix = "".join(target.suffixes)
-        tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp{suffix}"
+        writer = f"{uuid.uuid4().hex[:12]}.{os.getpid()}@{socket.gethostname()}"
+        tmp = target.parent / f".{target.name}.{writer}.niimasker-tmp{suffix}"
         # Created with open(), not mkstemp: mkstemp's 0600 mode would survive
         # the rename and hide the outputs from the rest of the lab; open()
         # honours the user's umask like any other file they write.

@@ -1,178 +1,99 @@
-"""The batch: each image through extraction, confounds and cleaning, then outputs.
+"""The batch: which images need running, where they run, and the record of the run.
 
-Images run serially or in parallel (joblib, ``n_jobs``). A failing image is
-recorded and the others still finish; the caller decides what that means
-(the command's exit code, an R warning).
+Every image goes through :func:`~niimasker_core.process.safe_process`;
+where it runs is a choice made here: serially, in ``n_jobs`` local processes
+(joblib), or as tasks on a Dask cluster (``dask_scheduler``), for all images
+or for one shard of a SLURM job array (``shard``). Each way writes the same
+bytes. Before running, images whose outputs are complete and carry the same
+fingerprint are skipped (``overwrite`` redoes them), so a killed batch
+resumes where it stopped. A failing image is recorded and the others still
+finish; the caller decides what that means (the command's exit code, an R
+warning).
+
+With an output folder, the batch holds its lock (:mod:`niimasker_core.folder`),
+removes the temporaries killed runs left there, and keeps
+``niimasker_data/parameters.json`` true to the folder: written as ``running``
+before the first image, and rewritten at the end with each image's outcome
+(written, skipped or failed, with the reason).
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from .cleaning import clean_signals, require_t_r
-from .confounds import align_confounds
-from .engine import extract
-from .errors import NiimaskerError
-from .inputs import RunPlan, plan_runs
-from .outputs import write_json, write_nifti, write_rows, write_table
+from .folder import folder_lock, remove_stale_temporaries
+from .inputs import RunPlan, natural_key, plan_runs
+from .outputs import write_json
+from .process import DATA_DIR, Failure, ImageResult, finished_outputs, safe_process
 from .rois import load_rois
 from .rois.base import RoiSource
 from .settings import Settings
-from .sidecar import image_sidecar
 from .version import __version__
-from .volumes import read_image_info
 
-__all__ = [
-    "DATA_DIR",
-    "BatchResult",
-    "Failure",
-    "ImageResult",
-    "process_image",
-    "run_batch",
-]
+__all__ = ["BatchResult", "Outcome", "parameters_file", "run_batch", "select_shard"]
 
 log = logging.getLogger("niimasker")
 
-DATA_DIR = "niimasker_data"
-
-
-@dataclass
-class ImageResult:
-    """The cleaned timeseries of one image and what was done to get them."""
-
-    image: str
-    stem: str
-    columns: list[str]
-    values: np.ndarray  # (n_output_volumes, n_columns) float64
-    volumes: list[int]  # 0-based index in the image of each output row
-    t_r: float | None
-    sidecar: dict[str, Any]
-    files: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Failure:
-    """An image that could not be processed."""
-
-    image: str
-    error_type: str
-    message: str
-    exception: BaseException
+#: What one image gives: its result, or why it failed.
+Outcome = ImageResult | Failure
 
 
 @dataclass
 class BatchResult:
-    """Every image's result or failure, plus the resolved parameters."""
+    """Every image's result or failure, plus the resolved parameters.
+
+    ``results`` include the images skipped because their outputs were
+    complete (``ImageResult.skipped``); ``seconds`` is the batch's wall time.
+    """
 
     results: list[ImageResult]
     failures: list[Failure]
     parameters: dict[str, Any]
+    seconds: float = 0.0
+
+    @property
+    def skipped(self) -> list[ImageResult]:
+        """The results read back rather than made."""
+        return [r for r in self.results if r.skipped]
 
 
-def process_image(
-    plan: RunPlan,
-    settings: Settings,
-    roi: RoiSource,
-    output_dir: str | None,
-) -> ImageResult:
-    """Extract, clean and (optionally) write the outputs of one image.
+def select_shard(plans: Sequence[RunPlan], shard: str | None) -> list[RunPlan]:
+    """Return the plans of shard ``'i/N'``: every N-th image from the i-th, natural order.
 
-    Raises
-    ------
-    NiimaskerError
-        Any problem with this image's inputs.
+    Parameters
+    ----------
+    plans : sequence of RunPlan
+        Every image of the batch.
+    shard : str or None
+        ``'i/N'`` (1-based), or None for every image.
+
+    Returns
+    -------
+    list of RunPlan
+        The shard's plans, in the batch's order.
     """
-    started = time.perf_counter()
-    info = read_image_info(plan.image)
-    require_t_r(plan.t_r, settings.high_pass, settings.low_pass, plan.image)
-    confounds = align_confounds(
-        plan.confounds, settings, info.n_volumes, image=plan.image, spec=plan.spec
-    )
-    reduction = roi.for_grid(info.shape, info.affine)
-    extracted = extract(
-        info,
-        [reduction],
-        discard_scans=settings.discard_scans,
-        smoothing_fwhm=settings.smoothing_fwhm,
-        import_meanwhile=("nilearn.signal",),  # cleaning's import, hidden by the stream
-    )
-    cleaned = clean_signals(
-        extracted.signals[0],
-        t_r=plan.t_r,
-        detrend=settings.detrend,
-        standardize=settings.standardize_method,
-        standardize_confounds=settings.standardize_confounds,
-        high_pass=settings.high_pass,
-        low_pass=settings.low_pass,
-        confounds=confounds.values,
-        sample_mask=confounds.sample_mask,
-    )
-    if confounds.interpolate:
-        from .scrubbing import interpolate_censored
-
-        # Kept rows are exactly the censored output; censored rows are interpolated.
-        cleaned = interpolate_censored(cleaned, confounds.sample_mask, confounds.n_kept)
-    for name in reduction.empty_columns:
-        log.warning(
-            "Region '%s' has no voxels in '%s'; its column is n/a.", name, plan.image
-        )
-    elapsed = time.perf_counter() - started
-    result = ImageResult(
-        image=plan.image,
-        stem=plan.stem,
-        columns=list(reduction.columns),
-        values=np.asarray(cleaned, dtype=np.float64),
-        volumes=[int(v) for v in confounds.volumes],
-        t_r=plan.t_r,
-        sidecar=image_sidecar(
-            plan, settings, info.n_volumes, confounds, reduction, elapsed
-        ),
-    )
-    if output_dir is not None:
-        result.files = _write_image_outputs(Path(output_dir), result, reduction)
-    return result
+    if shard is None:
+        return list(plans)
+    index, count = (int(n) for n in shard.split("/"))
+    ordered = sorted(plans, key=lambda p: natural_key(p.image))
+    mine = {p.image for p in ordered[index - 1 :: count]}
+    return [p for p in plans if p.image in mine]
 
 
-def _write_image_outputs(out: Path, result: ImageResult, reduction: Any) -> list[str]:
-    files = [
-        write_table(
-            out / f"{result.stem}_timeseries.tsv", result.values, result.columns
-        ),
-        write_json(out / f"{result.stem}_timeseries.json", result.sidecar),
-    ]
-    if reduction.coverage:
-        files.append(
-            write_rows(out / f"{result.stem}_coverage.tsv", reduction.coverage)
-        )
-    for name, img in reduction.images.items():
-        if hasattr(img, "to_filename"):
-            files.append(write_nifti(out / DATA_DIR / f"{name}.nii.gz", img))
-        elif (
-            img and isinstance(img, list) and isinstance(img[0], dict)
-        ):  # a look-up table
-            files.append(write_rows(out / DATA_DIR / f"{name}.tsv", img))
-    return [str(f) for f in files]
-
-
-def _safe_process(
-    plan: RunPlan, settings: Settings, roi: RoiSource, output_dir: str | None
-) -> ImageResult | Failure:
-    try:
-        return process_image(plan, settings, roi, output_dir)
-    except NiimaskerError as exc:
-        return Failure(plan.image, type(exc).__name__, str(exc), exc)
-    except Exception as exc:  # a bug: keep going, but report it with its type
-        log.exception("Unexpected error while processing '%s'", plan.image)
-        return Failure(
-            plan.image, type(exc).__name__, f"{type(exc).__name__}: {exc}", exc
-        )
+def parameters_file(output_dir: str | Path, shard: str | None) -> Path:
+    """Return the path of the run record (one per shard when sharded)."""
+    name = "parameters.json"
+    if shard is not None:
+        index, count = shard.split("/")
+        name = f"parameters_shard-{index}-of-{count}.json"
+    return Path(output_dir) / DATA_DIR / name
 
 
 def run_batch(
@@ -181,19 +102,22 @@ def run_batch(
     *,
     progress: Callable[[int, int, str], None] | None = None,
     command: str | None = None,
+    on_image: Callable[[Outcome], None] | None = None,
 ) -> BatchResult:
-    """Process every input image and write outputs when ``output_dir`` is given.
+    """Process every input image (or one shard) and write outputs when ``output_dir`` is given.
 
     Parameters
     ----------
     settings : Settings
         Validated settings.
     output_dir : str or None
-        Folder for the outputs; None writes nothing.
+        Folder for the outputs; None writes nothing (and skips nothing).
     progress : callable, optional
         ``progress(done, total, image)`` after each image.
     command : str, optional
         The command line, recorded in parameters.json.
+    on_image : callable, optional
+        Called with each image's :class:`ImageResult` or :class:`Failure`.
 
     Returns
     -------
@@ -203,14 +127,126 @@ def run_batch(
     Raises
     ------
     NiimaskerError
-        For problems found before any image is read (settings, ROIs, pairing).
+        For problems found before any image is read (settings, ROIs, pairing,
+        another run holding the output folder).
     """
-    plans = plan_runs(settings)
+    started = time.perf_counter()
+    client, settings = _split_client(settings)
+    plans = select_shard(plan_runs(settings), settings.shard)
     roi = load_rois(settings)
-    parameters = {
+    parameters = _record(settings, roi, plans, command)
+    hold = (
+        contextlib.nullcontext()
+        if output_dir is None
+        else folder_lock(output_dir, settings.shard)
+    )
+    with hold:
+        if output_dir is not None:
+            for path in remove_stale_temporaries(output_dir):
+                log.info("Removed '%s', left by a killed run.", path)
+            write_json(parameters_file(output_dir, settings.shard), parameters)
+        outcomes = _run_all(
+            plans, settings, roi, output_dir, client, progress, on_image
+        )
+        results = [o for o in outcomes if isinstance(o, ImageResult)]
+        failures = [o for o in outcomes if isinstance(o, Failure)]
+        _record_outcomes(parameters, outcomes)
+        batch = BatchResult(results, failures, parameters)
+        if output_dir is not None:
+            write_json(parameters_file(output_dir, settings.shard), parameters)
+            if settings.report and settings.shard is None:
+                from .report import write_report  # imported only when written
+
+                write_report(batch, roi, output_dir)  # never raises: warnings
+    batch.seconds = time.perf_counter() - started
+    return batch
+
+
+def _run_all(
+    plans: list[RunPlan],
+    settings: Settings,
+    roi: RoiSource,
+    output_dir: str | None,
+    client: Any,
+    progress: Callable[[int, int, str], None] | None,
+    on_image: Callable[[Outcome], None] | None,
+) -> list[Outcome]:
+    """Skip finished images, run the others where asked; outcomes in plan order."""
+    by_image: dict[str, Outcome] = {}
+    todo = []
+    for plan in plans:
+        done = None
+        if output_dir is not None and not settings.overwrite:
+            done = finished_outputs(plan, settings, output_dir)
+        if done is None:
+            todo.append(plan)
+        else:
+            by_image[plan.image] = done
+    total = len(plans)
+
+    def report(outcome: Outcome) -> None:
+        by_image[outcome.image] = outcome
+        if on_image is not None:
+            on_image(outcome)
+        if progress is not None:
+            progress(len(by_image), total, outcome.image)
+
+    for plan in plans:
+        if plan.image in by_image:
+            report(by_image[plan.image])
+    for outcome in _execute(todo, settings, roi, output_dir, client):
+        report(outcome)
+    return [by_image[p.image] for p in plans]
+
+
+def _execute(
+    plans: list[RunPlan],
+    settings: Settings,
+    roi: RoiSource,
+    output_dir: str | None,
+    client: Any,
+) -> Iterator[Outcome]:
+    """Yield each image's outcome as it finishes: serial, joblib or Dask."""
+    if client is not None or settings.dask_scheduler is not None:
+        from .dask_runner import run_on_dask  # only with the 'dask' extra
+
+        yield from run_on_dask(plans, settings, roi, output_dir, client, safe_process)
+    elif settings.n_jobs == 1 or len(plans) <= 1:
+        for plan in plans:
+            yield safe_process(plan, settings, roi, output_dir)
+    else:
+        from joblib import Parallel, delayed
+        from joblib.externals.loky import get_reusable_executor
+
+        jobs = (delayed(safe_process)(p, settings, roi, output_dir) for p in plans)
+        try:
+            # The context manager removes joblib's temporary folder on exit.
+            with Parallel(n_jobs=settings.n_jobs, return_as="generator") as parallel:
+                yield from parallel(jobs)
+        finally:
+            # An embedding process (R via reticulate) never shuts Python down, so
+            # idle loky workers would outlive the batch and leak semaphores.
+            get_reusable_executor().shutdown(wait=True)
+
+
+def _split_client(settings: Settings) -> tuple[Any, Settings]:
+    """Take a ``dask.distributed.Client`` out of the settings (it cannot travel)."""
+    scheduler = settings.dask_scheduler
+    if scheduler is None or isinstance(scheduler, str):
+        return None, settings
+    address = getattr(scheduler, "scheduler", None)
+    address = getattr(address, "address", None) or "client"
+    return scheduler, dataclasses.replace(settings, dask_scheduler=str(address))
+
+
+def _record(
+    settings: Settings, roi: RoiSource, plans: list[RunPlan], command: str | None
+) -> dict[str, Any]:
+    return {
         "command": command,
         "niimasker_version": __version__,
         "package_versions": _package_versions(),
+        "status": "running",
         "parameters": settings.to_dict(),
         "roi": roi.describe(),
         "runs": [
@@ -221,43 +257,25 @@ def run_batch(
                 "t_r_source": p.t_r_source,
                 "paired_by": p.pairing,
                 "output": f"{p.stem}_timeseries.tsv",
+                "status": "planned",
             }
             for p in plans
         ],
     }
-    if output_dir is not None:
-        write_json(Path(output_dir) / DATA_DIR / "parameters.json", parameters)
-    outcomes: list[ImageResult | Failure] = []
-    total = len(plans)
-    if settings.n_jobs == 1 or total == 1:
-        for done, plan in enumerate(plans, start=1):
-            outcomes.append(_safe_process(plan, settings, roi, output_dir))
-            if progress is not None:
-                progress(done, total, plan.image)
-    else:
-        from joblib import Parallel, delayed
-        from joblib.externals.loky import get_reusable_executor
 
-        jobs = (delayed(_safe_process)(p, settings, roi, output_dir) for p in plans)
-        try:
-            # The context manager removes joblib's temporary folder on exit.
-            with Parallel(n_jobs=settings.n_jobs, return_as="generator") as parallel:
-                for done, outcome in enumerate(parallel(jobs), start=1):
-                    outcomes.append(outcome)
-                    if progress is not None:
-                        progress(done, total, outcome.image)
-        finally:
-            # An embedding process (R via reticulate) never shuts Python down, so
-            # idle loky workers would outlive the batch and leak semaphores.
-            get_reusable_executor().shutdown(wait=True)
-    results = [o for o in outcomes if isinstance(o, ImageResult)]
-    failures = [o for o in outcomes if isinstance(o, Failure)]
-    batch = BatchResult(results=results, failures=failures, parameters=parameters)
-    if output_dir is not None and settings.report:
-        from .report import write_report  # imported only when a report is written
 
-        write_report(batch, roi, output_dir)  # never raises: problems are warnings
-    return batch
+def _record_outcomes(parameters: dict[str, Any], outcomes: list[Outcome]) -> None:
+    """Mark each run written, skipped or failed (with the reason) in the record."""
+    for run, outcome in zip(parameters["runs"], outcomes):
+        if isinstance(outcome, Failure):
+            run.update(
+                status="failed", error=f"{outcome.error_type}: {outcome.message}"
+            )
+        else:
+            run["status"] = "skipped" if outcome.skipped else "written"
+        run["seconds"] = round(outcome.seconds, 3)
+    failed = sum(isinstance(o, Failure) for o in outcomes)
+    parameters["status"] = "complete" if not failed else f"{failed} image(s) failed"
 
 
 def _package_versions() -> dict[str, str]:

@@ -36,6 +36,8 @@ from .coercion import (
     as_optional_choice,
     as_optional_count,
     as_path,
+    as_scheduler,
+    as_shard,
     as_standardize,
     as_strings,
     standardize_word,
@@ -98,6 +100,10 @@ class Parameter:
         first argument, also accepted as ``--name``).
     recorded : bool
         Listed in each output's sidecar (``Cleaning``): it changes the numbers.
+    run_only : bool
+        Says where, how or whether the batch runs, never what an output holds,
+        so it is left out of each output's fingerprint (see
+        :mod:`niimasker_core.fingerprint`).
     """
 
     name: str
@@ -114,6 +120,7 @@ class Parameter:
     positional: bool = False
     command: str = "option"
     recorded: bool = False
+    run_only: bool = False
 
 
 def _p(name: str, default: Any, help: str, **faces: Any) -> Parameter:
@@ -131,6 +138,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         short="-i",
         many=True,
         positional=True,
+        run_only=True,
     ),
     _p(
         "roi_file",
@@ -153,6 +161,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         annotation="str | None",
         positional=True,
         command="positional",
+        run_only=True,
     ),
     _p(
         "mask_img",
@@ -184,6 +193,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         coerce=as_strings,
         annotation="tuple[str, ...] | None",
         many=True,
+        run_only=True,
     ),
     _p(
         "regressors",
@@ -249,6 +259,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "there the first time). Default: $NILEARN_DATA, else ~/nilearn_data.",
         coerce=as_path,
         annotation="str | None",
+        run_only=True,
     ),
     _p(
         "standardize",
@@ -460,6 +471,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         annotation="bool",
         word=true_or_false,
         metavar="{true,false}",
+        run_only=True,
     ),
     _p(
         "n_jobs",
@@ -468,6 +480,54 @@ PARAMETERS: tuple[Parameter, ...] = (
         coerce=as_n_jobs,
         annotation="int",
         word=int,
+        run_only=True,
+    ),
+    _p(
+        "overwrite",
+        False,
+        "Redo every image. By default an image whose outputs in OUTPUT_DIR are "
+        "complete and were made from the same inputs and settings (their "
+        "fingerprint, in the JSON sidecar) is skipped, so a killed batch resumes.",
+        coerce=as_bool,
+        annotation="bool",
+        word=true_or_false,
+        bare=True,
+        run_only=True,
+    ),
+    _p(
+        "shard",
+        None,
+        "Process only part of the images: 'i/N' takes every N-th image starting "
+        "at the i-th (1-based, natural order), e.g. --shard "
+        "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT in a SLURM job array. The "
+        "report is left to one run without 'shard', which skips finished images.",
+        coerce=as_shard,
+        annotation="str | None",
+        metavar="i/N",
+        run_only=True,
+    ),
+    _p(
+        "dask_scheduler",
+        None,
+        "Run each image as a task on a Dask cluster: a scheduler address such as "
+        "'tcp://host:8786', or 'local' for a LocalCluster of n_jobs workers "
+        "(Python: also a dask.distributed.Client). Needs the 'dask' extra "
+        "(pip install 'niimasker[dask]'); workers write the outputs, so they "
+        "must see OUTPUT_DIR.",
+        coerce=as_scheduler,
+        annotation="str | Any | None",
+        metavar="ADDRESS",
+        run_only=True,
+    ),
+    _p(
+        "verbose",
+        False,
+        "Print one line per image (done, skipped or failed, with its time).",
+        coerce=as_bool,
+        annotation="bool",
+        word=true_or_false,
+        bare=True,
+        run_only=True,
     ),
 )
 
@@ -492,6 +552,12 @@ def _standardize_method(self: Any) -> str | None:
     return self.standardize or None
 
 
+def _fingerprinted(self: Any) -> dict[str, Any]:
+    """Return the parameters that can change an output (all but ``run_only``)."""
+    values = self.to_dict()
+    return {p.name: values[p.name] for p in PARAMETERS if not p.run_only}
+
+
 def _recorded(self: Any) -> dict[str, Any]:
     """Return the parameters that change the numbers (the sidecar's block)."""
     values = self.to_dict()
@@ -514,6 +580,7 @@ Settings = make_dataclass(
         "__module__": __name__,
         "to_dict": _to_dict,
         "recorded": _recorded,
+        "fingerprinted": _fingerprinted,
         "standardize_method": property(_standardize_method),
     },
 )

@@ -22,7 +22,7 @@ def image_sidecar(
     n_volumes: int,
     confounds: Any,
     reduction: Any,
-    elapsed: float,
+    fingerprint: str,
 ) -> dict[str, Any]:
     """Return the JSON-ready sidecar of one image's timeseries.
 
@@ -38,8 +38,8 @@ def image_sidecar(
         The confounds as cleaning used them, with the output volumes.
     reduction : Reduction
         The regions on the image's grid.
-    elapsed : float
-        Seconds spent on the image.
+    fingerprint : str
+        What the outputs were made from (:mod:`niimasker_core.fingerprint`).
 
     Returns
     -------
@@ -64,6 +64,6 @@ def image_sidecar(
         "EmptyRegions": list(reduction.empty_columns),
         "Columns": list(reduction.columns),
         "Cleaning": {**settings.recorded(), "t_r": plan.t_r},
-        "ElapsedSeconds": round(elapsed, 3),
+        "Fingerprint": fingerprint,
         "niimasker_version": __version__,
     }

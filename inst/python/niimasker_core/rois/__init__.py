@@ -18,7 +18,6 @@ from ..settings import Settings
 from .atlas_query import fetch_query, is_query
 from .base import Grid, Reduction, RoiSource
 from .label_image import LabelImage
-from .maps import Maps
 from .spheres import COORDINATE_SUFFIXES, Spheres
 
 __all__ = ["Grid", "Reduction", "RoiSource", "load_rois"]
@@ -89,6 +88,8 @@ def _is_4d(path: str) -> bool:
 
 def _from_image(path: str, settings: Settings, labels: Any, is_maps: bool) -> RoiSource:
     if is_maps:
+        from .maps import Maps  # scipy.linalg: imported only for maps
+
         if settings.as_voxels or settings.strategy != "mean":
             raise RoiError(
                 f"'roi_file' '{path}' is a 4D probabilistic atlas: each map gives one "

@@ -1,0 +1,247 @@
+"""One image: extraction, confounds and cleaning, then its outputs (or a failure).
+
+:func:`process_image` is the unit of work of a batch: wherever the batch
+runs (serial, joblib workers, a Dask cluster, one shard of a SLURM array),
+each image goes through this same function, so every way of running writes
+the same bytes. :func:`finished_outputs` reads back an image whose outputs
+are complete and carry the expected fingerprint, so that a batch can skip it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .cleaning import clean_signals, require_t_r
+from .confounds import align_confounds
+from .engine import extract
+from .errors import NiimaskerError
+from .fingerprint import image_fingerprint
+from .inputs import RunPlan
+from .outputs import write_json, write_nifti, write_rows, write_table
+from .rois.base import RoiSource
+from .settings import Settings
+from .sidecar import image_sidecar
+from .volumes import read_image_info
+
+__all__ = [
+    "DATA_DIR",
+    "Failure",
+    "ImageResult",
+    "finished_outputs",
+    "process_image",
+    "safe_process",
+]
+
+log = logging.getLogger("niimasker")
+
+#: The folder, inside the output folder, of run records and derived images.
+DATA_DIR = "niimasker_data"
+
+
+@dataclass
+class ImageResult:
+    """The cleaned timeseries of one image and what was done to get them."""
+
+    image: str
+    stem: str
+    columns: list[str]
+    values: np.ndarray  # (n_output_volumes, n_columns) float64
+    volumes: list[int]  # 0-based index in the image of each output row
+    t_r: float | None
+    sidecar: dict[str, Any]
+    files: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # time spent on the image (0 when skipped)
+    skipped: bool = False  # outputs were already complete: read back, not redone
+
+
+@dataclass
+class Failure:
+    """An image that could not be processed."""
+
+    image: str
+    error_type: str
+    message: str
+    exception: BaseException
+    seconds: float = 0.0
+
+
+def process_image(
+    plan: RunPlan,
+    settings: Settings,
+    roi: RoiSource,
+    output_dir: str | None,
+) -> ImageResult:
+    """Extract, clean and (optionally) write the outputs of one image.
+
+    Raises
+    ------
+    NiimaskerError
+        Any problem with this image's inputs.
+    """
+    started = time.perf_counter()
+    fingerprint = image_fingerprint(plan, settings)
+    info = read_image_info(plan.image)
+    require_t_r(plan.t_r, settings.high_pass, settings.low_pass, plan.image)
+    confounds = align_confounds(
+        plan.confounds, settings, info.n_volumes, image=plan.image, spec=plan.spec
+    )
+    reduction = roi.for_grid(info.shape, info.affine)
+    extracted = extract(
+        info,
+        [reduction],
+        discard_scans=settings.discard_scans,
+        smoothing_fwhm=settings.smoothing_fwhm,
+        import_meanwhile=("nilearn.signal",),  # cleaning's import, hidden by the stream
+    )
+    cleaned = clean_signals(
+        extracted.signals[0],
+        t_r=plan.t_r,
+        detrend=settings.detrend,
+        standardize=settings.standardize_method,
+        standardize_confounds=settings.standardize_confounds,
+        high_pass=settings.high_pass,
+        low_pass=settings.low_pass,
+        confounds=confounds.values,
+        sample_mask=confounds.sample_mask,
+    )
+    if confounds.interpolate:
+        from .scrubbing import interpolate_censored
+
+        # Kept rows are exactly the censored output; censored rows are interpolated.
+        cleaned = interpolate_censored(cleaned, confounds.sample_mask, confounds.n_kept)
+    for name in reduction.empty_columns:
+        log.warning(
+            "Region '%s' has no voxels in '%s'; its column is n/a.", name, plan.image
+        )
+    result = ImageResult(
+        image=plan.image,
+        stem=plan.stem,
+        columns=list(reduction.columns),
+        values=np.asarray(cleaned, dtype=np.float64),
+        volumes=[int(v) for v in confounds.volumes],
+        t_r=plan.t_r,
+        sidecar=image_sidecar(
+            plan, settings, info.n_volumes, confounds, reduction, fingerprint
+        ),
+    )
+    if output_dir is not None:
+        result.files = _write_image_outputs(Path(output_dir), result, reduction)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _write_image_outputs(out: Path, result: ImageResult, reduction: Any) -> list[str]:
+    # The sidecar is written last: its presence, with the right fingerprint,
+    # tells a later run that every other output of the image is complete.
+    files = [
+        write_table(
+            out / f"{result.stem}_timeseries.tsv", result.values, result.columns
+        )
+    ]
+    if reduction.coverage:
+        files.append(
+            write_rows(out / f"{result.stem}_coverage.tsv", reduction.coverage)
+        )
+    for name, img in reduction.images.items():
+        if hasattr(img, "to_filename"):
+            files.append(write_nifti(out / DATA_DIR / f"{name}.nii.gz", img))
+        elif (
+            img and isinstance(img, list) and isinstance(img[0], dict)
+        ):  # a look-up table
+            files.append(write_rows(out / DATA_DIR / f"{name}.tsv", img))
+    files.append(write_json(out / f"{result.stem}_timeseries.json", result.sidecar))
+    return [str(f) for f in files]
+
+
+def safe_process(
+    plan: RunPlan, settings: Settings, roi: RoiSource, output_dir: str | None
+) -> ImageResult | Failure:
+    """Return :func:`process_image`'s result, or the image's failure (never raise)."""
+    started = time.perf_counter()
+    try:
+        return process_image(plan, settings, roi, output_dir)
+    except NiimaskerError as exc:
+        return Failure(
+            plan.image, type(exc).__name__, str(exc), exc, time.perf_counter() - started
+        )
+    except Exception as exc:  # a bug: keep going, but report it with its type
+        log.exception("Unexpected error while processing '%s'", plan.image)
+        return Failure(
+            plan.image,
+            type(exc).__name__,
+            f"{type(exc).__name__}: {exc}",
+            exc,
+            time.perf_counter() - started,
+        )
+
+
+def finished_outputs(
+    plan: RunPlan, settings: Settings, output_dir: str
+) -> ImageResult | None:
+    """Return the outputs of ``plan`` read back when complete and up to date, else None.
+
+    They are complete when the JSON sidecar (written last) and the timeseries
+    table exist, and up to date when the sidecar's ``Fingerprint`` equals the
+    one these settings and inputs give. The values are read from the table
+    (as written: 9 significant digits).
+
+    Parameters
+    ----------
+    plan : RunPlan
+        The image.
+    settings : Settings
+        The batch's settings.
+    output_dir : str
+        The output folder.
+
+    Returns
+    -------
+    ImageResult or None
+        The finished result (``skipped`` set), or None when it must be made.
+    """
+    out = Path(output_dir)
+    table = out / f"{plan.stem}_timeseries.tsv"
+    sidecar_file = out / f"{plan.stem}_timeseries.json"
+    if not (table.is_file() and sidecar_file.is_file()):
+        return None
+    try:
+        sidecar = json.loads(sidecar_file.read_text())
+        if sidecar.get("Fingerprint") != image_fingerprint(plan, settings):
+            return None
+        with open(table) as handle:
+            columns = handle.readline().rstrip("\n").split("\t")
+        values = np.genfromtxt(
+            table, delimiter="\t", skip_header=1, missing_values="n/a",
+            filling_values=np.nan, dtype=np.float64, ndmin=2,
+        )  # fmt: skip
+    except (OSError, ValueError):
+        return None  # unreadable: made again
+    if values.size == 0:
+        values = values.reshape(0, len(columns))
+    if values.shape[1] != len(columns) or values.shape[0] != len(
+        sidecar.get("OutputVolumes", [])
+    ):
+        return None
+    files = [str(table)]
+    coverage = out / f"{plan.stem}_coverage.tsv"
+    if coverage.is_file():
+        files.append(str(coverage))
+    files.append(str(sidecar_file))
+    return ImageResult(
+        image=plan.image,
+        stem=plan.stem,
+        columns=columns,
+        values=values,
+        volumes=[int(v) for v in sidecar["OutputVolumes"]],
+        t_r=sidecar.get("RepetitionTime"),
+        sidecar=sidecar,
+        files=files,
+        skipped=True,
+    )
