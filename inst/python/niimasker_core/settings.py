@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -353,8 +353,25 @@ class Settings:
 # --- coercion of single values ------------------------------------------------
 
 
-def _fail(name: str, value: Any, expected: str) -> SettingsError:
-    return SettingsError(f"'{name}' must be {expected}. Got {name}={value!r}.")
+def _fail(name: str, value: Any, expected: str | Mapping[str, str]) -> SettingsError:
+    # The parts (parameter, value, what is expected) let each face word it.
+    return SettingsError(
+        {
+            "python": "{parameter} must be {expected:text}. Got {parameter:bare}={value}.",
+            "r": "{parameter} must be {expected_r:text}, not {value}.",
+        },
+        parameter=name,
+        value=value,
+        expected=expected if isinstance(expected, str) else expected["python"],
+        expected_r=expected if isinstance(expected, str) else expected["r"],
+    )
+
+
+def _one_of(choices: Sequence[str], prefix: str = "one of ") -> dict[str, str]:
+    return {
+        "python": prefix + ", ".join(f"'{c}'" for c in choices),
+        "r": prefix + ", ".join(f'"{c}"' for c in choices),
+    }
 
 
 def _as_bool(name: str, value: Any) -> bool:
@@ -362,7 +379,7 @@ def _as_bool(name: str, value: Any) -> bool:
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise _fail(name, value, "true or false")
+    raise _fail(name, value, {"python": "true or false", "r": "TRUE or FALSE"})
 
 
 def _as_number(name: str, value: Any, *, positive: bool = True) -> float | None:
@@ -450,8 +467,14 @@ def _as_standardize(name: str, value: Any) -> bool | str:
             return lowered == "true"
         if lowered in STANDARDIZE_CHOICES:
             return lowered
+    choices = _one_of(STANDARDIZE_CHOICES, prefix="")
     raise _fail(
-        name, value, "false, true, " + ", ".join(f"'{c}'" for c in STANDARDIZE_CHOICES)
+        name,
+        value,
+        {
+            "python": "false, true, " + choices["python"],
+            "r": "FALSE, TRUE, " + choices["r"],
+        },
     )
 
 
@@ -459,7 +482,7 @@ def _as_choice(choices: tuple[str, ...]) -> Callable[[str, Any], str]:
     def coerce(name: str, value: Any) -> str:
         if isinstance(value, str) and value in choices:
             return value
-        raise _fail(name, value, "one of " + ", ".join(f"'{c}'" for c in choices))
+        raise _fail(name, value, _one_of(choices))
 
     return coerce
 
@@ -581,8 +604,12 @@ def make_settings(values: Mapping[str, Any] | None = None, **kwargs: Any) -> Set
 def _check_together(s: Settings) -> None:
     if s.high_pass is not None and s.low_pass is not None and s.high_pass >= s.low_pass:
         raise SettingsError(
-            "'high_pass' must be lower than 'low_pass'. "
-            f"Got high_pass={s.high_pass}, low_pass={s.low_pass}."
+            "{--high_pass} must be lower than {--low_pass}. "
+            "Got {--high_pass:bare}={high_pass}, {--low_pass:bare}={low_pass}.",
+            parameter="high_pass",
+            value=s.high_pass,
+            high_pass=s.high_pass,
+            low_pass=s.low_pass,
         )
     if s.t_r is not None:
         nyquist = 0.5 / s.t_r
@@ -590,6 +617,11 @@ def _check_together(s: Settings) -> None:
             cutoff = getattr(s, name)
             if cutoff is not None and cutoff >= nyquist:
                 raise SettingsError(
-                    f"'{name}' must be below the Nyquist frequency {nyquist:g} Hz "
-                    f"(0.5 / t_r). Got {name}={cutoff}, t_r={s.t_r}."
+                    "{parameter} must be below the Nyquist frequency {nyquist:g} Hz "
+                    "(0.5 / {--t_r:bare}). Got {parameter:bare}={value}, "
+                    "{--t_r:bare}={t_r}.",
+                    parameter=name,
+                    value=cutoff,
+                    nyquist=nyquist,
+                    t_r=s.t_r,
                 )
