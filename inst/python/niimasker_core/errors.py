@@ -124,10 +124,10 @@ class _Literal:
             return str(self.value)
         if spec:  # a number format such as ':g' applies to the value itself
             return format(self.value, spec)
-        return literal(self.value, face)
+        return _literal(self.value, face)
 
 
-def literal(value: Any, face: str) -> str:
+def _literal(value: Any, face: str) -> str:
     """Write ``value`` as a literal of one face (Python, JSON, R).
 
     Parameters
@@ -163,11 +163,11 @@ def literal(value: Any, face: str) -> str:
     if isinstance(value, str):
         return json.dumps(value)
     if isinstance(value, (list, tuple)):
-        return "c(" + ", ".join(literal(v, face) for v in value) + ")"
+        return "c(" + ", ".join(_literal(v, face) for v in value) + ")"
     if isinstance(value, Mapping):
         return (
             "list("
-            + ", ".join(f"{k} = {literal(v, face)}" for k, v in value.items())
+            + ", ".join(f"{k} = {_literal(v, face)}" for k, v in value.items())
             + ")"
         )
     return repr(value)
