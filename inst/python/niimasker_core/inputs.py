@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import glob
 import json
-import logging
 import math
 import re
 import warnings
@@ -21,7 +20,14 @@ from pathlib import Path
 
 from .bids import is_bids_name, pair_by_entities
 from .confound_strategies import resolve_spec
-from .errors import ImageNotFoundError, InputFileError, PairingError, SettingsError
+from .errors import (
+    ImageNotFoundError,
+    InputFileError,
+    PairingError,
+    RepetitionTimeWarning,
+    SettingsError,
+    UnusedOptionWarning,
+)
 from .settings import Settings
 
 __all__ = [
@@ -33,8 +39,6 @@ __all__ = [
     "plan_runs",
     "resolve_t_r",
 ]
-
-log = logging.getLogger("niimasker")
 
 
 @dataclass(frozen=True)
@@ -196,22 +200,32 @@ def resolve_t_r(image: str, given: float | None) -> tuple[float | None, str | No
 
     Warns
     -----
-    UserWarning
+    RepetitionTimeWarning
         When a given ``t_r`` disagrees with the sidecar or the header.
     """
     sidecar = read_sidecar_t_r(image)
     header = read_header_t_r(image) if sidecar is None or given is not None else None
     if given is not None:
-        disagree = [
-            f"the {where} says {value:g} s"
-            for where, value in (("JSON sidecar", sidecar), ("NIfTI header", header))
+        disagree = {
+            where: value
+            for where, value in (("sidecar", sidecar), ("header", header))
             if value is not None and not math.isclose(value, given, rel_tol=1e-3)
-        ]
+        }
         if disagree:
+            says = {
+                "sidecar": "the JSON sidecar says",
+                "header": "the NIfTI header says",
+            }
             warnings.warn(
-                f"'t_r' is {given:g} s but for '{image}' {' and '.join(disagree)}; "
-                f"using t_r={given:g}. Check which is right.",
-                UserWarning,
+                RepetitionTimeWarning(
+                    "{parameter} is {value:g} s but for {file} "
+                    + " and ".join(f"{says[w]} {{{w}:g}} s" for w in disagree)
+                    + "; using {parameter:bare}={value:g}. Check which is right.",
+                    parameter="t_r",
+                    value=given,
+                    file=image,
+                    **disagree,
+                ),
                 stacklevel=3,
             )
         return given, "parameter"
@@ -248,10 +262,16 @@ def pair_confounds(
     if all(is_bids_name(p) for p in images) and all(is_bids_name(c) for c in confounds):
         paired, unused = pair_by_entities(images, confounds)
         if unused:
-            log.warning(
-                "%d regressor file(s) match no input image and are not used: %s",
-                len(unused),
-                ", ".join(unused[:5]) + (", ..." if len(unused) > 5 else ""),
+            warnings.warn(
+                UnusedOptionWarning(
+                    "{n} file(s) of {parameter} match no input image and are not used: "
+                    "{listed:text}.",
+                    parameter="regressor_files",
+                    value=list(unused),
+                    n=len(unused),
+                    listed=", ".join(unused[:5]) + (", ..." if len(unused) > 5 else ""),
+                ),
+                stacklevel=2,
             )
         return list(paired), "bids"
     if len(confounds) != len(images):
@@ -312,9 +332,14 @@ def plan_runs(
         spec = resolve_spec(settings)
         if spec.unused:
             warnings.warn(
-                f"'regressors' {list(settings.regressors or [])} does not use the "
-                f"option(s) {', '.join(spec.unused)}; they are ignored.",
-                UserWarning,
+                UnusedOptionWarning(
+                    "{parameter} {value} does not use the option(s) "
+                    + ", ".join(f"{{--{o}}}" for o in spec.unused)
+                    + "; they are ignored.",
+                    parameter="regressors",
+                    value=list(settings.regressors or []),
+                    options=list(spec.unused),
+                ),
                 stacklevel=2,
             )
     stems = _unique_stems(images)
