@@ -8,7 +8,9 @@ recorded and the others still finish; the caller decides what that means
 from __future__ import annotations
 
 import logging
+import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +21,7 @@ import numpy as np
 from .cleaning import clean_signals, needs_t_r
 from .confounds import ConfoundSelection
 from .engine import extract
-from .errors import CleaningError, InputFileError, NiimaskerError
+from .errors import CleaningError, EmptyRegionWarning, InputFileError, NiimaskerError
 from .inputs import RunPlan, plan_runs
 from .outputs import write_json, write_nifti, write_rows, write_table
 from .rois import load_rois
@@ -161,8 +163,13 @@ def process_image(
         # Kept rows are exactly the censored output; censored rows are interpolated.
         cleaned = interpolate_censored(cleaned, sample_mask, len(all_volumes))
     for name in reduction.empty_columns:
-        log.warning(
-            "Region '%s' has no voxels in '%s'; its column is n/a.", name, plan.image
+        warnings.warn(
+            EmptyRegionWarning(
+                "Region {region} has no voxels in {file}; its column is n/a.",
+                file=plan.image,
+                region=name,
+            ),
+            stacklevel=2,
         )
     sidecar = {
         "Sources": [plan.image],
@@ -262,6 +269,28 @@ def _safe_process(
         )
 
 
+def _process_in_worker(
+    plan: RunPlan, settings: Settings, roi: RoiSource, output_dir: str | None
+) -> tuple[ImageResult | Failure, list[Warning]]:
+    # Warnings given in a worker process never reach the caller's filters, so
+    # they travel back with the outcome.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outcome = _safe_process(plan, settings, roi, output_dir)
+    return outcome, [w.message for w in caught]
+
+
+def _let_workers_import_core() -> None:
+    # Worker processes import this package to unpickle their tasks. A caller
+    # that imported it from a folder not on the workers' path (R's
+    # reticulate::import_from_path) would leave them unable to: put that
+    # folder on PYTHONPATH, which the workers inherit.
+    folder = str(Path(__file__).resolve().parent.parent)
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if folder not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([folder, *paths])
+
+
 def run_batch(
     settings: Settings,
     output_dir: str | None = None,
@@ -325,11 +354,16 @@ def run_batch(
         from joblib import Parallel, delayed
         from joblib.externals.loky import get_reusable_executor
 
-        jobs = (delayed(_safe_process)(p, settings, roi, output_dir) for p in plans)
+        _let_workers_import_core()
+        jobs = (
+            delayed(_process_in_worker)(p, settings, roi, output_dir) for p in plans
+        )
         try:
             # The context manager removes joblib's temporary folder on exit.
             with Parallel(n_jobs=settings.n_jobs, return_as="generator") as parallel:
-                for done, outcome in enumerate(parallel(jobs), start=1):
+                for done, (outcome, caught) in enumerate(parallel(jobs), start=1):
+                    for warning in caught:  # a worker's warnings, given again here
+                        warnings.warn(warning, stacklevel=1)
                     outcomes.append(outcome)
                     if progress is not None:
                         progress(done, total, outcome.image)
