@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .api import plan_with_values, run_with_values
-from .errors import NiimaskerError
+from .errors import NiimaskerError, Worded
 from .settings import (
     COMPCOR_TYPES,
     CONFOUND_MODELS,
@@ -161,7 +161,8 @@ class _Progress:
 
 
 def _show_warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
-    sys.stderr.write(f"niimasker: warning: {message}\n")
+    text = message.render("command") if isinstance(message, Worded) else message
+    sys.stderr.write(f"niimasker: warning: {text}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -199,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 command=command,
             )
     except NiimaskerError as exc:
-        sys.stderr.write(f"{type(exc).__name__}: {exc}\n")
+        sys.stderr.write(f"{type(exc).__name__}: {exc.render('command')}\n")
         return 2
     finally:
         logger.removeHandler(handler)
