@@ -146,6 +146,9 @@ def _literal(value: Any, face: str) -> str:
     """
     if face == "python":
         return repr(value)
+    if isinstance(value, tuple) and all(isinstance(v, int) for v in value):
+        # an image shape
+        return repr(value) if face != "r" else " x ".join(map(str, value))
     if face == "command":
         try:
             return json.dumps(value)
