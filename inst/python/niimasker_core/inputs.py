@@ -89,13 +89,23 @@ def expand_files(patterns: Sequence[str] | None, parameter: str) -> list[str]:
             matches = sorted(glob.glob(pattern, recursive=True), key=natural_key)
             if not matches:
                 raise ImageNotFoundError(
-                    f"'{parameter}' pattern '{pattern}' matches no file. Check the "
-                    "pattern, and quote it so that the shell does not expand it."
+                    "{parameter} pattern {value} matches no file.",
+                    parameter=parameter,
+                    value=pattern,
+                    fix={
+                        "python": "Check the pattern, and quote it so that the shell "
+                        "does not expand it.",
+                        "r": "Check the pattern.",
+                    },
                 )
             files.extend(matches)
         else:
             if not Path(pattern).is_file():
-                raise ImageNotFoundError(f"'{parameter}' file not found: '{pattern}'.")
+                raise ImageNotFoundError(
+                    "{parameter} file not found: {file}.",
+                    parameter=parameter,
+                    file=pattern,
+                )
             files.append(pattern)
     return list(dict.fromkeys(files))  # a file matched twice is used once
 
@@ -316,8 +326,12 @@ def plan_runs(
     """
     if not settings.input_files:
         raise SettingsError(
-            "'input_files' is required: give one or more 4D NIfTI images "
-            "(-i/--input_files or the config key)."
+            {
+                "python": "{parameter} is required: give one or more 4D NIfTI images "
+                "(-i/--input_files or the config key).",
+                "r": "{parameter} is required: give one or more 4D NIfTI images.",
+            },
+            parameter="input_files",
         )
     images = expand_files(settings.input_files, "input_files")
     confounds = expand_files(settings.regressor_files, "regressor_files")

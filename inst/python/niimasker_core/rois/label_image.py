@@ -63,8 +63,10 @@ def load_label_image(path: str) -> nib.Nifti1Image:
         )
     if len(img.shape) != 3:
         raise RoiError(
-            f"'roi_file' '{path}' must be a 3D label image here; it has shape "
-            f"{img.shape}."
+            "{parameter} {file} must be a 3D label image here; it has shape {shape}.",
+            parameter="roi_file",
+            file=str(path),
+            shape=tuple(int(n) for n in img.shape),
         )
     return img
 
