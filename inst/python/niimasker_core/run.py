@@ -8,7 +8,7 @@ recorded and the others still finish; the caller decides what that means
 from __future__ import annotations
 
 import logging
-import os
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -281,14 +281,14 @@ def _process_in_worker(
 
 
 def _let_workers_import_core() -> None:
-    # Worker processes import this package to unpickle their tasks. A caller
-    # that imported it from a folder not on the workers' path (R's
-    # reticulate::import_from_path) would leave them unable to: put that
-    # folder on PYTHONPATH, which the workers inherit.
+    # Worker processes import this package to unpickle their tasks, and loky
+    # starts them with the caller's sys.path (not PYTHONPATH). A caller that
+    # imported the package from a folder no longer on sys.path (R's
+    # reticulate::import_from_path removes it again) would leave them unable
+    # to: put that folder first, so the workers also run this very copy.
     folder = str(Path(__file__).resolve().parent.parent)
-    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    if folder not in paths:
-        os.environ["PYTHONPATH"] = os.pathsep.join([folder, *paths])
+    if not sys.path or sys.path[0] != folder:
+        sys.path.insert(0, folder)
 
 
 def run_batch(
