@@ -21,7 +21,9 @@ configure_python <- function(envname = niimasker_envname) {
     return(invisible("RETICULATE_PYTHON"))
   }
   if (isTRUE(tryCatch(reticulate::virtualenv_exists(envname), error = function(e) FALSE))) {
-    reticulate::use_virtualenv(envname, required = FALSE)
+    # required: an activated VIRTUAL_ENV (e.g. inherited from an R session
+    # whose reticulate set it) must not win over the documented order.
+    reticulate::use_virtualenv(envname, required = TRUE)
     return(invisible("virtualenv"))
   }
   invisible("default")
@@ -36,7 +38,7 @@ configure_python <- function(envname = niimasker_envname) {
 #' Unless the folder really uses Poetry, point reticulate's Poetry project at
 #' a folder without one.
 #' @noRd
-ignore_false_poetry_project <- function(dir = getwd()) {
+ignore_false_poetry_project <- function(dir = project_root()) {
   toml <- file.path(dir, "pyproject.toml")
   if (!is.null(getOption("reticulate.poetry.project")) || !file.exists(toml)) {
     return(invisible(FALSE))
@@ -46,6 +48,18 @@ ignore_false_poetry_project <- function(dir = getwd()) {
   }
   options(reticulate.poetry.project = file.path(tempdir(), "no-poetry-project"))
   invisible(TRUE)
+}
+
+#' The folder reticulate looks for a Poetry project in
+#'
+#' reticulate 1.28 asks `here::here()` (the project root above the working
+#' directory) when the here package is installed; without it, it finds none.
+#' @noRd
+project_root <- function() {
+  if (!requireNamespace("here", quietly = TRUE)) {
+    return(getwd())
+  }
+  tryCatch(getExportedValue("here", "here")(), error = function(e) getwd())
 }
 
 #' Is the Python core importable, with nilearn and nibabel?
