@@ -13,6 +13,7 @@ niimasker_envname <- "r-niimasker"
 #' @returns Character, invisibly: which rule chose the interpreter.
 #' @noRd
 configure_python <- function(envname = niimasker_envname) {
+  ignore_false_poetry_project()
   if (reticulate::py_available(initialize = FALSE)) {
     return(invisible("initialized"))
   }
@@ -20,10 +21,45 @@ configure_python <- function(envname = niimasker_envname) {
     return(invisible("RETICULATE_PYTHON"))
   }
   if (isTRUE(tryCatch(reticulate::virtualenv_exists(envname), error = function(e) FALSE))) {
-    reticulate::use_virtualenv(envname, required = FALSE)
+    # required: an activated VIRTUAL_ENV (e.g. inherited from an R session
+    # whose reticulate set it) must not win over the documented order.
+    reticulate::use_virtualenv(envname, required = TRUE)
     return(invisible("virtualenv"))
   }
   invisible("default")
+}
+
+#' Keep reticulate from taking a non-Poetry pyproject.toml for Poetry
+#'
+#' reticulate 1.28 takes any `pyproject.toml` with a `[tool]` table (here
+#' the project's own, for setuptools and ruff) for a Poetry project, because
+#' `toml[[c("tool", "poetry")]]` is `NULL` rather than an error, and warns
+#' "This project appears to use Poetry" when `poetry` is not installed.
+#' Unless the folder really uses Poetry, point reticulate's Poetry project at
+#' a folder without one.
+#' @noRd
+ignore_false_poetry_project <- function(dir = project_root()) {
+  toml <- file.path(dir, "pyproject.toml")
+  if (!is.null(getOption("reticulate.poetry.project")) || !file.exists(toml)) {
+    return(invisible(FALSE))
+  }
+  if (any(grepl("^\\s*\\[tool\\.poetry", readLines(toml, warn = FALSE)))) {
+    return(invisible(FALSE))
+  }
+  options(reticulate.poetry.project = file.path(tempdir(), "no-poetry-project"))
+  invisible(TRUE)
+}
+
+#' The folder reticulate looks for a Poetry project in
+#'
+#' reticulate 1.28 asks `here::here()` (the project root above the working
+#' directory) when the here package is installed; without it, it finds none.
+#' @noRd
+project_root <- function() {
+  if (!requireNamespace("here", quietly = TRUE)) {
+    return(getwd())
+  }
+  tryCatch(getExportedValue("here", "here")(), error = function(e) getwd())
 }
 
 #' Is the Python core importable, with nilearn and nibabel?
@@ -55,18 +91,66 @@ core_has <- function(fn) {
   core_available() && reticulate::py_has_attr(core$api, fn)
 }
 
-#' Call a function of the core's API and return plain R values
+#' Call a function of the core's R bridge and return its result
 #'
-#' @param fn Character. Name of a function in `niimasker_core.api`.
+#' Calls `niimasker_core.r_bridge.<fn>`, which runs the API under
+#' `warnings.catch_warnings()`. Every warning the core gave is re-signalled
+#' as an R warning of class `niimasker_warning_<kind>`; a niimasker error is
+#' raised as `niimasker_error_<kind>`, both worded for R.
+#'
+#' @param fn Character. Name of a function in `niimasker_core.r_bridge`.
 #' @param args Named list of arguments, already converted (see convert.R).
 #' @param call Environment. The user's call, for error messages.
+#' @param rename Function applied to every message (e.g. naming temporary
+#'   confound files as the data frames they hold).
 #' @returns The result converted with [reticulate::py_to_r()]: Python dicts
 #'   become named lists and `bytearray`s raw vectors.
 #' @noRd
-call_core <- function(fn, args, call = rlang::caller_env()) {
+call_core <- function(fn, args, call = rlang::caller_env(), rename = identity) {
   require_core(call)
-  result <- with_core_errors(do.call(core$api[[fn]], args), call = call)
-  reticulate::py_to_r(result)
+  bridge <- core_bridge()
+  out <- with_core_errors(do.call(bridge[[fn]], args), call = call)
+  out <- reticulate::py_to_r(out)
+  for (warning in out$warnings) {
+    warn_core(warning, rename = rename)
+  }
+  if (!is.null(out$error)) {
+    abort_core(out$error, rename = rename, call = call)
+  }
+  out$result
+}
+
+#' The core's R bridge module, imported once per session
+#' @noRd
+core_bridge <- function() {
+  if (is.null(bridge_cache$module)) {
+    bridge_cache$module <- reticulate::import_from_path(
+      "niimasker_core.r_bridge", core_path(), convert = FALSE
+    )
+  }
+  bridge_cache$module
+}
+
+bridge_cache <- new.env(parent = emptyenv())
+
+#' A Python-callable progress callback, or `NULL`
+#'
+#' @param show Logical. Whether to show a progress bar.
+#' @param envir Environment. The bar ends when this frame exits.
+#' @noRd
+progress_callback <- function(show, envir = parent.frame()) {
+  if (!show) {
+    return(NULL)
+  }
+  bar <- NULL
+  update <- function(done, total, image) {
+    if (is.null(bar)) {
+      bar <<- cli::cli_progress_bar("Extracting", total = as.integer(total), .envir = envir)
+    }
+    cli::cli_progress_update(id = bar, set = as.integer(done), .envir = envir)
+    invisible(NULL)
+  }
+  reticulate::py_func(update)
 }
 
 #' Raise `niimasker_error_python_unavailable` unless the core can be imported
@@ -136,10 +220,14 @@ our_error_mro <- function(exception) {
   mro[mro %in% ours]
 }
 
-#' The exception classes listed in `niimasker_core.errors.__all__`
+#' The error classes listed in `niimasker_core.errors.__all__` (not the warnings)
 #' @noRd
 core_error_classes <- function() {
-  as.character(unlist(reticulate::py_to_r(core$errors$`__all__`)))
+  errors <- reticulate::py_eval(paste(
+    "lambda m: [n for n in m.__all__ if isinstance(getattr(m, n), type)",
+    "and issubclass(getattr(m, n), m.NiimaskerError)]"
+  ))(core$errors)
+  as.character(unlist(errors))
 }
 
 #' Parameter names and defaults of a function of the core's API
@@ -178,4 +266,15 @@ install_core_env <- function(envname, python, packages, force) {
 #' @noRd
 python_started <- function() {
   reticulate::py_available(initialize = FALSE)
+}
+
+#' Names of the parameters declared in `niimasker_core.settings.PARAMETERS`
+#'
+#' Used by the contract test that keeps the R formals and the Python
+#' declaration equal.
+#' @noRd
+core_parameter_names <- function() {
+  settings <- reticulate::import_from_path("niimasker_core.settings", core_path(), convert = FALSE)
+  names <- reticulate::py_eval("lambda ps: [p.name for p in ps]")(settings$PARAMETERS)
+  as.character(unlist(names))
 }

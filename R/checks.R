@@ -160,3 +160,37 @@ check_config <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env
     class = "argument", call = call
   )
 }
+
+#' Run each checker on its argument
+#'
+#' @param values Named list of the arguments' values.
+#' @param checks Named list: argument name -> checker.
+#' @param call Environment. The user's call, for error messages.
+#' @returns Named list of the checked (converted) values, `NULL`s kept.
+#' @noRd
+check_parameters <- function(values, checks, call = rlang::caller_env()) {
+  out <- vector("list", length(checks))
+  names(out) <- names(checks)
+  for (name in names(checks)) {
+    checked <- checks[[name]](values[[name]], arg = name, call = call)
+    if (!is.null(checked)) out[[name]] <- checked
+  }
+  out
+}
+
+# `regressor_files`: paths, a data frame or a list of data frames; the type
+# is checked here, the frames are written by confounds_as_files().
+check_confounds_arg <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  if (is.null(x) || is.character(x)) {
+    return(invisible(as_py_list(check_strings(x, arg = arg, call = call))))
+  }
+  frames <- if (is.data.frame(x)) list(x) else x
+  if (!is.list(frames) || length(frames) == 0L ||
+      !all(vapply(frames, is.data.frame, logical(1)))) {
+    abort_niimasker(
+      "{.arg {arg}} must be file paths, a data frame, or a list of data frames, not {.obj_type_friendly {x}}.",
+      class = "argument", call = call
+    )
+  }
+  invisible(NULL)
+}

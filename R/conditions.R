@@ -64,3 +64,61 @@ abort_python_error <- function(type, mro, py_message, traceback, call) {
   abort_niimasker(message, class = as.character(class), py_type = type,
                   py_traceback = traceback, call = call, parent = NA)
 }
+
+#' Turn a Python warning or error class name into the suffix of its R class
+#'
+#' `"EmptyRegionWarning"` becomes `"empty_region"`; the base classes have no
+#' suffix of their own.
+#' @noRd
+py_class_suffix <- function(type) {
+  stem <- sub("(Error|Warning)$", "", type)
+  snake <- tolower(gsub("([a-z0-9])([A-Z])", "\\1_\\2", stem))
+  snake[type %in% c("NiimaskerError", "NiimaskerWarning")] <- NA_character_
+  snake
+}
+
+#' The cli bullets of a message the core worded for R
+#'
+#' The first line is the header, later lines are continuation lines, and
+#' the fix (if any) an `i` bullet.
+#' @noRd
+core_bullets <- function(problem, fix = NULL, rename = identity) {
+  lines <- strsplit(rename(problem %||% ""), "\n", fixed = TRUE)[[1]]
+  if (length(lines) == 0L) lines <- ""
+  bullets <- stats::setNames(cli_escape(lines), c("", rep(" ", length(lines) - 1L)))
+  if (!is.null(fix) && nzchar(fix)) {
+    bullets <- c(bullets, i = cli_escape(rename(fix)))
+  }
+  bullets
+}
+
+#' Signal a warning the core gave as a classed R warning
+#'
+#' @param warning Named list: `r_bridge.describe()` of the warning.
+#' @param rename Function applied to its texts.
+#' @noRd
+warn_core <- function(warning, rename = identity) {
+  suffix <- stats::na.omit(py_class_suffix(as.character(unlist(warning$classes))))
+  if (!length(warning$classes)) suffix <- "python"
+  cli::cli_warn(
+    core_bullets(warning$problem, warning$fix, rename),
+    class = c(paste0("niimasker_warning_", suffix), "niimasker_warning"),
+    py_type = warning$type, parameter = warning$parameter, file = warning$file,
+    fix = warning$fix, parts = warning$parts
+  )
+}
+
+#' Raise an error the core described (a niimasker error) as a classed R error
+#'
+#' @param error Named list: `r_bridge.describe()` of the exception, plus its
+#'   `traceback`.
+#' @noRd
+abort_core <- function(error, rename = identity, call = rlang::caller_env()) {
+  suffix <- stats::na.omit(py_class_suffix(as.character(unlist(error$classes))))
+  abort_niimasker(
+    core_bullets(error$problem, error$fix, rename),
+    class = as.character(suffix), py_type = error$type, parameter = error$parameter,
+    file = error$file, fix = error$fix, parts = error$parts,
+    py_traceback = error$traceback, call = call, parent = NA
+  )
+}

@@ -29,8 +29,9 @@ raw_to_matrix <- function(values, shape) {
 #' Build the result tibble of extract_timeseries() from the core's result
 #'
 #' @param result Named list: `py_to_r()` of `api.extract_timeseries()`.
-#' @returns A tibble (`file`, `volume`, one column per region) with the
-#'   attribute `"niimasker"` that [timeseries_info()] returns.
+#' @returns A tibble (`file`, BIDS entity columns, `volume`, one column per
+#'   region) with the attribute `"niimasker"` that [timeseries_info()]
+#'   returns.
 #' @noRd
 timeseries_tibble <- function(result) {
   items <- result$timeseries
@@ -51,8 +52,11 @@ timeseries_tibble <- function(result) {
   n_rows <- vapply(blocks, nrow, integer(1))
   volume <- unlist(lapply(items, function(item) as.integer(unlist(item$volumes)) + 1L))
   region_columns <- lapply(seq_along(all_columns), function(j) values[, j])
-  out <- c(list(file = rep(files, n_rows), volume = as.integer(volume)), region_columns)
-  names(out) <- c("file", "volume", all_columns)
+  region_names <- r_column_names(all_columns, result$parameters$parameters$as_voxels)
+  entities <- entity_columns(items, n_rows, taken = c("file", "volume", region_names))
+  out <- c(list(file = rep(files, n_rows)), entities, list(volume = as.integer(volume)),
+           region_columns)
+  names(out) <- c("file", names(entities), "volume", region_names)
   out <- tibble::new_tibble(out, nrow = sum(n_rows))
   attr(out, "niimasker") <- timeseries_metadata(result, files)
   out
@@ -74,7 +78,7 @@ timeseries_metadata <- function(result, files) {
       error_type = vapply(failures, function(f) as.character(f$error_type), character(1)),
       message = vapply(failures, function(f) as.character(f$message), character(1))
     ),
-    sidecars = stats::setNames(lapply(items, function(item) item$sidecar), files),
+    sidecars = stats::setNames(lapply(items, function(item) r_sidecar(item$sidecar)), files),
     output_files = stats::setNames(lapply(items, function(item) as.character(unlist(item$files))), files),
     parameters = result$parameters,
     output_dir = result$output_dir
@@ -117,13 +121,15 @@ atlas_result <- function(result) {
 #' @param x `NULL`, a character vector of paths, a data frame or a list of
 #'   data frames.
 #' @param output_dir `NULL` or the output folder.
-#' @returns A list: `paths` (character or `NULL`) and `temporary` (a folder
-#'   to delete afterwards, or `NULL`).
+#' @returns A list: `paths` (character or `NULL`), `temporary` (a folder
+#'   to delete afterwards, or `NULL`) and `rename` (a function naming these
+#'   files in messages as the data frames they came from).
 #' @noRd
 confounds_as_files <- function(x, output_dir, arg = rlang::caller_arg(x),
                                call = rlang::caller_env()) {
   if (is.null(x) || is.character(x)) {
-    return(list(paths = check_strings(x, arg = arg, call = call), temporary = NULL))
+    return(list(paths = check_strings(x, arg = arg, call = call), temporary = NULL,
+                rename = identity))
   }
   frames <- if (is.data.frame(x)) list(x) else x
   if (!is.list(frames) || length(frames) == 0L ||
@@ -155,5 +161,76 @@ confounds_as_files <- function(x, output_dir, arg = rlang::caller_arg(x),
     lines <- c(paste(names(frames[[i]]), collapse = "\t"), do.call(paste, c(cells, sep = "\t")))
     writeLines(lines, paths[[i]])
   }
-  list(paths = paths, temporary = temporary)
+  list(paths = paths, temporary = temporary, rename = frame_namer(paths, arg))
+}
+
+#' A function naming the confound files R wrote as the data frames they hold
+#'
+#' Core messages name files; for these, "data frame 2 of `regressor_files`"
+#' is what the user gave.
+#' @noRd
+frame_namer <- function(paths, arg) {
+  force(paths)
+  function(text) {
+    for (i in rev(seq_along(paths))) {
+      name <- sprintf("data frame %d of `%s`", i, arg)
+      text <- gsub(paste0("'", paths[[i]], "'"), name, text, fixed = TRUE)
+      text <- gsub(paths[[i]], name, text, fixed = TRUE)
+    }
+    text
+  }
+}
+
+#' BIDS entities of each image as character columns, one value per row
+#'
+#' `sub`, `ses`, `task`, `run` first (those present), then the other
+#' entities in the order the names give them; `NA` where an image lacks one.
+#' Entities whose name is already a column are left out.
+#' @noRd
+entity_columns <- function(items, n_rows, taken = character()) {
+  entities <- lapply(items, function(item) item$entities %||% list())
+  keys <- unique(unlist(lapply(entities, names)))
+  keys <- c(intersect(c("sub", "ses", "task", "run"), keys),
+            setdiff(keys, c("sub", "ses", "task", "run")))
+  keys <- setdiff(keys, taken)
+  columns <- lapply(keys, function(key) {
+    values <- vapply(entities, function(e) as.character(e[[key]] %||% NA_character_), character(1))
+    rep(values, n_rows)
+  })
+  stats::setNames(columns, keys)
+}
+
+#' Voxel column names with 1-based voxel indices
+#'
+#' The core names voxel columns `<region>_<i>_<j>_<k>` with 0-based indices.
+#' @noRd
+r_column_names <- function(columns, as_voxels) {
+  if (!isTRUE(as_voxels)) {
+    return(columns)
+  }
+  pattern <- "^(.*)_([0-9]+)_([0-9]+)_([0-9]+)$"
+  voxel <- grepl(pattern, columns)
+  parts <- regmatches(columns[voxel], regexec(pattern, columns[voxel]))
+  columns[voxel] <- vapply(parts, function(p) {
+    ijk <- as.integer(p[3:5]) + 1L
+    paste(c(p[[2]], ijk), collapse = "_")
+  }, character(1))
+  columns
+}
+
+#' A sidecar with 1-based volume indices and vectors instead of lists
+#' @noRd
+r_sidecar <- function(sidecar) {
+  for (key in c("OutputVolumes", "CensoredVolumes", "InterpolatedVolumes")) {
+    if (key %in% names(sidecar)) {
+      sidecar[[key]] <- as.integer(unlist(sidecar[[key]])) + 1L
+      if (!length(sidecar[[key]])) sidecar[[key]] <- integer(0)
+    }
+  }
+  for (key in c("EmptyRegions", "Columns", "ConfoundColumns", "Sources")) {
+    if (key %in% names(sidecar)) {
+      sidecar[[key]] <- as.character(unlist(sidecar[[key]]))
+    }
+  }
+  sidecar
 }

@@ -78,16 +78,42 @@
 #'   parameters, the regions drawn on the mean image and each image's
 #'   timeseries. Ignored when `output_dir` is `NULL`.
 #' @param n_jobs Whole number. Images processed in parallel.
+#' @param overwrite Logical. Redo every image. `FALSE`: with `output_dir`, an
+#'   image whose outputs there are complete and were made from the same inputs
+#'   and settings is read back instead of extracted again, so an interrupted
+#'   batch resumes.
+#' @param shard Character. `"i/N"`: process only every N-th image starting at
+#'   the i-th (natural order), e.g. one task of a SLURM job array. `NULL`:
+#'   every image.
+#' @param dask_scheduler Character. Run each image as a task on a Dask
+#'   cluster: a scheduler address such as `"tcp://host:8786"`, or `"local"`
+#'   for a local cluster of `n_jobs` workers. Needs Python's `dask` and
+#'   `distributed`. `NULL`: in this R session (or `n_jobs` processes).
+#' @param verbose Logical. Print one line per image (done, skipped or
+#'   failed).
 #' @param config Character or list. A JSON config file, or a named list with
 #'   the same keys (JSON arrays as vectors or lists). Its values override the
-#'   arguments above, with a warning naming each override. `NULL`: none.
+#'   arguments above, with a warning (class
+#'   `niimasker_warning_config_override`) naming each override. `NULL`: none.
+#' @param progress Logical. Show a cli progress bar over the images. `NULL`:
+#'   only in interactive sessions (not in `Rscript` or knitr).
 #'
 #' @returns A tibble with one row per kept volume of each image:
 #'   * `file` (character): the input image.
+#'   * BIDS entities of the image's name when it has them (character): `sub`,
+#'     `ses`, `task`, `run` (those present), then the others (`space`,
+#'     `desc`, ...); `NA` where an image lacks one.
 #'   * `volume` (integer): the volume's 1-based position in the image, so
 #'     that discarded or scrubbed volumes leave gaps.
 #'   * one double column per region (or voxel), in atlas order, named as the
-#'     core names them (the labels); a region with no voxels is all `NaN`.
+#'     core names them (the labels; voxels as `<region>_<i>_<j>_<k>` with
+#'     1-based voxel indices); a region with no voxels is all `NaN`.
+#'
+#'   Every warning of the core is an R warning of class
+#'   `niimasker_warning_<kind>` and `niimasker_warning` (e.g.
+#'   `niimasker_warning_config_override`, `niimasker_warning_repetition_time`,
+#'   `niimasker_warning_empty_region`, `niimasker_warning_unused_option`), so
+#'   [suppressWarnings()], [withCallingHandlers()] and knitr see them.
 #'
 #'   Labels, repetition times, empty regions, failed files and the resolved
 #'   parameters are returned by [timeseries_info()]. If some images failed,
@@ -117,52 +143,75 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
                                global_signal = NULL, scrub = NULL, fd_threshold = NULL,
                                std_dvars_threshold = NULL, compcor = NULL, n_compcor = NULL,
                                ica_aroma = NULL, demean = TRUE, output_volumes = "censored",
-                               report = TRUE, n_jobs = 1L, config = NULL) {
-  check_string(output_dir)
+                               report = TRUE, n_jobs = 1L, overwrite = FALSE, shard = NULL,
+                               dask_scheduler = NULL, verbose = FALSE, config = NULL,
+                               progress = NULL) {
+  args <- check_parameters(mget(names(parameter_checks)), parameter_checks)
+  # Only the arguments the caller gave reach the core, so that it can tell an
+  # explicit default (which a config then overrides, with a warning) from an
+  # omitted argument.
+  args <- args[names(args) %in% names(match.call())[-1]]
+  show_progress <- check_flag(progress, allow_null = TRUE) %||% rlang::is_interactive()
   confounds <- confounds_as_files(regressor_files, output_dir)
   if (!is.null(confounds$temporary)) {
     on.exit(unlink(confounds$temporary, recursive = TRUE), add = TRUE)
   }
-  args <- list(
-    input_files = as_py_list(check_strings(input_files)),
-    roi_file = check_string(roi_file),
-    output_dir = output_dir,
-    mask_img = check_string(mask_img),
-    labels = as_py_list(check_labels(labels)),
-    regressor_files = as_py_list(confounds$paths),
-    regressors = as_py_list(check_strings(regressors)),
-    as_voxels = check_flag(as_voxels),
-    radius = check_number(radius),
-    allow_overlap = check_flag(allow_overlap, allow_null = TRUE),
-    strategy = check_string(strategy, allow_null = FALSE),
-    data_dir = check_string(data_dir),
-    standardize = check_flag_or_string(standardize),
-    standardize_confounds = check_flag(standardize_confounds),
-    t_r = check_number(t_r),
-    high_pass = check_number(high_pass),
-    low_pass = check_number(low_pass),
-    detrend = check_flag(detrend),
-    smoothing_fwhm = check_number(smoothing_fwhm),
-    discard_scans = check_whole_number(discard_scans),
-    motion = check_string(motion),
-    wm_csf = check_string(wm_csf),
-    global_signal = check_string(global_signal),
-    scrub = check_whole_number(scrub, allow_null = TRUE),
-    fd_threshold = check_number(fd_threshold),
-    std_dvars_threshold = check_number(std_dvars_threshold),
-    compcor = check_string(compcor),
-    n_compcor = check_whole_number_or_string(n_compcor),
-    ica_aroma = check_string(ica_aroma),
-    demean = check_flag(demean),
-    output_volumes = check_string(output_volumes, allow_null = FALSE),
-    report = check_flag(report),
-    n_jobs = check_whole_number(n_jobs),
-    config = check_config(config)
+  args$regressor_files <- as_py_list(confounds$paths)
+  result <- call_core(
+    "extract_timeseries",
+    list(kwargs = args, progress = progress_callback(show_progress)),
+    rename = confounds$rename
   )
-  result <- call_core("extract_timeseries", args)
-  warn_failed_files(result$failures)
+  warn_failed_files(result$failures, rename = confounds$rename)
   timeseries_tibble(result)
 }
+
+#' The type checker of each parameter of [extract_timeseries()]
+#'
+#' One entry per argument the core takes: name -> checker, which returns the
+#' value converted for Python. The Python core checks what values mean; a
+#' new parameter is one line here (and its roxygen line).
+#' @noRd
+parameter_checks <- list(
+  input_files = function(x, ...) as_py_list(check_strings(x, ...)),
+  roi_file = check_string,
+  output_dir = check_string,
+  mask_img = check_string,
+  labels = function(x, ...) as_py_list(check_labels(x, ...)),
+  regressor_files = check_confounds_arg,
+  regressors = function(x, ...) as_py_list(check_strings(x, ...)),
+  as_voxels = check_flag,
+  radius = check_number,
+  allow_overlap = function(x, ...) check_flag(x, allow_null = TRUE, ...),
+  strategy = function(x, ...) check_string(x, allow_null = FALSE, ...),
+  data_dir = check_string,
+  standardize = check_flag_or_string,
+  standardize_confounds = check_flag,
+  t_r = check_number,
+  high_pass = check_number,
+  low_pass = check_number,
+  detrend = check_flag,
+  smoothing_fwhm = check_number,
+  discard_scans = check_whole_number,
+  motion = check_string,
+  wm_csf = check_string,
+  global_signal = check_string,
+  scrub = function(x, ...) check_whole_number(x, allow_null = TRUE, ...),
+  fd_threshold = check_number,
+  std_dvars_threshold = check_number,
+  compcor = check_string,
+  n_compcor = check_whole_number_or_string,
+  ica_aroma = check_string,
+  demean = check_flag,
+  output_volumes = function(x, ...) check_string(x, allow_null = FALSE, ...),
+  report = check_flag,
+  n_jobs = check_whole_number,
+  overwrite = check_flag,
+  shard = check_string,
+  dask_scheduler = check_string,
+  verbose = check_flag,
+  config = check_config
+)
 
 #' Metadata of an extraction result
 #'
@@ -170,7 +219,7 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
 #' Subsetting the tibble with functions that drop attributes (e.g. dplyr
 #' verbs) also drops this; call it on the result itself.
 #'
-#' @param x A tibble returned by [extract_timeseries()].
+#' @param x A tibble returned by [extract_timeseries()] or [read_timeseries()].
 #' @returns A list with:
 #'   * `labels`: tibble of the regions, `index` (integer label, `NA` where
 #'     the ROI kind has none) and `name` (character, the column name).
@@ -179,7 +228,9 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
 #'     with no voxels in that image, whose columns are `NaN`.
 #'   * `failures`: tibble with `file`, `error_type` and `message`
 #'     (character) for images that failed.
-#'   * `sidecars`: named list (by file) of each image's JSON sidecar.
+#'   * `sidecars`: named list (by file) of each image's JSON sidecar, with
+#'     1-based volume numbers (`OutputVolumes`, `CensoredVolumes`,
+#'     `InterpolatedVolumes`, `integer(0)` when empty).
 #'   * `output_files`: named list (by file) of the files written.
 #'   * `parameters`: the resolved parameters (as in `parameters.json`).
 #'   * `output_dir`: character or `NULL`.
@@ -206,12 +257,12 @@ timeseries_info <- function(x) {
   info
 }
 
-warn_failed_files <- function(failures) {
+warn_failed_files <- function(failures, rename = identity) {
   if (length(failures) == 0L) {
     return(invisible())
   }
   files <- vapply(failures, function(f) basename(as.character(f$file)), character(1))
-  why <- vapply(failures, function(f) paste0(f$error_type, ": ", f$message), character(1))
+  why <- vapply(failures, function(f) rename(paste0(f$error_type, ": ", f$message)), character(1))
   bullets <- stats::setNames(cli_escape(paste0(files, ": ", why)), rep("x", length(files)))
   if (length(bullets) > 5L) {
     bullets <- c(bullets[1:5], i = paste0("... and ", length(bullets) - 5L, " more."))

@@ -119,7 +119,7 @@ def test_command_without_output_folder_is_one_usage_line(capsys, bold_file):
 
 
 def test_explicit_default_is_given_and_omitted_is_not(bold_file):
-    with pytest.warns(UserWarning, match=r"overrides: detrend \(given False"):
+    with pytest.warns(UserWarning, match=r"overrides: 'detrend' \(given False"):
         api.plan_extraction(str(bold_file), detrend=False, config={"detrend": True})
     with warnings.catch_warnings():
         warnings.simplefilter("error")

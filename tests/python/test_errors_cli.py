@@ -80,7 +80,7 @@ def test_high_pass_not_below_low_pass(capsys, tmp_path, bold_file, atlas_file):
         capsys, [tmp_path / "o", "-i", bold_file, "-r", atlas_file, *filters]
     )
     assert line == (
-        "SettingsError: 'high_pass' must be lower than 'low_pass'. "
+        "SettingsError: --high_pass must be lower than --low_pass. "
         "Got high_pass=0.1, low_pass=0.05."
     )
 

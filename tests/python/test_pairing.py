@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import pytest
 
 from niimasker_core.bids import match_confounds, pair_by_entities, parse_entities
-from niimasker_core.errors import PairingError
+from niimasker_core.errors import PairingError, UnusedOptionWarning
 from niimasker_core.inputs import pair_confounds, plan_runs
 from niimasker_core.settings import make_settings
 
@@ -142,13 +143,12 @@ def test_most_specific_match_wins(tmp_path):
     assert match_confounds(image, [general, other, specific]) == [specific]
 
 
-def test_unused_confounds_are_reported(tmp_path, caplog):
+def test_unused_confounds_are_reported(tmp_path):
     image = touch(tmp_path / "sub-01_task-rest_desc-preproc_bold.nii.gz")
     conf = touch(tmp_path / "sub-01_task-rest_desc-confounds_timeseries.tsv")
     spare = touch(tmp_path / "sub-02_task-rest_desc-confounds_timeseries.tsv")
-    with caplog.at_level("WARNING", logger="niimasker"):
+    with pytest.warns(UnusedOptionWarning, match=re.escape(spare)):
         assert pair_confounds([image], [spare, conf]) == ([conf], "bids")
-    assert spare in caplog.text
 
 
 def test_non_bids_names_pair_by_natural_order(tmp_path):

@@ -29,3 +29,8 @@ fake_item <- function(file, values, columns, volumes = seq_len(nrow(values)) - 1
     sidecar = list(EmptyRegions = as.list(empty)), files = list()
   )
 }
+
+# The region (or voxel) columns of a result: those after `volume`.
+regions <- function(ts) {
+  ts[seq(match("volume", names(ts)) + 1L, length.out = ncol(ts) - match("volume", names(ts)))]
+}

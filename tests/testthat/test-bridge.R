@@ -77,3 +77,16 @@ test_that("core_signature() reads names and defaults through inspect", {
   sig <- core_signature("timeseries_to_array")
   expect_identical(names(sig), "item")
 })
+
+test_that("a pyproject.toml without [tool.poetry] is not taken for Poetry", {
+  withr::local_options(reticulate.poetry.project = NULL)
+  dir <- withr::local_tempdir()
+  writeLines(c("[project]", "name = 'x'", "[tool.ruff]", "line-length = 88"),
+             file.path(dir, "pyproject.toml"))
+  expect_true(ignore_false_poetry_project(dir))
+  expect_false(file.exists(file.path(getOption("reticulate.poetry.project"), "pyproject.toml")))
+  withr::local_options(reticulate.poetry.project = NULL)
+  writeLines(c("[tool.poetry]", "name = 'x'"), file.path(dir, "pyproject.toml"))
+  expect_false(ignore_false_poetry_project(dir))
+  expect_null(getOption("reticulate.poetry.project"))
+})

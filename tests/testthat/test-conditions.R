@@ -37,3 +37,21 @@ test_that("a Python error that is not ours becomes niimasker_error_python", {
   expect_false(inherits(cnd, "niimasker_error_key"))
   expect_snapshot(error = TRUE, abort_python_error("KeyError", character(), "'x'", "tb", call = NULL))
 })
+
+test_that("Python warning and error classes map to R suffixes", {
+  expect_identical(py_class_suffix(c("EmptyRegionWarning", "ConfigOverrideWarning",
+                                     "NiimaskerWarning", "AtlasFetchError")),
+                   c("empty_region", "config_override", NA, "atlas_fetch"))
+})
+
+test_that("warn_core() signals the core's warning with its class and parts", {
+  w <- list(type = "EmptyRegionWarning", classes = list("EmptyRegionWarning", "NiimaskerWarning"),
+            problem = "Region \"a{1}\" has no voxels in 'x.nii'; its column is n/a.", fix = NULL,
+            parameter = NULL, file = "x.nii", parts = list(region = "a{1}"))
+  cnd <- expect_warning(warn_core(w), class = "niimasker_warning_empty_region")
+  expect_s3_class(cnd, "niimasker_warning")
+  expect_identical(conditionMessage(cnd), w$problem)
+  expect_identical(cnd$file, "x.nii")
+  other <- list(type = "RuntimeWarning", classes = list(), problem = "overflow", fix = NULL)
+  expect_warning(warn_core(other), class = "niimasker_warning_python")
+})

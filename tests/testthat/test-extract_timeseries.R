@@ -1,8 +1,6 @@
-# R-only arguments of extract_timeseries() (none today) and Python-only ones.
-r_only_args <- character()
-# overwrite, shard, dask_scheduler and verbose are new core parameters (issue 12) that
-# the R function does not take yet.
-python_only_args <- c("progress", "command", "overwrite", "shard", "dask_scheduler", "verbose")
+# R-only arguments of extract_timeseries() and Python-only ones.
+r_only_args <- "progress"
+python_only_args <- c("progress", "command")
 
 test_that("extract_timeseries() has the core's parameters, in order, with its defaults", {
   skip_if_no_core()
@@ -14,6 +12,17 @@ test_that("extract_timeseries() has the core's parameters, in order, with its de
   for (name in names(sig)) {
     expect_equal(eval(r_formals[[name]]), sig[[name]], label = paste("default of", name))
   }
+})
+
+test_that("R exposes exactly the parameters declared in settings.PARAMETERS", {
+  skip_if_no_core()
+  declared <- core_parameter_names()
+  call_args <- "config" # an argument of the call, not a parameter
+  r_params <- setdiff(names(formals(extract_timeseries)), c(r_only_args, call_args))
+  expect_identical(r_params, declared)
+  # The checks are driven by one list, with one checker per argument.
+  expect_identical(names(parameter_checks), setdiff(names(formals(extract_timeseries)), r_only_args))
+  expect_true(all(vapply(parameter_checks, is.function, logical(1))))
 })
 
 python_values <- function(result) {
@@ -41,12 +50,13 @@ test_that("values equal the Python core's, file by file", {
     detrend = TRUE, standardize = TRUE, discard_scans = 2
   )
   py <- python_values(do.call(core$api$extract_timeseries, args))
-  expect_identical(names(ts), c("file", "volume", sprintf("region%03d", 1:12)))
+  expect_identical(names(ts), c("file", "sub", "task", "space", "desc", "volume",
+                                sprintf("region%03d", 1:12)))
   for (i in 1:2) {
     rows <- ts$file == example_bold(sprintf("%02d", i))
     expect_identical(ts$volume[rows], 3:80)
     for (j in 1:12) {
-      expect_identical(ts[[2 + j]][rows], py[[i]][[j]])
+      expect_identical(regions(ts)[[j]][rows], py[[i]][[j]])
     }
   }
 })
@@ -59,11 +69,11 @@ test_that("values equal nilearn's NiftiLabelsMasker", {
   masker <- maskers$NiftiLabelsMasker(labels_img = example_atlas(), detrend = TRUE, t_r = 2,
                                       high_pass = 0.01, low_pass = 0.1)
   expected <- reticulate::py_to_r(masker$fit_transform(example_bold())$T$tolist())
-  expect_identical(ncol(ts) - 2L, length(expected))
+  expect_identical(ncol(regions(ts)), length(expected))
   # nilearn filters these float32 signals column by column in float32; the core
   # keeps them in float64 (vectorised filter), so they agree to float32 rounding.
   for (j in seq_along(expected)) {
-    expect_equal(ts[[2 + j]], unlist(expected[[j]]), tolerance = 1e-6)
+    expect_equal(regions(ts)[[j]], unlist(expected[[j]]), tolerance = 1e-6)
   }
 })
 
@@ -71,7 +81,7 @@ test_that("labels can be a data frame, such as nilearn_atlas()$labels", {
   skip_if_no_core()
   labels <- tibble::tibble(index = 12:1, name = paste0("r", 12:1))
   ts <- extract_timeseries(example_bold(), example_atlas(), labels = labels, t_r = 2)
-  expect_identical(names(ts)[-(1:2)], paste0("r", 1:12))
+  expect_identical(names(regions(ts)), paste0("r", 1:12))
   expect_identical(timeseries_info(ts)$labels$name, paste0("r", 1:12))
 })
 
@@ -105,8 +115,8 @@ test_that("output_dir writes the command's files", {
   tsv <- list.files(out, pattern = "_timeseries\\.tsv$", full.names = TRUE)
   expect_length(tsv, 1L)
   written <- utils::read.delim(tsv, check.names = FALSE)
-  expect_identical(names(written), names(ts)[-(1:2)])
-  expect_equal(as.matrix(written), as.matrix(ts[-(1:2)]), tolerance = 1e-6, ignore_attr = TRUE)
+  expect_identical(names(written), names(regions(ts)))
+  expect_equal(as.matrix(written), as.matrix(regions(ts)), tolerance = 1e-6, ignore_attr = TRUE)
   expect_true(file.exists(file.path(out, "niimasker_data", "parameters.json")))
 })
 
@@ -190,4 +200,119 @@ test_that("confounds given as data frames equal the same confounds files", {
   expect_identical(timeseries_info(one)$sidecars[[1]]$ConfoundsFile, saved)
   expect_equal(utils::read.delim(saved, na.strings = "n/a", check.names = FALSE),
                read_confounds("01"))
+})
+
+test_that("BIDS entities are columns after file", {
+  skip_if_no_core()
+  ts <- extract_timeseries(c(example_bold("01"), example_bold("02")), example_atlas(), t_r = 2)
+  expect_identical(names(ts)[1:6], c("file", "sub", "task", "space", "desc", "volume"))
+  expect_identical(unique(ts$sub), c("01", "02"))
+  expect_identical(unique(ts$task), "rest")
+  expect_identical(as.vector(table(ts$sub)), c(80L, 80L))
+})
+
+test_that("sidecars and voxel names are one-based, empty lists are integer(0)", {
+  skip_if_no_core()
+  ts <- extract_timeseries(example_bold(), example_atlas(), t_r = 2, discard_scans = 2)
+  sidecar <- timeseries_info(ts)$sidecars[[1]]
+  expect_identical(sidecar$OutputVolumes, ts$volume)
+  expect_identical(sidecar$OutputVolumes[1], 3L)
+  expect_identical(sidecar$CensoredVolumes, integer(0))
+  expect_identical(sidecar$InterpolatedVolumes, integer(0))
+  vox <- extract_timeseries(example_bold(), example_atlas(), t_r = 2, as_voxels = TRUE,
+                            labels = example_labels())
+  py <- reticulate::py_to_r(core$api$extract_timeseries(
+    list(example_bold()), example_atlas(), t_r = 2, as_voxels = TRUE, labels = example_labels()
+  ))
+  core_names <- as.character(unlist(py$timeseries[[1]]$columns))
+  r_names <- setdiff(names(vox), c("file", "sub", "task", "space", "desc", "volume"))
+  ijk <- function(x) matrix(as.integer(unlist(regmatches(x, gregexpr("[0-9]+$|[0-9]+(?=_[0-9]+_[0-9]+$)|[0-9]+(?=_[0-9]+$)", x, perl = TRUE)))), ncol = 3, byrow = TRUE)
+  expect_identical(ijk(r_names), ijk(core_names) + 1L)
+})
+
+test_that("core warnings are classed R warnings with the core's message", {
+  skip_if_no_core()
+  cnd <- expect_warning(
+    extract_timeseries(example_bold(), example_atlas(), t_r = 1.5, config = list(t_r = 2)),
+    class = "niimasker_warning_config_override"
+  )
+  expect_s3_class(cnd, "niimasker_warning")
+  expect_identical(conditionMessage(cnd), "The config file overrides: `t_r` (given 1.5, config 2).")
+  expect_identical(cnd$parameter, "t_r")
+  cnd <- expect_warning(extract_timeseries(example_bold(), example_atlas(), t_r = 1.5),
+                        class = "niimasker_warning_repetition_time")
+  expect_match(conditionMessage(cnd), "^`t_r` is 1.5 s but for '.*' the JSON sidecar says 2 s")
+  # suppressWarnings() and withCallingHandlers() see them.
+  expect_silent(suppressWarnings(extract_timeseries(example_bold(), example_atlas(), t_r = 1.5)))
+  seen <- character()
+  withCallingHandlers(
+    extract_timeseries(example_bold(), example_atlas(), t_r = 1.5),
+    niimasker_warning = function(w) {
+      seen <<- c(seen, class(w)[1])
+      invokeRestart("muffleWarning")
+    }
+  )
+  expect_identical(seen, "niimasker_warning_repetition_time")
+})
+
+test_that("an empty region is niimasker_warning_empty_region, also from parallel workers", {
+  skip_if_no_core()
+  seeds <- withr::local_tempfile(fileext = ".tsv")
+  writeLines(c("x\ty\tz\tname", "0\t0\t0\tinside", "900\t900\t900\toutside"), seeds)
+  bolds <- c(example_bold("01"), example_bold("02"))
+  for (jobs in c(1L, 2L)) {
+    seen <- list()
+    ts <- withCallingHandlers(
+      extract_timeseries(bolds, seeds, t_r = 2, radius = 6, n_jobs = jobs),
+      niimasker_warning = function(w) {
+        seen[[length(seen) + 1L]] <<- w
+        invokeRestart("muffleWarning")
+      }
+    )
+    classes <- vapply(seen, function(w) class(w)[1], character(1))
+    expect_identical(classes, rep("niimasker_warning_empty_region", 2), label = paste("n_jobs", jobs))
+    expect_match(conditionMessage(seen[[1]]), '^Region "outside" has no voxels in')
+    expect_true(all(is.nan(ts$outside)))
+  }
+})
+
+test_that("errors are worded for R and carry their parts", {
+  skip_if_no_core()
+  cnd <- expect_error(extract_timeseries(example_bold(), example_atlas(), t_r = -2),
+                      class = "niimasker_error_settings")
+  expect_identical(conditionMessage(cnd), "`t_r` must be a positive number, not -2.")
+  expect_identical(cnd$parameter, "t_r")
+  expect_identical(cnd$parts$value, -2)
+  cnd <- expect_error(extract_timeseries(example_bold(), example_atlas(), detrend = TRUE,
+                                         strategy = "nope"),
+                      class = "niimasker_error_settings")
+  expect_match(conditionMessage(cnd), '^`strategy` must be one of "mean", .*, not "nope".$')
+})
+
+test_that("a confounds data frame with the wrong rows is named as the data frame", {
+  skip_if_no_core()
+  conf <- utils::read.delim(example_confounds("02"), na.strings = "n/a")[, c("trans_x", "rot_z")]
+  good <- utils::read.delim(example_confounds("01"), na.strings = "n/a")[, c("trans_x", "rot_z")]
+  cnd <- expect_warning(
+    extract_timeseries(c(example_bold("01"), example_bold("02")), example_atlas(), t_r = 2,
+                       regressor_files = list(good, conf[-1, ])),
+    class = "niimasker_warning_failed_files"
+  )
+  expect_match(conditionMessage(cnd), "data frame 2 of `regressor_files` has 79 rows", fixed = TRUE)
+  expect_no_match(conditionMessage(cnd), "confounds-002", fixed = TRUE)
+})
+
+test_that("progress = TRUE drives a cli progress bar from the core's callback", {
+  skip_if_no_core()
+  withr::local_options(cli.progress_show_after = 0, cli.progress_handlers_only = "logger")
+  # cli's "logger" handler writes each bar event as a line to stdout.
+  out <- capture.output(
+    ts <- extract_timeseries(c(example_bold("01"), example_bold("02")), example_atlas(),
+                             t_r = 2, progress = TRUE)
+  )
+  expect_true(any(grepl("cli-[0-9]+-[0-9]+ 2/2", out)))
+  quiet <- capture.output(extract_timeseries(example_bold(), example_atlas(), t_r = 2))
+  expect_false(any(grepl("cli-[0-9]+-[0-9]+", quiet)))  # off in non-interactive sessions
+  expect_error(extract_timeseries(example_bold(), example_atlas(), progress = NA),
+               class = "niimasker_error_argument")
 })

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 from .api import plan_settings, resolve_settings, run_with_values
 from .coercion import true_or_false
-from .errors import NiimaskerError
+from .errors import NiimaskerError, Worded
 from .settings import PARAMETERS, Parameter, suggest
 from .version import __version__
 
@@ -186,7 +186,8 @@ def _verbose_line(outcome: Any) -> None:
 
 
 def _show_warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
-    sys.stderr.write(f"niimasker: warning: {message}\n")
+    text = message.render("command") if isinstance(message, Worded) else message
+    sys.stderr.write(f"niimasker: warning: {text}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -228,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 on_image=_verbose_line if settings.verbose else None,
             )
     except NiimaskerError as exc:
-        sys.stderr.write(f"{type(exc).__name__}: {exc}\n")
+        sys.stderr.write(f"{type(exc).__name__}: {exc.render('command')}\n")
         return 2
     finally:
         logger.removeHandler(handler)

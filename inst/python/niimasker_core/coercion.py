@@ -12,7 +12,7 @@ each parameter uses.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .errors import SettingsError
@@ -69,8 +69,25 @@ COMPCOR_TYPES = (
 ICA_AROMA_TYPES = ("full", "basic")
 
 
-def _fail(name: str, value: Any, expected: str) -> SettingsError:
-    return SettingsError(f"'{name}' must be {expected}. Got {name}={value!r}.")
+def _fail(name: str, value: Any, expected: str | Mapping[str, str]) -> SettingsError:
+    # The parts (parameter, value, what is expected) let each face word it.
+    return SettingsError(
+        {
+            "python": "{parameter} must be {expected:text}. Got {parameter:bare}={value}.",
+            "r": "{parameter} must be {expected_r:text}, not {value}.",
+        },
+        parameter=name,
+        value=value,
+        expected=expected if isinstance(expected, str) else expected["python"],
+        expected_r=expected if isinstance(expected, str) else expected["r"],
+    )
+
+
+def _one_of(choices: Sequence[str], prefix: str = "one of ") -> dict[str, str]:
+    return {
+        "python": prefix + ", ".join(f"'{c}'" for c in choices),
+        "r": prefix + ", ".join(f'"{c}"' for c in choices),
+    }
 
 
 def as_bool(name: str, value: Any) -> bool:
@@ -79,7 +96,7 @@ def as_bool(name: str, value: Any) -> bool:
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise _fail(name, value, "true or false")
+    raise _fail(name, value, {"python": "true or false", "r": "TRUE or FALSE"})
 
 
 def as_number(name: str, value: Any, *, positive: bool = True) -> float | None:
@@ -174,8 +191,14 @@ def as_standardize(name: str, value: Any) -> bool | str:
             return lowered == "true"
         if lowered in STANDARDIZE_CHOICES:
             return lowered
+    choices = _one_of(STANDARDIZE_CHOICES, prefix="")
     raise _fail(
-        name, value, "false, true, " + ", ".join(f"'{c}'" for c in STANDARDIZE_CHOICES)
+        name,
+        value,
+        {
+            "python": "false, true, " + choices["python"],
+            "r": "FALSE, TRUE, " + choices["r"],
+        },
     )
 
 
@@ -185,7 +208,7 @@ def as_choice(choices: tuple[str, ...]) -> Callable[[str, Any], str]:
     def coerce(name: str, value: Any) -> str:
         if isinstance(value, str) and value in choices:
             return value
-        raise _fail(name, value, "one of " + ", ".join(f"'{c}'" for c in choices))
+        raise _fail(name, value, _one_of(choices))
 
     return coerce
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, ConfigOverrideWarning
 from .settings import PARAMETER_NAMES, canonical_key, unknown_names_message
 
 __all__ = ["load_config", "merge_config"]
@@ -85,18 +85,25 @@ def merge_config(given: Mapping[str, Any], config: Mapping[str, Any]) -> dict[st
 
     Warns
     -----
-    UserWarning
+    ConfigOverrideWarning
         Naming every given parameter that the config overrides.
     """
     overridden = sorted(k for k in given if k in config and given[k] != config[k])
     if overridden:
+        parts = {f"given_{i}": given[k] for i, k in enumerate(overridden)}
+        parts.update({f"config_{i}": config[k] for i, k in enumerate(overridden)})
         warnings.warn(
-            "The config file overrides: "
-            + ", ".join(
-                f"{k} (given {given[k]!r}, config {config[k]!r})" for k in overridden
-            )
-            + ".",
-            UserWarning,
+            ConfigOverrideWarning(
+                "The config file overrides: "
+                + ", ".join(
+                    f"{{--{k}}} (given {{given_{i}}}, config {{config_{i}}})"
+                    for i, k in enumerate(overridden)
+                )
+                + ".",
+                parameter=overridden[0],
+                overridden=overridden,
+                **parts,
+            ),
             stacklevel=2,
         )
     return {**given, **config}

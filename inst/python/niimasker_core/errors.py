@@ -1,12 +1,20 @@
-"""Every exception a user of niimasker can cause.
+"""Every exception and warning a user of niimasker can cause.
 
-Each class subclasses :class:`NiimaskerError` and the built-in exception it
-refines, so ``except ValueError`` still works for callers who do not know
+Each error class subclasses :class:`NiimaskerError` and the built-in exception
+it refines, so ``except ValueError`` still works for callers who do not know
 niimasker. The command maps every :class:`NiimaskerError` to exit code 2 and
 the R package maps ``FooBarError`` to the condition class
-``niimasker_error_foo_bar``.
+``niimasker_error_foo_bar``. Warnings are :class:`NiimaskerWarning`
+subclasses given to :func:`warnings.warn` (filter them by class); the R
+package re-signals ``FooBarWarning`` as ``niimasker_warning_foo_bar``.
 
-Hierarchy::
+Errors and warnings carry their parts as fields (``parameter``, ``value``,
+``file``, ``fix`` and any other named part) so that each face words them in
+its own idiom: :meth:`Worded.render` writes a parameter as ``'t_r'`` for
+Python (this is ``str()``), ``--t_r`` for the command and `` `t_r` `` for R,
+and values as Python, JSON or R literals.
+
+Errors::
 
     NiimaskerError (Exception)
     ├── SettingsError (ValueError)          a parameter has a wrong value
@@ -27,9 +35,24 @@ Hierarchy::
     │                                       InputFileError, as before)
     └── OutputError (OSError)               an output cannot be written
         └── OutputFolderBusyError (OSError) another run is writing there
+
+Warnings::
+
+    NiimaskerWarning (UserWarning)
+    ├── ConfigOverrideWarning               the config overrides given values
+    ├── RepetitionTimeWarning               ``t_r`` disagrees with the sidecar/header
+    ├── UnusedOptionWarning                 an option or file is given but not used
+    ├── EmptyRegionWarning                  a region has no voxels in an image
+    ├── RegionNamesWarning                  region names were changed to be unique
+    └── ReportWarning                       the HTML report could not be (fully) drawn
 """
 
 from __future__ import annotations
+
+import json
+import string
+from collections.abc import Mapping
+from typing import Any
 
 __all__ = [
     "AromaImageError",
@@ -37,22 +60,219 @@ __all__ = [
     "AtlasQueryError",
     "CleaningError",
     "ConfigError",
+    "ConfigOverrideWarning",
     "ConfoundsError",
+    "EmptyRegionWarning",
     "ImageNotFoundError",
     "InputFileError",
     "LabelsError",
+    "MissingRepetitionTimeError",
     "NiimaskerError",
+    "NiimaskerWarning",
     "OutputError",
     "OutputFolderBusyError",
     "PairingError",
+    "RegionNamesWarning",
+    "RepetitionTimeWarning",
+    "ReportWarning",
     "RoiError",
     "SettingsError",
-    "MissingRepetitionTimeError",
     "TooFewVolumesError",
+    "UnusedOptionWarning",
+    "Worded",
 ]
 
+#: The faces a message can be worded for.
+_FACES = ("python", "command", "r")
 
-class NiimaskerError(Exception):
+
+class _FaceFormatter(string.Formatter):
+    """Fill a message template with its parts, worded for one face.
+
+    ``{parameter}`` and ``{--name}`` become parameter names, ``{file}`` a
+    quoted path, any other ``{part}`` the part's value as a literal.
+    """
+
+    def __init__(self, face: str) -> None:
+        self.face = face
+
+    def get_value(self, key: Any, args: Any, kwargs: Mapping[str, Any]) -> Any:
+        if isinstance(key, str) and key.startswith("--"):
+            return _Name(key[2:])
+        if key == "parameter":
+            return _Name(kwargs[key])
+        if key == "file":
+            return _Path(kwargs[key])
+        return _Literal(kwargs[key])
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        return value.word(self.face, format_spec)
+
+
+class _Name(str):
+    def word(self, face: str, spec: str) -> str:
+        if spec == "bare":
+            return str(self)
+        if face == "command":
+            return f"--{self}"
+        if face == "r":
+            return f"`{self}`"
+        return f"'{self}'"
+
+
+class _Path(str):
+    def word(self, face: str, spec: str) -> str:
+        return f"'{self}'"
+
+
+class _Literal:
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def word(self, face: str, spec: str) -> str:
+        if spec == "text":  # wording, not a value: inserted as it is
+            return str(self.value)
+        if spec:  # a number format such as ':g' applies to the value itself
+            return format(self.value, spec)
+        return _literal(self.value, face)
+
+
+def _literal(value: Any, face: str) -> str:
+    """Write ``value`` as a literal of one face (Python, JSON, R).
+
+    Parameters
+    ----------
+    value : object
+        A plain value (None, bool, number, str, list, dict).
+    face : {'python', 'command', 'r'}
+        Who reads it.
+
+    Returns
+    -------
+    str
+        ``True``/``None``/``'x'`` for Python, ``true``/``null``/``"x"`` for
+        the command (JSON, as in a config file), ``TRUE``/``NULL``/``"x"``
+        for R.
+    """
+    if face == "python":
+        return repr(value)
+    if isinstance(value, tuple) and all(isinstance(v, int) for v in value):
+        # an image shape
+        return repr(value) if face != "r" else " x ".join(map(str, value))
+    if face == "command":
+        try:
+            return json.dumps(value)
+        except (TypeError, ValueError):
+            return repr(value)
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return "c(" + ", ".join(_literal(v, face) for v in value) + ")"
+    if isinstance(value, Mapping):
+        return (
+            "list("
+            + ", ".join(f"{k} = {_literal(v, face)}" for k, v in value.items())
+            + ")"
+        )
+    return repr(value)
+
+
+class Worded:
+    """Mixin of errors and warnings that carry their parts.
+
+    Parameters
+    ----------
+    message : str or mapping
+        The problem (a mapping gives one per face, ``'python'`` being the
+        fallback and ``str()``). With parts, a template: ``{parameter}``, ``{--name}``,
+        ``{file}`` and ``{<part>}`` are filled per face (see
+        :class:`_FaceFormatter`; ``{<part>:text}`` inserts a part as it
+        is, ``{parameter:bare}`` the name unquoted); without parts, the text
+        as it is.
+    parameter : str, optional
+        The parameter at fault, as users type it.
+    file : str, optional
+        The file at fault.
+    fix : str or mapping, optional
+        What to do, a template like ``message``; a mapping gives one per face
+        (``{'command': ..., 'r': ...}``; ``'python'`` is the fallback).
+    **parts
+        Other parts the templates name (``value``, ``low_pass``, ...).
+    """
+
+    def __init__(
+        self,
+        message: str | Mapping[str, str] = "",
+        *,
+        parameter: str | None = None,
+        file: str | None = None,
+        fix: str | Mapping[str, str] | None = None,
+        **parts: Any,
+    ) -> None:
+        super().__init__(message)
+        self.template = message
+        self.parameter = parameter
+        self.file = file
+        self.fix = fix
+        self.parts = dict(parts)
+
+    @property
+    def value(self) -> Any:
+        """The value at fault (None when not given)."""
+        return self.parts.get("value")
+
+    def render(self, face: str = "python") -> str:
+        """Return the message worded for ``face`` (``'python'``, ``'command'``, ``'r'``).
+
+        Parameters
+        ----------
+        face : {'python', 'command', 'r'}
+            Who reads it.
+
+        Returns
+        -------
+        str
+            The problem, then the fix (if any) after a space.
+        """
+        problem = self.problem_for(face)
+        fix = self.fix_for(face)
+        return problem if not fix else f"{problem} {fix}"
+
+    def problem_for(self, face: str) -> str:
+        """Return only the problem, worded for ``face``."""
+        return self._fill(_for_face(self.template, face) or "", face)
+
+    def fix_for(self, face: str) -> str | None:
+        """Return only the fix, worded for ``face`` (None when there is none)."""
+        fix = _for_face(self.fix, face)
+        return None if not fix else self._fill(fix, face)
+
+    def _fill(self, template: str, face: str) -> str:
+        if self.parameter is None and self.file is None and not self.parts:
+            return template
+        values = {**self.parts, "parameter": self.parameter, "file": self.file}
+        return _FaceFormatter(face).format(template, **values)
+
+    def __str__(self) -> str:
+        return self.render("python")
+
+
+def _for_face(text: str | Mapping[str, str] | None, face: str) -> str | None:
+    if isinstance(text, Mapping):
+        return text.get(face, text.get("python"))
+    return text
+
+
+class NiimaskerError(Worded, Exception):
     """Base class of every error a user can cause; never raised itself."""
 
 
@@ -118,3 +338,31 @@ class TooFewVolumesError(ConfoundsError, CleaningError, InputFileError):
 
 class OutputFolderBusyError(OutputError):
     """Raised when another niimasker run holds the output folder's lock."""
+
+
+class NiimaskerWarning(Worded, UserWarning):
+    """Base class of every warning niimasker gives; never given itself."""
+
+
+class ConfigOverrideWarning(NiimaskerWarning):
+    """Given when the config overrides values given as arguments or flags."""
+
+
+class RepetitionTimeWarning(NiimaskerWarning):
+    """Given when ``t_r`` disagrees with the image's JSON sidecar or header."""
+
+
+class UnusedOptionWarning(NiimaskerWarning):
+    """Given when an option or a file is given but not used (e.g. regressor files)."""
+
+
+class EmptyRegionWarning(NiimaskerWarning):
+    """Given when a region has no voxels in an image; its column is n/a."""
+
+
+class RegionNamesWarning(NiimaskerWarning):
+    """Given when repeated region names are renamed to be unique."""
+
+
+class ReportWarning(NiimaskerWarning):
+    """Given when the HTML report, or one of its figures, cannot be drawn."""

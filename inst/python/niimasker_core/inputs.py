@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import glob
 import json
-import logging
 import math
 import re
 import warnings
@@ -21,7 +20,14 @@ from pathlib import Path
 
 from .bids import is_bids_name, pair_by_entities
 from .confound_strategies import ConfoundSpec, resolve_spec
-from .errors import ImageNotFoundError, InputFileError, PairingError, SettingsError
+from .errors import (
+    ImageNotFoundError,
+    InputFileError,
+    PairingError,
+    RepetitionTimeWarning,
+    SettingsError,
+    UnusedOptionWarning,
+)
 from .settings import Settings
 from .volumes import header_t_r
 
@@ -37,8 +43,6 @@ __all__ = [
     "resolve_t_r",
     "sidecar_path",
 ]
-
-log = logging.getLogger("niimasker")
 
 
 @dataclass(frozen=True)
@@ -90,13 +94,23 @@ def expand_files(patterns: Sequence[str] | None, parameter: str) -> list[str]:
             matches = sorted(glob.glob(pattern, recursive=True), key=natural_key)
             if not matches:
                 raise ImageNotFoundError(
-                    f"'{parameter}' pattern '{pattern}' matches no file. Check the "
-                    "pattern, and quote it so that the shell does not expand it."
+                    "{parameter} pattern {value} matches no file.",
+                    parameter=parameter,
+                    value=pattern,
+                    fix={
+                        "python": "Check the pattern, and quote it so that the shell "
+                        "does not expand it.",
+                        "r": "Check the pattern.",
+                    },
                 )
             files.extend(matches)
         else:
             if not Path(pattern).is_file():
-                raise ImageNotFoundError(f"'{parameter}' file not found: '{pattern}'.")
+                raise ImageNotFoundError(
+                    "{parameter} file not found: {file}.",
+                    parameter=parameter,
+                    file=pattern,
+                )
             files.append(pattern)
     return list(dict.fromkeys(files))  # a file matched twice is used once
 
@@ -195,22 +209,32 @@ def resolve_t_r(image: str, given: float | None) -> tuple[float | None, str | No
 
     Warns
     -----
-    UserWarning
+    RepetitionTimeWarning
         When a given ``t_r`` disagrees with the sidecar or the header.
     """
     sidecar = read_sidecar_t_r(image)
     header = read_header_t_r(image) if sidecar is None or given is not None else None
     if given is not None:
-        disagree = [
-            f"the {where} says {value:g} s"
-            for where, value in (("JSON sidecar", sidecar), ("NIfTI header", header))
+        disagree = {
+            where: value
+            for where, value in (("sidecar", sidecar), ("header", header))
             if value is not None and not math.isclose(value, given, rel_tol=1e-3)
-        ]
+        }
         if disagree:
+            says = {
+                "sidecar": "the JSON sidecar says",
+                "header": "the NIfTI header says",
+            }
             warnings.warn(
-                f"'t_r' is {given:g} s but for '{image}' {' and '.join(disagree)}; "
-                f"using t_r={given:g}. Check which is right.",
-                UserWarning,
+                RepetitionTimeWarning(
+                    "{parameter} is {value:g} s but for {file} "
+                    + " and ".join(f"{says[w]} {{{w}:g}} s" for w in disagree)
+                    + "; using {parameter:bare}={value:g}. Check which is right.",
+                    parameter="t_r",
+                    value=given,
+                    file=image,
+                    **disagree,
+                ),
                 stacklevel=3,
             )
         return given, "parameter"
@@ -247,10 +271,16 @@ def pair_confounds(
     if all(is_bids_name(p) for p in images) and all(is_bids_name(c) for c in confounds):
         paired, unused = pair_by_entities(images, confounds)
         if unused:
-            log.warning(
-                "%d regressor file(s) match no input image and are not used: %s",
-                len(unused),
-                ", ".join(unused[:5]) + (", ..." if len(unused) > 5 else ""),
+            warnings.warn(
+                UnusedOptionWarning(
+                    "{n} file(s) of {parameter} match no input image and are not used: "
+                    "{listed:text}.",
+                    parameter="regressor_files",
+                    value=list(unused),
+                    n=len(unused),
+                    listed=", ".join(unused[:5]) + (", ..." if len(unused) > 5 else ""),
+                ),
+                stacklevel=2,
             )
         return list(paired), "bids"
     if len(confounds) != len(images):
@@ -294,8 +324,12 @@ def plan_runs(settings: Settings) -> list[RunPlan]:
     """
     if not settings.input_files:
         raise SettingsError(
-            "'input_files' is required: give one or more 4D NIfTI images "
-            "(-i/--input_files or the config key)."
+            {
+                "python": "{parameter} is required: give one or more 4D NIfTI images "
+                "(-i/--input_files or the config key).",
+                "r": "{parameter} is required: give one or more 4D NIfTI images.",
+            },
+            parameter="input_files",
         )
     images = expand_files(settings.input_files, "input_files")
     confounds = expand_files(settings.regressor_files, "regressor_files")
@@ -311,9 +345,14 @@ def plan_runs(settings: Settings) -> list[RunPlan]:
         spec = resolve_spec(settings)
         if spec.unused:
             warnings.warn(
-                f"'regressors' {list(settings.regressors or [])} does not use the "
-                f"option(s) {', '.join(spec.unused)}; they are ignored.",
-                UserWarning,
+                UnusedOptionWarning(
+                    "{parameter} {value} does not use the option(s) "
+                    + ", ".join(f"{{--{o}}}" for o in spec.unused)
+                    + "; they are ignored.",
+                    parameter="regressors",
+                    value=list(settings.regressors or []),
+                    options=list(spec.unused),
+                ),
                 stacklevel=2,
             )
     stems = _unique_stems(images)

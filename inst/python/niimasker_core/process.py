@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ import numpy as np
 from .cleaning import clean_signals, require_t_r
 from .confounds import align_confounds
 from .engine import extract
-from .errors import NiimaskerError
+from .errors import EmptyRegionWarning, NiimaskerError
 from .fingerprint import image_fingerprint
 from .inputs import RunPlan
 from .outputs import write_json, write_nifti, write_rows, write_table
@@ -117,8 +118,13 @@ def process_image(
         # Kept rows are exactly the censored output; censored rows are interpolated.
         cleaned = interpolate_censored(cleaned, confounds.sample_mask, confounds.n_kept)
     for name in reduction.empty_columns:
-        log.warning(
-            "Region '%s' has no voxels in '%s'; its column is n/a.", name, plan.image
+        warnings.warn(
+            EmptyRegionWarning(
+                "Region {region} has no voxels in {file}; its column is n/a.",
+                file=plan.image,
+                region=name,
+            ),
+            stacklevel=2,
         )
     result = ImageResult(
         image=plan.image,

@@ -22,7 +22,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,15 +220,43 @@ def _execute(
         from joblib import Parallel, delayed
         from joblib.externals.loky import get_reusable_executor
 
-        jobs = (delayed(safe_process)(p, settings, roi, output_dir) for p in plans)
+        _let_workers_import_core()
+        jobs = (
+            delayed(_process_in_worker)(p, settings, roi, output_dir) for p in plans
+        )
         try:
             # The context manager removes joblib's temporary folder on exit.
             with Parallel(n_jobs=settings.n_jobs, return_as="generator") as parallel:
-                yield from parallel(jobs)
+                for outcome, caught in parallel(jobs):
+                    for warning in caught:  # a worker's warnings, given again here
+                        warnings.warn(warning, stacklevel=1)
+                    yield outcome
         finally:
             # An embedding process (R via reticulate) never shuts Python down, so
             # idle loky workers would outlive the batch and leak semaphores.
             get_reusable_executor().shutdown(wait=True)
+
+
+def _process_in_worker(
+    plan: RunPlan, settings: Settings, roi: RoiSource, output_dir: str | None
+) -> tuple[Outcome, list[Warning]]:
+    # Warnings given in a worker process never reach the caller's filters, so
+    # they travel back with the outcome.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outcome = safe_process(plan, settings, roi, output_dir)
+    return outcome, [w.message for w in caught]
+
+
+def _let_workers_import_core() -> None:
+    # Worker processes import this package to unpickle their tasks, and loky
+    # starts them with the caller's sys.path (not PYTHONPATH). A caller that
+    # imported the package from a folder no longer on sys.path (R's
+    # reticulate::import_from_path removes it again) would leave them unable
+    # to: put that folder first, so the workers also run this very copy.
+    folder = str(Path(__file__).resolve().parent.parent)
+    if not sys.path or sys.path[0] != folder:
+        sys.path.insert(0, folder)
 
 
 def _split_client(settings: Settings) -> tuple[Any, Settings]:

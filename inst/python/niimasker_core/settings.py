@@ -689,8 +689,12 @@ def make_settings(values: Mapping[str, Any] | None = None, **kwargs: Any) -> Set
 def _check_together(s: Settings) -> None:
     if s.high_pass is not None and s.low_pass is not None and s.high_pass >= s.low_pass:
         raise SettingsError(
-            "'high_pass' must be lower than 'low_pass'. "
-            f"Got high_pass={s.high_pass}, low_pass={s.low_pass}."
+            "{--high_pass} must be lower than {--low_pass}. "
+            "Got {--high_pass:bare}={high_pass}, {--low_pass:bare}={low_pass}.",
+            parameter="high_pass",
+            value=s.high_pass,
+            high_pass=s.high_pass,
+            low_pass=s.low_pass,
         )
     if s.t_r is not None:
         nyquist = 0.5 / s.t_r
@@ -698,6 +702,11 @@ def _check_together(s: Settings) -> None:
             cutoff = getattr(s, name)
             if cutoff is not None and cutoff >= nyquist:
                 raise SettingsError(
-                    f"'{name}' must be below the Nyquist frequency {nyquist:g} Hz "
-                    f"(0.5 / t_r). Got {name}={cutoff}, t_r={s.t_r}."
+                    "{parameter} must be below the Nyquist frequency {nyquist:g} Hz "
+                    "(0.5 / {--t_r:bare}). Got {parameter:bare}={value}, "
+                    "{--t_r:bare}={t_r}.",
+                    parameter=name,
+                    value=cutoff,
+                    nyquist=nyquist,
+                    t_r=s.t_r,
                 )

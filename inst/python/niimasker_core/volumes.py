@@ -126,13 +126,17 @@ def _volume_count(shape: tuple[int, ...], path: str, need_4d: bool) -> int:
     extra = shape[3:]
     if len(shape) < 3 or sum(n > 1 for n in extra) > 1:
         raise InputFileError(
-            f"'{path}' has {len(shape)} dimensions {shape}; a 4D image "
-            "(x, y, z, time) is needed."
+            "{file} has {n} dimensions {shape}; a 4D image (x, y, z, time) is needed.",
+            file=path,
+            n=len(shape),
+            shape=tuple(int(n) for n in shape),
         )
     if need_4d and not extra:
         raise InputFileError(
-            f"'{path}' is a 3D image {shape}; a 4D fMRI series is needed. "
-            "Pass the 4D BOLD run, not a single volume or a mask."
+            "{file} is a 3D image {shape}; a 4D fMRI series is needed.",
+            file=path,
+            shape=tuple(int(n) for n in shape),
+            fix="Pass the 4D BOLD run, not a single volume or a mask.",
         )
     # (x, y, z, 1, t) and (x, y, z, t, 1) hold their volumes in the same
     # Fortran layout as (x, y, z, t).

@@ -15,12 +15,13 @@ note in its place.
 from __future__ import annotations
 
 import datetime
-import logging
+import warnings
 from pathlib import Path
 from string import Template
 from types import ModuleType
 from typing import Any
 
+from ..errors import ReportWarning
 from ..outputs import atomic_path
 from . import figures as default_figures
 from .sections import (
@@ -32,8 +33,6 @@ from .sections import (
 )
 
 __all__ = ["MAX_IMAGES_WITH_FIGURES", "REPORT_NAME", "build_report", "write_report"]
-
-log = logging.getLogger("niimasker")
 
 REPORT_NAME = "report.html"
 
@@ -113,12 +112,14 @@ def write_report(
         with atomic_path(target) as tmp:
             tmp.write_text(text, encoding="utf-8")
     except Exception as exc:
-        log.warning(
-            "The report '%s' could not be written (%s: %s); the timeseries files "
-            "are complete.",
-            target,
-            type(exc).__name__,
-            exc,
+        warnings.warn(
+            ReportWarning(
+                "The report {file} could not be written ({problem:text}); the "
+                "timeseries files are complete.",
+                file=str(target),
+                problem=f"{type(exc).__name__}: {exc}",
+            ),
+            stacklevel=2,
         )
         return None
     return target

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import html
 import json
-import logging
+import warnings
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from ..errors import ReportWarning
 from ..volumes import read_image_info
 from . import overlay
 
@@ -25,8 +26,6 @@ __all__ = [
     "parameters_section",
     "safely",
 ]
-
-log = logging.getLogger("niimasker")
 
 #: Largest number of columns for which a correlation matrix is drawn.
 MAX_CORRELATION_COLUMNS = 1000
@@ -65,8 +64,13 @@ def safely(what: str, draw: Callable[[], str]) -> str:
     try:
         return draw()
     except Exception as exc:
-        log.warning(
-            "Report: %s could not be drawn (%s: %s).", what, type(exc).__name__, exc
+        warnings.warn(
+            ReportWarning(
+                "Report: {what:text} could not be drawn ({problem:text}).",
+                what=what,
+                problem=f"{type(exc).__name__}: {exc}",
+            ),
+            stacklevel=2,
         )
         problem = f"{type(exc).__name__}: {exc}"
         return f'<p class="note">{_e(what)} could not be drawn: {_e(problem)}</p>'

@@ -47,8 +47,14 @@ def load_rois(settings: Settings) -> RoiSource:
     roi_file = settings.roi_file
     if roi_file is None:
         raise RoiError(
-            "'roi_file' is required: an atlas or mask NIfTI, a coordinates .tsv, or "
-            "a query such as 'nilearn:schaefer:400-17-2' (-r/--roi_file)."
+            {
+                "python": "{parameter} is required: an atlas or mask NIfTI, a "
+                "coordinates .tsv, or a query such as 'nilearn:schaefer:400-17-2' "
+                "(-r/--roi_file).",
+                "r": "{parameter} is required: an atlas or mask NIfTI, a coordinates "
+                '.tsv, or a query such as "nilearn:schaefer:400-17-2".',
+            },
+            parameter="roi_file",
         )
     if is_query(roi_file):
         atlas = fetch_query(roi_file, settings.data_dir)

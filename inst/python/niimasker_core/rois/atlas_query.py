@@ -307,29 +307,45 @@ def parse_query(query: str) -> tuple[AtlasSpec, dict[str, Any]]:
     pieces = text.split(":", 2)
     if len(pieces) < 2 or pieces[0].lower() != PREFIX[:-1] or not pieces[1]:
         raise AtlasQueryError(
-            f"'roi_file' {query!r} is not a valid atlas query: use "
-            f"'nilearn:<atlas>:<parameters>'. Valid atlases and parameters:\n{_catalogue()}"
+            "{parameter} {value} is not a valid atlas query: use "
+            "'nilearn:<atlas>:<parameters>'. Valid atlases and parameters:\n"
+            "{catalogue:text}",
+            parameter="roi_file",
+            value=query,
+            catalogue=_catalogue(),
         )
     key = pieces[1].strip().lower()
     key = _ALIASES.get(key, key)
     spec = ATLASES.get(key)
     if spec is None:
         raise AtlasQueryError(
-            f"'roi_file' {query!r} names an unknown atlas {pieces[1]!r}. Valid atlases "
-            f"and parameters:\n{_catalogue()}"
+            "{parameter} {value} names an unknown atlas {atlas}. Valid atlases "
+            "and parameters:\n{catalogue:text}",
+            parameter="roi_file",
+            value=query,
+            atlas=pieces[1],
+            catalogue=_catalogue(),
         )
     params = pieces[2].strip() if len(pieces) == 3 else ""
     if not params and spec.default == "" and spec.syntax:
         raise AtlasQueryError(
-            f"'roi_file' {query!r} needs parameters: nilearn:{spec.name}:{spec.syntax}."
+            "{parameter} {value} needs parameters: {syntax:text}.",
+            parameter="roi_file",
+            value=query,
+            syntax=f"nilearn:{spec.name}:{spec.syntax}",
         )
     try:
         return spec, spec.parse(params or spec.default)
     except _Bad as exc:
         raise AtlasQueryError(
-            f"'roi_file' {query!r} has invalid parameters for '{spec.name}': {exc}. "
-            f"Use nilearn:{spec.name}:{spec.syntax}, e.g. "
-            f"nilearn:{spec.name}{':' + spec.default if spec.default else ''}."
+            "{parameter} {value} has invalid parameters for {atlas}: {problem:text}. "
+            "Use {syntax:text}, e.g. {example:text}.",
+            parameter="roi_file",
+            value=query,
+            atlas=spec.name,
+            problem=str(exc),
+            syntax=f"nilearn:{spec.name}:{spec.syntax}",
+            example=f"nilearn:{spec.name}{':' + spec.default if spec.default else ''}",
         ) from None
 
 
@@ -377,17 +393,42 @@ def fetch_query(
     try:
         bunch = fetcher(data_dir=data_dir, verbose=0, **kwargs)
     except Exception as exc:
+        offline = _is_network_failure(exc)
+        call = f"nilearn.datasets.{spec.fetcher}" + (
+            f"({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
+        )
         raise AtlasFetchError(
-            f"Could not fetch {query!r} with nilearn.datasets.{spec.fetcher}"
-            f"({', '.join(f'{k}={v!r}' for k, v in kwargs.items())}): "
-            f"{type(exc).__name__}: {exc}. Check the network connection, or download the "
-            "atlas once and give its folder as 'data_dir' (or $NILEARN_DATA)."
+            {
+                "python": "Could not fetch {value} with {call:text}: {detail:text}.",
+                "r": "Could not fetch {value}: "
+                + ("no network connection" if offline else "the download failed")
+                + ", and it is not in {--data_dir} yet.",
+            },
+            parameter="roi_file",
+            value=query,
+            call=call,
+            detail=f"{type(exc).__name__}: {exc}",
+            offline=offline,
+            fix="Check the network connection, or download the atlas once and give "
+            "its folder as {--data_dir} (or $NILEARN_DATA).",
         ) from exc
     image = _image_path(bunch, query, data_dir, spec.name)
     shape = nib.load(image).shape
     kind = "maps" if len(shape) == 4 and shape[3] > 1 else "labels"
     index, name = _labels(bunch, kind, shape)
     return ResolvedAtlas(query.strip(), spec.name, image, kind, index, name)
+
+
+def _is_network_failure(exc: BaseException) -> bool:
+    # requests' ConnectionError, urllib's URLError, socket errors: by name, so
+    # that neither needs importing here.
+    seen: BaseException | None = exc
+    while seen is not None:
+        names = {c.__name__ for c in type(seen).__mro__}
+        if names & {"ConnectionError", "URLError", "gaierror", "timeout", "Timeout"}:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _image_path(

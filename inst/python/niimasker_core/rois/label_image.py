@@ -16,7 +16,7 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 
-from ..errors import ImageNotFoundError, RoiError
+from ..errors import ImageNotFoundError, RoiError, UnusedOptionWarning
 from .base import Grid, GridCachedSource, Reduction, grid_key
 from .label_names import resolve_region_names
 from .masking import mask_on_grid, resample_nearest
@@ -59,8 +59,10 @@ def load_label_image(path: str) -> nib.Nifti1Image:
         )
     if len(img.shape) != 3:
         raise RoiError(
-            f"'roi_file' '{path}' must be a 3D label image here; it has shape "
-            f"{img.shape}."
+            "{parameter} {file} must be a 3D label image here; it has shape {shape}.",
+            parameter="roi_file",
+            file=str(path),
+            shape=tuple(int(n) for n in img.shape),
         )
     return img
 
@@ -129,9 +131,12 @@ class LabelImage(GridCachedSource):
         self.as_voxels = as_voxels
         if mask_img is not None and self.kind == "mask":
             warnings.warn(
-                f"'mask_img' is ignored because 'roi_file' '{path}' is a single-region "
-                "mask.",
-                UserWarning,
+                UnusedOptionWarning(
+                    "{parameter} is ignored because {--roi_file} {file} is a "
+                    "single-region mask.",
+                    parameter="mask_img",
+                    file=str(path),
+                ),
                 stacklevel=2,
             )
             self.mask_img = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 
-from ..errors import LabelsError
+from ..errors import LabelsError, RegionNamesWarning
 from ..tables import read_user_table
 
 __all__ = ["BACKGROUND_NAMES", "resolve_region_names"]
@@ -129,10 +129,12 @@ def _make_unique(names: list[str], where: str) -> list[str]:
     renamed = [f"{old} -> {new}" for old, new in zip(names, unique) if old != new]
     if renamed:
         warnings.warn(
-            f"Region names must be unique but {where} repeats some; renamed "
-            f"{', '.join(renamed[:5])}{', ...' if len(renamed) > 5 else ''}. "
-            "Check that the names match the atlas labels.",
-            UserWarning,
+            RegionNamesWarning(
+                "Region names must be unique but {where:text} repeats some; renamed "
+                "{renamed:text}. Check that the names match the atlas labels.",
+                where=where,
+                renamed=", ".join(renamed[:5]) + (", ..." if len(renamed) > 5 else ""),
+            ),
             stacklevel=3,
         )
     return unique

@@ -1,0 +1,29 @@
+test_that("read_timeseries() reads an output folder back into the same tibble", {
+  skip_if_no_core()
+  out <- withr::local_tempdir()
+  ts <- extract_timeseries(c(example_bold("01"), example_bold("02")), example_atlas(),
+                           labels = example_labels(), t_r = 2, discard_scans = 3,
+                           output_dir = out, report = FALSE)
+  again <- read_timeseries(out)
+  expect_identical(names(again), names(ts))
+  expect_identical(again$file, ts$file)
+  expect_identical(again$sub, ts$sub)
+  expect_identical(again$volume, ts$volume)
+  for (column in names(ts)[-(1:6)]) {
+    expect_equal(again[[column]], ts[[column]], tolerance = 1e-7) # TSVs keep 9 digits
+  }
+  info <- timeseries_info(again)
+  expect_identical(info$labels, timeseries_info(ts)$labels)
+  expect_identical(info$t_r, timeseries_info(ts)$t_r)
+  expect_identical(info$sidecars[[1]]$OutputVolumes, 4:80)
+  expect_identical(nrow(info$failures), 0L)
+  expect_identical(info$output_dir, out)
+})
+
+test_that("read_timeseries() says when a folder holds no output", {
+  skip_if_no_core()
+  empty <- withr::local_tempdir()
+  cnd <- expect_error(read_timeseries(empty), class = "niimasker_error_image_not_found")
+  expect_match(conditionMessage(cnd), "`output_dir`", fixed = TRUE)
+  expect_error(read_timeseries(c("a", "b")), class = "niimasker_error_argument")
+})
