@@ -44,7 +44,8 @@ def extract_timeseries(
     low_pass: float | None = None,
     detrend: bool = False,
     smoothing_fwhm: float | None = None,
-    discard_scans: int = 0,
+    discard_scans: int | str = 0,
+    nan_policy: str = "error",
     motion: str | None = None,
     wm_csf: str | None = None,
     global_signal: str | None = None,
@@ -76,7 +77,7 @@ def extract_timeseries(
         ``report``) ``report.html`` there.
     mask_img, labels, regressor_files, regressors, as_voxels, radius, \
 allow_overlap, strategy, standardize, standardize_confounds, t_r, high_pass, \
-low_pass, detrend, smoothing_fwhm, discard_scans, motion, wm_csf, \
+low_pass, detrend, smoothing_fwhm, discard_scans, nan_policy, motion, wm_csf, \
 global_signal, scrub, fd_threshold, std_dvars_threshold, compcor, n_compcor, \
 ica_aroma, demean, output_volumes, report, n_jobs
         See ``niimasker -h``; names, defaults and checks are in
@@ -127,6 +128,7 @@ ica_aroma, demean, output_volumes, report, n_jobs
             "detrend": detrend,
             "smoothing_fwhm": smoothing_fwhm,
             "discard_scans": discard_scans,
+            "nan_policy": nan_policy,
             "motion": motion,
             "wm_csf": wm_csf,
             "global_signal": global_signal,

@@ -20,6 +20,7 @@ from .settings import (
     COMPCOR_TYPES,
     CONFOUND_MODELS,
     ICA_AROMA_TYPES,
+    NAN_POLICIES,
     OUTPUT_VOLUMES,
     PARAMETERS,
     REDUCTION_STRATEGIES,
@@ -41,7 +42,7 @@ _FLOATS = {
     "fd_threshold",
     "std_dvars_threshold",
 }
-_INTS = {"discard_scans", "n_jobs", "scrub"}
+_INTS = {"n_jobs", "scrub"}  # discard_scans also takes "auto": settings checks it
 _CHOICES = {
     "strategy": REDUCTION_STRATEGIES,
     "output_volumes": OUTPUT_VOLUMES,
@@ -50,6 +51,7 @@ _CHOICES = {
     "global_signal": CONFOUND_MODELS,
     "compcor": COMPCOR_TYPES,
     "ica_aroma": ICA_AROMA_TYPES,
+    "nan_policy": NAN_POLICIES,
 }
 _BOOL_TEXT = {"standardize_confounds", "demean", "report"}
 

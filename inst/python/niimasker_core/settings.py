@@ -23,6 +23,7 @@ __all__ = [
     "CONFIG_ALIASES",
     "CONFOUND_MODELS",
     "ICA_AROMA_TYPES",
+    "NAN_POLICIES",
     "PARAMETERS",
     "REDUCTION_STRATEGIES",
     "STANDARDIZE_CHOICES",
@@ -42,6 +43,8 @@ REDUCTION_STRATEGIES = (
     "standard_deviation",
 )
 OUTPUT_VOLUMES = ("censored", "interpolated")
+#: What to do with NaN or infinite voxels inside the ROI.
+NAN_POLICIES = ("error", "zero", "omit")
 #: nilearn's expansions of motion, WM/CSF and global signal regressors.
 CONFOUND_MODELS = ("basic", "power2", "derivatives", "full")
 #: nilearn's CompCor variants.
@@ -192,8 +195,19 @@ PARAMETERS: tuple[Parameter, ...] = (
         "discard_scans",
         0,
         "Drop the first N volumes of each image (and the same confound rows) before "
-        "anything else.",
+        "anything else, or 'auto': the leading volumes its confounds file flags as "
+        "non-steady-state (fMRIPrep's non_steady_state_outlier* columns; XCP-D's "
+        "convention; 0 without a confounds file).",
         "discard_scans",
+    ),
+    _p(
+        "nan_policy",
+        "error",
+        "NaN or infinite voxels inside the ROI: 'error' stops with the volume "
+        "named; 'zero' counts them as 0 (nilearn's behaviour); 'omit' computes "
+        "each region's statistic over its finite voxels of each volume (their "
+        "smallest count per region is in the coverage table).",
+        "nan_policy",
     ),
     _p(
         "motion",
@@ -319,7 +333,8 @@ class Settings:
     low_pass: float | None = None
     detrend: bool = False
     smoothing_fwhm: float | None = None
-    discard_scans: int = 0
+    discard_scans: int | str = 0
+    nan_policy: str = "error"
     motion: str | None = None
     wm_csf: str | None = None
     global_signal: str | None = None
@@ -480,6 +495,15 @@ def _as_n_compcor(name: str, value: Any) -> int | str | None:
         raise _fail(name, value, "'all' or a whole number >= 1") from None
 
 
+def _as_discard_scans(name: str, value: Any) -> int | str:
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    try:
+        return _as_count(name, value, minimum=0)
+    except SettingsError:
+        raise _fail(name, value, "a whole number >= 0 or 'auto'") from None
+
+
 _COERCE: dict[str, Callable[[str, Any], Any]] = {
     "input_files": lambda n, v: _as_strings(n, v) or (),
     "roi_file": _as_path,
@@ -499,7 +523,8 @@ _COERCE: dict[str, Callable[[str, Any], Any]] = {
     "low_pass": _as_number,
     "detrend": _as_bool,
     "smoothing_fwhm": _as_nonnegative,
-    "discard_scans": lambda n, v: _as_count(n, v, minimum=0),
+    "discard_scans": _as_discard_scans,
+    "nan_policy": _as_choice(NAN_POLICIES),
     "motion": _as_optional_choice(CONFOUND_MODELS),
     "wm_csf": _as_optional_choice(CONFOUND_MODELS),
     "global_signal": _as_optional_choice(CONFOUND_MODELS),
