@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .cleaning import clean_signals, needs_t_r
+from .cleaning import clean_signals, needs_t_r, series_options
 from .confounds import ConfoundSelection
 from .engine import extract
 from .errors import CleaningError, InputFileError, NiimaskerError
@@ -96,11 +96,13 @@ def process_image(
         Any problem with this image's inputs.
     """
     started = time.perf_counter()
-    info = read_image_info(plan.image)
-    if settings.discard_scans >= info.n_volumes:
+    info = read_image_info(plan.image, need_4d=False)  # a 3D image is one volume
+    fixed = 0 if settings.discard_scans == "auto" else settings.discard_scans
+    if fixed >= info.n_volumes:
         raise InputFileError(
-            f"'discard_scans' is {settings.discard_scans} but '{plan.image}' has only "
-            f"{info.n_volumes} volumes. Lower 'discard_scans'."
+            f"'discard_scans' is {fixed} but '{plan.image}' has only "
+            f"{info.n_volumes} volume{'s' if info.n_volumes > 1 else ''}. Lower "
+            "'discard_scans'."
         )
     t_r, t_r_source = plan.t_r, plan.t_r_source
     if t_r is None and info.header_t_r is not None:
@@ -111,17 +113,19 @@ def process_image(
             f"found for '{plan.image}' (no 't_r', no JSON sidecar, no header TR). "
             "Give 't_r' in seconds, e.g. --t_r 2."
         )
+    _check_series(plan, settings, info.n_volumes - fixed)
     selection = _load_confounds(plan, settings, info.n_volumes)
+    first = fixed if selection is None else selection.discard
     reduction = roi.for_grid(info.shape, info.affine)
     extracted = extract(
         info,
         [reduction],
-        discard_scans=settings.discard_scans,
+        discard_scans=first,
         smoothing_fwhm=settings.smoothing_fwhm,
+        nan_policy=settings.nan_policy,
         import_meanwhile=("nilearn.signal",),  # cleaning's import, hidden by the stream
     )
     signals = extracted.signals[0]
-    first = settings.discard_scans
     confounds = (
         None
         if selection is None or selection.values is None
@@ -169,7 +173,7 @@ def process_image(
         "RepetitionTime": t_r,
         "RepetitionTimeSource": t_r_source,
         "NumberOfVolumesInImage": info.n_volumes,
-        "DiscardedScans": settings.discard_scans,
+        "DiscardedScans": first,
         "OutputVolumes": [int(v) for v in volumes],
         "ConfoundsFile": plan.confounds,
         "ConfoundsPairedBy": plan.pairing,
@@ -190,6 +194,7 @@ def process_image(
             "smoothing_fwhm": settings.smoothing_fwhm,
             "strategy": settings.strategy,
             "discard_scans": settings.discard_scans,
+            "nan_policy": settings.nan_policy,
             "regressors": None
             if settings.regressors is None
             else list(settings.regressors),
@@ -225,6 +230,28 @@ def process_image(
     if output_dir is not None:
         result.files = _write_image_outputs(Path(output_dir), result, reduction)
     return result
+
+
+def _check_series(plan: RunPlan, settings: Settings, n_volumes: int) -> None:
+    """Refuse cleaning of a single volume (a 3D image) before anything is read."""
+    if n_volumes > 1:
+        return
+    asked = series_options(
+        detrend=settings.detrend,
+        standardize=settings.standardize_method,
+        high_pass=settings.high_pass,
+        low_pass=settings.low_pass,
+        confounds=plan.confounds is not None,
+    )
+    if asked:
+        raise CleaningError(
+            f"'{plan.image}' has 1 volume to extract (a 3D image, or a 4D one "
+            "after 'discard_scans'), and "
+            + ", ".join(f"'{name}'" for name in asked)
+            + " need a timeseries of several volumes. Drop "
+            + ("it" if len(asked) == 1 else "them")
+            + " for single volumes (beta maps, VBM or mean images give one row each)."
+        )
 
 
 def _write_image_outputs(out: Path, result: ImageResult, reduction: Any) -> list[str]:
