@@ -1,19 +1,30 @@
 """Confound tables: reading, choosing columns or a strategy, and the volumes to keep.
 
 A confounds file is a TSV (or CSV) with a header row, one row per volume,
-``n/a`` for missing values, as fMRIPrep writes them. ``regressors`` chooses
-columns by name (shell wildcards such as ``a_comp_cor_*``), a preset, a
-nilearn strategy or nilearn components (:mod:`niimasker_core.confound_strategies`);
-with no ``regressors`` every column is used. Like nilearn's ``load_confounds``,
-a ``n/a`` in the first row (derivative columns) takes the second row's value;
-``n/a`` anywhere else is an error rather than a silent zero. One-hot outlier
-columns (``non_steady_state_outlier*``, ``motion_outlier*``) and scrubbing
-become a sample mask, never regressors.
+``n/a`` for missing values, as fMRIPrep writes them; or a headerless table of
+whitespace-separated numbers (SPM ``rp_*.txt``, FSL ``.par``, AFNI ``.1D``),
+whose columns are named after the known layout (:data:`HEADERLESS_LAYOUTS`)
+or ``c1``, ``c2``, ... ``regressors`` chooses columns by name (shell
+wildcards such as ``a_comp_cor_*``), a preset, a nilearn strategy or nilearn
+components (:mod:`niimasker_core.confound_strategies`); with no
+``regressors`` every column is used. Like nilearn's ``load_confounds``, a
+``n/a`` in the first row (derivative columns) takes the second row's value;
+``n/a`` anywhere else is an error rather than a silent zero.
+
+Named columns (or every column) mean exactly those regressors and every
+volume, as ``NiftiLabelsMasker(confounds=those columns)``: nothing is
+censored unless scrubbing thresholds are given, and they are never demeaned.
+When the file flags non-steady-state volumes that are kept, a warning says
+how to drop them (``discard_scans="auto"``). Presets and strategies keep
+nilearn's ``load_confounds`` behaviour: one-hot outlier columns censor
+volumes and the confounds are demeaned (``demean``).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +33,9 @@ import numpy as np
 import pandas as pd
 
 from .confound_strategies import ConfoundSpec, load_with_nilearn, resolve_spec
-from .errors import ConfoundsError
+from .errors import ConfoundsError, ImageNotFoundError
 from .scrubbing import (
     combine_masks,
-    is_outlier_column,
     outlier_sample_mask,
     scrub_sample_mask,
 )
@@ -33,8 +43,11 @@ from .settings import Settings
 from .tables import read_user_table
 
 __all__ = [
+    "HEADERLESS_LAYOUTS",
     "ConfoundSelection",
+    "discard_count",
     "fill_first_row",
+    "leading_non_steady_state",
     "load_confounds_for_image",
     "read_confounds_table",
     "select_confounds",
@@ -56,27 +69,119 @@ class ConfoundSelection:
         Indices of volumes to keep (scrubbing), over all volumes; None keeps all.
     details : dict
         JSON-ready facts for the sidecar (strategy, censored volumes, mean FD).
+    discard : int
+        Leading volumes dropped (``discard_scans``, resolved when "auto").
     """
 
     values: np.ndarray | None
     columns: list[str]
     sample_mask: np.ndarray | None = None
     details: dict = field(default_factory=dict)
+    discard: int = 0
+
+
+#: Column names of headerless motion files whose layout is known, by a regular
+#: expression on the file name and their number of columns.
+HEADERLESS_LAYOUTS: tuple[tuple[str, str, int, tuple[str, ...]], ...] = (
+    (
+        "SPM realignment parameters (rp_*.txt): translations in mm, rotations in "
+        "radians",
+        r"^rp_.*\.txt$",
+        6,
+        ("trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"),
+    ),
+    (
+        "FSL MCFLIRT parameters (*.par): rotations in radians, translations in mm",
+        r"\.par$",
+        6,
+        ("rot_x", "rot_y", "rot_z", "trans_x", "trans_y", "trans_z"),
+    ),
+)
 
 
 def read_confounds_table(path: str) -> pd.DataFrame:
-    """Read a confounds TSV/CSV with a header row.
+    """Read a confounds TSV/CSV with a header row, or a headerless table of numbers.
+
+    A file whose first line is all numbers has no header: its values are
+    split on whitespace (commas for ``.csv``) and its columns named as in
+    :data:`HEADERLESS_LAYOUTS` when the file name and column count match a
+    known layout, ``c1``, ``c2``, ... otherwise. ``table.attrs["header"]``
+    then describes the naming (for the sidecar).
 
     Raises
     ------
     ImageNotFoundError
         If the file does not exist.
     ConfoundsError
-        If it cannot be parsed or has non-numeric columns.
+        If it is empty, has a header but no rows, or cannot be parsed.
     """
+    first_line = _first_line(path)
+    if first_line is None:
+        raise ConfoundsError(
+            f"Confounds file '{path}' is empty. Give one row per volume (a header "
+            "row first, as fMRIPrep writes, or numbers only)."
+        )
+    if _all_numbers(first_line):
+        return _read_headerless(path)
     table = read_user_table(path, what="confounds file", error=ConfoundsError)
     if table.shape[1] == 0:
         raise ConfoundsError(f"Confounds file '{path}' has no columns.")
+    if len(table) == 0:
+        raise ConfoundsError(
+            f"Confounds file '{path}' has a header row ({table.shape[1]} columns) "
+            "but no data rows; it needs one row per volume. Check that the file was "
+            "written completely."
+        )
+    return table
+
+
+def _first_line(path: str) -> str | None:
+    if not Path(path).is_file():
+        raise ImageNotFoundError(f"The confounds file was not found: '{path}'.")
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if line.strip():
+                return line
+    return None
+
+
+def _all_numbers(line: str) -> bool:
+    cells = re.split(r"[\s,]+", line.strip())
+    try:
+        [float(cell) for cell in cells]
+    except ValueError:
+        return False
+    return True
+
+
+def _read_headerless(path: str) -> pd.DataFrame:
+    sep = r"\s*,\s*" if path.lower().endswith(".csv") else r"\s+"
+    try:
+        table = pd.read_csv(
+            path, sep=sep, header=None, engine="python", comment="#", dtype=float
+        )
+    except Exception as exc:
+        raise ConfoundsError(
+            f"Cannot read the headerless confounds file '{path}' as a table of "
+            f"numbers: {exc}. Every row must have the same number of values."
+        ) from None
+    name = Path(path).name
+    known = [
+        (layout, names)
+        for layout, pattern, n_columns, names in HEADERLESS_LAYOUTS
+        if re.search(pattern, name, flags=re.IGNORECASE) and n_columns == table.shape[1]
+    ]
+    if known:
+        layout, names = known[0]
+        table.columns = list(names)
+    else:
+        layout = "no header: columns named c1, c2, ... in file order"
+        table.columns = [f"c{k}" for k in range(1, table.shape[1] + 1)]
+    table.attrs["header"] = {
+        "HasHeader": False,
+        "Layout": layout,
+        "Columns": list(table.columns),
+    }
     return table
 
 
@@ -124,11 +229,11 @@ def select_confounds(
     scrub: dict | None = None,
     table: pd.DataFrame | None = None,
 ) -> ConfoundSelection:
-    """Read ``path`` and keep the ``regressors`` columns.
+    """Read ``path`` and keep the ``regressors`` columns, for every volume.
 
-    One-hot outlier columns among them, and every ``non_steady_state*``
-    column of the file, censor volumes instead of being regressed, as in
-    nilearn's ``load_confounds``.
+    The columns are regressed as given, one-hot outlier columns included, as
+    ``NiftiLabelsMasker(confounds=those columns)`` regresses them; only the
+    ``scrub`` thresholds censor volumes.
 
     Parameters
     ----------
@@ -161,12 +266,7 @@ def select_confounds(
         if not regressors
         else _match_columns(table, regressors, path)
     )
-    outliers = [c for c in columns if is_outlier_column(c)]
-    outliers += [
-        c for c in table.columns if "non_steady_state" in c and c not in outliers
-    ]
-    columns = [c for c in columns if c not in outliers]
-    _check_numeric_rows(table, columns + outliers, path, n_volumes)
+    _check_numeric_rows(table, columns, path, n_volumes)
     values = fill_first_row(table[columns].to_numpy(dtype=np.float64), columns, path)
     scrubbed = None
     if scrub is not None:
@@ -177,7 +277,7 @@ def select_confounds(
             scrub=scrub["scrub"],
             path=path,
         )
-    mask = combine_masks(n_volumes, outlier_sample_mask(table, outliers), scrubbed)
+    mask = combine_masks(n_volumes, None, scrubbed)
     return ConfoundSelection(values=values, columns=columns, sample_mask=mask)
 
 
@@ -246,7 +346,8 @@ def load_confounds_for_image(
                 "or ica_aroma='basic' with the ['ica_aroma', ...] components."
             )
         selection = _select_with_nilearn(path, spec, n_volumes, table)
-    first = settings.discard_scans
+    first = discard_count(settings.discard_scans, table, n_volumes, path)
+    named = spec.kind in ("all", "columns")
     kept = np.arange(first, n_volumes)
     if selection.sample_mask is not None:
         kept = np.intersect1d(kept, selection.sample_mask)
@@ -260,10 +361,83 @@ def load_confounds_for_image(
             f"to regress {n_columns} confounds from '{path}'. Use fewer 'regressors', "
             "a looser 'fd_threshold'/'std_dvars_threshold', or fewer 'discard_scans'."
         )
-    if settings.demean and n_columns:
+    # demean is load_confounds' option: named columns are regressed as given,
+    # so that they equal NiftiLabelsMasker(confounds=those columns).
+    demean = settings.demean and not named
+    if demean and n_columns:
         selection.values = selection.values - selection.values[kept].mean(axis=0)
-    selection.details = _details(spec, table, first, n_volumes, settings.demean)
+    selection.discard = first
+    selection.details = _details(spec, table, first, n_volumes, demean)
+    if named:
+        _warn_kept_non_steady_state(selection.details, first, path)
     return selection
+
+
+def leading_non_steady_state(table: pd.DataFrame) -> int:
+    """Return how many leading volumes the file flags as non-steady-state.
+
+    fMRIPrep marks each with a one-hot ``non_steady_state_outlier*`` column;
+    XCP-D's ``dummy_scans="auto"`` drops them. A file without such columns
+    flags none.
+    """
+    columns = [c for c in table.columns if "non_steady_state" in str(c)]
+    if not columns:
+        return 0
+    flagged = table[columns].fillna(0).to_numpy().sum(axis=1) != 0
+    return int(np.argmin(flagged)) if not flagged.all() else len(flagged)
+
+
+def discard_count(
+    discard_scans: int | str, table: pd.DataFrame | None, n_volumes: int, path: str
+) -> int:
+    """Resolve ``discard_scans`` for one image: a count, or "auto" from its confounds.
+
+    Parameters
+    ----------
+    discard_scans : int or "auto"
+        The setting.
+    table : pandas.DataFrame or None
+        The image's confounds (None: no confounds file, so "auto" drops 0).
+    n_volumes : int
+        Volumes in the image.
+    path : str
+        The confounds file, for messages.
+
+    Returns
+    -------
+    int
+        Leading volumes to drop.
+
+    Raises
+    ------
+    ConfoundsError
+        If "auto" would drop every volume.
+    """
+    if discard_scans != "auto":
+        return int(discard_scans)
+    count = 0 if table is None else leading_non_steady_state(table)
+    if count >= n_volumes:
+        raise ConfoundsError(
+            f"'discard_scans' is 'auto' and '{path}' flags all {n_volumes} volumes as "
+            "non-steady-state, so none would remain. Check that the file belongs to "
+            "the image, or give 'discard_scans' as a number."
+        )
+    return count
+
+
+def _warn_kept_non_steady_state(details: dict, first: int, path: str) -> None:
+    kept = [v for v in details["NonSteadyStateVolumes"] if v >= first]
+    if not kept:
+        return
+    shown = ", ".join(str(v) for v in kept[:8]) + (", ..." if len(kept) > 8 else "")
+    warnings.warn(
+        f"Confounds file '{path}' flags volume(s) {shown} (0-based) as "
+        "non-steady-state; with column-name 'regressors' every volume is kept and "
+        "only the named columns are regressed. To drop them, set "
+        "discard_scans='auto' (or a number), or use a strategy such as 'simple'.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def _details(
@@ -281,6 +455,8 @@ def _details(
         "ConfoundsDemeaned": bool(demean),
         "NonSteadyStateVolumes": steady_out,
     }
+    if "header" in table.attrs:
+        details["ConfoundsFileHeader"] = table.attrs["header"]
     if "framewise_displacement" in table.columns:
         fd = table["framewise_displacement"].to_numpy(dtype=np.float64)[first:]
         details["MeanFramewiseDisplacement"] = (

@@ -9,13 +9,21 @@ feeds every chunk of volumes to every reduction.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["Grid", "GridCachedSource", "Reduction", "RoiSource", "grid_key"]
+__all__ = [
+    "Grid",
+    "GridCachedSource",
+    "Reduction",
+    "RoiSource",
+    "grid_key",
+    "span_statistic_omitting",
+]
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,11 @@ class Reduction:
         ``fraction``.
     images : dict
         Derived images worth saving (e.g. ``spheres_img``), by name.
+    reduce_omit : callable or None
+        ``reduce_omit(values)`` for ``values`` holding NaN where a voxel is
+        not finite: each column's statistic over its finite voxels, and the
+        ``(n_volumes, len(columns))`` count of those voxels
+        (``nan_policy="omit"``). None where that has no meaning (maps, voxels).
     """
 
     columns: list[str]
@@ -66,6 +79,57 @@ class Reduction:
     empty_columns: list[str] = field(default_factory=list)
     coverage: list[dict[str, Any]] = field(default_factory=list)
     images: dict[str, Any] = field(default_factory=dict)
+    reduce_omit: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
+
+
+def span_statistic_omitting(
+    spans: list[tuple[int, int, int]], n_columns: int, statistic: str
+) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Return a ``reduce_omit`` for regions stored as contiguous voxel spans.
+
+    Parameters
+    ----------
+    spans : list of (column, start, stop)
+        Each region's voxels, ``values[:, start:stop]``.
+    n_columns : int
+        Number of output columns (columns without a span stay NaN).
+    statistic : str
+        ``mean``, ``median``, ``sum``, ``minimum``, ``maximum``, ``variance``
+        or ``standard_deviation``, taken over the finite values only.
+
+    Returns
+    -------
+    callable
+        ``values -> (statistics, finite counts)``; a region with no finite
+        voxel in a volume is NaN there.
+    """
+    functions = {
+        "mean": lambda v: np.nanmean(v, axis=1),
+        "median": lambda v: np.nanmedian(v, axis=1),
+        "sum": lambda v: np.nansum(v.astype(np.float64), axis=1),
+        "minimum": lambda v: np.nanmin(v, axis=1),
+        "maximum": lambda v: np.nanmax(v, axis=1),
+        "variance": lambda v: np.nanvar(v.astype(np.float64), axis=1),
+        "standard_deviation": lambda v: np.nanstd(v.astype(np.float64), axis=1),
+    }
+    function = functions[statistic]
+
+    def reduce_omit(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        out = np.full((values.shape[0], n_columns), np.nan)
+        counts = np.zeros((values.shape[0], n_columns), dtype=np.int64)
+        for column, start, stop in spans:
+            block = values[:, start:stop]
+            counts[:, column] = np.isfinite(block).sum(axis=1)
+            with warnings.catch_warnings():  # all-NaN rows are NaN, on purpose
+                warnings.simplefilter("ignore", RuntimeWarning)
+                got = function(block)
+            got = np.asarray(got, dtype=np.float64)
+            if statistic == "sum":
+                got[counts[:, column] == 0] = np.nan
+            out[:, column] = got
+        return out, counts
+
+    return reduce_omit
 
 
 class RoiSource(Protocol):

@@ -31,7 +31,7 @@ import pandas as pd
 
 from ..errors import RoiError
 from ..tables import read_user_table
-from .base import GridCachedSource, Reduction
+from .base import GridCachedSource, Reduction, span_statistic_omitting
 from .label_image import mask_on_grid
 from .label_names import resolve_region_names
 
@@ -355,7 +355,11 @@ class Spheres(GridCachedSource):
 
         empty = [n for n, ok in zip(self.names, present) if not ok]
         columns = list(self.names)
-        if self.as_voxels:  # every voxel of every sphere, named like an atlas's voxels
+        reduce_omit = span_statistic_omitting(spans, n_spheres, "mean")
+        if self.as_voxels:
+            reduce_omit = (
+                None  # every voxel of every sphere, named like an atlas's voxels
+            )
             i, j, k = np.unravel_index(c_index, shape, order="C")
             owner = np.repeat(np.asarray(self.names, dtype=object), counts)
             columns = [f"{n}_{a}_{b}_{c}" for n, a, b, c in zip(owner, i, j, k)]
@@ -367,6 +371,7 @@ class Spheres(GridCachedSource):
             columns=columns,
             voxels=voxels,
             reduce=reduce,
+            reduce_omit=reduce_omit,
             empty_columns=empty,
             coverage=[
                 {
