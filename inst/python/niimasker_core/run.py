@@ -23,7 +23,7 @@ from .errors import CleaningError, InputFileError, NiimaskerError
 from .inputs import RunPlan, plan_runs
 from .outputs import write_json, write_nifti, write_rows, write_table
 from .rois import load_rois
-from .rois.base import RoiSource
+from .rois.base import RoiSource, check_voxels_left
 from .settings import Settings
 from .version import __version__
 from .volumes import read_image_info
@@ -117,6 +117,7 @@ def process_image(
     selection = _load_confounds(plan, settings, info.n_volumes)
     first = fixed if selection is None else selection.discard
     reduction = roi.for_grid(info.shape, info.affine)
+    check_voxels_left(reduction, roi, plan.image, info.shape, info.affine)
     extracted = extract(
         info,
         [reduction],
