@@ -16,11 +16,15 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..errors import RoiError
+
 __all__ = [
     "Grid",
     "GridCachedSource",
     "Reduction",
     "RoiSource",
+    "check_voxels_left",
+    "extent_mm",
     "grid_key",
     "span_statistic_omitting",
 ]
@@ -161,3 +165,79 @@ class GridCachedSource:
 
     def _build(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
         raise NotImplementedError
+
+
+def extent_mm(ijk: np.ndarray, affine: np.ndarray) -> np.ndarray:
+    """Return the ``(2, 3)`` bounding box in mm (min row, max row) of voxel indices.
+
+    Parameters
+    ----------
+    ijk : numpy.ndarray
+        ``(n, 3)`` voxel indices (at least one).
+    affine : numpy.ndarray
+        Their grid's affine.
+
+    Returns
+    -------
+    numpy.ndarray
+        Smallest and largest x, y, z of the voxel centres.
+    """
+    xyz = np.asarray(ijk, dtype=np.float64) @ affine[:3, :3].T + affine[:3, 3]
+    return np.stack([xyz.min(axis=0), xyz.max(axis=0)])
+
+
+def _grid_corners(shape: tuple[int, ...]) -> np.ndarray:
+    return np.array(
+        [
+            [i, j, k]
+            for i in (0, shape[0] - 1)
+            for j in (0, shape[1] - 1)
+            for k in (0, shape[2] - 1)
+        ]
+    )
+
+
+def _describe_box(box: np.ndarray | None) -> str:
+    if box is None:
+        return "an unknown extent"
+    return ", ".join(
+        f"{axis} {lo:.1f} to {hi:.1f} mm" for axis, lo, hi in zip("xyz", box[0], box[1])
+    )
+
+
+def check_voxels_left(
+    reduction: Reduction,
+    roi: Any,
+    image: str,
+    shape: tuple[int, int, int],
+    affine: np.ndarray,
+) -> None:
+    """Raise when no region keeps a voxel on an image's grid (one region is enough).
+
+    Parameters
+    ----------
+    reduction : Reduction
+        The ROI aligned to the image grid.
+    roi : RoiSource
+        The ROI; its ``extent_mm()``, when it has one, is named in the message.
+    image : str
+        The image path.
+    shape, affine
+        The image grid.
+
+    Raises
+    ------
+    RoiError
+        Naming the ROI, the image and both bounding boxes in mm.
+    """
+    if len(reduction.voxels) > 0:
+        return
+    roi_file = roi.describe().get("roi_file")
+    roi_box = roi.extent_mm() if hasattr(roi, "extent_mm") else None
+    image_box = extent_mm(_grid_corners(shape), affine)
+    raise RoiError(
+        f"No region of 'roi_file' '{roi_file}' keeps a voxel on the grid of "
+        f"'{image}': the regions span {_describe_box(roi_box)} and the image "
+        f"{_describe_box(image_box)}. Check that both are in the same space (e.g. "
+        "MNI vs native) and that 'mask_img' overlaps the regions."
+    )

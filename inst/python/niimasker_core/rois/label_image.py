@@ -17,7 +17,15 @@ import nibabel as nib
 import numpy as np
 
 from ..errors import ImageNotFoundError, RoiError
-from .base import Grid, GridCachedSource, Reduction, grid_key, span_statistic_omitting
+from ..volumes import check_geometry
+from .base import (
+    Grid,
+    GridCachedSource,
+    Reduction,
+    extent_mm,
+    grid_key,
+    span_statistic_omitting,
+)
 from .label_names import resolve_region_names
 
 __all__ = [
@@ -57,6 +65,7 @@ def load_label_image(path: str) -> nib.Nifti1Image:
         raise RoiError(
             f"Cannot read 'roi_file' '{path}' as a NIfTI image: {exc}"
         ) from None
+    check_geometry(img.shape, img.affine, f"'roi_file' '{path}'", RoiError)
     if len(img.shape) == 4 and img.shape[3] == 1:
         img = nib.Nifti1Image(
             np.asanyarray(img.dataobj)[..., 0], img.affine, img.header
@@ -150,6 +159,10 @@ class LabelImage(GridCachedSource):
             "mask_img": self.mask_img,
         }
 
+    def extent_mm(self) -> np.ndarray:
+        """Return the bounding box in mm of the labelled voxels (min row, max row)."""
+        return extent_mm(np.argwhere(self.data != 0), self.img.affine)
+
     def labels_on_grid(
         self, shape: tuple[int, int, int], affine: np.ndarray
     ) -> np.ndarray:
@@ -234,6 +247,11 @@ def mask_on_grid(
         img = nib.load(path)
     except FileNotFoundError:
         raise ImageNotFoundError(f"'mask_img' not found: '{path}'.") from None
+    except Exception as exc:
+        raise RoiError(
+            f"Cannot read 'mask_img' '{path}' as a NIfTI image: {exc}"
+        ) from None
+    check_geometry(img.shape, img.affine, f"'mask_img' '{path}'", RoiError)
     if len(img.shape) == 4 and img.shape[3] == 1:
         img = nib.Nifti1Image(
             np.asanyarray(img.dataobj)[..., 0], img.affine, img.header

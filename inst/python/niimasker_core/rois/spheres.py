@@ -317,6 +317,13 @@ class Spheres(GridCachedSource):
             ],
         }
 
+    def extent_mm(self) -> np.ndarray:
+        """Return the bounding box in mm of the spheres (centres plus radius)."""
+        radius = np.array([0.0 if r is None else r for r in self.radii])[:, None]
+        return np.stack(
+            [(self.seeds - radius).min(axis=0), (self.seeds + radius).max(axis=0)]
+        )
+
     def _build(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
         full = sphere_members(self.seeds, self.radii, shape, affine)
         if self.mask_img is None:
