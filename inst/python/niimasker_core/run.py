@@ -229,7 +229,10 @@ def process_image(
         sidecar=sidecar,
     )
     if output_dir is not None:
-        result.files = _write_image_outputs(Path(output_dir), result, reduction)
+        coverage = _coverage(reduction, extracted.finite_voxels, settings.nan_policy)
+        result.files = _write_image_outputs(
+            Path(output_dir), result, reduction, coverage
+        )
     return result
 
 
@@ -255,17 +258,33 @@ def _check_series(plan: RunPlan, settings: Settings, n_volumes: int) -> None:
         )
 
 
-def _write_image_outputs(out: Path, result: ImageResult, reduction: Any) -> list[str]:
+def _coverage(reduction: Any, finite_voxels: list, nan_policy: str) -> list:
+    """The reduction's coverage rows; with nan_policy='omit', plus the finite voxels.
+
+    ``finite_voxels`` is the smallest count of finite voxels of each region
+    over the volumes (None: every voxel was finite in every volume).
+    """
+    rows = reduction.coverage
+    if nan_policy != "omit" or not rows or not isinstance(rows[0], dict):
+        return rows
+    low = finite_voxels[0] if finite_voxels else None
+    return [
+        {**row, "finite_voxels_min": row["voxels_used"] if low is None else int(n)}
+        for row, n in zip(rows, low if low is not None else [None] * len(rows))
+    ]
+
+
+def _write_image_outputs(
+    out: Path, result: ImageResult, reduction: Any, coverage: list
+) -> list[str]:
     files = [
         write_table(
             out / f"{result.stem}_timeseries.tsv", result.values, result.columns
         ),
         write_json(out / f"{result.stem}_timeseries.json", result.sidecar),
     ]
-    if reduction.coverage and isinstance(reduction.coverage[0], dict):
-        files.append(
-            write_rows(out / f"{result.stem}_coverage.tsv", reduction.coverage)
-        )
+    if coverage and isinstance(coverage[0], dict):
+        files.append(write_rows(out / f"{result.stem}_coverage.tsv", coverage))
     for name, img in reduction.images.items():
         if hasattr(img, "to_filename"):
             files.append(write_nifti(out / DATA_DIR / f"{name}.nii.gz", img))
