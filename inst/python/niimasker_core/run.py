@@ -259,7 +259,7 @@ def _check_series(plan: RunPlan, settings: Settings, n_volumes: int) -> None:
 
 
 def _coverage(reduction: Any, finite_voxels: list, nan_policy: str) -> list:
-    """The reduction's coverage rows; with nan_policy='omit', plus the finite voxels.
+    """Return the reduction's coverage rows, with the finite voxels for nan_policy='omit'.
 
     ``finite_voxels`` is the smallest count of finite voxels of each region
     over the volumes (None: every voxel was finite in every volume).
