@@ -53,8 +53,12 @@
 #' @param high_pass,low_pass Number. Filter cut-offs in Hz. `NULL`: no filter.
 #' @param detrend Logical. Remove a linear trend from each timeseries.
 #' @param smoothing_fwhm Number. Spatial smoothing FWHM in mm. `NULL`: none.
-#' @param discard_scans Whole number. Volumes dropped at the start of each
-#'   image (and the same confound rows).
+#' @param discard_scans Whole number or `"auto"`. Volumes dropped at the
+#'   start of each image (and the same confound rows). `"auto"`: the leading
+#'   volumes its confounds file flags as non-steady-state (XCP-D's convention).
+#' @param nan_policy Character. NaN or infinite voxels inside the ROI:
+#'   `"error"` stops, `"zero"` counts them as 0 (nilearn's behaviour),
+#'   `"omit"` computes each region's statistic over its finite voxels.
 #' @param motion,wm_csf,global_signal Character. With a nilearn confound
 #'   strategy or component list in `regressors`: which motion, white
 #'   matter/CSF and global signal regressors (`"basic"`, `"power2"`,
@@ -113,7 +117,8 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
                                standardize = FALSE,
                                standardize_confounds = TRUE, t_r = NULL, high_pass = NULL,
                                low_pass = NULL, detrend = FALSE, smoothing_fwhm = NULL,
-                               discard_scans = 0L, motion = NULL, wm_csf = NULL,
+                               discard_scans = 0L, nan_policy = "error",
+                               motion = NULL, wm_csf = NULL,
                                global_signal = NULL, scrub = NULL, fd_threshold = NULL,
                                std_dvars_threshold = NULL, compcor = NULL, n_compcor = NULL,
                                ica_aroma = NULL, demean = TRUE, output_volumes = "censored",
@@ -143,7 +148,8 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
     low_pass = check_number(low_pass),
     detrend = check_flag(detrend),
     smoothing_fwhm = check_number(smoothing_fwhm),
-    discard_scans = check_whole_number(discard_scans),
+    discard_scans = check_whole_number_or_string(discard_scans),
+    nan_policy = check_string(nan_policy, allow_null = FALSE),
     motion = check_string(motion),
     wm_csf = check_string(wm_csf),
     global_signal = check_string(global_signal),
