@@ -80,7 +80,8 @@ PARAMETERS: tuple[Parameter, ...] = (
         "input_files",
         (),
         "One or more 4D NIfTI images, or one quoted wildcard pattern such as "
-        "'fmriprep/sub-*/func/*preproc_bold.nii.gz'. Files are naturally sorted.",
+        "'fmriprep/sub-*/func/*preproc_bold.nii.gz'. Files are naturally sorted. "
+        "A 3D image (beta map, VBM, mean image) gives one row.",
         "input_files",
     ),
     _p(
@@ -111,7 +112,8 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p(
         "regressor_files",
         None,
-        "Confound tables (TSV/CSV with a header), one per input image, or one "
+        "Confound tables (TSV/CSV with a header, or headerless numbers such as SPM "
+        "rp_*.txt, FSL .par, AFNI .1D), one per input image, or one "
         "quoted wildcard pattern. fMRIPrep files are paired with images by their "
         "BIDS entities; other files by sorted order.",
         "regressor_files",
@@ -283,9 +285,10 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p(
         "demean",
         True,
-        "Demean the confounds over the kept volumes before cleaning (nilearn's "
-        "load_confounds default). No effect on the result when "
-        "standardize_confounds is true.",
+        "With a preset, strategy or component list: demean the confounds over the "
+        "kept volumes before cleaning (nilearn's load_confounds default; no effect "
+        "on the result when standardize_confounds is true). Column names are "
+        "regressed as given, never demeaned.",
     ),
     _p(
         "output_volumes",
