@@ -8,7 +8,8 @@
 #'
 #' @param input_files Character. 4D NIfTI images, or one wildcard pattern
 #'   such as `"fmriprep/sub-*/func/*preproc_bold.nii.gz"`. Files are
-#'   naturally sorted. `NULL`: taken from `config`.
+#'   naturally sorted; a 3D image (beta map, VBM) gives one row. `NULL`:
+#'   taken from `config`.
 #' @param roi_file Character. The regions: a labelled atlas (integer labels,
 #'   0 = background), a binary mask of one region, a 4D probabilistic atlas,
 #'   a `.tsv`/`.csv` of `x`, `y`, `z` coordinates for spheres, or a nilearn
@@ -74,8 +75,9 @@
 #'   `NULL`: all.
 #' @param ica_aroma Character. `"full"` or `"basic"`, with the `"ica_aroma"`
 #'   component. `NULL`: the strategy's default.
-#' @param demean Logical. Demean the confounds over the kept volumes before
-#'   cleaning.
+#' @param demean Logical. With a preset, strategy or component list: demean
+#'   the confounds over the kept volumes before cleaning. Column names are
+#'   regressed as given.
 #' @param output_volumes Character. With scrubbing, `"censored"` keeps only
 #'   the kept volumes; `"interpolated"` keeps every volume.
 #' @param report Logical. Write `report.html` to `output_dir`: the
