@@ -196,3 +196,15 @@ def test_header_only_confounds_file(tmp_path):
     path.write_text("")
     with pytest.raises(ConfoundsError, match="is empty"):
         read_confounds_table(str(path))
+
+
+def test_a_strategy_reads_a_headerless_spm_file(tmp_path, rng, bold_file, atlas_file):
+    values = rng.normal(0, 0.1, (N, 6)).cumsum(axis=0)
+    path = write_headerless(tmp_path / "rp_sub-01_task-rest_bold.txt", values)
+    got, item = ours(
+        bold_file, atlas_file, path, regressors=["motion"], motion="basic", **CLEANING
+    )
+    assert sorted(item["sidecar"]["ConfoundColumns"]) == sorted(
+        ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
+    )
+    close(got, masker(bold_file, atlas_file, np.loadtxt(path), **CLEANING))
