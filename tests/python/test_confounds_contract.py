@@ -74,6 +74,7 @@ def test_named_columns_keep_every_volume(bold_file, atlas_file, confounds_tsv):
     assert got.shape[0] == N and item["volumes"] == list(range(N))
     close(got, masker(bold_file, atlas_file, table[COLUMNS].to_numpy(), **CLEANING))
     assert item["sidecar"]["NonSteadyStateVolumes"] == [0, 1, 2]
+    assert item["sidecar"]["NonSteadyStateVolumesKept"] == [0, 1, 2]
     assert item["sidecar"]["CensoredVolumes"] == []
 
 
@@ -97,6 +98,7 @@ def test_discard_scans_auto_drops_the_flagged_leading_volumes(
     close(got, expected)
     assert item["volumes"] == list(range(3, N))
     assert item["sidecar"]["DiscardedScans"] == 3
+    assert item["sidecar"]["NonSteadyStateVolumesKept"] == []
     assert item["sidecar"]["Cleaning"]["discard_scans"] == "auto"
 
 

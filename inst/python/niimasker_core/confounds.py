@@ -426,7 +426,9 @@ def discard_count(
 
 
 def _warn_kept_non_steady_state(details: dict, first: int, path: str) -> None:
+    # in the sidecar too: R users do not see Python warnings
     kept = [v for v in details["NonSteadyStateVolumes"] if v >= first]
+    details["NonSteadyStateVolumesKept"] = kept
     if not kept:
         return
     shown = ", ".join(str(v) for v in kept[:8]) + (", ..." if len(kept) > 8 else "")
