@@ -50,6 +50,13 @@ def test_zero_equals_nilearn(nan_bold, atlas_file):
     np.testing.assert_allclose(got, expected, rtol=1e-6)
 
 
+def test_zero_with_smoothing_equals_nilearn(nan_bold, atlas_file):
+    got, _ = run(nan_bold[0], atlas_file, nan_policy="zero", smoothing_fwhm=6.0)
+    masker = NiftiLabelsMasker(str(atlas_file), smoothing_fwhm=6.0)
+    expected = quiet(masker.fit_transform, str(nan_bold[0]))
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
 def test_zero_equals_nilearn_for_spheres(tmp_path, nan_bold, affine):
     seeds = [
         (-7.0, -7.0, -6.0),

@@ -140,7 +140,9 @@ def extract(
                     if bad is None:
                         outputs[idx][rows] = red.reduce(values)
                     elif nan_policy == "zero":  # nilearn's ensure_finite
-                        outputs[idx][rows] = red.reduce(np.where(bad, 0, values))
+                        # smoothed values are already those of the zeroed volume
+                        zeroed = values if smooth else np.where(bad, 0, values)
+                        outputs[idx][rows] = red.reduce(zeroed)
                     else:
                         got, counts = _reduce_omitting(red, values, bad, info.path)
                         outputs[idx][rows] = got
