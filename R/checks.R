@@ -81,7 +81,7 @@ check_whole_number <- function(x, allow_null = FALSE, arg = rlang::caller_arg(x)
   )
 }
 
-# `n_compcor`: a count or a keyword such as "all".
+# `n_compcor`, `discard_scans`: a count or a keyword such as "all" or "auto".
 check_whole_number_or_string <- function(x, arg = rlang::caller_arg(x),
                                          call = rlang::caller_env()) {
   if (is.null(x) || (is.character(x) && length(x) == 1L && !is.na(x))) {

@@ -8,7 +8,8 @@
 #'
 #' @param input_files Character. 4D NIfTI images, or one wildcard pattern
 #'   such as `"fmriprep/sub-*/func/*preproc_bold.nii.gz"`. Files are
-#'   naturally sorted. `NULL`: taken from `config`.
+#'   naturally sorted; a 3D image (beta map, VBM) gives one row. `NULL`:
+#'   taken from `config`.
 #' @param roi_file Character. The regions: a labelled atlas (integer labels,
 #'   0 = background), a binary mask of one region, a 4D probabilistic atlas,
 #'   a `.tsv`/`.csv` of `x`, `y`, `z` coordinates for spheres, or a nilearn
@@ -53,8 +54,12 @@
 #' @param high_pass,low_pass Number. Filter cut-offs in Hz. `NULL`: no filter.
 #' @param detrend Logical. Remove a linear trend from each timeseries.
 #' @param smoothing_fwhm Number. Spatial smoothing FWHM in mm. `NULL`: none.
-#' @param discard_scans Whole number. Volumes dropped at the start of each
-#'   image (and the same confound rows).
+#' @param discard_scans Whole number or `"auto"`. Volumes dropped at the
+#'   start of each image (and the same confound rows). `"auto"`: the leading
+#'   volumes its confounds file flags as non-steady-state (XCP-D's convention).
+#' @param nan_policy Character. NaN or infinite voxels inside the ROI:
+#'   `"error"` stops, `"zero"` counts them as 0 (nilearn's behaviour),
+#'   `"omit"` computes each region's statistic over its finite voxels.
 #' @param motion,wm_csf,global_signal Character. With a nilearn confound
 #'   strategy or component list in `regressors`: which motion, white
 #'   matter/CSF and global signal regressors (`"basic"`, `"power2"`,
@@ -70,8 +75,9 @@
 #'   `NULL`: all.
 #' @param ica_aroma Character. `"full"` or `"basic"`, with the `"ica_aroma"`
 #'   component. `NULL`: the strategy's default.
-#' @param demean Logical. Demean the confounds over the kept volumes before
-#'   cleaning.
+#' @param demean Logical. With a preset, strategy or component list: demean
+#'   the confounds over the kept volumes before cleaning. Column names are
+#'   regressed as given.
 #' @param output_volumes Character. With scrubbing, `"censored"` keeps only
 #'   the kept volumes; `"interpolated"` keeps every volume.
 #' @param report Logical. Write `report.html` to `output_dir`: the
@@ -139,7 +145,8 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
                                standardize = FALSE,
                                standardize_confounds = TRUE, t_r = NULL, high_pass = NULL,
                                low_pass = NULL, detrend = FALSE, smoothing_fwhm = NULL,
-                               discard_scans = 0L, motion = NULL, wm_csf = NULL,
+                               discard_scans = 0L, nan_policy = "error",
+                               motion = NULL, wm_csf = NULL,
                                global_signal = NULL, scrub = NULL, fd_threshold = NULL,
                                std_dvars_threshold = NULL, compcor = NULL, n_compcor = NULL,
                                ica_aroma = NULL, demean = TRUE, output_volumes = "censored",
@@ -192,7 +199,8 @@ parameter_checks <- list(
   low_pass = check_number,
   detrend = check_flag,
   smoothing_fwhm = check_number,
-  discard_scans = check_whole_number,
+  discard_scans = check_whole_number_or_string,
+  nan_policy = function(x, ...) check_string(x, allow_null = FALSE, ...),
   motion = check_string,
   wm_csf = check_string,
   global_signal = check_string,

@@ -170,17 +170,33 @@ def test_missing_columns_are_named(fmriprep_dir):
 
 
 def test_wildcards_and_outlier_columns(fmriprep_dir):
-    got = ours(
-        fmriprep_dir, regressors=["a_comp_cor_*", "cosine*", "non_steady_state*"]
-    )
+    with pytest.warns(UserWarning, match="discard_scans='auto'"):
+        got = ours(
+            fmriprep_dir, regressors=["a_comp_cor_*", "cosine*", "non_steady_state*"]
+        )
+    # named columns are regressed as given, one-hot ones too, for every volume:
+    # what NiftiLabelsMasker(confounds=those columns) does
     assert got.columns == [f"a_comp_cor_{k:02d}" for k in range(6)] + [
         "cosine00",
         "cosine01",
         "cosine02",
+        "non_steady_state_outlier00",
+        "non_steady_state_outlier01",
     ]
-    # one-hot outlier columns censor volumes instead of being regressed, as in nilearn
-    np.testing.assert_array_equal(got.sample_mask, np.arange(2, N))
+    assert got.sample_mask is None and got.discard == 0
     assert got.details["NonSteadyStateVolumes"] == [0, 1]
+
+
+def test_named_columns_with_discard_scans_auto(fmriprep_dir):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the flagged volumes are dropped: no warning
+        got = ours(fmriprep_dir, regressors=["trans_x"], discard_scans="auto")
+    assert got.discard == 2 and got.sample_mask is None
+
+
+def test_strategies_keep_censoring_non_steady_state(fmriprep_dir):
+    got = ours(fmriprep_dir, regressors="simple")
+    assert got.discard == 0 and got.sample_mask[:2].tolist() == [2, 3]
 
 
 def test_first_row_na_filled_other_na_rejected(fmriprep_dir):
@@ -196,16 +212,24 @@ def test_first_row_na_filled_other_na_rejected(fmriprep_dir):
 
 
 def test_column_scrubbing_with_thresholds(fmriprep_dir):
-    got = ours(fmriprep_dir, regressors=["trans_*"], fd_threshold=0.5, scrub=0)
-    assert set(np.setdiff1d(np.arange(N), got.sample_mask)) == {0, 1, 20, 40}
+    with pytest.warns(UserWarning, match="non-steady-state"):
+        got = ours(fmriprep_dir, regressors=["trans_*"], fd_threshold=0.5, scrub=0)
+    assert set(np.setdiff1d(np.arange(N), got.sample_mask)) == {20, 40}
     assert got.details["ConfoundStrategy"]["scrubbing"]["fd_threshold"] == 0.5
 
 
 def test_demean_uses_kept_volumes_after_discard(fmriprep_dir):
-    got = ours(fmriprep_dir, regressors=["trans_x"], discard_scans=5)
+    got = ours(fmriprep_dir, regressors="Params6", discard_scans=5)
     kept = got.sample_mask[got.sample_mask >= 5]
-    assert abs(got.values[kept].mean()) < 1e-12
+    assert np.abs(got.values[kept].mean(axis=0)).max() < 1e-12
     assert got.details["ConfoundsDemeaned"] is True
+
+
+def test_named_columns_are_never_demeaned(fmriprep_dir):
+    got = ours(fmriprep_dir, regressors=["trans_x"], discard_scans=5)
+    table = pd.read_csv(fmriprep_dir, sep="\t")
+    np.testing.assert_array_equal(got.values[:, 0], table["trans_x"].to_numpy())
+    assert got.details["ConfoundsDemeaned"] is False
 
 
 def test_too_few_volumes_is_an_error(fmriprep_dir):

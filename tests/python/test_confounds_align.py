@@ -11,7 +11,8 @@ from niimasker_core.settings import make_settings
 
 def write_confounds(tmp_path, n=12):
     table = pd.DataFrame({"a": np.arange(n, dtype=float), "b": np.arange(n) ** 2.0})
-    table["motion_outlier00"] = (np.arange(n) == 5).astype(float)
+    # high motion at volume 5 only: scrubbing with fd_threshold censors it
+    table["framewise_displacement"] = np.where(np.arange(n) == 5, 2.0, 0.1)
     path = tmp_path / "conf.tsv"
     table.to_csv(path, sep="\t", index=False)
     return str(path)
@@ -19,12 +20,14 @@ def write_confounds(tmp_path, n=12):
 
 def test_values_and_mask_start_at_the_first_kept_volume(tmp_path):
     path = write_confounds(tmp_path)
-    settings = make_settings(discard_scans=2, regressors=["a", "b", "motion_outlier*"])
+    settings = make_settings(
+        discard_scans=2, regressors=["a", "b"], fd_threshold=0.5, scrub=0
+    )
     aligned = align_confounds(path, settings, 12, image="img.nii.gz")
     assert aligned.values.shape == (10, 2)
     kept = [2, 3, 4, 6, 7, 8, 9, 10, 11]  # volume 5 is censored
-    # demeaned over the kept volumes, as cleaning will see them
-    np.testing.assert_allclose(aligned.values[:, 0], np.arange(2, 12) - np.mean(kept))
+    # named columns are regressed as given (never demeaned), from the first kept volume
+    np.testing.assert_allclose(aligned.values[:, 0], np.arange(2, 12))
     # volume 5 is censored: index 3 of the kept volumes 2..11
     assert 3 not in aligned.sample_mask and len(aligned.sample_mask) == 9
     assert aligned.censored == [5]
@@ -35,7 +38,7 @@ def test_values_and_mask_start_at_the_first_kept_volume(tmp_path):
 def test_interpolation_keeps_every_volume(tmp_path):
     path = write_confounds(tmp_path)
     settings = make_settings(
-        regressors=["a", "motion_outlier*"], output_volumes="interpolated"
+        regressors=["a"], fd_threshold=0.5, scrub=0, output_volumes="interpolated"
     )
     aligned = align_confounds(path, settings, 12, image="img.nii.gz")
     assert aligned.interpolate and list(aligned.volumes) == list(range(12))
@@ -43,7 +46,9 @@ def test_interpolation_keeps_every_volume(tmp_path):
 
 def test_nothing_censored_after_discarding_means_no_mask(tmp_path):
     path = write_confounds(tmp_path)
-    settings = make_settings(discard_scans=6, regressors=["a", "motion_outlier*"])
+    settings = make_settings(
+        discard_scans=6, regressors=["a"], fd_threshold=0.5, scrub=0
+    )
     aligned = align_confounds(path, settings, 12, image="img.nii.gz")
     assert aligned.sample_mask is None and aligned.censored == []
 

@@ -154,9 +154,10 @@ def two_broken_images(tmp_path, rng, affine):
     paths = []
     for n in (1, 2):
         path = tmp_path / f"sub-0{n}_bold.nii.gz"
-        nib.Nifti1Image(
-            rng.normal(size=(7, 8, 9)).astype(np.float32), affine
-        ).to_filename(path)
+        # NaN inside every region: nan_policy 'error' refuses the image
+        nib.Nifti1Image(np.full((7, 8, 9, 5), np.nan, np.float32), affine).to_filename(
+            path
+        )
         paths.append(str(path))
     return paths
 

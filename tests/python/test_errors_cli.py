@@ -34,12 +34,17 @@ def test_missing_roi_file(capsys, tmp_path, bold_file):
     assert line.startswith("ImageNotFoundError: ") and "x.nii" in line
 
 
-def test_3d_image_where_4d_is_needed(capsys, tmp_path, rng, affine, atlas_file):
+def test_3d_image_with_cleaning_that_needs_a_series(
+    capsys, tmp_path, rng, affine, atlas_file
+):
     path = tmp_path / "mean.nii.gz"
     nib.Nifti1Image(rng.normal(size=SHAPE).astype(np.float32), affine).to_filename(path)
-    line = one_error_line(capsys, [tmp_path / "o", "-i", path, "-r", atlas_file])
-    assert line.startswith("InputFileError: ")
-    assert "3D image" in line and "4D" in line and "mean.nii.gz" in line
+    line = one_error_line(
+        capsys, [tmp_path / "o", "-i", path, "-r", atlas_file, "--detrend"]
+    )
+    assert line.startswith("CleaningError: ")
+    assert "1 volume" in line and "'detrend'" in line and "mean.nii.gz" in line
+    assert "regression" not in line
 
 
 def test_atlas_with_float_labels(capsys, tmp_path, rng, affine, bold_file):

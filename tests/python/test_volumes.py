@@ -193,15 +193,44 @@ def test_multi_member_gzip(tmp_path, rng, affine):
 @pytest.mark.parametrize("suffix", [".nii.gz", ".nii"])
 @pytest.mark.parametrize("keep", [0.2, 0.7, 0.999])
 def test_truncated_file_is_a_clear_error(tmp_path, rng, affine, suffix, keep):
+    import zlib
+
     path = tmp_path / f"bold{suffix}"
     make_bold(rng, affine, n_volumes=12).to_filename(path)
     raw = path.read_bytes()
     path.write_bytes(raw[: int(len(raw) * keep)])
     info = read_image_info(path)  # the header is intact
+    kept = raw[: int(len(raw) * keep)]
+    data = zlib.decompressobj(31).decompress(kept) if suffix == ".nii.gz" else kept
+    intact = (len(data) - info.offset) // (N_VOXELS * 4)
     with pytest.raises(
-        InputFileError, match=r"ends early: volume \d+ \(0-based\) of 12.*truncated"
+        InputFileError,
+        match=rf"ends early: {intact} of its 12 volumes are complete and volume "
+        rf"{intact} \(0-based\) is cut short.*truncated",
     ):
         for _ in iter_chunks(info, chunk_bytes=2 * N_VOXELS * 4):
+            pass
+
+
+def test_truncated_gzip_counts_its_intact_volumes(tmp_path, rng, affine):
+    """39 of 40 volumes intact, read in one chunk: the message says 39, not 0."""
+    import gzip
+    import zlib
+
+    plain = tmp_path / "bold.nii"
+    make_bold(rng, affine, n_volumes=40).to_filename(plain)
+    raw = plain.read_bytes()
+    whole = gzip.compress(raw, compresslevel=1)
+    wanted = 352 + 39 * N_VOXELS * 4 + N_VOXELS * 2  # and half of volume 39
+    cut = next(
+        n
+        for n in range(64, len(whole), 16)
+        if len(zlib.decompressobj(31).decompress(whole[:n])) >= wanted
+    )
+    path = tmp_path / "bold.nii.gz"
+    path.write_bytes(whole[:cut])
+    with pytest.raises(InputFileError, match="39 of its 40 volumes are complete"):
+        for _ in iter_chunks(read_image_info(path)):
             pass
 
 

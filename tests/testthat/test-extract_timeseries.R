@@ -316,3 +316,19 @@ test_that("progress = TRUE drives a cli progress bar from the core's callback", 
   expect_error(extract_timeseries(example_bold(), example_atlas(), progress = NA),
                class = "niimasker_error_argument")
 })
+
+test_that("discard_scans takes \"auto\" and nan_policy reaches the core", {
+  skip_if_no_core()
+  ts <- extract_timeseries(example_bold(), example_atlas(),
+                           regressor_files = example_confounds(),
+                           regressors = "trans_x", discard_scans = "auto",
+                           nan_policy = "zero")
+  sidecar <- timeseries_info(ts)$sidecars[[1]]
+  expect_identical(sidecar$Cleaning$discard_scans, "auto")
+  expect_identical(sidecar$Cleaning$nan_policy, "zero")
+  expect_identical(sidecar$DiscardedScans, 0L)  # the example flags no volume
+  expect_error(extract_timeseries(example_bold(), example_atlas(), discard_scans = TRUE),
+               class = "niimasker_error_argument")
+  expect_error(extract_timeseries(example_bold(), example_atlas(), nan_policy = "drop"),
+               class = "niimasker_error_settings")
+})

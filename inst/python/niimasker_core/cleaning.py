@@ -14,7 +14,7 @@ import numpy as np
 
 from .errors import MissingRepetitionTimeError, TooFewVolumesError
 
-__all__ = ["clean_signals", "needs_t_r", "require_t_r"]
+__all__ = ["clean_signals", "needs_t_r", "require_t_r", "series_options"]
 
 
 def needs_t_r(high_pass: float | None, low_pass: float | None) -> bool:
@@ -48,6 +48,25 @@ def require_t_r(
         f"found for '{image}' (no 't_r', no JSON sidecar, no header TR). "
         "Give 't_r' in seconds, e.g. --t_r 2."
     )
+
+
+def series_options(
+    *,
+    detrend: bool,
+    standardize: str | None,
+    high_pass: float | None,
+    low_pass: float | None,
+    confounds: bool,
+) -> list[str]:
+    """Return the cleaning options asked for, each of which needs several volumes."""
+    asked = {
+        "detrend": detrend,
+        "standardize": bool(standardize),
+        "high_pass": high_pass is not None,
+        "low_pass": low_pass is not None,
+        "regressor_files": confounds,
+    }
+    return [name for name, on in asked.items() if on]
 
 
 def clean_signals(
@@ -103,6 +122,18 @@ def clean_signals(
 
     require_t_r(t_r, high_pass, low_pass)
     n_kept = signals.shape[0] if sample_mask is None else len(sample_mask)
+    if (
+        n_kept == 1
+        and sample_mask is None
+        and not series_options(
+            detrend=detrend,
+            standardize=standardize,
+            high_pass=high_pass,
+            low_pass=low_pass,
+            confounds=confounds is not None,
+        )
+    ):
+        return signals  # one volume (a 3D image), nothing asked: nothing to do
     n_confounds = 0 if confounds is None else confounds.shape[1]
     if n_kept < 2 or (
         confounds is not None and n_kept <= n_confounds + int(detrend) + 1

@@ -21,6 +21,7 @@ __all__ = [
     "COMPCOR_TYPES",
     "CONFOUND_MODELS",
     "ICA_AROMA_TYPES",
+    "NAN_POLICIES",
     "OUTPUT_VOLUMES",
     "REDUCTION_STRATEGIES",
     "STANDARDIZE_CHOICES",
@@ -41,6 +42,7 @@ __all__ = [
     "as_shard",
     "as_standardize",
     "as_strings",
+    "discard_scans_word",
     "standardize_word",
     "true_or_false",
 ]
@@ -67,6 +69,8 @@ COMPCOR_TYPES = (
     "temporal_anat_separated",
 )
 ICA_AROMA_TYPES = ("full", "basic")
+#: What to do with NaN or infinite voxels inside the ROI.
+NAN_POLICIES = ("error", "zero", "omit")
 
 
 def _fail(name: str, value: Any, expected: str | Mapping[str, str]) -> SettingsError:
@@ -268,9 +272,24 @@ def as_optional_bool(name: str, value: Any) -> bool | None:
     return None if value is None else as_bool(name, value)
 
 
-def as_discard_scans(name: str, value: Any) -> int:
-    """Return a whole number of volumes >= 0."""
-    return as_count(name, value, minimum=0)
+def as_discard_scans(name: str, value: Any) -> int | str:
+    """Return a whole number of volumes >= 0, or ``'auto'``."""
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    try:
+        return as_count(name, value, minimum=0)
+    except SettingsError:
+        raise _fail(name, value, "a whole number >= 0 or 'auto'") from None
+
+
+def discard_scans_word(text: str) -> int | str:
+    """Return the command's ``--discard_scans`` word: a whole number or ``'auto'``."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"expected a whole number or 'auto', got {text!r}") from None
 
 
 def as_optional_count(name: str, value: Any) -> int | None:

@@ -403,7 +403,8 @@ def load_with_nilearn(
         root = Path(workdir) / "func"
         root.mkdir()
         confounds_name = root / "sub-niimasker_desc-confounds_timeseries.tsv"
-        if path.lower().endswith(".csv"):
+        if path.lower().endswith(".csv") or "header" in table.attrs:
+            # a CSV or a headerless file: nilearn reads only fMRIPrep's TSV
             table.to_csv(confounds_name, sep="\t", index=False, na_rep="n/a")
         else:
             _link(path, confounds_name)

@@ -1,19 +1,30 @@
 """Confound tables: reading, choosing columns or a strategy, and the volumes to keep.
 
 A confounds file is a TSV (or CSV) with a header row, one row per volume,
-``n/a`` for missing values, as fMRIPrep writes them. ``regressors`` chooses
-columns by name (shell wildcards such as ``a_comp_cor_*``), a preset, a
-nilearn strategy or nilearn components (:mod:`niimasker_core.confound_strategies`);
-with no ``regressors`` every column is used. Like nilearn's ``load_confounds``,
-a ``n/a`` in the first row (derivative columns) takes the second row's value;
-``n/a`` anywhere else is an error rather than a silent zero. One-hot outlier
-columns (``non_steady_state_outlier*``, ``motion_outlier*``) and scrubbing
-become a sample mask, never regressors.
+``n/a`` for missing values, as fMRIPrep writes them; or a headerless table of
+whitespace-separated numbers (SPM ``rp_*.txt``, FSL ``.par``, AFNI ``.1D``),
+whose columns are named after the known layout
+(:data:`~niimasker_core.confound_tables.HEADERLESS_LAYOUTS`) or ``c1``,
+``c2``, ... ``regressors`` chooses columns by name (shell
+wildcards such as ``a_comp_cor_*``), a preset, a nilearn strategy or nilearn
+components (:mod:`niimasker_core.confound_strategies`); with no
+``regressors`` every column is used. Like nilearn's ``load_confounds``, a
+``n/a`` in the first row (derivative columns) takes the second row's value;
+``n/a`` anywhere else is an error rather than a silent zero.
+
+Named columns (or every column) mean exactly those regressors and every
+volume, as ``NiftiLabelsMasker(confounds=those columns)``: nothing is
+censored unless scrubbing thresholds are given, and they are never demeaned.
+When the file flags non-steady-state volumes that are kept, a warning says
+how to drop them (``discard_scans="auto"``). Presets and strategies keep
+nilearn's ``load_confounds`` behaviour: one-hot outlier columns censor
+volumes and the confounds are demeaned (``demean``).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,24 +34,29 @@ import numpy as np
 import pandas as pd
 
 from .confound_strategies import ConfoundSpec, load_with_nilearn, resolve_spec
-from .errors import AromaImageError, ConfoundsError, TooFewVolumesError
+from .confound_tables import read_confounds_table
+from .errors import (
+    AromaImageError,
+    ConfoundsError,
+    NonSteadyStateWarning,
+    TooFewVolumesError,
+)
 from .scrubbing import (
     combine_masks,
-    is_outlier_column,
     outlier_sample_mask,
     scrub_sample_mask,
 )
 from .settings import Settings
-from .tables import read_user_table
 
 __all__ = [
     "AlignedConfounds",
     "ConfoundSelection",
     "align_confounds",
     "check_aroma_image",
+    "discard_count",
     "fill_first_row",
+    "leading_non_steady_state",
     "load_confounds_for_image",
-    "read_confounds_table",
     "select_confounds",
 ]
 
@@ -60,28 +76,15 @@ class ConfoundSelection:
         Indices of volumes to keep (scrubbing), over all volumes; None keeps all.
     details : dict
         JSON-ready facts for the sidecar (strategy, censored volumes, mean FD).
+    discard : int
+        Leading volumes dropped (``discard_scans``, resolved when "auto").
     """
 
     values: np.ndarray | None
     columns: list[str]
     sample_mask: np.ndarray | None = None
     details: dict = field(default_factory=dict)
-
-
-def read_confounds_table(path: str) -> pd.DataFrame:
-    """Read a confounds TSV/CSV with a header row.
-
-    Raises
-    ------
-    ImageNotFoundError
-        If the file does not exist.
-    ConfoundsError
-        If it cannot be parsed or has non-numeric columns.
-    """
-    table = read_user_table(path, what="confounds file", error=ConfoundsError)
-    if table.shape[1] == 0:
-        raise ConfoundsError(f"Confounds file '{path}' has no columns.")
-    return table
+    discard: int = 0
 
 
 def _match_columns(
@@ -128,11 +131,11 @@ def select_confounds(
     scrub: dict | None = None,
     table: pd.DataFrame | None = None,
 ) -> ConfoundSelection:
-    """Read ``path`` and keep the ``regressors`` columns.
+    """Read ``path`` and keep the ``regressors`` columns, for every volume.
 
-    One-hot outlier columns among them, and every ``non_steady_state*``
-    column of the file, censor volumes instead of being regressed, as in
-    nilearn's ``load_confounds``.
+    The columns are regressed as given, one-hot outlier columns included, as
+    ``NiftiLabelsMasker(confounds=those columns)`` regresses them; only the
+    ``scrub`` thresholds censor volumes.
 
     Parameters
     ----------
@@ -165,12 +168,7 @@ def select_confounds(
         if not regressors
         else _match_columns(table, regressors, path)
     )
-    outliers = [c for c in columns if is_outlier_column(c)]
-    outliers += [
-        c for c in table.columns if "non_steady_state" in c and c not in outliers
-    ]
-    columns = [c for c in columns if c not in outliers]
-    _check_numeric_rows(table, columns + outliers, path, n_volumes)
+    _check_numeric_rows(table, columns, path, n_volumes)
     values = fill_first_row(table[columns].to_numpy(dtype=np.float64), columns, path)
     scrubbed = None
     if scrub is not None:
@@ -181,7 +179,7 @@ def select_confounds(
             scrub=scrub["scrub"],
             path=path,
         )
-    mask = combine_masks(n_volumes, outlier_sample_mask(table, outliers), scrubbed)
+    mask = combine_masks(n_volumes, None, scrubbed)
     return ConfoundSelection(values=values, columns=columns, sample_mask=mask)
 
 
@@ -294,7 +292,8 @@ def load_confounds_for_image(
         )
     else:
         selection = _select_with_nilearn(path, spec, n_volumes, table)
-    first = settings.discard_scans
+    first = discard_count(settings.discard_scans, table, n_volumes, path)
+    named = spec.kind in ("all", "columns")
     kept = np.arange(first, n_volumes)
     if selection.sample_mask is not None:
         kept = np.intersect1d(kept, selection.sample_mask)
@@ -304,9 +303,15 @@ def load_confounds_for_image(
     _check_volumes_left(
         n_volumes, first, kept.size, n_columns, settings.detrend, image or path, path
     )
-    if settings.demean and n_columns:
+    # demean is load_confounds' option: named columns are regressed as given,
+    # so that they equal NiftiLabelsMasker(confounds=those columns).
+    demean = settings.demean and not named
+    if demean and n_columns:
         selection.values = selection.values - selection.values[kept].mean(axis=0)
-    selection.details = _details(spec, table, first, n_volumes, settings.demean)
+    selection.discard = first
+    selection.details = _details(spec, table, first, n_volumes, demean)
+    if named:
+        _warn_kept_non_steady_state(selection.details, first, path)
     return selection
 
 
@@ -333,6 +338,8 @@ class AlignedConfounds:
         The confound columns.
     details : dict
         JSON-ready facts for the sidecar.
+    discard : int
+        Leading volumes dropped (``discard_scans``, resolved when ``'auto'``).
     """
 
     values: np.ndarray | None
@@ -343,6 +350,7 @@ class AlignedConfounds:
     n_kept: int
     columns: list[str] = field(default_factory=list)
     details: dict = field(default_factory=dict)
+    discard: int = 0
 
 
 def align_confounds(
@@ -383,14 +391,18 @@ def align_confounds(
     ConfoundsError
         If the confounds do not fit the image.
     """
-    first = settings.discard_scans
-    _check_volumes_left(n_volumes, first, n_volumes - first, 0, False, image, None)
-    all_volumes = np.arange(first, n_volumes)
-    if path is None:
-        return AlignedConfounds(None, None, False, all_volumes, [], len(all_volumes))
+    fixed = 0 if settings.discard_scans == "auto" else settings.discard_scans
+    _check_volumes_left(n_volumes, fixed, n_volumes - fixed, 0, False, image, None)
+    if path is None:  # 'auto' without a confounds file drops nothing
+        all_volumes = np.arange(fixed, n_volumes)
+        return AlignedConfounds(
+            None, None, False, all_volumes, [], len(all_volumes), discard=fixed
+        )
     selection = load_confounds_for_image(
         path, settings, n_volumes, image=image, spec=spec
     )
+    first = selection.discard
+    all_volumes = np.arange(first, n_volumes)
     values = None if selection.values is None else selection.values[first:]
     sample_mask = None
     if selection.sample_mask is not None:
@@ -414,6 +426,86 @@ def align_confounds(
         n_kept=len(all_volumes),
         columns=list(selection.columns),
         details=dict(selection.details),
+        discard=first,
+    )
+
+
+def leading_non_steady_state(table: pd.DataFrame) -> int:
+    """Return how many leading volumes the file flags as non-steady-state.
+
+    fMRIPrep marks each with a one-hot ``non_steady_state_outlier*`` column;
+    XCP-D's ``dummy_scans="auto"`` drops them. A file without such columns
+    flags none.
+    """
+    columns = [c for c in table.columns if "non_steady_state" in str(c)]
+    if not columns:
+        return 0
+    flagged = table[columns].fillna(0).to_numpy().sum(axis=1) != 0
+    return int(np.argmin(flagged)) if not flagged.all() else len(flagged)
+
+
+def discard_count(
+    discard_scans: int | str, table: pd.DataFrame | None, n_volumes: int, path: str
+) -> int:
+    """Resolve ``discard_scans`` for one image: a count, or "auto" from its confounds.
+
+    Parameters
+    ----------
+    discard_scans : int or "auto"
+        The setting.
+    table : pandas.DataFrame or None
+        The image's confounds (None: no confounds file, so "auto" drops 0).
+    n_volumes : int
+        Volumes in the image.
+    path : str
+        The confounds file, for messages.
+
+    Returns
+    -------
+    int
+        Leading volumes to drop.
+
+    Raises
+    ------
+    ConfoundsError
+        If "auto" would drop every volume.
+    """
+    if discard_scans != "auto":
+        return int(discard_scans)
+    count = 0 if table is None else leading_non_steady_state(table)
+    if count >= n_volumes:
+        raise ConfoundsError(
+            f"'discard_scans' is 'auto' and '{path}' flags all {n_volumes} volumes as "
+            "non-steady-state, so none would remain. Check that the file belongs to "
+            "the image, or give 'discard_scans' as a number."
+        )
+    return count
+
+
+def _warn_kept_non_steady_state(details: dict, first: int, path: str) -> None:
+    # in the sidecar too: R users do not see Python warnings
+    kept = [v for v in details["NonSteadyStateVolumes"] if v >= first]
+    details["NonSteadyStateVolumesKept"] = kept
+    if not kept:
+        return
+    shown = ", ".join(str(v) for v in kept[:8]) + (", ..." if len(kept) > 8 else "")
+    warnings.warn(
+        NonSteadyStateWarning(
+            "Confounds file {file} flags volume(s) {shown:text} (0-based) as "
+            "non-steady-state; with column-name {--regressors} every volume is kept "
+            "and only the named columns are regressed.",
+            file=path,
+            shown=shown,
+            fix={
+                "python": "To drop them, set discard_scans='auto' (or a number), "
+                "or use a strategy such as 'simple'.",
+                "command": "To drop them, give --discard_scans auto (or a number), "
+                "or a strategy such as --regressors simple.",
+                "r": 'To drop them, set `discard_scans = "auto"` (or a number), '
+                'or use a strategy such as `regressors = "simple"`.',
+            },
+        ),
+        stacklevel=3,
     )
 
 
@@ -432,6 +524,8 @@ def _details(
         "ConfoundsDemeaned": bool(demean),
         "NonSteadyStateVolumes": steady_out,
     }
+    if "header" in table.attrs:
+        details["ConfoundsFileHeader"] = table.attrs["header"]
     if "framewise_displacement" in table.columns:
         fd = table["framewise_displacement"].to_numpy(dtype=np.float64)[first:]
         details["MeanFramewiseDisplacement"] = (

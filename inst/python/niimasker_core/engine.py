@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import InputFileError
+from .errors import InputFileError, SettingsError
 from .rois.base import Grid, Reduction, grid_key
 from .volumes import CHUNK_BYTES, ImageInfo, iter_chunks
 
@@ -32,6 +32,9 @@ class Extracted:
 
     signals: list[np.ndarray]  # one (n_volumes_kept, n_columns) array per reduction
     first_volume: int  # volumes before it were discarded
+    # nan_policy="omit": per reduction, the smallest number of finite voxels of
+    # each column over the volumes (None when every voxel was finite)
+    finite_voxels: list[np.ndarray | None] = field(default_factory=list)
 
 
 def _signal_dtype(info: ImageInfo) -> np.dtype:
@@ -46,6 +49,7 @@ def extract(
     *,
     discard_scans: int = 0,
     smoothing_fwhm: float | None = None,
+    nan_policy: str = "error",
     progress: Callable[[int], None] | None = None,
     import_meanwhile: Sequence[str] = (),
     chunk_bytes: int = CHUNK_BYTES,
@@ -62,7 +66,12 @@ def extract(
         Number of leading volumes skipped (never decompressed into results).
     smoothing_fwhm : float or None
         Gaussian smoothing FWHM in mm applied to each volume, as
-        ``nilearn.image.smooth_img`` does.
+        ``nilearn.image.smooth_img`` does. Refused when wider than the field
+        of view.
+    nan_policy : {"error", "zero", "omit"}
+        NaN or infinite ROI voxels: raise; count them as 0 (nilearn's
+        ``ensure_finite``); or leave them out of each region's statistic,
+        volume by volume (reductions without ``reduce_omit`` refuse it).
     progress : callable, optional
         Called with the number of volumes done after each chunk.
     import_meanwhile : sequence of str
@@ -82,8 +91,10 @@ def extract(
     Raises
     ------
     InputFileError
-        If ROI voxels hold NaN or infinite values, or the file is truncated
-        or corrupt.
+        If ROI voxels hold NaN or infinite values (``nan_policy="error"``, or
+        "omit" where it cannot apply), or the file is truncated or corrupt.
+    SettingsError
+        If ``smoothing_fwhm`` is wider than the image's field of view.
     """
     n_kept = info.n_volumes - discard_scans
     image_key = grid_key(info.shape, info.affine)
@@ -95,6 +106,9 @@ def extract(
         )
         by_grid.setdefault(key, []).append(idx)
     smooth = smoothing_fwhm is not None and smoothing_fwhm > 0
+    if smooth:
+        _check_kernel(smoothing_fwhm, info)
+    finite_voxels: list[np.ndarray | None] = [None] * len(reductions)
     if smooth or len(by_grid) > 1 or image_key not in by_grid:
         # Import what the loop needs now, before any import_meanwhile thread.
         import nilearn.image  # noqa: F401
@@ -116,10 +130,27 @@ def extract(
                 for idx in members:
                     red = reductions[idx]
                     values = _gather(data, red.voxels)
-                    _check_finite(values, info.path, first)
-                    if smooth:
+                    bad = None
+                    if nan_policy == "error":
+                        _check_finite(values, info.path, first)
+                    elif not _all_finite(values):
+                        bad = ~np.isfinite(values)
+                    if smooth:  # smooth_array has already zeroed non-finite voxels
                         values = _gather(smoothed, red.voxels)
-                    outputs[idx][rows] = red.reduce(values)
+                    if bad is None:
+                        outputs[idx][rows] = red.reduce(values)
+                    elif nan_policy == "zero":  # nilearn's ensure_finite
+                        # smoothed values are already those of the zeroed volume
+                        zeroed = values if smooth else np.where(bad, 0, values)
+                        outputs[idx][rows] = red.reduce(zeroed)
+                    else:
+                        got, counts = _reduce_omitting(red, values, bad, info.path)
+                        outputs[idx][rows] = got
+                        low = counts.min(axis=0)
+                        old = finite_voxels[idx]
+                        finite_voxels[idx] = (
+                            low if old is None else np.minimum(old, low)
+                        )
             if progress is not None:
                 progress(first + block.shape[0] - discard_scans)
     finally:
@@ -127,10 +158,69 @@ def extract(
             loader.join()
 
     dtype = _signal_dtype(info)
+    for red, out, counts in zip(reductions, outputs, finite_voxels):
+        if counts is not None:
+            _check_some_finite(red, out, counts, info.path, discard_scans)
     return Extracted(
         signals=[out.astype(dtype, copy=False) for out in outputs],
         first_volume=discard_scans,
+        finite_voxels=finite_voxels,
     )
+
+
+def _check_kernel(fwhm: float, info: ImageInfo) -> None:
+    """Refuse a smoothing kernel wider than the field of view: it is a typo, and costly.
+
+    scipy's Gaussian filter reads 4 sigma on each side of every voxel, so its
+    memory and time grow with the kernel's width (1e9 mm needs tens of GB).
+    """
+    voxel_mm = np.sqrt((np.asarray(info.affine)[:3, :3] ** 2).sum(axis=0))
+    fov_mm = float(np.max(voxel_mm * np.asarray(info.shape)))
+    if fwhm > fov_mm:
+        raise SettingsError(
+            f"'smoothing_fwhm' is {fwhm:g} mm, wider than the field of view of "
+            f"'{info.path}' ({fov_mm:g} mm at most), which would blur every voxel into "
+            "one value at a cost that grows with the kernel width. Give the kernel "
+            "FWHM in mm, usually 4-8 (e.g. --smoothing_fwhm 6)."
+        )
+
+
+def _all_finite(values: np.ndarray) -> bool:
+    if values.dtype.kind != "f" or np.isfinite(values.sum()):
+        return True
+    return bool(np.isfinite(values).all())
+
+
+def _reduce_omitting(
+    red: Reduction, values: np.ndarray, bad: np.ndarray, path: str
+) -> tuple[np.ndarray, np.ndarray]:
+    if red.reduce_omit is None:
+        raise InputFileError(
+            f"'{path}' has NaN or infinite values inside the ROI, and "
+            "nan_policy='omit' only applies to region statistics (labels, masks, "
+            "spheres), not to maps or voxel extraction. Use nan_policy='zero' "
+            "(nilearn's behaviour) or replace the values."
+        )
+    values = values.astype(np.result_type(values.dtype, np.float32))
+    values[bad] = np.nan
+    return red.reduce_omit(values)
+
+
+def _check_some_finite(
+    red: Reduction, out: np.ndarray, counts: np.ndarray, path: str, first: int
+) -> None:
+    """Raise if a region loses every voxel in some volumes but not all of them."""
+    lost = np.isnan(out)
+    partial = lost.any(axis=0) & ~lost.all(axis=0)
+    if partial.any():
+        column = int(np.flatnonzero(partial)[0])
+        volume = int(np.flatnonzero(lost[:, column])[0]) + first
+        raise InputFileError(
+            f"Region '{red.columns[column]}' has no finite voxel in volume {volume} "
+            f"(0-based) of '{path}', so nan_policy='omit' leaves no value there and "
+            "the timeseries would have a gap. Use nan_policy='zero', or mask the "
+            "region out."
+        )
 
 
 def _gather(data: np.ndarray, voxels: np.ndarray) -> np.ndarray:

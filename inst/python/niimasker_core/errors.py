@@ -44,6 +44,7 @@ Warnings::
     ├── UnusedOptionWarning                 an option or file is given but not used
     ├── EmptyRegionWarning                  a region has no voxels in an image
     ├── RegionNamesWarning                  region names were changed to be unique
+    ├── NonSteadyStateWarning               named confounds keep flagged volumes
     └── ReportWarning                       the HTML report could not be (fully) drawn
 """
 
@@ -69,6 +70,7 @@ __all__ = [
     "MissingRepetitionTimeError",
     "NiimaskerError",
     "NiimaskerWarning",
+    "NonSteadyStateWarning",
     "OutputError",
     "OutputFolderBusyError",
     "PairingError",
@@ -362,6 +364,10 @@ class EmptyRegionWarning(NiimaskerWarning):
 
 class RegionNamesWarning(NiimaskerWarning):
     """Given when repeated region names are renamed to be unique."""
+
+
+class NonSteadyStateWarning(NiimaskerWarning):
+    """Given when named confound columns keep volumes flagged as non-steady-state."""
 
 
 class ReportWarning(NiimaskerWarning):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator, Sequence
@@ -34,13 +36,21 @@ TEMPORARY_PATTERN = re.compile(
 
 
 @contextlib.contextmanager
-def atomic_path(target: str | Path) -> Iterator[Path]:
+def atomic_path(target: str | Path, *, size_hint: int | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``target``; rename it to ``target`` on success.
+
+    Parameters
+    ----------
+    target : str or Path
+        The file to write.
+    size_hint : int, optional
+        Bytes the file is expected to take, named when the disk is full.
 
     Raises
     ------
     OutputError
-        If the folder cannot be created or written.
+        If the folder cannot be created or written, or the disk fills up
+        (naming the file, the space needed and the space free).
     """
     target = Path(target)
     try:
@@ -61,9 +71,40 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     try:
         yield tmp_path
         os.replace(tmp_path, target)
+    except OSError as exc:
+        tmp_path.unlink(missing_ok=True)
+        raise _write_error(target, exc, size_hint) from None
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+def _write_error(target: Path, exc: OSError, size_hint: int | None) -> OutputError:
+    if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+        return OutputError(
+            f"Cannot write '{target}': {exc.strerror or exc}. Check the folder's "
+            "permissions and the disk, or choose another 'output_dir'."
+        )
+    try:
+        free = f"{_size(shutil.disk_usage(target.parent).free)} free"
+    except OSError:
+        free = "free space unknown"
+    needed = "" if size_hint is None else f"about {_size(size_hint)} needed, "
+    return OutputError(
+        f"The disk is full (or over quota) while writing '{target}': {needed}{free}. "
+        "Free some space or choose another 'output_dir', then run again; nothing "
+        "half-written was left."
+    )
+
+
+def _size(n_bytes: float) -> str:
+    if n_bytes < 1024:
+        return f"{n_bytes:.0f} bytes"
+    for unit in ("KB", "MB", "GB"):
+        n_bytes /= 1024
+        if n_bytes < 1024 or unit == "GB":
+            break
+    return f"{n_bytes:.1f} {unit}"
 
 
 def write_table(
@@ -82,8 +123,11 @@ def write_table(
     # (np.char.mod), which matters for voxel tables of millions of cells.
     row_format = "\t".join([float_format] * values.shape[1])
     missing = np.isnan(values).any(axis=1)
-    with atomic_path(target) as tmp, open(tmp, "w") as handle:
-        handle.write("\t".join(columns) + "\n")
+    header = "\t".join(columns) + "\n"
+    first_row = row_format % tuple(values[0]) if len(values) else ""
+    size = len(header) + (len(first_row) + 1) * len(values)
+    with atomic_path(target, size_hint=size) as tmp, open(tmp, "w") as handle:
+        handle.write(header)
         for row, has_nan in zip(values.tolist(), missing.tolist()):
             line = row_format % tuple(row)
             if has_nan:
@@ -100,8 +144,10 @@ def write_rows(target: str | Path, rows: Sequence[dict[str, Any]]) -> Path:
     lines = ["\t".join(keys)]
     for row in rows:
         lines.append("\t".join(_cell(row[k]) for k in keys))
-    with atomic_path(target) as tmp:
-        tmp.write_text("\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    with atomic_path(target, size_hint=len(text.encode())) as tmp:
+        with open(tmp, "w") as handle:
+            handle.write(text)
     return Path(target)
 
 
@@ -113,8 +159,10 @@ def _cell(value: Any) -> str:
 
 def write_json(target: str | Path, payload: dict[str, Any]) -> Path:
     """Write ``payload`` as indented JSON (numpy scalars and arrays converted)."""
-    with atomic_path(target) as tmp:
-        tmp.write_text(json.dumps(payload, indent=2, default=_jsonable) + "\n")
+    text = json.dumps(payload, indent=2, default=_jsonable) + "\n"
+    with atomic_path(target, size_hint=len(text.encode())) as tmp:
+        with open(tmp, "w") as handle:
+            handle.write(text)
     return Path(target)
 
 
@@ -130,6 +178,7 @@ def _jsonable(value: Any) -> Any:
 
 def write_nifti(target: str | Path, img: Any) -> Path:
     """Write a nibabel image atomically."""
-    with atomic_path(target) as tmp:
+    size = getattr(getattr(img, "dataobj", None), "nbytes", None)  # before gzip
+    with atomic_path(target, size_hint=size) as tmp:
         img.to_filename(str(tmp))
     return Path(target)

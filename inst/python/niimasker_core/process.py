@@ -19,14 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from .cleaning import clean_signals, require_t_r
+from .cleaning import clean_signals, require_t_r, series_options
 from .confounds import align_confounds
 from .engine import extract
-from .errors import EmptyRegionWarning, NiimaskerError
+from .errors import CleaningError, EmptyRegionWarning, NiimaskerError
 from .fingerprint import image_fingerprint
 from .inputs import RunPlan
 from .outputs import write_json, write_nifti, write_rows, write_table
-from .rois.base import RoiSource
+from .rois.base import RoiSource, check_voxels_left
 from .settings import Settings
 from .sidecar import image_sidecar
 from .volumes import read_image_info
@@ -88,17 +88,21 @@ def process_image(
     """
     started = time.perf_counter()
     fingerprint = image_fingerprint(plan, settings)
-    info = read_image_info(plan.image)
+    info = read_image_info(plan.image, need_4d=False)  # a 3D image is one volume
     require_t_r(plan.t_r, settings.high_pass, settings.low_pass, plan.image)
+    fixed = 0 if settings.discard_scans == "auto" else settings.discard_scans
+    _check_series(plan, settings, info.n_volumes - fixed)
     confounds = align_confounds(
         plan.confounds, settings, info.n_volumes, image=plan.image, spec=plan.spec
     )
     reduction = roi.for_grid(info.shape, info.affine)
+    check_voxels_left(reduction, roi, plan.image, info.shape, info.affine)
     extracted = extract(
         info,
         [reduction],
-        discard_scans=settings.discard_scans,
+        discard_scans=confounds.discard,
         smoothing_fwhm=settings.smoothing_fwhm,
+        nan_policy=settings.nan_policy,
         import_meanwhile=("nilearn.signal",),  # cleaning's import, hidden by the stream
     )
     cleaned = clean_signals(
@@ -138,12 +142,55 @@ def process_image(
         ),
     )
     if output_dir is not None:
-        result.files = _write_image_outputs(Path(output_dir), result, reduction)
+        coverage = _coverage(reduction, extracted.finite_voxels, settings.nan_policy)
+        result.files = _write_image_outputs(
+            Path(output_dir), result, reduction, coverage
+        )
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _write_image_outputs(out: Path, result: ImageResult, reduction: Any) -> list[str]:
+def _check_series(plan: RunPlan, settings: Settings, n_volumes: int) -> None:
+    """Refuse cleaning of a single volume (a 3D image) before anything is read."""
+    if n_volumes > 1:
+        return
+    asked = series_options(
+        detrend=settings.detrend,
+        standardize=settings.standardize_method,
+        high_pass=settings.high_pass,
+        low_pass=settings.low_pass,
+        confounds=plan.confounds is not None,
+    )
+    if asked:
+        raise CleaningError(
+            f"'{plan.image}' has 1 volume to extract (a 3D image, or a 4D one "
+            "after 'discard_scans'), and "
+            + ", ".join(f"'{name}'" for name in asked)
+            + " need a timeseries of several volumes. Drop "
+            + ("it" if len(asked) == 1 else "them")
+            + " for single volumes (beta maps, VBM or mean images give one row each)."
+        )
+
+
+def _coverage(reduction: Any, finite_voxels: list, nan_policy: str) -> list:
+    """Return the reduction's coverage rows, with the finite voxels for nan_policy='omit'.
+
+    ``finite_voxels`` is the smallest count of finite voxels of each region
+    over the volumes (None: every voxel was finite in every volume).
+    """
+    rows = reduction.coverage
+    if nan_policy != "omit" or not rows:
+        return rows
+    low = finite_voxels[0] if finite_voxels else None
+    return [
+        {**row, "finite_voxels_min": row["voxels_used"] if low is None else int(n)}
+        for row, n in zip(rows, low if low is not None else [None] * len(rows))
+    ]
+
+
+def _write_image_outputs(
+    out: Path, result: ImageResult, reduction: Any, coverage: list
+) -> list[str]:
     # The sidecar is written last: its presence, with the right fingerprint,
     # tells a later run that every other output of the image is complete.
     files = [
@@ -151,10 +198,8 @@ def _write_image_outputs(out: Path, result: ImageResult, reduction: Any) -> list
             out / f"{result.stem}_timeseries.tsv", result.values, result.columns
         )
     ]
-    if reduction.coverage:
-        files.append(
-            write_rows(out / f"{result.stem}_coverage.tsv", reduction.coverage)
-        )
+    if coverage:
+        files.append(write_rows(out / f"{result.stem}_coverage.tsv", coverage))
     for name, img in reduction.images.items():
         if hasattr(img, "to_filename"):
             files.append(write_nifti(out / DATA_DIR / f"{name}.nii.gz", img))

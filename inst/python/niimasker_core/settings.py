@@ -22,6 +22,7 @@ from .coercion import (
     COMPCOR_TYPES,
     CONFOUND_MODELS,
     ICA_AROMA_TYPES,
+    NAN_POLICIES,
     OUTPUT_VOLUMES,
     REDUCTION_STRATEGIES,
     as_bool,
@@ -40,6 +41,7 @@ from .coercion import (
     as_shard,
     as_standardize,
     as_strings,
+    discard_scans_word,
     standardize_word,
     true_or_false,
 )
@@ -132,7 +134,8 @@ PARAMETERS: tuple[Parameter, ...] = (
         "input_files",
         None,
         "One or more 4D NIfTI images, or one quoted wildcard pattern such as "
-        "'fmriprep/sub-*/func/*preproc_bold.nii.gz'. Files are naturally sorted.",
+        "'fmriprep/sub-*/func/*preproc_bold.nii.gz'. Files are naturally sorted. "
+        "A 3D image (beta map, VBM, mean image) gives one row.",
         coerce=as_strings,
         annotation="tuple[str, ...] | None",
         short="-i",
@@ -187,7 +190,8 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p(
         "regressor_files",
         None,
-        "Confound tables (TSV/CSV with a header), one per input image, or one "
+        "Confound tables (TSV/CSV with a header, or headerless numbers such as SPM "
+        "rp_*.txt, FSL .par, AFNI .1D), one per input image, or one "
         "quoted wildcard pattern. fMRIPrep files are paired with images by their "
         "BIDS entities; other files by sorted order.",
         coerce=as_strings,
@@ -336,10 +340,24 @@ PARAMETERS: tuple[Parameter, ...] = (
         "discard_scans",
         0,
         "Drop the first N volumes of each image (and the same confound rows) before "
-        "anything else.",
+        "anything else, or 'auto': the leading volumes its confounds file flags as "
+        "non-steady-state (fMRIPrep's non_steady_state_outlier* columns; XCP-D's "
+        "convention; 0 without a confounds file).",
         coerce=as_discard_scans,
-        annotation="int",
-        word=int,
+        annotation="int | str",
+        word=discard_scans_word,
+        recorded=True,
+    ),
+    _p(
+        "nan_policy",
+        "error",
+        "NaN or infinite voxels inside the ROI: 'error' stops with the volume "
+        "named; 'zero' counts them as 0 (nilearn's behaviour); 'omit' computes "
+        "each region's statistic over its finite voxels of each volume (their "
+        "smallest count per region is in the coverage table).",
+        coerce=as_choice(NAN_POLICIES),
+        annotation="str",
+        choices=NAN_POLICIES,
         recorded=True,
     ),
     _p(
@@ -442,9 +460,10 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p(
         "demean",
         True,
-        "Demean the confounds over the kept volumes before cleaning (nilearn's "
-        "load_confounds default). No effect on the result when "
-        "standardize_confounds is true.",
+        "With a preset, strategy or component list: demean the confounds over the "
+        "kept volumes before cleaning (nilearn's load_confounds default; no effect "
+        "on the result when standardize_confounds is true). Column names are "
+        "regressed as given, never demeaned.",
         coerce=as_bool,
         annotation="bool",
         word=true_or_false,

@@ -52,7 +52,7 @@ def image_sidecar(
         "RepetitionTime": plan.t_r,
         "RepetitionTimeSource": plan.t_r_source,
         "NumberOfVolumesInImage": n_volumes,
-        "DiscardedScans": settings.discard_scans,
+        "DiscardedScans": confounds.discard,
         "OutputVolumes": [int(v) for v in confounds.volumes],
         "ConfoundsFile": plan.confounds,
         "ConfoundsPairedBy": plan.pairing,

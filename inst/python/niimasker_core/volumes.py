@@ -21,9 +21,16 @@ import nibabel as nib
 import numpy as np
 from nibabel.volumeutils import apply_read_scaling
 
-from .errors import ImageNotFoundError, InputFileError
+from .errors import ImageNotFoundError, InputFileError, NiimaskerError
 
-__all__ = ["CHUNK_BYTES", "ImageInfo", "header_t_r", "iter_chunks", "read_image_info"]
+__all__ = [
+    "CHUNK_BYTES",
+    "ImageInfo",
+    "check_geometry",
+    "header_t_r",
+    "iter_chunks",
+    "read_image_info",
+]
 
 #: Bytes of raw data read per chunk: a few volumes of an MNI 2 mm image. Small
 #: enough to stay in the CPU cache between inflating and reducing.
@@ -101,6 +108,7 @@ def read_image_info(path: str | Path, *, need_4d: bool = True) -> ImageInfo:
             f"'{path}' is a {type(img).__name__}, not a NIfTI image. Convert it to "
             ".nii or .nii.gz first."
         )
+    check_geometry(img.shape, img.affine, f"'{path}'", InputFileError)
     shape = tuple(int(n) for n in img.shape)
     n_volumes = _volume_count(shape, path, need_4d)
     proxy = img.dataobj
@@ -122,6 +130,55 @@ def read_image_info(path: str | Path, *, need_4d: bool = True) -> ImageInfo:
     )
 
 
+def check_geometry(
+    shape: tuple[int, ...],
+    affine: np.ndarray | None,
+    name: str,
+    error: type[NiimaskerError],
+) -> None:
+    """Refuse a header whose sizes or affine cannot place voxels in space.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The image shape from the header.
+    affine : numpy.ndarray or None
+        The image's affine (sform, else qform, as nibabel chooses).
+    name : str
+        How messages name the image, e.g. ``"'roi_file' 'atlas.nii.gz'"``.
+    error : type
+        The :class:`NiimaskerError` subclass to raise.
+
+    Raises
+    ------
+    NiimaskerError
+        ``error``, naming the file, the problem and the fix.
+    """
+    if any(int(n) < 0 for n in shape) or any(int(n) == 0 for n in shape[:3]):
+        raise error(
+            f"{name} has dimensions {tuple(int(n) for n in shape)} in its header: a "
+            "negative or zero size, so the header is corrupt. Regenerate the file, "
+            "or repair its header (dim) with nibabel or fslhd/fslcreatehd."
+        )
+    if affine is None:
+        return
+    affine = np.asarray(affine, dtype=np.float64)
+    if not np.isfinite(affine).all():
+        problem = "has NaN or infinite values"
+    elif not np.isfinite(np.linalg.det(affine[:3, :3])) or (
+        abs(np.linalg.det(affine[:3, :3])) < 1e-12
+    ):
+        problem = "is singular (e.g. all zeros)"
+    else:
+        return
+    raise error(
+        f"{name}: its affine (the header's sform/qform) {problem}, so no voxel has a "
+        "position in mm and it cannot be aligned with other images. Repair the "
+        "header, e.g. copy the geometry of the image it came from with nibabel or "
+        "fslcpgeom."
+    )
+
+
 def _volume_count(shape: tuple[int, ...], path: str, need_4d: bool) -> int:
     extra = shape[3:]
     if len(shape) < 3 or sum(n > 1 for n in extra) > 1:
@@ -140,7 +197,13 @@ def _volume_count(shape: tuple[int, ...], path: str, need_4d: bool) -> int:
         )
     # (x, y, z, 1, t) and (x, y, z, t, 1) hold their volumes in the same
     # Fortran layout as (x, y, z, t).
-    return int(np.prod(extra)) if extra else 1
+    n_volumes = int(np.prod(extra)) if extra else 1
+    if n_volumes == 0:
+        raise InputFileError(
+            f"'{path}' has 0 volumes (its header's time dimension is 0), so it holds "
+            "no data. Check that the file was written completely, or regenerate it."
+        )
+    return n_volumes
 
 
 def header_t_r(header: nib.Nifti1Header) -> float | None:
@@ -367,10 +430,43 @@ class _Filler:
 
 
 def _raise_truncated(info: ImageInfo, volume: int) -> None:
+    """Raise for a file that ends early, counting its intact volumes exactly.
+
+    ``volume`` is where the streaming stopped, a lower bound: a gzip reader
+    that meets the end of a truncated stream drops what it inflated in that
+    call, so the bytes actually present are counted again here.
+    """
+    vol_bytes = info.n_voxels * info.raw_dtype.itemsize
+    present = _data_bytes(info.path)
+    if present is not None:
+        volume = max(volume, min(info.n_volumes, (present - info.offset) // vol_bytes))
     raise InputFileError(
-        f"'{info.path}' ends early: volume {volume} (0-based) of {info.n_volumes} is "
-        "incomplete, so the file is truncated. Re-copy or regenerate it."
+        f"'{info.path}' ends early: {volume} of its {info.n_volumes} volumes are "
+        f"complete and volume {volume} (0-based) is cut short, so the file is "
+        "truncated (an interrupted copy or download?). Re-copy or regenerate it."
     )
+
+
+def _data_bytes(path: str) -> int | None:
+    """Return the bytes the file holds once decompressed, up to where it breaks."""
+    import zlib
+
+    if not path.lower().endswith(".gz"):
+        return Path(path).stat().st_size if path.lower().endswith(".nii") else None
+    total = 0
+    inflater = zlib.decompressobj(31)
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(_GZIP_READ_BYTES):
+                while chunk:
+                    total += len(inflater.decompress(chunk, CHUNK_BYTES))
+                    chunk = inflater.unconsumed_tail
+                    if inflater.eof:  # another gzip member may follow
+                        chunk = inflater.unused_data
+                        inflater = zlib.decompressobj(31)
+    except (OSError, zlib.error):
+        pass  # corrupt rather than short: what inflated so far is what counts
+    return total
 
 
 def _to_values(raw: np.ndarray, info: ImageInfo) -> np.ndarray:

@@ -131,7 +131,7 @@ def parameters_section(parameters: dict[str, Any]) -> str:
 
 def overlay_section(result: Any, roi: Any, figures: ModuleType) -> str:
     """Return the ROI overlay on the mean of the first image's kept volumes."""
-    info = read_image_info(result.image)
+    info = read_image_info(result.image, need_4d=False)  # a 3D image is one volume
     reduction = roi.for_grid(info.shape, info.affine)
     regions, names, note = overlay.region_volume(
         roi, reduction, info.shape, info.affine

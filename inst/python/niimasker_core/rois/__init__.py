@@ -15,6 +15,7 @@ import nibabel as nib
 
 from ..errors import ImageNotFoundError, RoiError
 from ..settings import Settings
+from ..volumes import check_geometry
 from .atlas_query import fetch_query, is_query
 from .base import Grid, Reduction, RoiSource
 from .label_image import LabelImage
@@ -86,10 +87,11 @@ def load_rois(settings: Settings) -> RoiSource:
 
 def _is_4d(path: str) -> bool:
     try:
-        shape = nib.load(path).shape
+        img = nib.load(path)
     except Exception:
         return False  # LabelImage reports why the file cannot be read
-    return len(shape) == 4 and shape[3] > 1
+    check_geometry(img.shape, img.affine, f"'roi_file' '{path}'", RoiError)
+    return len(img.shape) == 4 and img.shape[3] > 1
 
 
 def _from_image(path: str, settings: Settings, labels: Any, is_maps: bool) -> RoiSource:
@@ -139,6 +141,10 @@ class _Queried:
     ) -> tuple[Any, str]:
         """Return the fetched atlas's region image on this grid."""
         return self.source.region_image(reduction, shape, affine)
+
+    def extent_mm(self) -> Any:
+        """Return the fetched atlas's bounding box in mm."""
+        return self.source.extent_mm()
 
     def describe(self) -> dict[str, Any]:
         """Return the fetched atlas's description plus the query."""

@@ -9,13 +9,25 @@ feeds every chunk of volumes to every reduction.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["Grid", "GridCachedSource", "Reduction", "RoiSource", "grid_key"]
+from ..errors import RoiError
+
+__all__ = [
+    "Grid",
+    "GridCachedSource",
+    "Reduction",
+    "RoiSource",
+    "check_voxels_left",
+    "extent_mm",
+    "grid_key",
+    "span_statistic_omitting",
+]
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,11 @@ class Reduction:
         ``fraction`` (always rows; empty when not known).
     images : dict
         Derived images worth saving (e.g. ``spheres_img``), by name.
+    reduce_omit : callable or None
+        ``reduce_omit(values)`` for ``values`` holding NaN where a voxel is
+        not finite: each column's statistic over its finite voxels, and the
+        ``(n_volumes, len(columns))`` count of those voxels
+        (``nan_policy="omit"``). None where that has no meaning (maps, voxels).
     """
 
     columns: list[str]
@@ -69,6 +86,57 @@ class Reduction:
     region_voxels: list[int] = field(default_factory=list)
     coverage: list[dict[str, Any]] = field(default_factory=list)
     images: dict[str, Any] = field(default_factory=dict)
+    reduce_omit: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
+
+
+def span_statistic_omitting(
+    spans: list[tuple[int, int, int]], n_columns: int, statistic: str
+) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Return a ``reduce_omit`` for regions stored as contiguous voxel spans.
+
+    Parameters
+    ----------
+    spans : list of (column, start, stop)
+        Each region's voxels, ``values[:, start:stop]``.
+    n_columns : int
+        Number of output columns (columns without a span stay NaN).
+    statistic : str
+        ``mean``, ``median``, ``sum``, ``minimum``, ``maximum``, ``variance``
+        or ``standard_deviation``, taken over the finite values only.
+
+    Returns
+    -------
+    callable
+        ``values -> (statistics, finite counts)``; a region with no finite
+        voxel in a volume is NaN there.
+    """
+    functions = {
+        "mean": lambda v: np.nanmean(v, axis=1),
+        "median": lambda v: np.nanmedian(v, axis=1),
+        "sum": lambda v: np.nansum(v.astype(np.float64), axis=1),
+        "minimum": lambda v: np.nanmin(v, axis=1),
+        "maximum": lambda v: np.nanmax(v, axis=1),
+        "variance": lambda v: np.nanvar(v.astype(np.float64), axis=1),
+        "standard_deviation": lambda v: np.nanstd(v.astype(np.float64), axis=1),
+    }
+    function = functions[statistic]
+
+    def reduce_omit(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        out = np.full((values.shape[0], n_columns), np.nan)
+        counts = np.zeros((values.shape[0], n_columns), dtype=np.int64)
+        for column, start, stop in spans:
+            block = values[:, start:stop]
+            counts[:, column] = np.isfinite(block).sum(axis=1)
+            with warnings.catch_warnings():  # all-NaN rows are NaN, on purpose
+                warnings.simplefilter("ignore", RuntimeWarning)
+                got = function(block)
+            got = np.asarray(got, dtype=np.float64)
+            if statistic == "sum":
+                got[counts[:, column] == 0] = np.nan
+            out[:, column] = got
+        return out, counts
+
+    return reduce_omit
 
 
 class RoiSource(Protocol):
@@ -117,3 +185,79 @@ class GridCachedSource:
 
     def _build(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
         raise NotImplementedError
+
+
+def extent_mm(ijk: np.ndarray, affine: np.ndarray) -> np.ndarray:
+    """Return the ``(2, 3)`` bounding box in mm (min row, max row) of voxel indices.
+
+    Parameters
+    ----------
+    ijk : numpy.ndarray
+        ``(n, 3)`` voxel indices (at least one).
+    affine : numpy.ndarray
+        Their grid's affine.
+
+    Returns
+    -------
+    numpy.ndarray
+        Smallest and largest x, y, z of the voxel centres.
+    """
+    xyz = np.asarray(ijk, dtype=np.float64) @ affine[:3, :3].T + affine[:3, 3]
+    return np.stack([xyz.min(axis=0), xyz.max(axis=0)])
+
+
+def _grid_corners(shape: tuple[int, ...]) -> np.ndarray:
+    return np.array(
+        [
+            [i, j, k]
+            for i in (0, shape[0] - 1)
+            for j in (0, shape[1] - 1)
+            for k in (0, shape[2] - 1)
+        ]
+    )
+
+
+def _describe_box(box: np.ndarray | None) -> str:
+    if box is None:
+        return "an unknown extent"
+    return ", ".join(
+        f"{axis} {lo:.1f} to {hi:.1f} mm" for axis, lo, hi in zip("xyz", box[0], box[1])
+    )
+
+
+def check_voxels_left(
+    reduction: Reduction,
+    roi: Any,
+    image: str,
+    shape: tuple[int, int, int],
+    affine: np.ndarray,
+) -> None:
+    """Raise when no region keeps a voxel on an image's grid (one region is enough).
+
+    Parameters
+    ----------
+    reduction : Reduction
+        The ROI aligned to the image grid.
+    roi : RoiSource
+        The ROI; its ``extent_mm()``, when it has one, is named in the message.
+    image : str
+        The image path.
+    shape, affine
+        The image grid.
+
+    Raises
+    ------
+    RoiError
+        Naming the ROI, the image and both bounding boxes in mm.
+    """
+    if len(reduction.voxels) > 0:
+        return
+    roi_file = roi.describe().get("roi_file")
+    roi_box = roi.extent_mm() if hasattr(roi, "extent_mm") else None
+    image_box = extent_mm(_grid_corners(shape), affine)
+    raise RoiError(
+        f"No region of 'roi_file' '{roi_file}' keeps a voxel on the grid of "
+        f"'{image}': the regions span {_describe_box(roi_box)} and the image "
+        f"{_describe_box(image_box)}. Check that both are in the same space (e.g. "
+        "MNI vs native) and that 'mask_img' overlaps the regions."
+    )

@@ -17,7 +17,8 @@ import nibabel as nib
 import numpy as np
 
 from ..errors import ImageNotFoundError, RoiError, UnusedOptionWarning
-from .base import Grid, GridCachedSource, Reduction, grid_key
+from ..volumes import check_geometry
+from .base import Grid, GridCachedSource, Reduction, extent_mm, grid_key
 from .label_names import resolve_region_names
 from .masking import mask_on_grid, resample_nearest
 from .reducers import mean_reducer, statistic_reducer, voxel_reduction
@@ -53,6 +54,7 @@ def load_label_image(path: str) -> nib.Nifti1Image:
         raise RoiError(
             f"Cannot read 'roi_file' '{path}' as a NIfTI image: {exc}"
         ) from None
+    check_geometry(img.shape, img.affine, f"'roi_file' '{path}'", RoiError)
     if len(img.shape) == 4 and img.shape[3] == 1:
         img = nib.Nifti1Image(
             np.asanyarray(img.dataobj)[..., 0], img.affine, img.header
@@ -150,6 +152,10 @@ class LabelImage(GridCachedSource):
             "strategy": "voxels" if self.as_voxels else self.strategy,
             "mask_img": self.mask_img,
         }
+
+    def extent_mm(self) -> np.ndarray:
+        """Return the bounding box in mm of the labelled voxels (min row, max row)."""
+        return extent_mm(np.argwhere(self.data != 0), self.img.affine)
 
     def labels_on_grid(
         self, shape: tuple[int, int, int], affine: np.ndarray

@@ -53,17 +53,54 @@ def resolve_region_names(
     if isinstance(labels, str):
         return _from_table(labels, ids, roi_file)
     if isinstance(labels, Mapping):
-        return _from_pairs(dict(labels), ids, roi_file, "the atlas look-up table")
+        table = "the atlas look-up table"
+        return _from_pairs(dict(labels), ids, roi_file, (table, table))
     names = [str(name) for name in labels]
-    if len(names) == len(ids) + 1 and names[0].strip().lower() in BACKGROUND_NAMES:
+    if len(names) == len(ids) + 1 and _is_background(names[0]):
         names = names[1:]
+    elif len(names) == len(ids) and len(ids) > 1 and _is_background(names[0]):
+        # nilearn 0.14 reads such a list as naming label 0 too, pads the last
+        # region with 'unknown' and warns; taken as given, every name would be
+        # one region off. Neither is safe without asking.
+        raise LabelsError(
+            f"'labels' has {len(names)} names for the {len(ids)} regions of "
+            f"'{roi_file}' (labels {_preview(ids)}), but the first, {names[0]!r}, "
+            "names the background, so every name would be one region off. Give "
+            f"the {len(ids)} region names without it, or {len(ids) + 1} names with "
+            "the background first."
+        )
     if len(names) != len(ids):
         raise LabelsError(
             f"'labels' has {len(names)} names but '{roi_file}' has {len(ids)} regions "
             f"(labels {_preview(ids)}). Give one name per non-zero label, in "
             "ascending label order, or a TSV with 'index' and 'name' columns."
         )
-    return ids, _make_unique(names, "'labels'")
+    return ids, _make_unique(_check_printable(names, "'labels'"), "'labels'")
+
+
+def _is_background(name: str) -> bool:
+    return name.strip().lower() in BACKGROUND_NAMES
+
+
+def _check_printable(names: list[str], where: str) -> list[str]:
+    """Refuse names holding a tab or a line break, which would break a TSV row.
+
+    Raises
+    ------
+    LabelsError
+        Naming the first offending name.
+    """
+    kinds = {"\t": "a tab", "\n": "a newline", "\r": "a carriage return"}
+    for position, name in enumerate(names, start=1):
+        bad = [kind for char, kind in kinds.items() if char in name]
+        if bad:
+            raise LabelsError(
+                f"Region name {position} in {where} ({name!r}) contains "
+                f"{' and '.join(bad)}; names become column headers of tab-separated "
+                "tables, where it would shift every value after it by a column. "
+                "Rename the region (e.g. replace tabs and line breaks with spaces)."
+            )
+    return names
 
 
 def _from_table(
@@ -78,8 +115,20 @@ def _from_table(
             raise LabelsError(
                 f"The 'index' column of '{path}' must hold whole numbers."
             ) from None
+        repeated = sorted({i for i in table_ids if table_ids.count(i) > 1})
+        if repeated:
+            raise LabelsError(
+                f"The 'index' column of '{path}' repeats index "
+                f"{_preview(repeated)}, so a region would have two names. Keep one "
+                "row per index."
+            )
         pairs = dict(zip(table_ids, table[columns["name"]]))
-        return _from_pairs(pairs, ids, roi_file, f"the 'index' column of '{path}'")
+        return _from_pairs(
+            pairs,
+            ids,
+            roi_file,
+            (f"the 'index' column of '{path}'", f"the 'name' column of '{path}'"),
+        )
     for key in ("labels", "label", "name"):
         if key in columns:
             return resolve_region_names(list(table[columns[key]]), ids, roi_file)
@@ -90,19 +139,19 @@ def _from_table(
 
 
 def _from_pairs(
-    pairs: dict[int, str], ids: list[int], roi_file: str, where: str
+    pairs: dict[int, str], ids: list[int], roi_file: str, where: tuple[str, str]
 ) -> tuple[list[int], list[str]]:
     """Every id of a look-up table is a region (absent ones too), except background 0."""
     pairs = {int(i): str(n) for i, n in pairs.items() if int(i) != 0}
     missing = sorted(set(ids) - set(pairs))
     if missing:
         raise LabelsError(
-            f"'{roi_file}' has labels {_preview(missing)} that are not in {where}. "
+            f"'{roi_file}' has labels {_preview(missing)} that are not in {where[0]}. "
             "Add them to the table or fix the atlas."
         )
     table_order = sorted(pairs)
-    names = [pairs[i] for i in table_order]
-    return table_order, _make_unique(names, where)
+    names = _check_printable([pairs[i] for i in table_order], where[1])
+    return table_order, _make_unique(names, where[1])
 
 
 def _make_unique(names: list[str], where: str) -> list[str]:

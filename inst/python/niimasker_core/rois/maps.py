@@ -27,7 +27,7 @@ from scipy import linalg, sparse
 
 from ..errors import ImageNotFoundError, InputFileError, RoiError
 from ..volumes import iter_chunks, read_image_info
-from .base import GridCachedSource, Reduction, grid_key
+from .base import GridCachedSource, Reduction, extent_mm, grid_key
 from .label_names import resolve_region_names
 from .masking import mask_on_grid
 
@@ -196,6 +196,12 @@ class Maps(GridCachedSource):
             "Each voxel of the maps' support is drawn in the colour of its largest map."
         )
         return flat.reshape(shape, order="F"), note
+
+    def extent_mm(self) -> np.ndarray:
+        """Return the bounding box in mm of the maps' non-zero voxels."""
+        flat = np.unique(self.maps.indices)
+        ijk = np.stack(np.unravel_index(flat, self.shape, order="F"), axis=1)
+        return extent_mm(ijk, self.affine)
 
     def _build(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
         if grid_key(shape, affine) == grid_key(self.shape, self.affine):

@@ -11,6 +11,7 @@ import nibabel as nib
 import numpy as np
 
 from ..errors import ImageNotFoundError, RoiError
+from ..volumes import check_geometry
 from .base import grid_key
 
 __all__ = ["mask_on_grid", "resample_nearest"]
@@ -63,6 +64,11 @@ def mask_on_grid(
         img = nib.load(path)
     except FileNotFoundError:
         raise ImageNotFoundError(f"'mask_img' not found: '{path}'.") from None
+    except Exception as exc:
+        raise RoiError(
+            f"Cannot read 'mask_img' '{path}' as a NIfTI image: {exc}"
+        ) from None
+    check_geometry(img.shape, img.affine, f"'mask_img' '{path}'", RoiError)
     if len(img.shape) == 4 and img.shape[3] == 1:
         img = nib.Nifti1Image(
             np.asanyarray(img.dataobj)[..., 0], img.affine, img.header

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import RoiError
-from .base import Grid, Reduction
+from .base import Grid, Reduction, span_statistic_omitting
 
 __all__ = ["mean_reducer", "statistic_reducer", "voxel_reduction"]
 
@@ -83,12 +83,25 @@ def mean_reducer(
         out[:, absent] = np.nan
         return out
 
+    def reduce_omit(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        finite = np.isfinite(values)
+        clean = np.where(finite, values, 0)
+        out = np.empty((values.shape[0], n_regions))
+        used = np.empty((values.shape[0], n_regions))
+        for row in range(values.shape[0]):
+            out[row] = members @ clean[row].astype(np.float64)
+            used[row] = members @ finite[row].astype(np.float64)
+        out /= np.where(used > 0, used, 1)
+        out[used == 0] = np.nan
+        return out, used.astype(np.int64)
+
     return Reduction(
         columns=list(names),
         voxels=voxels[memory_order],
         reduce=reduce,
         empty_columns=[n for n, ok in zip(names, present) if not ok],
         region_voxels=counts.tolist(),
+        reduce_omit=reduce_omit,
     )
 
 
@@ -125,12 +138,17 @@ def statistic_reducer(
             out[:, present] = statistic(values)
         return out
 
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    spans = [
+        (int(c), int(bounds[c]), int(bounds[c + 1])) for c in np.flatnonzero(present)
+    ]
     return Reduction(
         columns=list(names),
         voxels=voxels,
         reduce=reduce,
         empty_columns=[n for n, ok in zip(names, present) if not ok],
         region_voxels=counts.tolist(),
+        reduce_omit=span_statistic_omitting(spans, n_regions, strategy),
     )
 
 

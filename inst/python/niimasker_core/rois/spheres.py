@@ -31,7 +31,7 @@ import pandas as pd
 
 from ..errors import RoiError
 from ..tables import read_user_table
-from .base import GridCachedSource, Reduction
+from .base import GridCachedSource, Reduction, span_statistic_omitting
 from .label_names import resolve_region_names
 from .masking import mask_on_grid
 
@@ -317,6 +317,13 @@ class Spheres(GridCachedSource):
             ],
         }
 
+    def extent_mm(self) -> np.ndarray:
+        """Return the bounding box in mm of the spheres (centres plus radius)."""
+        radius = np.array([0.0 if r is None else r for r in self.radii])[:, None]
+        return np.stack(
+            [(self.seeds - radius).min(axis=0), (self.seeds + radius).max(axis=0)]
+        )
+
     def _build(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
         full = sphere_members(self.seeds, self.radii, shape, affine)
         if self.mask_img is None:
@@ -355,7 +362,11 @@ class Spheres(GridCachedSource):
 
         empty = [n for n, ok in zip(self.names, present) if not ok]
         columns = list(self.names)
-        if self.as_voxels:  # every voxel of every sphere, named like an atlas's voxels
+        reduce_omit = span_statistic_omitting(spans, n_spheres, "mean")
+        if self.as_voxels:
+            reduce_omit = (
+                None  # every voxel of every sphere, named like an atlas's voxels
+            )
             i, j, k = np.unravel_index(c_index, shape, order="C")
             owner = np.repeat(np.asarray(self.names, dtype=object), counts)
             columns = [f"{n}_{a}_{b}_{c}" for n, a, b, c in zip(owner, i, j, k)]
@@ -367,6 +378,7 @@ class Spheres(GridCachedSource):
             columns=columns,
             voxels=voxels,
             reduce=reduce,
+            reduce_omit=reduce_omit,
             empty_columns=empty,
             region_voxels=counts.tolist(),
             coverage=[
