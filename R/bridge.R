@@ -52,14 +52,21 @@ ignore_false_poetry_project <- function(dir = project_root()) {
 
 #' The folder reticulate looks for a Poetry project in
 #'
-#' reticulate 1.28 asks `here::here()` (the project root above the working
-#' directory) when the here package is installed; without it, it finds none.
+#' reticulate 1.28 asks `here::here()`, the project root above the working
+#' directory; the nearest folder upwards holding a `pyproject.toml` stands in
+#' for it (here is not a dependency).
 #' @noRd
-project_root <- function() {
-  if (!requireNamespace("here", quietly = TRUE)) {
-    return(getwd())
+project_root <- function(dir = getwd()) {
+  repeat {
+    if (file.exists(file.path(dir, "pyproject.toml"))) {
+      return(dir)
+    }
+    parent <- dirname(dir)
+    if (identical(parent, dir)) {
+      return(getwd())
+    }
+    dir <- parent
   }
-  tryCatch(getExportedValue("here", "here")(), error = function(e) getwd())
 }
 
 #' Is the Python core importable, with nilearn and nibabel?

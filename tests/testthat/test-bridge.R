@@ -90,3 +90,11 @@ test_that("a pyproject.toml without [tool.poetry] is not taken for Poetry", {
   expect_false(ignore_false_poetry_project(dir))
   expect_null(getOption("reticulate.poetry.project"))
 })
+
+test_that("the Poetry check looks at the nearest pyproject.toml upwards", {
+  dir <- withr::local_tempdir()
+  sub <- file.path(dir, "a", "b")
+  dir.create(sub, recursive = TRUE)
+  writeLines("[tool.ruff]", file.path(dir, "pyproject.toml"))
+  expect_identical(normalizePath(project_root(sub)), normalizePath(dir))
+})
