@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from .errors import NiimaskerError
 from .fingerprint import image_fingerprint
 from .inputs import RunPlan
 from .outputs import write_json, write_nifti, write_rows, write_table
+from .rois import RoiSet
 from .rois.base import RoiSource
 from .settings import Settings
 from .sidecar import image_sidecar
@@ -58,6 +60,7 @@ class ImageResult:
     sidecar: dict[str, Any]
     files: list[str] = field(default_factory=list)
     seconds: float = 0.0  # time spent on the image (0 when skipped)
+    atlas: str | None = None  # the ROI set's name when there are several
     skipped: bool = False  # outputs were already complete: read back, not redone
 
 
@@ -75,16 +78,21 @@ class Failure:
 def process_image(
     plan: RunPlan,
     settings: Settings,
-    roi: RoiSource,
+    rois: Sequence[RoiSet] | RoiSource,
     output_dir: str | None,
-) -> ImageResult:
-    """Extract, clean and (optionally) write the outputs of one image.
+) -> list[ImageResult]:
+    """Extract, clean and (optionally) write the outputs of one image, per ROI set.
+
+    Every ROI set is reduced from the same single pass over the image; each
+    gets its own table, sidecar and coverage (``<stem><suffix>_...``).
 
     Raises
     ------
     NiimaskerError
         Any problem with this image's inputs.
     """
+    if not isinstance(rois, (list, tuple)):
+        rois = [RoiSet("rois", rois, "")]
     started = time.perf_counter()
     fingerprint = image_fingerprint(plan, settings)
     info = read_image_info(plan.image)
@@ -92,49 +100,58 @@ def process_image(
     confounds = align_confounds(
         plan.confounds, settings, info.n_volumes, image=plan.image, spec=plan.spec
     )
-    reduction = roi.for_grid(info.shape, info.affine)
+    reductions = [roi.source.for_grid(info.shape, info.affine) for roi in rois]
     extracted = extract(
         info,
-        [reduction],
+        reductions,
         discard_scans=settings.discard_scans,
         smoothing_fwhm=settings.smoothing_fwhm,
         import_meanwhile=("nilearn.signal",),  # cleaning's import, hidden by the stream
     )
-    cleaned = clean_signals(
-        extracted.signals[0],
-        t_r=plan.t_r,
-        detrend=settings.detrend,
-        standardize=settings.standardize_method,
-        standardize_confounds=settings.standardize_confounds,
-        high_pass=settings.high_pass,
-        low_pass=settings.low_pass,
-        confounds=confounds.values,
-        sample_mask=confounds.sample_mask,
-    )
-    if confounds.interpolate:
-        from .scrubbing import interpolate_censored
-
-        # Kept rows are exactly the censored output; censored rows are interpolated.
-        cleaned = interpolate_censored(cleaned, confounds.sample_mask, confounds.n_kept)
-    for name in reduction.empty_columns:
-        log.warning(
-            "Region '%s' has no voxels in '%s'; its column is n/a.", name, plan.image
+    results = []
+    for roi, reduction, signals in zip(rois, reductions, extracted.signals):
+        cleaned = clean_signals(
+            signals,
+            t_r=plan.t_r,
+            detrend=settings.detrend,
+            standardize=settings.standardize_method,
+            standardize_confounds=settings.standardize_confounds,
+            high_pass=settings.high_pass,
+            low_pass=settings.low_pass,
+            confounds=confounds.values,
+            sample_mask=confounds.sample_mask,
         )
-    result = ImageResult(
-        image=plan.image,
-        stem=plan.stem,
-        columns=list(reduction.columns),
-        values=np.asarray(cleaned, dtype=np.float64),
-        volumes=[int(v) for v in confounds.volumes],
-        t_r=plan.t_r,
-        sidecar=image_sidecar(
-            plan, settings, info.n_volumes, confounds, reduction, fingerprint
-        ),
-    )
-    if output_dir is not None:
-        result.files = _write_image_outputs(Path(output_dir), result, reduction)
-    result.seconds = time.perf_counter() - started
-    return result
+        if confounds.interpolate:
+            from .scrubbing import interpolate_censored
+
+            # Kept rows are the censored output; censored rows are interpolated.
+            cleaned = interpolate_censored(
+                cleaned, confounds.sample_mask, confounds.n_kept
+            )
+        for name in reduction.empty_columns:
+            log.warning(
+                "Region '%s' has no voxels in '%s'; its column is n/a.",
+                name,
+                plan.image,
+            )
+        result = ImageResult(
+            image=plan.image,
+            stem=plan.stem + roi.suffix,
+            columns=list(reduction.columns),
+            values=np.asarray(cleaned, dtype=np.float64),
+            volumes=[int(v) for v in confounds.volumes],
+            t_r=plan.t_r,
+            sidecar=image_sidecar(
+                plan, settings, info.n_volumes, confounds, reduction, fingerprint
+            ),
+            atlas=roi.name if roi.suffix else None,
+        )
+        if output_dir is not None:
+            result.files = _write_image_outputs(Path(output_dir), result, reduction)
+        results.append(result)
+    for result in results:
+        result.seconds = time.perf_counter() - started
+    return results
 
 
 def _write_image_outputs(out: Path, result: ImageResult, reduction: Any) -> list[str]:
@@ -161,8 +178,11 @@ def _write_image_outputs(out: Path, result: ImageResult, reduction: Any) -> list
 
 
 def safe_process(
-    plan: RunPlan, settings: Settings, roi: RoiSource, output_dir: str | None
-) -> ImageResult | Failure:
+    plan: RunPlan,
+    settings: Settings,
+    roi: Sequence[RoiSet] | RoiSource,
+    output_dir: str | None,
+) -> list[ImageResult] | Failure:
     """Return :func:`process_image`'s result, or the image's failure (never raise)."""
     started = time.perf_counter()
     try:
@@ -183,7 +203,7 @@ def safe_process(
 
 
 def finished_outputs(
-    plan: RunPlan, settings: Settings, output_dir: str
+    plan: RunPlan, settings: Settings, output_dir: str, suffix: str = ""
 ) -> ImageResult | None:
     """Return the outputs of ``plan`` read back when complete and up to date, else None.
 
@@ -200,6 +220,8 @@ def finished_outputs(
         The batch's settings.
     output_dir : str
         The output folder.
+    suffix : str
+        The ROI set's part of the output names (empty with one set).
 
     Returns
     -------
@@ -207,8 +229,9 @@ def finished_outputs(
         The finished result (``skipped`` set), or None when it must be made.
     """
     out = Path(output_dir)
-    table = out / f"{plan.stem}_timeseries.tsv"
-    sidecar_file = out / f"{plan.stem}_timeseries.json"
+    stem = plan.stem + suffix
+    table = out / f"{stem}_timeseries.tsv"
+    sidecar_file = out / f"{stem}_timeseries.json"
     if not (table.is_file() and sidecar_file.is_file()):
         return None
     try:
@@ -230,18 +253,19 @@ def finished_outputs(
     ):
         return None
     files = [str(table)]
-    coverage = out / f"{plan.stem}_coverage.tsv"
+    coverage = out / f"{stem}_coverage.tsv"
     if coverage.is_file():
         files.append(str(coverage))
     files.append(str(sidecar_file))
     return ImageResult(
         image=plan.image,
-        stem=plan.stem,
+        stem=stem,
         columns=columns,
         values=values,
         volumes=[int(v) for v in sidecar["OutputVolumes"]],
         t_r=sidecar.get("RepetitionTime"),
         sidecar=sidecar,
         files=files,
+        atlas=suffix[len("_atlas-") :] or None,
         skipped=True,
     )
