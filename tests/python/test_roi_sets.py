@@ -94,3 +94,9 @@ def test_labels_need_one_set(bold_file, atlas_file, second_atlas):
         api.extract_timeseries(
             str(bold_file), [str(atlas_file), str(second_atlas)], labels=["a"]
         )
+
+
+def test_one_named_set_keeps_the_seed_names(tmp_path, bold_file, atlas_file):
+    out = tmp_path / "out"
+    api.extract_timeseries(str(bold_file), f"fine={atlas_file}", str(out), report=False)
+    assert (out / "sub-01_task-rest_bold_timeseries.tsv").is_file()

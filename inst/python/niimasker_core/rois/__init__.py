@@ -99,8 +99,10 @@ def load_roi_sets(settings: Settings) -> list[RoiSet]:
         If a file does not exist.
     """
     pairs = roi_set_names(settings.roi_file)
-    if len(pairs) <= 1:
-        return [RoiSet(pairs[0][0] if pairs else "rois", load_rois(settings), "")]
+    if len(pairs) <= 1:  # one set: the outputs keep the seed's names
+        name, path = pairs[0] if pairs else ("rois", None)
+        one = settings if path is None else dataclasses.replace(settings, roi_file=path)
+        return [RoiSet(name, load_rois(one), "")]
     if settings.labels is not None:
         raise RoiError(
             f"'labels' names the regions of one ROI set, but 'roi_file' has "
