@@ -180,6 +180,7 @@ def bench_case(
         "--regressor_files", str(confounds), "--regressors", *CONFOUNDS,
         "--standardize", "zscore_sample", "--detrend",
         "--high_pass", "0.01", "--t_r", "2",
+        "--overwrite",  # each repeat redoes the image (a re-run would skip it)
     ]  # fmt: skip
     runs: dict[str, list[dict]] = {"nilearn": [], "call": [], "process": []}
     diffs: dict[str, float] = {"diff_call": 0.0, "diff_command": 0.0}

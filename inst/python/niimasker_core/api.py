@@ -265,7 +265,7 @@ def _to_plain(batch: BatchResult, output_dir: str | None) -> dict[str, Any]:
         ],
         "parameters": batch.parameters,
         "output_dir": None if output_dir is None else str(output_dir),
-        "skipped": [r.image for r in batch.skipped],
+        "skipped": list(dict.fromkeys(r.image for r in batch.skipped)),
         "seconds": round(batch.seconds, 3),
     }
 
@@ -283,6 +283,7 @@ def _result_to_plain(result: ImageResult) -> dict[str, Any]:
         "sidecar": result.sidecar,
         "files": list(result.files),
         "skipped": result.skipped,
+        "atlas": result.atlas,
     }
 
 

@@ -56,8 +56,8 @@ def _flag_options(param: Parameter) -> dict[str, Any]:
     if param.default not in (None, (), False):
         help_text += f" Default: {param.default}."
     options: dict[str, Any] = {"dest": param.name, "help": help_text}
-    if param.many:
-        options["nargs"] = "+"
+    if param.many:  # -r a b, or -r a -r b
+        options.update(nargs="+", action="extend")
     if param.bare:
         options.update(nargs="?", const=True)
     if param.word is not None:
@@ -244,8 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _summary(result: dict[str, Any], output_dir: str, code: int) -> str:
     """Return the end-of-batch line: written, skipped, failed, time, exit code."""
-    n_skipped = len(result["skipped"])
-    n_written = len(result["timeseries"]) - n_skipped
+    n_skipped = len(result["skipped"])  # images (each with every ROI set)
+    n_written = len({item["file"] for item in result["timeseries"]}) - n_skipped
     return (
         f"niimasker: {n_written} written, {n_skipped} skipped (up to date), "
         f"{len(result['failures'])} failed in {result['seconds']:.1f} s; outputs in "

@@ -12,6 +12,7 @@ each parameter uses.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -38,6 +39,7 @@ __all__ = [
     "as_optional_choice",
     "as_optional_count",
     "as_path",
+    "as_roi_files",
     "as_scheduler",
     "as_shard",
     "as_standardize",
@@ -324,3 +326,31 @@ def as_scheduler(name: str, value: Any) -> Any:
     raise _fail(
         name, value, "a scheduler address, 'local' or a dask.distributed.Client"
     )
+
+
+_SET_NAME = re.compile(r"^[A-Za-z0-9]+$")
+
+
+def as_roi_files(name: str, value: Any) -> str | tuple[str, ...] | None:
+    """Return one ROI definition, or several as ``'name=path'`` entries (a tuple).
+
+    Several come as a list (each ``'path'`` or ``'name=path'``) or a mapping
+    of set name to path; names are letters and digits (a BIDS label).
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, dict):
+        value = [f"{k}={v}" for k, v in value.items()]
+    if isinstance(value, (list, tuple)):
+        items = [str(v) if hasattr(v, "__fspath__") else v for v in value]
+        if not items or not all(isinstance(v, str) and v for v in items):
+            raise _fail(name, value, "a path or a list of paths")
+        if len(items) == 1:
+            return items[0]
+        for item in items:
+            label, sep, _ = item.partition("=")
+            if sep and not _SET_NAME.match(label):
+                raise _fail(name, value, "entries 'path' or 'name=path' with a name "
+                            "of letters and digits")  # fmt: skip
+        return tuple(items)
+    return as_path(name, value)

@@ -57,8 +57,9 @@ def run_on_dask(
 
     Yields
     ------
-    ImageResult or Failure
-        Each image's outcome, as it finishes.
+    tuple
+        Each image's path and outcome (its results, or its failure), as it
+        finishes.
 
     Raises
     ------
@@ -96,13 +97,13 @@ def run_on_dask(
             for plan in plans
         }
         for future in distributed.as_completed(futures):
+            plan = futures[future]
             try:
-                yield future.result()
+                yield plan.image, future.result()
             except Exception as exc:  # the worker died: a failure of this image
                 from .process import Failure
 
-                plan = futures[future]
-                yield Failure(plan.image, type(exc).__name__, f"{exc}", exc)
+                yield plan.image, Failure(plan.image, type(exc).__name__, f"{exc}", exc)
     finally:
         for thing in owned:
             thing.close()

@@ -40,7 +40,11 @@ def input_files_of(plan: Any, settings: Any) -> list[str]:
     candidates = [plan.image, _json_beside(plan.image)]
     if plan.confounds is not None:
         candidates += [plan.confounds, _json_beside(plan.confounds)]
-    candidates += [settings.roi_file, settings.mask_img]
+    rois = settings.roi_file
+    for entry in [rois] if isinstance(rois, str) or rois is None else rois:
+        label, sep, rest = (entry or "").partition("=")
+        candidates.append(rest if sep and not os.path.isfile(entry) else entry)
+    candidates.append(settings.mask_img)
     if isinstance(settings.labels, str):
         candidates.append(settings.labels)
     return [c for c in candidates if c is not None and os.path.isfile(c)]

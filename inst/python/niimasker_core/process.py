@@ -13,6 +13,7 @@ import json
 import logging
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from .errors import CleaningError, EmptyRegionWarning, NiimaskerError
 from .fingerprint import image_fingerprint
 from .inputs import RunPlan
 from .outputs import write_json, write_nifti, write_rows, write_table
+from .rois import RoiSet
 from .rois.base import RoiSource, check_voxels_left
 from .settings import Settings
 from .sidecar import image_sidecar
@@ -59,6 +61,7 @@ class ImageResult:
     sidecar: dict[str, Any]
     files: list[str] = field(default_factory=list)
     seconds: float = 0.0  # time spent on the image (0 when skipped)
+    atlas: str | None = None  # the ROI set's name when there are several
     skipped: bool = False  # outputs were already complete: read back, not redone
 
 
@@ -76,16 +79,21 @@ class Failure:
 def process_image(
     plan: RunPlan,
     settings: Settings,
-    roi: RoiSource,
+    rois: Sequence[RoiSet] | RoiSource,
     output_dir: str | None,
-) -> ImageResult:
-    """Extract, clean and (optionally) write the outputs of one image.
+) -> list[ImageResult]:
+    """Extract, clean and (optionally) write the outputs of one image, per ROI set.
+
+    Every ROI set is reduced from the same single pass over the image; each
+    gets its own table, sidecar and coverage (``<stem><suffix>_...``).
 
     Raises
     ------
     NiimaskerError
         Any problem with this image's inputs.
     """
+    if not isinstance(rois, (list, tuple)):
+        rois = [RoiSet("rois", rois, "")]
     started = time.perf_counter()
     fingerprint = image_fingerprint(plan, settings)
     info = read_image_info(plan.image, need_4d=False)  # a 3D image is one volume
@@ -95,59 +103,69 @@ def process_image(
     confounds = align_confounds(
         plan.confounds, settings, info.n_volumes, image=plan.image, spec=plan.spec
     )
-    reduction = roi.for_grid(info.shape, info.affine)
-    check_voxels_left(reduction, roi, plan.image, info.shape, info.affine)
+    reductions = [roi.source.for_grid(info.shape, info.affine) for roi in rois]
+    for roi, reduction in zip(rois, reductions):
+        check_voxels_left(reduction, roi.source, plan.image, info.shape, info.affine)
     extracted = extract(
         info,
-        [reduction],
+        reductions,
         discard_scans=confounds.discard,
         smoothing_fwhm=settings.smoothing_fwhm,
         nan_policy=settings.nan_policy,
         import_meanwhile=("nilearn.signal",),  # cleaning's import, hidden by the stream
     )
-    cleaned = clean_signals(
-        extracted.signals[0],
-        t_r=plan.t_r,
-        detrend=settings.detrend,
-        standardize=settings.standardize_method,
-        standardize_confounds=settings.standardize_confounds,
-        high_pass=settings.high_pass,
-        low_pass=settings.low_pass,
-        confounds=confounds.values,
-        sample_mask=confounds.sample_mask,
-    )
-    if confounds.interpolate:
-        from .scrubbing import interpolate_censored
+    results = []
+    for roi, reduction, signals, finite in zip(
+        rois, reductions, extracted.signals, extracted.finite_voxels
+    ):
+        cleaned = clean_signals(
+            signals,
+            t_r=plan.t_r,
+            detrend=settings.detrend,
+            standardize=settings.standardize_method,
+            standardize_confounds=settings.standardize_confounds,
+            high_pass=settings.high_pass,
+            low_pass=settings.low_pass,
+            confounds=confounds.values,
+            sample_mask=confounds.sample_mask,
+        )
+        if confounds.interpolate:
+            from .scrubbing import interpolate_censored
 
-        # Kept rows are exactly the censored output; censored rows are interpolated.
-        cleaned = interpolate_censored(cleaned, confounds.sample_mask, confounds.n_kept)
-    for name in reduction.empty_columns:
-        warnings.warn(
-            EmptyRegionWarning(
-                "Region {region} has no voxels in {file}; its column is n/a.",
-                file=plan.image,
-                region=name,
+            # Kept rows are the censored output; censored rows are interpolated.
+            cleaned = interpolate_censored(
+                cleaned, confounds.sample_mask, confounds.n_kept
+            )
+        for name in reduction.empty_columns:
+            warnings.warn(
+                EmptyRegionWarning(
+                    "Region {region} has no voxels in {file}; its column is n/a.",
+                    file=plan.image,
+                    region=name,
+                ),
+                stacklevel=2,
+            )
+        result = ImageResult(
+            image=plan.image,
+            stem=plan.stem + roi.suffix,
+            columns=list(reduction.columns),
+            values=np.asarray(cleaned, dtype=np.float64),
+            volumes=[int(v) for v in confounds.volumes],
+            t_r=plan.t_r,
+            sidecar=image_sidecar(
+                plan, settings, info.n_volumes, confounds, reduction, fingerprint
             ),
-            stacklevel=2,
+            atlas=roi.name if roi.suffix else None,
         )
-    result = ImageResult(
-        image=plan.image,
-        stem=plan.stem,
-        columns=list(reduction.columns),
-        values=np.asarray(cleaned, dtype=np.float64),
-        volumes=[int(v) for v in confounds.volumes],
-        t_r=plan.t_r,
-        sidecar=image_sidecar(
-            plan, settings, info.n_volumes, confounds, reduction, fingerprint
-        ),
-    )
-    if output_dir is not None:
-        coverage = _coverage(reduction, extracted.finite_voxels, settings.nan_policy)
-        result.files = _write_image_outputs(
-            Path(output_dir), result, reduction, coverage
-        )
-    result.seconds = time.perf_counter() - started
-    return result
+        if output_dir is not None:
+            coverage = _coverage(reduction, finite, settings.nan_policy)
+            result.files = _write_image_outputs(
+                Path(output_dir), result, reduction, coverage
+            )
+        results.append(result)
+    for result in results:
+        result.seconds = time.perf_counter() - started
+    return results
 
 
 def _check_series(plan: RunPlan, settings: Settings, n_volumes: int) -> None:
@@ -172,16 +190,15 @@ def _check_series(plan: RunPlan, settings: Settings, n_volumes: int) -> None:
         )
 
 
-def _coverage(reduction: Any, finite_voxels: list, nan_policy: str) -> list:
+def _coverage(reduction: Any, low: Any, nan_policy: str) -> list:
     """Return the reduction's coverage rows, with the finite voxels for nan_policy='omit'.
 
-    ``finite_voxels`` is the smallest count of finite voxels of each region
-    over the volumes (None: every voxel was finite in every volume).
+    ``low`` is the smallest count of finite voxels of each region over the
+    volumes (None: every voxel was finite in every volume).
     """
     rows = reduction.coverage
     if nan_policy != "omit" or not rows:
         return rows
-    low = finite_voxels[0] if finite_voxels else None
     return [
         {**row, "finite_voxels_min": row["voxels_used"] if low is None else int(n)}
         for row, n in zip(rows, low if low is not None else [None] * len(rows))
@@ -212,8 +229,11 @@ def _write_image_outputs(
 
 
 def safe_process(
-    plan: RunPlan, settings: Settings, roi: RoiSource, output_dir: str | None
-) -> ImageResult | Failure:
+    plan: RunPlan,
+    settings: Settings,
+    roi: Sequence[RoiSet] | RoiSource,
+    output_dir: str | None,
+) -> list[ImageResult] | Failure:
     """Return :func:`process_image`'s result, or the image's failure (never raise)."""
     started = time.perf_counter()
     try:
@@ -234,7 +254,7 @@ def safe_process(
 
 
 def finished_outputs(
-    plan: RunPlan, settings: Settings, output_dir: str
+    plan: RunPlan, settings: Settings, output_dir: str, suffix: str = ""
 ) -> ImageResult | None:
     """Return the outputs of ``plan`` read back when complete and up to date, else None.
 
@@ -251,6 +271,8 @@ def finished_outputs(
         The batch's settings.
     output_dir : str
         The output folder.
+    suffix : str
+        The ROI set's part of the output names (empty with one set).
 
     Returns
     -------
@@ -258,8 +280,9 @@ def finished_outputs(
         The finished result (``skipped`` set), or None when it must be made.
     """
     out = Path(output_dir)
-    table = out / f"{plan.stem}_timeseries.tsv"
-    sidecar_file = out / f"{plan.stem}_timeseries.json"
+    stem = plan.stem + suffix
+    table = out / f"{stem}_timeseries.tsv"
+    sidecar_file = out / f"{stem}_timeseries.json"
     if not (table.is_file() and sidecar_file.is_file()):
         return None
     try:
@@ -281,18 +304,19 @@ def finished_outputs(
     ):
         return None
     files = [str(table)]
-    coverage = out / f"{plan.stem}_coverage.tsv"
+    coverage = out / f"{stem}_coverage.tsv"
     if coverage.is_file():
         files.append(str(coverage))
     files.append(str(sidecar_file))
     return ImageResult(
         image=plan.image,
-        stem=plan.stem,
+        stem=stem,
         columns=columns,
         values=values,
         volumes=[int(v) for v in sidecar["OutputVolumes"]],
         t_r=sidecar.get("RepetitionTime"),
         sidecar=sidecar,
         files=files,
+        atlas=suffix[len("_atlas-") :] or None,
         skipped=True,
     )

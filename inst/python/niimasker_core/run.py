@@ -34,8 +34,7 @@ from .folder import folder_lock, remove_stale_temporaries
 from .inputs import RunPlan, natural_key, plan_runs
 from .outputs import write_json
 from .process import DATA_DIR, Failure, ImageResult, finished_outputs, safe_process
-from .rois import load_rois
-from .rois.base import RoiSource
+from .rois import RoiSet, load_roi_sets
 from .settings import Settings
 from .version import __version__
 
@@ -135,8 +134,8 @@ def run_batch(
     started = time.perf_counter()
     client, settings = _split_client(settings)
     plans = select_shard(plan_runs(settings), settings.shard)
-    roi = load_rois(settings)
-    parameters = _record(settings, roi, plans, command)
+    rois = load_roi_sets(settings)
+    parameters = _record(settings, rois, plans, command)
     hold = (
         contextlib.nullcontext()
         if output_dir is None
@@ -148,9 +147,9 @@ def run_batch(
                 log.info("Removed '%s', left by a killed run.", path)
             write_json(parameters_file(output_dir, settings.shard), parameters)
         outcomes = _run_all(
-            plans, settings, roi, output_dir, client, progress, on_image
+            plans, settings, rois, output_dir, client, progress, on_image
         )
-        results = [o for o in outcomes if isinstance(o, ImageResult)]
+        results = [r for o in outcomes if not isinstance(o, Failure) for r in o]
         failures = [o for o in outcomes if isinstance(o, Failure)]
         _record_outcomes(parameters, outcomes)
         batch = BatchResult(results, failures, parameters)
@@ -159,7 +158,7 @@ def run_batch(
             if settings.report and settings.shard is None:
                 from .report import write_report  # imported only when written
 
-                write_report(batch, roi, output_dir)  # never raises: warnings
+                write_report(batch, rois[0].source, output_dir)  # never raises
     batch.seconds = time.perf_counter() - started
     return batch
 
@@ -167,70 +166,73 @@ def run_batch(
 def _run_all(
     plans: list[RunPlan],
     settings: Settings,
-    roi: RoiSource,
+    rois: list[RoiSet],
     output_dir: str | None,
     client: Any,
     progress: Callable[[int, int, str], None] | None,
     on_image: Callable[[Outcome], None] | None,
-) -> list[Outcome]:
+) -> list[list[ImageResult] | Failure]:
     """Skip finished images, run the others where asked; outcomes in plan order."""
-    by_image: dict[str, Outcome] = {}
+    by_image: dict[str, list[ImageResult] | Failure] = {}
     todo = []
     for plan in plans:
         done = None
         if output_dir is not None and not settings.overwrite:
-            done = finished_outputs(plan, settings, output_dir)
-        if done is None:
+            done = [
+                finished_outputs(plan, settings, output_dir, r.suffix) for r in rois
+            ]
+        if done is None or any(d is None for d in done):
             todo.append(plan)
         else:
             by_image[plan.image] = done
     total = len(plans)
 
-    def report(outcome: Outcome) -> None:
-        by_image[outcome.image] = outcome
+    def report(image: str, outcome: list[ImageResult] | Failure) -> None:
+        by_image[image] = outcome
         if on_image is not None:
-            on_image(outcome)
+            for item in [outcome] if isinstance(outcome, Failure) else outcome:
+                on_image(item)
         if progress is not None:
-            progress(len(by_image), total, outcome.image)
+            progress(len(by_image), total, image)
 
     for plan in plans:
         if plan.image in by_image:
-            report(by_image[plan.image])
-    for outcome in _execute(todo, settings, roi, output_dir, client):
-        report(outcome)
+            report(plan.image, by_image[plan.image])
+    for image, outcome in _execute(todo, settings, rois, output_dir, client):
+        report(image, outcome)
     return [by_image[p.image] for p in plans]
 
 
 def _execute(
     plans: list[RunPlan],
     settings: Settings,
-    roi: RoiSource,
+    rois: list[RoiSet],
     output_dir: str | None,
     client: Any,
-) -> Iterator[Outcome]:
-    """Yield each image's outcome as it finishes: serial, joblib or Dask."""
+) -> Iterator[tuple[str, list[ImageResult] | Failure]]:
+    """Yield each image and its outcome as it finishes: serial, joblib or Dask."""
     if client is not None or settings.dask_scheduler is not None:
         from .dask_runner import run_on_dask  # only with the 'dask' extra
 
-        yield from run_on_dask(plans, settings, roi, output_dir, client, safe_process)
+        yield from run_on_dask(plans, settings, rois, output_dir, client, safe_process)
     elif settings.n_jobs == 1 or len(plans) <= 1:
         for plan in plans:
-            yield safe_process(plan, settings, roi, output_dir)
+            yield plan.image, safe_process(plan, settings, rois, output_dir)
     else:
         from joblib import Parallel, delayed
         from joblib.externals.loky import get_reusable_executor
 
         _let_workers_import_core()
         jobs = (
-            delayed(_process_in_worker)(p, settings, roi, output_dir) for p in plans
+            delayed(_process_in_worker)(p, settings, rois, output_dir) for p in plans
         )
         try:
             # The context manager removes joblib's temporary folder on exit.
             with Parallel(n_jobs=settings.n_jobs, return_as="generator") as parallel:
-                for outcome, caught in parallel(jobs):
+                for plan, (outcome, caught) in zip(plans, parallel(jobs)):
                     for warning in caught:  # a worker's warnings, given again here
                         warnings.warn(warning, stacklevel=1)
-                    yield outcome
+                    yield plan.image, outcome
         finally:
             # An embedding process (R via reticulate) never shuts Python down, so
             # idle loky workers would outlive the batch and leak semaphores.
@@ -238,13 +240,13 @@ def _execute(
 
 
 def _process_in_worker(
-    plan: RunPlan, settings: Settings, roi: RoiSource, output_dir: str | None
+    plan: RunPlan, settings: Settings, rois: list[RoiSet], output_dir: str | None
 ) -> tuple[Outcome, list[Warning]]:
     # Warnings given in a worker process never reach the caller's filters, so
     # they travel back with the outcome.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        outcome = safe_process(plan, settings, roi, output_dir)
+        outcome = safe_process(plan, settings, rois, output_dir)
     return outcome, [w.message for w in caught]
 
 
@@ -270,15 +272,18 @@ def _split_client(settings: Settings) -> tuple[Any, Settings]:
 
 
 def _record(
-    settings: Settings, roi: RoiSource, plans: list[RunPlan], command: str | None
+    settings: Settings, rois: list[RoiSet], plans: list[RunPlan], command: str | None
 ) -> dict[str, Any]:
+    several = len(rois) > 1
     return {
         "command": command,
         "niimasker_version": __version__,
         "package_versions": _package_versions(),
         "status": "running",
         "parameters": settings.to_dict(),
-        "roi": roi.describe(),
+        "roi": {r.name: r.source.describe() for r in rois}
+        if several
+        else rois[0].source.describe(),
         "runs": [
             {
                 "image": p.image,
@@ -286,7 +291,12 @@ def _record(
                 "t_r": p.t_r,
                 "t_r_source": p.t_r_source,
                 "paired_by": p.pairing,
-                "output": f"{p.stem}_timeseries.tsv",
+                "output": f"{p.stem}{rois[0].suffix}_timeseries.tsv",
+                **(
+                    {"outputs": [f"{p.stem}{r.suffix}_timeseries.tsv" for r in rois]}
+                    if several
+                    else {}
+                ),
                 "status": "planned",
             }
             for p in plans
@@ -294,16 +304,19 @@ def _record(
     }
 
 
-def _record_outcomes(parameters: dict[str, Any], outcomes: list[Outcome]) -> None:
+def _record_outcomes(
+    parameters: dict[str, Any], outcomes: list[list[ImageResult] | Failure]
+) -> None:
     """Mark each run written, skipped or failed (with the reason) in the record."""
     for run, outcome in zip(parameters["runs"], outcomes):
         if isinstance(outcome, Failure):
             run.update(
                 status="failed", error=f"{outcome.error_type}: {outcome.message}"
             )
+            run["seconds"] = round(outcome.seconds, 3)
         else:
-            run["status"] = "skipped" if outcome.skipped else "written"
-        run["seconds"] = round(outcome.seconds, 3)
+            run["status"] = "skipped" if all(r.skipped for r in outcome) else "written"
+            run["seconds"] = round(max(r.seconds for r in outcome), 3)
     failed = sum(isinstance(o, Failure) for o in outcomes)
     parameters["status"] = "complete" if not failed else f"{failed} image(s) failed"
 

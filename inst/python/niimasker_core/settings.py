@@ -37,6 +37,7 @@ from .coercion import (
     as_optional_choice,
     as_optional_count,
     as_path,
+    as_roi_files,
     as_scheduler,
     as_shard,
     as_standardize,
@@ -149,10 +150,13 @@ PARAMETERS: tuple[Parameter, ...] = (
         "The regions: a labelled atlas NIfTI (integer labels, 0 = background), a "
         "binary mask of one region, a 4D probabilistic atlas (one map per region), "
         "a .tsv/.csv of x, y, z coordinates for spheres, or a nilearn atlas query "
-        "such as 'nilearn:schaefer:400-17-2'.",
-        coerce=as_path,
-        annotation="str | None",
+        "such as 'nilearn:schaefer:400-17-2'. Several ROI sets are read from one "
+        "pass over each image: repeat -r (or give a list), each 'path' or "
+        "'name=path'; their outputs are <stem>_atlas-<name>_timeseries.tsv.",
+        coerce=as_roi_files,
+        annotation="str | tuple[str, ...] | None",
         short="-r",
+        many=True,
         positional=True,
     ),
     _p(

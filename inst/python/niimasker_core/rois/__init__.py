@@ -8,6 +8,9 @@ single-region mask.
 
 from __future__ import annotations
 
+import dataclasses
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,97 @@ from .base import Grid, Reduction, RoiSource
 from .label_image import LabelImage
 from .spheres import COORDINATE_SUFFIXES, Spheres
 
-__all__ = ["Grid", "Reduction", "RoiSource", "load_rois"]
+__all__ = [
+    "Grid",
+    "Reduction",
+    "RoiSet",
+    "RoiSource",
+    "load_roi_sets",
+    "load_rois",
+    "roi_set_names",
+]
+
+
+@dataclass(frozen=True)
+class RoiSet:
+    """One ROI set of a batch: its name, its source and its outputs' name part.
+
+    With one set ``suffix`` is empty (outputs keep the seed's names); with
+    several it is ``_atlas-<name>``.
+    """
+
+    name: str
+    source: Any
+    suffix: str
+
+
+def _default_name(path: str) -> str:
+    atlas = re.search(r"atlas-([A-Za-z0-9]+)", Path(path).name)
+    if atlas:
+        return atlas.group(1)
+    stem = Path(path).name.split(".")[0] if not is_query(path) else path[8:]
+    return re.sub(r"[^A-Za-z0-9]", "", stem) or "rois"
+
+
+def roi_set_names(roi_file: str | tuple[str, ...] | None) -> list[tuple[str, str]]:
+    """Return each ROI set's ``(name, path)``: given as ``name=path`` or from the file.
+
+    Parameters
+    ----------
+    roi_file : str, tuple of str or None
+        ``settings.roi_file``.
+
+    Returns
+    -------
+    list of (str, str)
+        One pair per set; names made unique by a number when they repeat.
+    """
+    if roi_file is None:
+        return []
+    entries = [roi_file] if isinstance(roi_file, str) else list(roi_file)
+    pairs = []
+    for entry in entries:
+        label, sep, rest = entry.partition("=")
+        named = (
+            sep and re.fullmatch(r"[A-Za-z0-9]+", label) and not Path(entry).exists()
+        )
+        pairs.append((label, rest) if named else (_default_name(entry), entry))
+    seen: dict[str, int] = {}
+    unique = []
+    for name, path in pairs:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append((name if seen[name] == 1 else f"{name}{seen[name]}", path))
+    return unique
+
+
+def load_roi_sets(settings: Settings) -> list[RoiSet]:
+    """Load every ROI set of ``settings.roi_file`` (one, or several from one read).
+
+    Raises
+    ------
+    RoiError
+        If ``roi_file`` is missing or a set cannot define regions; or if
+        ``labels`` are given with several sets (give each set its own names:
+        a ``name=path`` labels TSV per atlas is not supported yet).
+    ImageNotFoundError
+        If a file does not exist.
+    """
+    pairs = roi_set_names(settings.roi_file)
+    if len(pairs) <= 1:  # one set: the outputs keep the seed's names
+        name, path = pairs[0] if pairs else ("rois", None)
+        one = settings if path is None else dataclasses.replace(settings, roi_file=path)
+        return [RoiSet(name, load_rois(one), "")]
+    if settings.labels is not None:
+        raise RoiError(
+            f"'labels' names the regions of one ROI set, but 'roi_file' has "
+            f"{len(pairs)}. Drop 'labels' (each atlas's own names are used), or run "
+            "the sets separately."
+        )
+    return [
+        RoiSet(name, load_rois(dataclasses.replace(settings, roi_file=path)),
+               f"_atlas-{name}")
+        for name, path in pairs
+    ]  # fmt: skip
 
 
 def load_rois(settings: Settings) -> RoiSource:
