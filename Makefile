@@ -20,7 +20,7 @@ setup-system:
 
 setup-python:
 	@test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -e '.[test,dask]'
 
 setup-r:
 	@mkdir -p $(RLIB)
