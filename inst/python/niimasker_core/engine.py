@@ -87,7 +87,7 @@ def extract(
     """
     n_kept = info.n_volumes - discard_scans
     image_key = grid_key(info.shape, info.affine)
-    outputs = [np.empty((n_kept, len(r.columns))) for r in reductions]
+    outputs = [np.empty((n_kept, len(r.columns)), dtype=r.dtype) for r in reductions]
     by_grid: dict[tuple, list[int]] = {}
     for idx, red in enumerate(reductions):
         key = (

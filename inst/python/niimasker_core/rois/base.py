@@ -57,6 +57,10 @@ class Reduction:
         ``fraction``.
     images : dict
         Derived images worth saving (e.g. ``spheres_img``), by name.
+    dtype : numpy.dtype
+        Dtype of the array the engine collects ``reduce``'s output in (float64
+        unless the reduction says otherwise, e.g. voxel gathers of float32
+        images, which would double their memory in float64).
     """
 
     columns: list[str]
@@ -66,6 +70,7 @@ class Reduction:
     empty_columns: list[str] = field(default_factory=list)
     coverage: list[dict[str, Any]] = field(default_factory=list)
     images: dict[str, Any] = field(default_factory=dict)
+    dtype: Any = np.float64
 
 
 class RoiSource(Protocol):
