@@ -59,20 +59,18 @@ def _axis_operator(n_in: int, n_out: int, zoom: float, shift: float) -> np.ndarr
     """
     from scipy.ndimage import affine_transform
 
-    operator = np.empty((n_out, n_in))
-    unit = np.zeros(n_in)
-    for column in range(n_in):
-        unit[column] = 1.0
-        operator[:, column] = affine_transform(
-            unit,
-            np.array([zoom]),
-            offset=shift,
-            output_shape=(n_out,),
-            order=3,
-            mode="constant",
-            cval=0.0,
-        )
-        unit[column] = 0.0
+    # All unit vectors at once: the columns of the identity, transformed along
+    # axis 0; axis 1 is mapped onto itself (an interpolating spline at its own
+    # knots returns the values, to rounding).
+    operator = affine_transform(
+        np.eye(n_in),
+        np.array([zoom, 1.0]),
+        offset=np.array([shift, 0.0]),
+        output_shape=(n_out, n_in),
+        order=3,
+        mode="constant",
+        cval=0.0,
+    )
     operator.setflags(write=False)
     return operator
 

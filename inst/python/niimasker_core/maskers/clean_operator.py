@@ -213,6 +213,8 @@ def _clean_run(
         sample_mask=None if sample_mask is None else sample_mask.copy(),
         clean_kwargs=clean_kwargs,
     )
+    if standardize is None and np.array_equal(operator, np.eye(n_volumes)):
+        return signals  # nothing to do (nilearn returns the signals unchanged)
     response = operator.sum(axis=1)  # M @ 1
     keeps_constants = np.abs(response).max() > 1e-8
     # A constant column comes out constant (up to rounding) when M maps a
@@ -233,6 +235,7 @@ def _clean_run(
             signals, operator, sample_mask, t_r, high_pass, low_pass, clean_kwargs
         )
 
+    product_op = operator.astype(np.float32 if out_dtype == np.float32 else np.float64)
     zero_mean = np.zeros(n_columns, dtype=bool) if standardize == "psc" else None
     for start in range(0, n_columns, BLOCK_COLUMNS):
         cols = slice(start, min(start + BLOCK_COLUMNS, n_columns))
@@ -240,7 +243,9 @@ def _clean_run(
         mean = block.mean(axis=0)
         block -= mean
         constant = ~block.any(axis=0) if zero_constants else None
-        cleaned = operator @ block
+        # float32 data: the centred product in float32 (its rounding, ~1e-7 of
+        # each column's spread, is below nilearn's own float32 rounding)
+        cleaned = (product_op @ block.astype(product_op.dtype)).astype(np.float64)
         if keeps_constants:
             cleaned += np.outer(response, mean)
         if standardize == "psc":
