@@ -1,10 +1,9 @@
-# niimasker: set up, demo and test on a fresh Debian 12 machine (run as root, or with sudo for apt).
+# niimasker: set up, demo and test. On a bare Debian 12 start with `sh bootstrap.sh TARGET`, which
+# installs make, Python's venv and R from Debian when they are missing and then runs `make TARGET`.
 SHELL := /bin/bash
 VENV ?= .venv
 PY   ?= python3
 RLIB ?= .Rlib
-APT_R := r-base-core r-cran-reticulate r-cran-tibble r-cran-testthat r-cran-withr \
-         r-cran-knitr r-cran-rmarkdown r-cran-roxygen2 r-cran-jsonlite r-cran-cli r-cran-rlang pandoc
 export RETICULATE_PYTHON := $(CURDIR)/$(VENV)/bin/python
 export R_LIBS := $(CURDIR)/$(RLIB)
 export R_PROFILE_USER := $(CURDIR)/scripts/Rprofile.offline
@@ -15,10 +14,9 @@ export NIIMASKER_ROOT := $(CURDIR)
 
 setup: setup-system setup-python setup-r
 
+# The Debian packages (Python venv, R, pandoc): bootstrap.sh installs only the missing ones.
 setup-system:
-	@if ! dpkg -s $(APT_R) >/dev/null 2>&1; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_R); \
-	fi
+	@sh bootstrap.sh
 
 setup-python:
 	@test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)

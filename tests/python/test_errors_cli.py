@@ -92,7 +92,9 @@ def test_filter_without_t_r(capsys, tmp_path, rng, affine, atlas_file):
     img.to_filename(path)
     line = one_error_line(capsys, [tmp_path / "o", "-i", path, "-r", atlas_file,
                                    "--high_pass", 0.01])  # fmt: skip
-    assert line.startswith("CleaningError: ") and "t_r" in line
+    assert (
+        line.startswith("MissingRepetitionTimeError: ") and "t_r" in line
+    )  # a CleaningError
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])

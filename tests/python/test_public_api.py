@@ -75,3 +75,41 @@ def test_extract_timeseries_takes_every_parameter_by_its_name():
         assert default == param.default or default is None, (
             param.name
         )  # None: not given
+
+
+def _every_module() -> list[str]:
+    import pkgutil
+
+    root = niimasker_core.__path__
+    return ["niimasker_core"] + [
+        m.name for m in pkgutil.walk_packages(root, "niimasker_core.")
+    ]
+
+
+@pytest.mark.parametrize("name", _every_module())
+def test_all_lists_exactly_the_public_names(name):
+    """Each module's ``__all__`` is exactly what it defines without a leading ``_``.
+
+    A package may re-export names from its modules. The module logger ``log``
+    is neither public nor private API.
+    """
+    import ast
+    from pathlib import Path
+
+    module = importlib.import_module(name)
+    tree = ast.parse(Path(module.__file__).read_text())
+    defined = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, ast.Assign):
+            defined |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            defined.add(node.target.id)
+    public = {n for n in defined if not n.startswith("_")} - {"log"}
+    declared = set(module.__all__)
+    assert public <= declared, f"public but not in __all__: {public - declared}"
+    if not hasattr(module, "__path__"):  # a module, not a package
+        assert declared <= public | {"__version__"}, declared - public
+    for attr in declared:
+        getattr(module, attr)

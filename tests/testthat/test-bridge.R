@@ -2,6 +2,7 @@
 # niimasker_core.errors arrives in R as its own condition class.
 
 expected_r_classes <- list(
+  AromaImageError = c("niimasker_error_aroma_image", "niimasker_error_confounds"),
   AtlasFetchError = c("niimasker_error_atlas_fetch", "niimasker_error_atlas_query", "niimasker_error_roi"),
   AtlasQueryError = c("niimasker_error_atlas_query", "niimasker_error_roi"),
   CleaningError = "niimasker_error_cleaning",
@@ -14,7 +15,10 @@ expected_r_classes <- list(
   OutputError = "niimasker_error_output",
   PairingError = c("niimasker_error_pairing", "niimasker_error_confounds"),
   RoiError = "niimasker_error_roi",
-  SettingsError = "niimasker_error_settings"
+  SettingsError = "niimasker_error_settings",
+  TooFewVolumesError = c("niimasker_error_too_few_volumes", "niimasker_error_confounds",
+                         "niimasker_error_cleaning", "niimasker_error_input_file"),
+  MissingRepetitionTimeError = c("niimasker_error_missing_repetition_time", "niimasker_error_cleaning")
 )
 
 py_raiser <- function() {

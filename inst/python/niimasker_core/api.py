@@ -8,6 +8,7 @@ Python callers.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,54 +16,77 @@ from typing import Any
 import numpy as np
 
 from .config import load_config, merge_config
+from .errors import NiimaskerError, SettingsError
 from .run import BatchResult, ImageResult, run_batch
-from .settings import PARAMETERS, make_settings
+from .settings import PARAMETERS, Settings, make_settings, unknown_names_message
 
-__all__ = ["extract_timeseries", "nilearn_atlas", "timeseries_to_array"]
+__all__ = [
+    "extract_timeseries",
+    "nilearn_atlas",
+    "plan_extraction",
+    "plan_settings",
+    "resolve_settings",
+    "run_with_values",
+    "timeseries_to_array",
+]
 
-_DEFAULTS = {p.name: p.default for p in PARAMETERS}
+#: Keywords of the Python interface that are not parameters (no config key).
+_FACE_PARAMETERS = (
+    inspect.Parameter("config", inspect.Parameter.KEYWORD_ONLY, default=None,
+                      annotation="str | Mapping[str, Any] | None"),
+    inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY, default=None,
+                      annotation="Callable[[int, int, str], None] | None"),
+    inspect.Parameter("command", inspect.Parameter.KEYWORD_ONLY, default=None,
+                      annotation="str | None"),
+)  # fmt: skip
 
 
-def extract_timeseries(
-    input_files: Sequence[str] | str | None = None,
-    roi_file: str | None = None,
-    output_dir: str | None = None,
-    *,
-    mask_img: str | None = None,
-    labels: Sequence[str] | str | None = None,
-    regressor_files: Sequence[str] | str | None = None,
-    regressors: Sequence[str] | str | None = None,
-    as_voxels: bool = False,
-    radius: float | None = None,
-    allow_overlap: bool | None = None,
-    strategy: str = "mean",
-    data_dir: str | None = None,
-    standardize: bool | str = False,
-    standardize_confounds: bool = True,
-    t_r: float | None = None,
-    high_pass: float | None = None,
-    low_pass: float | None = None,
-    detrend: bool = False,
-    smoothing_fwhm: float | None = None,
-    discard_scans: int = 0,
-    motion: str | None = None,
-    wm_csf: str | None = None,
-    global_signal: str | None = None,
-    scrub: int | None = None,
-    fd_threshold: float | None = None,
-    std_dvars_threshold: float | None = None,
-    compcor: str | None = None,
-    n_compcor: int | str | None = None,
-    ica_aroma: str | None = None,
-    demean: bool = True,
-    output_volumes: str = "censored",
-    report: bool = True,
-    n_jobs: int = 1,
-    config: str | Mapping[str, Any] | None = None,
-    progress: Callable[[int, int, str], None] | None = None,
-    command: str | None = None,
-) -> dict[str, Any]:
+def _signature(faces: Sequence[str], returns: str) -> inspect.Signature:
+    """Build a signature from the declarations: the real names and defaults."""
+    params = [
+        inspect.Parameter(
+            p.name,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD
+            if p.positional
+            else inspect.Parameter.KEYWORD_ONLY,
+            default=p.default,
+            annotation=p.annotation,
+        )
+        for p in PARAMETERS
+    ]
+    params += [face for face in _FACE_PARAMETERS if face.name in faces]
+    return inspect.Signature(params, return_annotation=returns)
+
+
+def _bind(
+    signature: inspect.Signature, args: tuple, kwargs: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a call into the parameters given explicitly and the face keywords.
+
+    A parameter passed as None counts as not given (None means "not set");
+    any other explicit value, a default included, is given.
+
+    Raises
+    ------
+    SettingsError
+        For a keyword that is not a parameter (with the closest name).
+    """
+    unknown = set(kwargs) - set(signature.parameters)
+    if unknown:
+        raise SettingsError(unknown_names_message(unknown, "Unknown parameter(s)"))
+    bound = signature.bind(*args, **kwargs).arguments
+    names = {p.name for p in PARAMETERS}
+    given = {k: v for k, v in bound.items() if k in names and v is not None}
+    faces = {k: v for k, v in bound.items() if k not in names}
+    return given, faces
+
+
+def extract_timeseries(*args: Any, **kwargs: Any) -> dict[str, Any]:
     """Extract cleaned ROI timeseries from one or more 4D NIfTI images.
+
+    The keywords are the parameters of :data:`niimasker_core.settings.PARAMETERS`
+    (``help(extract_timeseries)`` shows each with its default), plus
+    ``config``, ``progress`` and ``command``.
 
     Parameters
     ----------
@@ -74,16 +98,13 @@ def extract_timeseries(
         When given, write ``<stem>_timeseries.tsv``, its JSON sidecar,
         ``<stem>_coverage.tsv``, ``niimasker_data/parameters.json`` and (with
         ``report``) ``report.html`` there.
-    mask_img, labels, regressor_files, regressors, as_voxels, radius, \
-allow_overlap, strategy, standardize, standardize_confounds, t_r, high_pass, \
-low_pass, detrend, smoothing_fwhm, discard_scans, motion, wm_csf, \
-global_signal, scrub, fd_threshold, std_dvars_threshold, compcor, n_compcor, \
-ica_aroma, demean, output_volumes, report, n_jobs
-        See ``niimasker -h``; names, defaults and checks are in
-        :data:`niimasker_core.settings.PARAMETERS`.
+    **parameters
+        Every other parameter by its name (``mask_img``, ``t_r``, ``detrend``,
+        ...): see ``niimasker -h``; names, defaults and checks are in
+        :data:`niimasker_core.settings.PARAMETERS`. ``None`` means not set.
     config : str or mapping, optional
         JSON config path or mapping; its values override the arguments above
-        (a warning names each override).
+        (a warning names each override, explicit defaults included).
     progress : callable, optional
         ``progress(done, total, image)`` after each image.
     command : str, optional
@@ -101,96 +122,106 @@ ica_aroma, demean, output_volumes, report, n_jobs
 
     Raises
     ------
+    SettingsError
+        For an unknown keyword (the message suggests the closest name).
     NiimaskerError
         For bad settings or ROIs, or when every image fails (the first
-        image's error is raised again).
+        image's error class, its message listing every image's failure).
     """
-    given = {
-        name: value
-        for name, value in {
-            "input_files": input_files,
-            "roi_file": roi_file,
-            "mask_img": mask_img,
-            "labels": labels,
-            "regressor_files": regressor_files,
-            "regressors": regressors,
-            "as_voxels": as_voxels,
-            "radius": radius,
-            "allow_overlap": allow_overlap,
-            "strategy": strategy,
-            "data_dir": data_dir,
-            "standardize": standardize,
-            "standardize_confounds": standardize_confounds,
-            "t_r": t_r,
-            "high_pass": high_pass,
-            "low_pass": low_pass,
-            "detrend": detrend,
-            "smoothing_fwhm": smoothing_fwhm,
-            "discard_scans": discard_scans,
-            "motion": motion,
-            "wm_csf": wm_csf,
-            "global_signal": global_signal,
-            "scrub": scrub,
-            "fd_threshold": fd_threshold,
-            "std_dvars_threshold": std_dvars_threshold,
-            "compcor": compcor,
-            "n_compcor": n_compcor,
-            "ica_aroma": ica_aroma,
-            "demean": demean,
-            "output_volumes": output_volumes,
-            "report": report,
-            "n_jobs": n_jobs,
-        }.items()
-        if value is not None and value != _DEFAULTS[name]
-    }
+    given, faces = _bind(_RUN_SIGNATURE, args, kwargs)
     return run_with_values(
-        given, config, output_dir, progress=progress, command=command
+        given,
+        faces.get("config"),
+        progress=faces.get("progress"),
+        command=faces.get("command"),
     )
 
 
+_RUN_SIGNATURE = _signature(("config", "progress", "command"), "dict[str, Any]")
+extract_timeseries.__signature__ = _RUN_SIGNATURE  # type: ignore[attr-defined]
+
+
+def resolve_settings(
+    given: Mapping[str, Any], config: str | Mapping[str, Any] | None
+) -> Settings:
+    """Merge explicit values with a config (the config wins) and validate them."""
+    return make_settings(merge_config(given, load_config(config)))
+
+
 def run_with_values(
-    given: Mapping[str, Any],
-    config: str | Mapping[str, Any] | None,
-    output_dir: str | None,
+    given: Mapping[str, Any] | Settings,
+    config: str | Mapping[str, Any] | None = None,
     *,
     progress: Callable[[int, int, str], None] | None = None,
     command: str | None = None,
+    raise_if_all_failed: bool = True,
 ) -> dict[str, Any]:
     """Merge explicit values with a config, run the batch and return plain types.
 
     This is the shared path of :func:`extract_timeseries` and the command.
+
+    Parameters
+    ----------
+    given : mapping or Settings
+        Parameters given explicitly, or already resolved settings.
+    config : str or mapping, optional
+        The JSON config; its values win.
+    progress : callable, optional
+        ``progress(done, total, image)`` after each image.
+    command : str, optional
+        Command line to record in parameters.json.
+    raise_if_all_failed : bool
+        Raise when every image failed (the command reports them itself).
+
+    Returns
+    -------
+    dict
+        As :func:`extract_timeseries`.
     """
-    values = merge_config(given, load_config(config))
-    settings = make_settings(values)
+    settings = given if isinstance(given, Settings) else resolve_settings(given, config)
+    output_dir = settings.output_dir
     batch = run_batch(
         settings,
         None if output_dir is None else str(Path(output_dir)),
         progress=progress,
         command=command,
     )
-    if batch.failures and not batch.results:
-        _raise_first_failure(batch)
+    if raise_if_all_failed and batch.failures and not batch.results:
+        _raise_every_failure(batch)
     return _to_plain(batch, output_dir)
 
 
-def plan_with_values(
-    given: Mapping[str, Any], config: str | Mapping[str, Any] | None
-) -> list[dict[str, Any]]:
+def plan_extraction(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
     """Return which image goes with which confounds file, TR and output, reading no image data.
 
-    This is the command's ``--dry_run``: the settings are validated, patterns
-    expanded, confounds paired and TRs resolved (sidecar or header), exactly as
-    a run would.
+    This is the command's ``--dry_run``: it takes the keywords of
+    :func:`extract_timeseries`, and the settings are validated, patterns
+    expanded, confounds paired and TRs resolved (sidecar or header), exactly
+    as a run would.
 
     Returns
     -------
     list of dict
         One dict per image: ``image``, ``confounds``, ``paired_by``, ``t_r``,
         ``t_r_source``, ``output``.
+
+    Raises
+    ------
+    NiimaskerError
+        For bad settings, missing files or confounds that do not pair.
     """
+    given, faces = _bind(_PLAN_SIGNATURE, args, kwargs)
+    return plan_settings(resolve_settings(given, faces.get("config")))
+
+
+_PLAN_SIGNATURE = _signature(("config",), "list[dict[str, Any]]")
+plan_extraction.__signature__ = _PLAN_SIGNATURE  # type: ignore[attr-defined]
+
+
+def plan_settings(settings: Settings) -> list[dict[str, Any]]:
+    """Return :func:`plan_extraction`'s table for already resolved settings."""
     from .inputs import plan_runs
 
-    settings = make_settings(merge_config(given, load_config(config)))
     return [
         {
             "image": p.image,
@@ -204,8 +235,18 @@ def plan_with_values(
     ]
 
 
-def _raise_first_failure(batch: BatchResult) -> None:
-    raise batch.failures[0].exception
+def _raise_every_failure(batch: BatchResult) -> None:
+    """Raise the first failure's class with every image's failure in the message."""
+    first = batch.failures[0].exception
+    if len(batch.failures) == 1:
+        raise first
+    lines = [f"All {len(batch.failures)} images failed:"] + [
+        f"{f.image}: {f.error_type}: {f.message}" for f in batch.failures
+    ]
+    if isinstance(first, NiimaskerError):
+        raise type(first)("\n".join(lines)) from first
+    first.add_note("\n".join(lines[:1] + lines[2:]))
+    raise first
 
 
 def _to_plain(batch: BatchResult, output_dir: str | None) -> dict[str, Any]:

@@ -12,14 +12,42 @@ import warnings
 
 import numpy as np
 
-from .errors import CleaningError
+from .errors import MissingRepetitionTimeError, TooFewVolumesError
 
-__all__ = ["clean_signals", "needs_t_r"]
+__all__ = ["clean_signals", "needs_t_r", "require_t_r"]
 
 
 def needs_t_r(high_pass: float | None, low_pass: float | None) -> bool:
     """Return True when the cleaning settings filter and so need a TR."""
     return high_pass is not None or low_pass is not None
+
+
+def require_t_r(
+    t_r: float | None,
+    high_pass: float | None,
+    low_pass: float | None,
+    image: str | None = None,
+) -> None:
+    """Refuse filtering without a repetition time.
+
+    Raises
+    ------
+    MissingRepetitionTimeError
+        If ``high_pass`` or ``low_pass`` is set and ``t_r`` is None.
+    """
+    if not needs_t_r(high_pass, low_pass) or t_r is not None:
+        return
+    if image is None:
+        raise MissingRepetitionTimeError(
+            "'high_pass'/'low_pass' filtering needs the repetition time 't_r' in "
+            "seconds. Give 't_r' (e.g. --t_r 2), or a BIDS JSON sidecar with "
+            "'RepetitionTime' next to the image."
+        )
+    raise MissingRepetitionTimeError(
+        f"'high_pass'/'low_pass' filtering needs the repetition time, and none was "
+        f"found for '{image}' (no 't_r', no JSON sidecar, no header TR). "
+        "Give 't_r' in seconds, e.g. --t_r 2."
+    )
 
 
 def clean_signals(
@@ -71,23 +99,20 @@ def clean_signals(
 
     Raises
     ------
-    CleaningError
-        If filtering is asked without a TR, or too few volumes remain.
+    MissingRepetitionTimeError
+        If filtering is asked without a TR.
+    TooFewVolumesError
+        If too few volumes remain.
     """
     from nilearn import signal
 
-    if needs_t_r(high_pass, low_pass) and t_r is None:
-        raise CleaningError(
-            "'high_pass'/'low_pass' filtering needs the repetition time 't_r' in "
-            "seconds. Give 't_r' (e.g. --t_r 2), or a BIDS JSON sidecar with "
-            "'RepetitionTime' next to the image."
-        )
+    require_t_r(t_r, high_pass, low_pass)
     n_kept = signals.shape[0] if sample_mask is None else len(sample_mask)
     n_confounds = 0 if confounds is None else confounds.shape[1]
     if n_kept < 2 or (
         confounds is not None and n_kept <= n_confounds + int(detrend) + 1
     ):
-        raise CleaningError(
+        raise TooFewVolumesError(
             f"Only {n_kept} volumes remain for {n_confounds} confounds"
             f"{' and detrending' if detrend else ''}: the regression is not "
             "identifiable. Use fewer 'regressors', fewer 'discard_scans', or a "

@@ -12,69 +12,66 @@ import shlex
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
-from .api import plan_with_values, run_with_values
+from .api import plan_settings, resolve_settings, run_with_values
+from .coercion import true_or_false
 from .errors import NiimaskerError
-from .settings import (
-    COMPCOR_TYPES,
-    CONFOUND_MODELS,
-    ICA_AROMA_TYPES,
-    OUTPUT_VOLUMES,
-    PARAMETERS,
-    REDUCTION_STRATEGIES,
-    STANDARDIZE_CHOICES,
-)
+from .settings import PARAMETERS, Parameter, suggest
 from .version import __version__
 
 __all__ = ["build_parser", "main"]
 
-_SHORT = {"input_files": "-i", "roi_file": "-r", "mask_img": "-m"}
-_LISTS = {"input_files", "labels", "regressor_files", "regressors"}
-_FLAGS = {"as_voxels", "allow_overlap", "detrend"}
-_FLOATS = {
-    "radius",
-    "t_r",
-    "high_pass",
-    "low_pass",
-    "smoothing_fwhm",
-    "fd_threshold",
-    "std_dvars_threshold",
-}
-_INTS = {"discard_scans", "n_jobs", "scrub"}
-_CHOICES = {
-    "strategy": REDUCTION_STRATEGIES,
-    "output_volumes": OUTPUT_VOLUMES,
-    "motion": CONFOUND_MODELS,
-    "wm_csf": CONFOUND_MODELS,
-    "global_signal": CONFOUND_MODELS,
-    "compcor": COMPCOR_TYPES,
-    "ica_aroma": ICA_AROMA_TYPES,
-}
-_BOOL_TEXT = {"standardize_confounds", "demean", "report"}
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line with a "did you mean" hint."""
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:  # noqa: D102
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            flags = [o for a in self._actions for o in a.option_strings]
+            bad = extras[0]
+            hint = suggest(bad.split("=")[0], flags) if bad.startswith("-") else ""
+            self.error(f"unrecognized argument {bad!r}{hint}")
+        return parsed
+
+    def error(self, message: str) -> NoReturn:  # noqa: D102
+        self.exit(2, f"{self.prog}: error: {message}. See '{self.prog} -h'.\n")
 
 
-def _bool_text(text: str) -> bool:
-    lowered = text.lower()
-    if lowered not in ("true", "false"):
-        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
-    return lowered == "true"
+def _flag_names(param: Parameter) -> list[str]:
+    names = [f"--{param.name}"]
+    if "_" in param.name:
+        names.append(f"--{param.name.replace('_', '-')}")
+    if param.short:
+        names.insert(0, param.short)
+    return names
 
 
-def _standardize_text(text: str) -> bool | str:
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered in STANDARDIZE_CHOICES:
-        return lowered
-    raise argparse.ArgumentTypeError(
-        f"expected true, false, {', '.join(STANDARDIZE_CHOICES)}; got {text!r}"
-    )
+def _flag_options(param: Parameter) -> dict[str, Any]:
+    """Return ``add_argument`` keywords for one declaration."""
+    help_text = param.help
+    if param.default not in (None, (), False):
+        help_text += f" Default: {param.default}."
+    options: dict[str, Any] = {"dest": param.name, "help": help_text}
+    if param.many:
+        options["nargs"] = "+"
+    if param.bare:
+        options.update(nargs="?", const=True)
+    if param.word is not None:
+        options["type"] = param.word
+    if param.choices and param.word is None:
+        options["choices"] = param.choices
+    else:
+        options["metavar"] = param.metavar or (
+            "{true,false}" if param.word is true_or_false else param.name
+        )
+    return options
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser; flags are built from ``settings.PARAMETERS``."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="niimasker",
         description=(
             "Extract region-of-interest or voxel timeseries from 4D fMRI NIfTI "
@@ -90,36 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         argument_default=argparse.SUPPRESS,
     )
-    parser.add_argument("output_dir", help="The folder where outputs are written.")
     for param in PARAMETERS:
-        names = [f"--{param.name}"]
-        if "_" in param.name:
-            names.append(f"--{param.name.replace('_', '-')}")
-        if param.name in _SHORT:
-            names.insert(0, _SHORT[param.name])
-        help_text = param.help
-        if param.default not in (None, (), False):
-            help_text += f" Default: {param.default}."
-        kwargs: dict[str, Any] = {"dest": param.name, "help": help_text}
-        if param.name in _FLAGS:
-            kwargs["action"] = "store_true"
-        elif param.name == "standardize":
-            kwargs.update(
-                nargs="?", const=True, type=_standardize_text, metavar="METHOD"
+        if param.command == "positional":
+            parser.add_argument(
+                param.name, nargs="?", metavar=param.name.upper(), help=param.help
             )
-        elif param.name in _BOOL_TEXT:
-            kwargs.update(type=_bool_text, metavar="{true,false}")
-        elif param.name in _LISTS:
-            kwargs.update(nargs="+", metavar=param.metavar)
-        elif param.name in _FLOATS:
-            kwargs.update(type=float, metavar=param.metavar)
-        elif param.name in _INTS:
-            kwargs.update(type=int, metavar=param.metavar)
-        elif param.name in _CHOICES:
-            kwargs.update(choices=_CHOICES[param.name])
-        else:
-            kwargs.update(metavar=param.metavar)
-        parser.add_argument(*names, **kwargs)
+        parser.add_argument(*_flag_names(param), **_flag_options(param))
     parser.add_argument(
         "--regressor_names",
         "--regressor-names",
@@ -144,6 +117,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _spell_bare_flags(argv: Sequence[str]) -> list[str]:
+    """Write a value-less boolean flag as ``--flag=true``.
+
+    A flag such as ``--detrend`` takes an optional value; written bare before
+    the output folder, argparse would take the folder as its value.
+    """
+    bare = {name: p for p in PARAMETERS if p.bare for name in _flag_names(p)}
+    out = list(argv)
+    for i, token in enumerate(out):
+        if token not in bare:
+            continue
+        following = out[i + 1] if i + 1 < len(out) else None
+        try:
+            takes_value = following is not None and not following.startswith("-")
+            takes_value = takes_value and bare[token].word(following) is not None
+        except ValueError:
+            takes_value = False
+        if not takes_value:
+            out[i] = f"{token}=true"
+    return out
+
+
 class _Progress:
     """Files done, on one line of stderr when it is a terminal."""
 
@@ -166,8 +161,9 @@ def _show_warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> Non
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return the exit code (also used as the process status)."""
-    args = vars(build_parser().parse_args(argv))
-    output_dir = args.pop("output_dir")
+    argv = list(argv) if argv is not None else sys.argv[1:]
+    parser = build_parser()
+    args = vars(parser.parse_args(_spell_bare_flags(argv)))
     config = args.pop("config", None)
     dry_run = args.pop("dry_run", False)
     if "regressor_names" in args:
@@ -180,37 +176,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler.setFormatter(logging.Formatter("niimasker: warning: %(message)s"))
     logger = logging.getLogger("niimasker")
     logger.addHandler(handler)
-    command = "niimasker " + shlex.join(
-        list(argv) if argv is not None else sys.argv[1:]
-    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             warnings.filterwarnings("ignore", category=DeprecationWarning)
             warnings.showwarning = _show_warning
+            settings = resolve_settings(args, config)
             if dry_run:
-                _print_plan(plan_with_values(args, config), output_dir)
+                _print_plan(plan_settings(settings), settings.output_dir or ".")
                 return 0
+            if settings.output_dir is None:
+                parser.error(
+                    "the output folder is required: give OUTPUT_DIR, --output_dir "
+                    "or the config key 'output_dir'"
+                )
             result = run_with_values(
-                args,
-                config,
-                output_dir,
+                settings,
                 progress=_Progress(sys.stderr),
-                command=command,
+                command="niimasker " + shlex.join(argv),
+                raise_if_all_failed=False,
             )
     except NiimaskerError as exc:
         sys.stderr.write(f"{type(exc).__name__}: {exc}\n")
         return 2
     finally:
         logger.removeHandler(handler)
+    output_dir = settings.output_dir
     for failure in result["failures"]:
         sys.stderr.write(f"{failure['error_type']}: {failure['message']}\n")
     n_ok, n_failed = len(result["timeseries"]), len(result["failures"])
-    sys.stderr.write(
-        f"niimasker: wrote {n_ok} timeseries to {output_dir}"
-        + (f"; {n_failed} image(s) failed" if n_failed else "")
-        + "\n"
-    )
+    if n_ok or not n_failed:  # when every image failed, the failures say it all
+        sys.stderr.write(
+            f"niimasker: wrote {n_ok} timeseries to {output_dir}"
+            + (f"; {n_failed} image(s) failed" if n_failed else "")
+            + "\n"
+        )
     if not n_failed:
         return 0
     return 2 if _all_user_errors(result["failures"]) else 1

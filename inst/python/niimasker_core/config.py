@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .settings import PARAMETERS, canonical_key
+from .settings import PARAMETER_NAMES, canonical_key, unknown_names_message
 
 __all__ = ["load_config", "merge_config"]
 
-_KNOWN = {p.name for p in PARAMETERS}
+_KNOWN = set(PARAMETER_NAMES)
 
 
 def load_config(config: str | Path | Mapping[str, Any] | None) -> dict[str, Any]:
@@ -64,10 +64,7 @@ def load_config(config: str | Path | Mapping[str, Any] | None) -> dict[str, Any]
         elif value is not None and value != [] and value != "":
             out[name] = value
     if unknown:
-        raise ConfigError(
-            f"{where} has unknown key(s): {', '.join(sorted(unknown))}. "
-            f"Valid keys are: {', '.join(sorted(_KNOWN))}."
-        )
+        raise ConfigError(unknown_names_message(unknown, f"{where} has unknown key(s)"))
     return out
 
 

@@ -17,12 +17,13 @@ import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .confound_strategies import ConfoundSpec, load_with_nilearn, resolve_spec
-from .errors import ConfoundsError
+from .errors import AromaImageError, ConfoundsError, TooFewVolumesError
 from .scrubbing import (
     combine_masks,
     is_outlier_column,
@@ -33,7 +34,10 @@ from .settings import Settings
 from .tables import read_user_table
 
 __all__ = [
+    "AlignedConfounds",
     "ConfoundSelection",
+    "align_confounds",
+    "check_aroma_image",
     "fill_first_row",
     "load_confounds_for_image",
     "read_confounds_table",
@@ -194,12 +198,59 @@ def _select_with_nilearn(
     return ConfoundSelection(values=values, columns=columns, sample_mask=mask)
 
 
+def check_aroma_image(spec: ConfoundSpec, image: str | None, regressors: Any) -> None:
+    """Refuse full ICA-AROMA on an image that is not AROMA-denoised.
+
+    Raises
+    ------
+    AromaImageError
+        If ``spec`` uses full ICA-AROMA and ``image`` is not fMRIPrep's
+        ``desc-smoothAROMAnonaggr_bold``.
+    """
+    if spec.kind in ("all", "columns") or image is None:
+        return
+    strategy = spec.nilearn["strategy"]
+    full_aroma = "ica_aroma" in strategy and spec.nilearn.get("ica_aroma") == "full"
+    if full_aroma and "AROMAnonaggr" not in Path(image).name:
+        raise AromaImageError(
+            f"'regressors' {list(regressors or [])} uses full ICA-AROMA, which "
+            "only fits fMRIPrep's non-aggressively denoised image "
+            f"(*desc-smoothAROMAnonaggr_bold.nii.gz), not '{image}'. Use that image, "
+            "or ica_aroma='basic' with the ['ica_aroma', ...] components."
+        )
+
+
+def _check_volumes_left(
+    n_volumes: int,
+    first: int,
+    kept: int,
+    n_columns: int,
+    detrend: bool,
+    image: str,
+    path: str | None,
+) -> None:
+    """Raise TooFewVolumesError unless enough volumes remain for cleaning."""
+    if first >= n_volumes:
+        raise TooFewVolumesError(
+            f"'discard_scans' is {first} but '{image}' has only "
+            f"{n_volumes} volumes. Lower 'discard_scans'."
+        )
+    if path is not None and kept <= n_columns + 1 + int(detrend):
+        raise TooFewVolumesError(
+            f"Only {kept} of {n_volumes} volumes of '{image}' remain after "
+            f"discarding {first} and censoring {n_volumes - first - kept}, too few "
+            f"to regress {n_columns} confounds from '{path}'. Use fewer 'regressors', "
+            "a looser 'fd_threshold'/'std_dvars_threshold', or fewer 'discard_scans'."
+        )
+
+
 def load_confounds_for_image(
     path: str,
     settings: Settings,
     n_volumes: int,
     *,
     image: str | None = None,
+    spec: ConfoundSpec | None = None,
 ) -> ConfoundSelection:
     """Choose the confounds of one image as ``settings`` asks, with the volumes to keep.
 
@@ -214,6 +265,8 @@ def load_confounds_for_image(
         Volumes in the image (before ``discard_scans``).
     image : str, optional
         The image path, for messages.
+    spec : ConfoundSpec, optional
+        ``settings`` resolved once for the batch (resolved here when None).
 
     Returns
     -------
@@ -226,25 +279,20 @@ def load_confounds_for_image(
     Raises
     ------
     ConfoundsError
-        If the file does not fit the choice or the image, or too few volumes
-        remain for the number of confounds.
+        If the file does not fit the choice or the image.
+    AromaImageError
+        If full ICA-AROMA is asked for an image that is not AROMA-denoised.
+    TooFewVolumesError
+        If too few volumes remain for the number of confounds.
     """
-    spec = resolve_spec(settings)
+    spec = resolve_spec(settings) if spec is None else spec
+    check_aroma_image(spec, image, settings.regressors)
     table = read_confounds_table(path)
     if spec.kind in ("all", "columns"):
         selection = select_confounds(
             path, spec.patterns or None, n_volumes, scrub=spec.scrub, table=table
         )
     else:
-        strategy = spec.nilearn["strategy"]
-        full_aroma = "ica_aroma" in strategy and spec.nilearn.get("ica_aroma") == "full"
-        if full_aroma and image is not None and "AROMAnonaggr" not in Path(image).name:
-            raise ConfoundsError(
-                f"'regressors' {list(settings.regressors or [])} uses full ICA-AROMA, which "
-                "only fits fMRIPrep's non-aggressively denoised image "
-                f"(*desc-smoothAROMAnonaggr_bold.nii.gz), not '{image}'. Use that image, "
-                "or ica_aroma='basic' with the ['ica_aroma', ...] components."
-            )
         selection = _select_with_nilearn(path, spec, n_volumes, table)
     first = settings.discard_scans
     kept = np.arange(first, n_volumes)
@@ -253,17 +301,120 @@ def load_confounds_for_image(
     if selection.values is not None and not selection.columns:
         selection.values = None
     n_columns = len(selection.columns)
-    if kept.size <= n_columns + 1 + int(settings.detrend):
-        raise ConfoundsError(
-            f"Only {kept.size} of {n_volumes} volumes of '{image or path}' remain after "
-            f"discarding {first} and censoring {n_volumes - first - kept.size}, too few "
-            f"to regress {n_columns} confounds from '{path}'. Use fewer 'regressors', "
-            "a looser 'fd_threshold'/'std_dvars_threshold', or fewer 'discard_scans'."
-        )
+    _check_volumes_left(
+        n_volumes, first, kept.size, n_columns, settings.detrend, image or path, path
+    )
     if settings.demean and n_columns:
         selection.values = selection.values - selection.values[kept].mean(axis=0)
     selection.details = _details(spec, table, first, n_volumes, settings.demean)
     return selection
+
+
+@dataclass
+class AlignedConfounds:
+    """The confounds of one image aligned to the volumes kept after ``discard_scans``.
+
+    Attributes
+    ----------
+    values : numpy.ndarray or None
+        ``(n_volumes - discard_scans, n_columns)``, or None (no regressors).
+    sample_mask : numpy.ndarray or None
+        Indices (into the kept volumes) of the volumes cleaning keeps; None
+        keeps all of them.
+    interpolate : bool
+        Censored volumes are interpolated back into the output.
+    volumes : numpy.ndarray
+        0-based image index of each output row.
+    censored : list of int
+        0-based image indices of the censored volumes.
+    n_kept : int
+        Volumes after ``discard_scans``, censored ones included.
+    columns : list of str
+        The confound columns.
+    details : dict
+        JSON-ready facts for the sidecar.
+    """
+
+    values: np.ndarray | None
+    sample_mask: np.ndarray | None
+    interpolate: bool
+    volumes: np.ndarray
+    censored: list[int]
+    n_kept: int
+    columns: list[str] = field(default_factory=list)
+    details: dict = field(default_factory=dict)
+
+
+def align_confounds(
+    path: str | None,
+    settings: Settings,
+    n_volumes: int,
+    *,
+    image: str,
+    spec: ConfoundSpec | None = None,
+) -> AlignedConfounds:
+    """Return the confounds and sample mask of one image, aligned to its kept volumes.
+
+    ``discard_scans`` is applied here, once: the values and the sample mask
+    both start at the first kept volume, ready for cleaning.
+
+    Parameters
+    ----------
+    path : str or None
+        The image's confounds file; None when there is none.
+    settings : Settings
+        Validated settings.
+    n_volumes : int
+        Volumes in the image.
+    image : str
+        The image path, for messages.
+    spec : ConfoundSpec, optional
+        The batch's resolved confound specification.
+
+    Returns
+    -------
+    AlignedConfounds
+        Values, sample mask, interpolation decision and output volumes.
+
+    Raises
+    ------
+    TooFewVolumesError
+        If ``discard_scans`` leaves no volume, or too few remain to regress.
+    ConfoundsError
+        If the confounds do not fit the image.
+    """
+    first = settings.discard_scans
+    _check_volumes_left(n_volumes, first, n_volumes - first, 0, False, image, None)
+    all_volumes = np.arange(first, n_volumes)
+    if path is None:
+        return AlignedConfounds(None, None, False, all_volumes, [], len(all_volumes))
+    selection = load_confounds_for_image(
+        path, settings, n_volumes, image=image, spec=spec
+    )
+    values = None if selection.values is None else selection.values[first:]
+    sample_mask = None
+    if selection.sample_mask is not None:
+        kept = np.asarray(selection.sample_mask)
+        sample_mask = kept[kept >= first] - first
+        if len(sample_mask) == n_volumes - first:
+            sample_mask = None  # nothing censored after the discarded scans
+    interpolate = settings.output_volumes == "interpolated" and sample_mask is not None
+    censored: list[int] = []
+    volumes = all_volumes
+    if sample_mask is not None:
+        censored = [int(v) for v in np.setdiff1d(all_volumes, all_volumes[sample_mask])]
+        if not interpolate:
+            volumes = all_volumes[sample_mask]
+    return AlignedConfounds(
+        values=values,
+        sample_mask=sample_mask,
+        interpolate=interpolate,
+        volumes=volumes,
+        censored=censored,
+        n_kept=len(all_volumes),
+        columns=list(selection.columns),
+        details=dict(selection.details),
+    )
 
 
 def _details(

@@ -18,14 +18,20 @@ Hierarchy::
     │   └── AtlasQueryError (ValueError)    a ``nilearn:`` query is malformed
     │       └── AtlasFetchError (OSError)   the atlas could not be downloaded
     ├── ConfoundsError (ValueError)         confounds do not fit the image
-    │   └── PairingError (ValueError)       images and confound files do not pair
+    │   ├── PairingError (ValueError)       images and confound files do not pair
+    │   └── AromaImageError (ValueError)    full ICA-AROMA on a non-AROMA image
     ├── CleaningError (ValueError)          cleaning settings do not fit the data
+    │   └── MissingRepetitionTimeError      filtering without a repetition time
+    ├── TooFewVolumesError (ValueError)     too few volumes left (also a
+    │                                       ConfoundsError, CleaningError and
+    │                                       InputFileError, as before)
     └── OutputError (OSError)               an output cannot be written
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "AromaImageError",
     "AtlasFetchError",
     "AtlasQueryError",
     "CleaningError",
@@ -39,6 +45,8 @@ __all__ = [
     "PairingError",
     "RoiError",
     "SettingsError",
+    "MissingRepetitionTimeError",
+    "TooFewVolumesError",
 ]
 
 
@@ -92,3 +100,15 @@ class CleaningError(NiimaskerError, ValueError):
 
 class OutputError(NiimaskerError, OSError):
     """Raised when an output file cannot be written."""
+
+
+class AromaImageError(ConfoundsError):
+    """Raised when full ICA-AROMA is asked for an image that is not AROMA-denoised."""
+
+
+class MissingRepetitionTimeError(CleaningError):
+    """Raised when filtering is asked and no repetition time is known."""
+
+
+class TooFewVolumesError(ConfoundsError, CleaningError, InputFileError):
+    """Raised when too few volumes remain (after discarding and censoring) to clean."""

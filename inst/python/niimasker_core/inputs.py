@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .bids import is_bids_name, pair_by_entities
-from .confound_strategies import resolve_spec
+from .confound_strategies import ConfoundSpec, resolve_spec
 from .errors import ImageNotFoundError, InputFileError, PairingError, SettingsError
 from .settings import Settings
+from .volumes import header_t_r
 
 __all__ = [
     "RunPlan",
@@ -31,7 +32,10 @@ __all__ = [
     "output_stem",
     "pair_confounds",
     "plan_runs",
+    "read_header_t_r",
+    "read_sidecar_t_r",
     "resolve_t_r",
+    "sidecar_path",
 ]
 
 log = logging.getLogger("niimasker")
@@ -47,6 +51,7 @@ class RunPlan:
     t_r_source: str | None  # 'parameter', 'sidecar', 'header' or None
     stem: str
     pairing: str | None = None  # 'bids', 'order' or None (no confounds)
+    spec: ConfoundSpec | None = None  # the batch's confound choice (with confounds)
 
 
 def natural_key(text: str) -> list:
@@ -163,15 +168,9 @@ def read_header_t_r(image: str) -> float | None:
     try:
         import nibabel as nib
 
-        header = nib.load(image).header
-        zooms = header.get_zooms()
-        _, time_unit = header.get_xyzt_units()
+        return header_t_r(nib.load(image).header)
     except Exception:  # unreadable here; the image reader reports it properly
         return None
-    if len(zooms) < 4 or not zooms[3] or zooms[3] <= 0:
-        return None
-    factor = {"sec": 1.0, "msec": 1e-3, "usec": 1e-6}.get(time_unit)
-    return None if factor is None else float(zooms[3]) * factor
 
 
 def resolve_t_r(image: str, given: float | None) -> tuple[float | None, str | None]:
@@ -270,17 +269,16 @@ def pair_confounds(
     return list(confounds), "order"
 
 
-def plan_runs(
-    settings: Settings, header_t_r: dict[str, float | None] | None = None
-) -> list[RunPlan]:
-    """Expand inputs, pair confounds and resolve each image's TR.
+def plan_runs(settings: Settings) -> list[RunPlan]:
+    """Expand inputs, pair confounds, resolve the confound choice and each image's TR.
+
+    Everything here is resolved once per batch and carried in the plans: the
+    TR and its source, and the confound specification.
 
     Parameters
     ----------
     settings : Settings
         Validated settings.
-    header_t_r : dict, optional
-        TR read from each image header (``pixdim[4]``), by image path.
 
     Returns
     -------
@@ -308,6 +306,7 @@ def plan_runs(
             "given, so there is nothing to choose from. Give 'regressor_files' (e.g. "
             "'fmriprep/sub-*/func/*desc-confounds_timeseries.tsv') or drop 'regressors'."
         )
+    spec = None
     if confounds:
         spec = resolve_spec(settings)
         if spec.unused:
@@ -321,8 +320,6 @@ def plan_runs(
     plans = []
     for image, conf, stem in zip(images, paired, stems):
         t_r, source = resolve_t_r(image, settings.t_r)
-        if t_r is None and header_t_r is not None and header_t_r.get(image):
-            t_r, source = header_t_r[image], "header"
         plans.append(
             RunPlan(
                 image=image,
@@ -331,6 +328,7 @@ def plan_runs(
                 t_r_source=source,
                 stem=stem,
                 pairing=rule,
+                spec=None if conf is None else spec,
             )
         )
     return plans

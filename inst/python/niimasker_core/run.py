@@ -16,19 +16,27 @@ from typing import Any
 
 import numpy as np
 
-from .cleaning import clean_signals, needs_t_r
-from .confounds import ConfoundSelection
+from .cleaning import clean_signals, require_t_r
+from .confounds import align_confounds
 from .engine import extract
-from .errors import CleaningError, InputFileError, NiimaskerError
+from .errors import NiimaskerError
 from .inputs import RunPlan, plan_runs
 from .outputs import write_json, write_nifti, write_rows, write_table
 from .rois import load_rois
 from .rois.base import RoiSource
 from .settings import Settings
+from .sidecar import image_sidecar
 from .version import __version__
 from .volumes import read_image_info
 
-__all__ = ["BatchResult", "ImageResult", "run_batch"]
+__all__ = [
+    "DATA_DIR",
+    "BatchResult",
+    "Failure",
+    "ImageResult",
+    "process_image",
+    "run_batch",
+]
 
 log = logging.getLogger("niimasker")
 
@@ -56,7 +64,6 @@ class Failure:
     image: str
     error_type: str
     message: str
-    user_error: bool  # a NiimaskerError (bad input) rather than a bug
     exception: BaseException
 
 
@@ -67,19 +74,6 @@ class BatchResult:
     results: list[ImageResult]
     failures: list[Failure]
     parameters: dict[str, Any]
-    plans: list[RunPlan]
-
-
-def _load_confounds(
-    plan: RunPlan, settings: Settings, n_volumes: int
-) -> ConfoundSelection | None:
-    if plan.confounds is None:
-        return None
-    from .confounds import load_confounds_for_image
-
-    return load_confounds_for_image(
-        plan.confounds, settings, n_volumes, image=plan.image
-    )
 
 
 def process_image(
@@ -97,21 +91,10 @@ def process_image(
     """
     started = time.perf_counter()
     info = read_image_info(plan.image)
-    if settings.discard_scans >= info.n_volumes:
-        raise InputFileError(
-            f"'discard_scans' is {settings.discard_scans} but '{plan.image}' has only "
-            f"{info.n_volumes} volumes. Lower 'discard_scans'."
-        )
-    t_r, t_r_source = plan.t_r, plan.t_r_source
-    if t_r is None and info.header_t_r is not None:
-        t_r, t_r_source = info.header_t_r, "header"
-    if needs_t_r(settings.high_pass, settings.low_pass) and t_r is None:
-        raise CleaningError(
-            f"'high_pass'/'low_pass' filtering needs the repetition time, and none was "
-            f"found for '{plan.image}' (no 't_r', no JSON sidecar, no header TR). "
-            "Give 't_r' in seconds, e.g. --t_r 2."
-        )
-    selection = _load_confounds(plan, settings, info.n_volumes)
+    require_t_r(plan.t_r, settings.high_pass, settings.low_pass, plan.image)
+    confounds = align_confounds(
+        plan.confounds, settings, info.n_volumes, image=plan.image, spec=plan.spec
+    )
     reduction = roi.for_grid(info.shape, info.affine)
     extracted = extract(
         info,
@@ -120,107 +103,37 @@ def process_image(
         smoothing_fwhm=settings.smoothing_fwhm,
         import_meanwhile=("nilearn.signal",),  # cleaning's import, hidden by the stream
     )
-    signals = extracted.signals[0]
-    first = settings.discard_scans
-    confounds = (
-        None
-        if selection is None or selection.values is None
-        else selection.values[first:]
-    )
-    sample_mask = None
-    if selection is not None and selection.sample_mask is not None:
-        kept = np.asarray(selection.sample_mask)
-        sample_mask = kept[kept >= first] - first
-    interpolate = settings.output_volumes == "interpolated" and sample_mask is not None
-    if sample_mask is not None and len(sample_mask) == info.n_volumes - first:
-        sample_mask = None  # nothing censored after the discarded scans
-        interpolate = False
     cleaned = clean_signals(
-        signals,
-        t_r=t_r,
+        extracted.signals[0],
+        t_r=plan.t_r,
         detrend=settings.detrend,
         standardize=settings.standardize_method,
         standardize_confounds=settings.standardize_confounds,
         high_pass=settings.high_pass,
         low_pass=settings.low_pass,
-        confounds=confounds,
-        sample_mask=sample_mask,
+        confounds=confounds.values,
+        sample_mask=confounds.sample_mask,
     )
-    all_volumes = np.arange(first, info.n_volumes)
-    volumes = (
-        all_volumes if sample_mask is None or interpolate else all_volumes[sample_mask]
-    )
-    censored = (
-        []
-        if sample_mask is None
-        else np.setdiff1d(all_volumes, all_volumes[sample_mask])
-    )
-    if interpolate:
+    if confounds.interpolate:
         from .scrubbing import interpolate_censored
 
         # Kept rows are exactly the censored output; censored rows are interpolated.
-        cleaned = interpolate_censored(cleaned, sample_mask, len(all_volumes))
+        cleaned = interpolate_censored(cleaned, confounds.sample_mask, confounds.n_kept)
     for name in reduction.empty_columns:
         log.warning(
             "Region '%s' has no voxels in '%s'; its column is n/a.", name, plan.image
         )
-    sidecar = {
-        "Sources": [plan.image],
-        "RepetitionTime": t_r,
-        "RepetitionTimeSource": t_r_source,
-        "NumberOfVolumesInImage": info.n_volumes,
-        "DiscardedScans": settings.discard_scans,
-        "OutputVolumes": [int(v) for v in volumes],
-        "ConfoundsFile": plan.confounds,
-        "ConfoundsPairedBy": plan.pairing,
-        "ConfoundColumns": [] if selection is None else selection.columns,
-        **({} if selection is None else selection.details),
-        "CensoredVolumes": [int(v) for v in censored],
-        "NumberOfCensoredVolumes": len(censored),
-        "InterpolatedVolumes": [int(v) for v in censored] if interpolate else [],
-        "EmptyRegions": list(reduction.empty_columns),
-        "Columns": list(reduction.columns),
-        "Cleaning": {
-            "detrend": settings.detrend,
-            "standardize": settings.standardize,
-            "standardize_confounds": settings.standardize_confounds,
-            "high_pass": settings.high_pass,
-            "low_pass": settings.low_pass,
-            "t_r": t_r,
-            "smoothing_fwhm": settings.smoothing_fwhm,
-            "strategy": settings.strategy,
-            "discard_scans": settings.discard_scans,
-            "regressors": None
-            if settings.regressors is None
-            else list(settings.regressors),
-            "demean": settings.demean,
-            "output_volumes": settings.output_volumes,
-            **{
-                name: getattr(settings, name)
-                for name in (
-                    "motion",
-                    "wm_csf",
-                    "global_signal",
-                    "scrub",
-                    "fd_threshold",
-                    "std_dvars_threshold",
-                    "compcor",
-                    "n_compcor",
-                    "ica_aroma",
-                )
-            },
-        },
-        "ElapsedSeconds": round(time.perf_counter() - started, 3),
-        "niimasker_version": __version__,
-    }
+    elapsed = time.perf_counter() - started
     result = ImageResult(
         image=plan.image,
         stem=plan.stem,
         columns=list(reduction.columns),
         values=np.asarray(cleaned, dtype=np.float64),
-        volumes=[int(v) for v in volumes],
-        t_r=t_r,
-        sidecar=sidecar,
+        volumes=[int(v) for v in confounds.volumes],
+        t_r=plan.t_r,
+        sidecar=image_sidecar(
+            plan, settings, info.n_volumes, confounds, reduction, elapsed
+        ),
     )
     if output_dir is not None:
         result.files = _write_image_outputs(Path(output_dir), result, reduction)
@@ -234,7 +147,7 @@ def _write_image_outputs(out: Path, result: ImageResult, reduction: Any) -> list
         ),
         write_json(out / f"{result.stem}_timeseries.json", result.sidecar),
     ]
-    if reduction.coverage and isinstance(reduction.coverage[0], dict):
+    if reduction.coverage:
         files.append(
             write_rows(out / f"{result.stem}_coverage.tsv", reduction.coverage)
         )
@@ -254,11 +167,11 @@ def _safe_process(
     try:
         return process_image(plan, settings, roi, output_dir)
     except NiimaskerError as exc:
-        return Failure(plan.image, type(exc).__name__, str(exc), True, exc)
+        return Failure(plan.image, type(exc).__name__, str(exc), exc)
     except Exception as exc:  # a bug: keep going, but report it with its type
         log.exception("Unexpected error while processing '%s'", plan.image)
         return Failure(
-            plan.image, type(exc).__name__, f"{type(exc).__name__}: {exc}", False, exc
+            plan.image, type(exc).__name__, f"{type(exc).__name__}: {exc}", exc
         )
 
 
@@ -339,9 +252,7 @@ def run_batch(
             get_reusable_executor().shutdown(wait=True)
     results = [o for o in outcomes if isinstance(o, ImageResult)]
     failures = [o for o in outcomes if isinstance(o, Failure)]
-    batch = BatchResult(
-        results=results, failures=failures, parameters=parameters, plans=plans
-    )
+    batch = BatchResult(results=results, failures=failures, parameters=parameters)
     if output_dir is not None and settings.report:
         from .report import write_report  # imported only when a report is written
 

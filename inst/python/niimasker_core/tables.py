@@ -8,7 +8,7 @@ import pandas as pd
 
 from .errors import ImageNotFoundError, NiimaskerError
 
-__all__ = ["read_user_table"]
+__all__ = ["MISSING_VALUES", "read_user_table"]
 
 #: What fMRIPrep and BIDS write for a missing value, plus spreadsheet spellings.
 MISSING_VALUES = ["n/a", "N/A", "NaN", "nan", ""]

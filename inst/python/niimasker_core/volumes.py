@@ -23,7 +23,7 @@ from nibabel.volumeutils import apply_read_scaling
 
 from .errors import ImageNotFoundError, InputFileError
 
-__all__ = ["ImageInfo", "iter_chunks", "read_image_info"]
+__all__ = ["CHUNK_BYTES", "ImageInfo", "header_t_r", "iter_chunks", "read_image_info"]
 
 #: Bytes of raw data read per chunk: a few volumes of an MNI 2 mm image. Small
 #: enough to stay in the CPU cache between inflating and reducing.
@@ -118,7 +118,7 @@ def read_image_info(path: str | Path, *, need_4d: bool = True) -> ImageInfo:
         offset=int(proxy.offset),
         slope=slope,
         inter=inter,
-        header_t_r=_header_t_r(img.header),
+        header_t_r=header_t_r(img.header),
     )
 
 
@@ -139,7 +139,11 @@ def _volume_count(shape: tuple[int, ...], path: str, need_4d: bool) -> int:
     return int(np.prod(extra)) if extra else 1
 
 
-def _header_t_r(header: nib.Nifti1Header) -> float | None:
+def header_t_r(header: nib.Nifti1Header) -> float | None:
+    """Return the TR in seconds from a NIfTI header (``pixdim[4]`` with its units).
+
+    Returns None when there is no fourth zoom or its time units are unknown.
+    """
     zooms = header.get_zooms()
     if len(zooms) < 4 or not zooms[3] or zooms[3] <= 0:
         return None

@@ -31,7 +31,7 @@ from .sections import (
     safely,
 )
 
-__all__ = ["REPORT_NAME", "build_report", "write_report"]
+__all__ = ["MAX_IMAGES_WITH_FIGURES", "REPORT_NAME", "build_report", "write_report"]
 
 log = logging.getLogger("niimasker")
 

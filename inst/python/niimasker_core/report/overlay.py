@@ -9,9 +9,6 @@ import nibabel as nib
 import numpy as np
 
 from ..rois.base import grid_key
-from ..rois.label_image import LabelImage
-from ..rois.maps import Maps
-from ..rois.spheres import Spheres
 from ..volumes import ImageInfo, iter_chunks
 
 __all__ = ["mean_volume", "region_volume", "to_ras"]
@@ -81,40 +78,15 @@ def region_volume(
     note : str
         How the voxels were assigned (empty when exact).
     """
-    source = getattr(roi, "source", roi)  # a nilearn query wraps the real source
-    names = list(getattr(source, "names", reduction.columns))
-    flat = np.zeros(int(np.prod(shape)), dtype=np.int32)
-    voxels = np.asarray(reduction.voxels, dtype=np.int64)
-    note = ""
+    names = list(getattr(roi, "names", reduction.columns))
     on_image_grid = reduction.grid is None or grid_key(
         reduction.grid.shape, reduction.grid.affine
     ) == grid_key(shape, affine)
     if not on_image_grid:
         note = "The ROI grid differs from the image grid; regions are not drawn."
-        return flat.reshape(shape, order="F"), names, note
-    if isinstance(source, LabelImage):
-        labels = source.labels_on_grid(shape, affine).ravel(order="F")[voxels]
-        ids = np.asarray(source.ids, dtype=np.int64)
-        order = np.argsort(ids)
-        where = np.clip(np.searchsorted(ids[order], labels), 0, max(len(ids) - 1, 0))
-        known = ids[order][where] == labels
-        flat[voxels[known]] = order[where[known]] + 1
-    elif isinstance(source, Spheres):
-        counts = [int(c["voxels_used"]) for c in reduction.coverage]
-        flat[voxels] = np.repeat(np.arange(1, len(counts) + 1), counts)
-        note = "Where spheres overlap, the later sphere is drawn."
-    elif isinstance(source, Maps) and grid_key(shape, affine) == grid_key(
-        source.shape, source.affine
-    ):
-        weights = source.maps.tocsr()[voxels]
-        flat[voxels] = np.asarray(abs(weights).argmax(axis=1)).ravel() + 1
-        note = (
-            "Each voxel of the maps' support is drawn in the colour of its largest map."
-        )
-    else:
-        flat[voxels] = 1
-        note = "Voxels covered by any region are drawn in one colour."
-    return flat.reshape(shape, order="F"), names, note
+        return np.zeros(shape, dtype=np.int32), names, note
+    regions, note = roi.region_image(reduction, shape, affine)
+    return regions, names, note
 
 
 def to_ras(data: np.ndarray, affine: np.ndarray) -> np.ndarray:

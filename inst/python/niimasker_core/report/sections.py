@@ -14,7 +14,17 @@ import numpy as np
 from ..volumes import read_image_info
 from . import overlay
 
-__all__ = ["header", "image_section", "overlay_section", "parameters_section", "safely"]
+__all__ = [
+    "MAX_CARPET_ROWS",
+    "MAX_CORRELATION_COLUMNS",
+    "MAX_LINES",
+    "MEAN_VOLUMES",
+    "header",
+    "image_section",
+    "overlay_section",
+    "parameters_section",
+    "safely",
+]
 
 log = logging.getLogger("niimasker")
 

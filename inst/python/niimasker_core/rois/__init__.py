@@ -122,6 +122,17 @@ class _Queried:
         """Return the reduction of the fetched atlas for this grid."""
         return self.source.for_grid(shape, affine)
 
+    @property
+    def names(self) -> list[str]:
+        """The region names of the fetched atlas."""
+        return list(self.source.names)
+
+    def region_image(
+        self, reduction: Reduction, shape: tuple[int, int, int], affine: Any
+    ) -> tuple[Any, str]:
+        """Return the fetched atlas's region image on this grid."""
+        return self.source.region_image(reduction, shape, affine)
+
     def describe(self) -> dict[str, Any]:
         """Return the fetched atlas's description plus the query."""
         return {

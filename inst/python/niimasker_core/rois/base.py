@@ -52,9 +52,11 @@ class Reduction:
     empty_columns : list of str
         Regions with no voxels on this grid: their column is all NaN (with
         voxel extraction, they have no column).
+    region_voxels : list of int
+        Voxels each region reads on this grid, in region order.
     coverage : list of dict
         One row per region: ``region``, ``voxels_in_roi``, ``voxels_used``,
-        ``fraction``.
+        ``fraction`` (always rows; empty when not known).
     images : dict
         Derived images worth saving (e.g. ``spheres_img``), by name.
     dtype : numpy.dtype
@@ -68,6 +70,7 @@ class Reduction:
     reduce: Callable[[np.ndarray], np.ndarray]
     grid: Grid | None = None
     empty_columns: list[str] = field(default_factory=list)
+    region_voxels: list[int] = field(default_factory=list)
     coverage: list[dict[str, Any]] = field(default_factory=list)
     images: dict[str, Any] = field(default_factory=dict)
     dtype: Any = np.float64
@@ -84,6 +87,11 @@ class RoiSource(Protocol):
     def describe(self) -> dict[str, Any]:
         """Return a JSON-ready description for parameters.json."""
 
+    def region_image(
+        self, reduction: Reduction, shape: tuple[int, int, int], affine: np.ndarray
+    ) -> tuple[np.ndarray, str]:
+        """Return each region's voxels on the image grid, numbered from 1, and a note."""
+
 
 class GridCachedSource:
     """Base of the ROI kinds: :meth:`for_grid` builds each grid's reduction once.
@@ -99,6 +107,18 @@ class GridCachedSource:
         if key not in cache:
             cache[key] = self._build(tuple(int(n) for n in shape[:3]), affine)
         return cache[key]
+
+    def region_image(
+        self, reduction: Reduction, shape: tuple[int, int, int], affine: np.ndarray
+    ) -> tuple[np.ndarray, str]:
+        """Return the voxels ``reduction`` reads, all numbered 1, and a note saying so.
+
+        ROI kinds that can tell their regions apart override this.
+        """
+        flat = np.zeros(int(np.prod(shape)), dtype=np.int32)
+        flat[np.asarray(reduction.voxels, dtype=np.int64)] = 1
+        note = "Voxels covered by any region are drawn in one colour."
+        return flat.reshape(shape, order="F"), note
 
     def _build(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
         raise NotImplementedError

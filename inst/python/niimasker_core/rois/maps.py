@@ -28,10 +28,10 @@ from scipy import linalg, sparse
 from ..errors import ImageNotFoundError, InputFileError, RoiError
 from ..volumes import iter_chunks, read_image_info
 from .base import GridCachedSource, Reduction, grid_key
-from .label_image import mask_on_grid
 from .label_names import resolve_region_names
+from .masking import mask_on_grid
 
-__all__ = ["Maps", "maps_reduction", "read_maps"]
+__all__ = ["DENSE_LIMIT", "SPARSE_DENSITY", "Maps", "maps_reduction", "read_maps"]
 
 #: Above this density the maps' support is kept dense for BLAS; below, sparse.
 SPARSE_DENSITY = 0.2
@@ -182,6 +182,21 @@ class Maps(GridCachedSource):
             "allow_overlap": self.allow_overlap,
         }
 
+    def region_image(
+        self, reduction: Reduction, shape: tuple[int, int, int], affine: np.ndarray
+    ) -> tuple[np.ndarray, str]:
+        """Return each voxel of the maps' support numbered by its largest map."""
+        if grid_key(shape, affine) != grid_key(self.shape, self.affine):
+            return super().region_image(reduction, shape, affine)
+        flat = np.zeros(int(np.prod(shape)), dtype=np.int32)
+        voxels = np.asarray(reduction.voxels, dtype=np.int64)
+        weights = self.maps.tocsr()[voxels]
+        flat[voxels] = np.asarray(abs(weights).argmax(axis=1)).ravel() + 1
+        note = (
+            "Each voxel of the maps' support is drawn in the colour of its largest map."
+        )
+        return flat.reshape(shape, order="F"), note
+
     def _build(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
         if grid_key(shape, affine) == grid_key(self.shape, self.affine):
             maps = self.maps
@@ -197,6 +212,7 @@ class Maps(GridCachedSource):
             maps.eliminate_zeros()
         reduction = maps_reduction(maps, self.names)
         used = np.diff(maps.indptr)
+        reduction.region_voxels = used.tolist()
         reduction.coverage = [
             {
                 "region": name,

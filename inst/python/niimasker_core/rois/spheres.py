@@ -32,8 +32,8 @@ import pandas as pd
 from ..errors import RoiError
 from ..tables import read_user_table
 from .base import GridCachedSource, Reduction
-from .label_image import mask_on_grid
 from .label_names import resolve_region_names
+from .masking import mask_on_grid
 
 __all__ = ["COORDINATE_SUFFIXES", "Spheres", "read_coordinates", "sphere_members"]
 
@@ -368,6 +368,7 @@ class Spheres(GridCachedSource):
             voxels=voxels,
             reduce=reduce,
             empty_columns=empty,
+            region_voxels=counts.tolist(),
             coverage=[
                 {
                     "region": name,
@@ -382,6 +383,16 @@ class Spheres(GridCachedSource):
                 "spheres_img_lut": self._lut(counts),
             },
         )
+
+    def region_image(
+        self, reduction: Reduction, shape: tuple[int, int, int], affine: np.ndarray
+    ) -> tuple[np.ndarray, str]:
+        """Return the spheres numbered on this grid; where they overlap, the later wins."""
+        flat = np.zeros(int(np.prod(shape)), dtype=np.int32)
+        counts = reduction.region_voxels
+        flat[reduction.voxels] = np.repeat(np.arange(1, len(counts) + 1), counts)
+        note = "Where spheres overlap, the later sphere is drawn."
+        return flat.reshape(shape, order="F"), note
 
     def _lut(self, counts: np.ndarray) -> list[dict[str, Any]]:
         return [

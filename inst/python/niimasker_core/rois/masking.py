@@ -1,0 +1,81 @@
+"""Images on another grid: nearest-neighbour resampling and ``mask_img`` as a boolean array.
+
+nilearn's maskers resample an atlas and a mask to the image grid with
+nearest-neighbour interpolation; every ROI kind uses these two functions to
+do the same.
+"""
+
+from __future__ import annotations
+
+import nibabel as nib
+import numpy as np
+
+from ..errors import ImageNotFoundError, RoiError
+from .base import grid_key
+
+__all__ = ["mask_on_grid", "resample_nearest"]
+
+
+def resample_nearest(
+    img: nib.Nifti1Image, shape: tuple[int, int, int], affine: np.ndarray
+) -> np.ndarray:
+    """Return ``img``'s data on a grid, nearest-neighbour, rounded to integers."""
+    from nilearn.image import resample_img
+
+    resampled = resample_img(
+        img,
+        target_affine=affine,
+        target_shape=shape,
+        interpolation="nearest",
+        force_resample=True,
+        copy_header=True,
+    )
+    return np.rint(np.asanyarray(resampled.dataobj)).astype(np.int64)
+
+
+def mask_on_grid(
+    path: str, shape: tuple[int, int, int], affine: np.ndarray
+) -> np.ndarray:
+    """Load ``mask_img`` as a boolean array on a grid (nearest neighbour), as nilearn does.
+
+    Parameters
+    ----------
+    path : str
+        A 3D mask image; non-zero voxels are inside.
+    shape : tuple of int
+        Target grid shape.
+    affine : numpy.ndarray
+        Target grid affine.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean array of ``shape``.
+
+    Raises
+    ------
+    ImageNotFoundError
+        If the file does not exist.
+    RoiError
+        If the mask is not 3D or has no voxel on the grid.
+    """
+    try:
+        img = nib.load(path)
+    except FileNotFoundError:
+        raise ImageNotFoundError(f"'mask_img' not found: '{path}'.") from None
+    if len(img.shape) == 4 and img.shape[3] == 1:
+        img = nib.Nifti1Image(
+            np.asanyarray(img.dataobj)[..., 0], img.affine, img.header
+        )
+    if len(img.shape) != 3:
+        raise RoiError(
+            f"'mask_img' '{path}' must be a 3D mask; it has shape {img.shape}."
+        )
+    if grid_key(img.shape, img.affine) != grid_key(shape, affine):
+        data = resample_nearest(img, shape, affine)
+    else:
+        data = np.asanyarray(img.dataobj)
+    mask = data != 0
+    if not mask.any():
+        raise RoiError(f"'mask_img' '{path}' has no non-zero voxels on the image grid.")
+    return mask
