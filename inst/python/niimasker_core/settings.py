@@ -22,12 +22,16 @@ from .coercion import (
     COMPCOR_TYPES,
     CONFOUND_MODELS,
     ICA_AROMA_TYPES,
+    MASK_STRATEGIES,
+    OUTPUT_FORMATS,
     OUTPUT_VOLUMES,
     REDUCTION_STRATEGIES,
     as_bool,
     as_choice,
     as_discard_scans,
+    as_dtype,
     as_labels,
+    as_mask_args,
     as_n_compcor,
     as_n_jobs,
     as_nonnegative,
@@ -36,8 +40,11 @@ from .coercion import (
     as_optional_choice,
     as_optional_count,
     as_path,
+    as_runs,
     as_standardize,
     as_strings,
+    as_target_affine,
+    as_target_shape,
     standardize_word,
     true_or_false,
 )
@@ -320,6 +327,89 @@ PARAMETERS: tuple[Parameter, ...] = (
         annotation="float | None",
         word=float,
         recorded=True,
+    ),
+    _p(
+        "mask_strategy",
+        "background",
+        "Without roi_file, every voxel of mask_img is extracted, or of a mask "
+        "computed from the first input image with nilearn's strategy: "
+        + ", ".join(MASK_STRATEGIES)
+        + ".",
+        coerce=as_choice(MASK_STRATEGIES),
+        annotation="str",
+        choices=MASK_STRATEGIES,
+        recorded=True,
+    ),
+    _p(
+        "mask_args",
+        None,
+        "Arguments of nilearn's mask function for mask_strategy, as a JSON object "
+        "(e.g. '{\"opening\": 1}').",
+        coerce=as_mask_args,
+        annotation="dict | None",
+        recorded=True,
+    ),
+    _p(
+        "target_affine",
+        None,
+        "Voxel extraction: resample the mask to this voxel size in mm (one number) "
+        "or affine (16 numbers, row by row); images follow the mask.",
+        coerce=as_target_affine,
+        annotation="float | tuple | None",
+        many=True,
+        word=float,
+        recorded=True,
+    ),
+    _p(
+        "target_shape",
+        None,
+        "Voxel extraction: shape (3 numbers) of the resampled mask; needs a 4x4 "
+        "target_affine.",
+        coerce=as_target_shape,
+        annotation="tuple[int, int, int] | None",
+        many=True,
+        word=int,
+        recorded=True,
+    ),
+    _p(
+        "runs",
+        None,
+        "Voxel extraction: a run label per volume (after discard_scans); each run "
+        "is detrended, filtered and standardized on its own.",
+        coerce=as_runs,
+        annotation="tuple | None",
+        many=True,
+        recorded=True,
+    ),
+    _p(
+        "high_variance_confounds",
+        False,
+        "Voxel extraction: also regress out nilearn's high-variance confounds of "
+        "each image.",
+        coerce=as_bool,
+        annotation="bool",
+        word=true_or_false,
+        bare=True,
+        recorded=True,
+    ),
+    _p(
+        "dtype",
+        None,
+        "Voxel extraction: dtype of the signals ('auto': int32 for integer images, "
+        "float32 otherwise, as nilearn).",
+        coerce=as_dtype,
+        annotation="str | None",
+        recorded=True,
+    ),
+    _p(
+        "output_format",
+        None,
+        "How timeseries are written: 'tsv' (a table), 'nifti' (the cleaned voxel "
+        "signals as a 4D image in the mask's space) or 'npy' (volumes x voxels, "
+        "float32). Default: tsv for regions, nifti for whole-mask voxels.",
+        coerce=as_optional_choice(OUTPUT_FORMATS),
+        annotation="str | None",
+        choices=OUTPUT_FORMATS,
     ),
     _p(
         "discard_scans",
