@@ -21,7 +21,7 @@ from .confounds import align_confounds
 from .engine import extract
 from .errors import NiimaskerError
 from .inputs import RunPlan, plan_runs
-from .outputs import write_json, write_nifti, write_rows, write_table
+from .outputs import write_json, write_nifti, write_npy, write_rows, write_table
 from .rois import load_rois
 from .rois.base import RoiSource
 from .settings import Settings
@@ -89,6 +89,8 @@ def process_image(
     NiimaskerError
         Any problem with this image's inputs.
     """
+    if getattr(roi, "kind", None) == "voxels":
+        return _process_voxels(plan, settings, roi, output_dir)
     started = time.perf_counter()
     info = read_image_info(plan.image)
     require_t_r(plan.t_r, settings.high_pass, settings.low_pass, plan.image)
@@ -138,6 +140,75 @@ def process_image(
     if output_dir is not None:
         result.files = _write_image_outputs(Path(output_dir), result, reduction)
     return result
+
+
+@dataclass
+class _VoxelColumns:
+    """What the sidecar reads of a reduction, for voxels (no per-voxel names)."""
+
+    columns: list[str] = field(default_factory=list)
+    empty_columns: list[str] = field(default_factory=list)
+
+
+def _process_voxels(
+    plan: RunPlan, settings: Settings, voxels: Any, output_dir: str | None
+) -> ImageResult:
+    """Every voxel of the batch's mask: :class:`~niimasker_core.NiftiMasker`'s code."""
+    started = time.perf_counter()
+    info = read_image_info(plan.image)
+    require_t_r(plan.t_r, settings.high_pass, settings.low_pass, plan.image)
+    confounds = align_confounds(
+        plan.confounds, settings, info.n_volumes, image=plan.image, spec=plan.spec
+    )
+    cleaned = voxels.extract(
+        plan.image,
+        plan.t_r,
+        confounds.values,
+        confounds.sample_mask,
+        settings.discard_scans,
+    )
+    if confounds.interpolate:
+        from .scrubbing import interpolate_censored
+
+        cleaned = interpolate_censored(cleaned, confounds.sample_mask, confounds.n_kept)
+    elapsed = time.perf_counter() - started
+    sidecar = image_sidecar(
+        plan, settings, info.n_volumes, confounds, _VoxelColumns(), elapsed
+    )
+    sidecar.pop("Columns")
+    sidecar.pop("EmptyRegions")
+    sidecar.update(
+        {
+            "NumberOfVoxels": voxels.n_voxels,
+            "MaskSource": voxels.mask_source,
+            "MaskFile": f"{DATA_DIR}/mask_img.nii.gz",
+            "OutputFormat": voxels.output_format,
+        }
+    )
+    result = ImageResult(
+        image=plan.image,
+        stem=plan.stem,
+        columns=voxels.columns(),
+        values=cleaned,
+        volumes=[int(v) for v in confounds.volumes],
+        t_r=plan.t_r,
+        sidecar=sidecar,
+    )
+    if output_dir is not None:
+        out = Path(output_dir)
+        target = out / f"{plan.stem}_timeseries.{_SUFFIX[voxels.output_format]}"
+        if voxels.output_format == "nifti":
+            data = write_nifti(target, voxels.masker.inverse_transform(cleaned))
+        elif voxels.output_format == "npy":
+            data = write_npy(target, cleaned.astype(np.float32, copy=False))
+        else:
+            data = write_table(target, cleaned, result.columns)
+        side = write_json(out / f"{plan.stem}_timeseries.json", sidecar)
+        result.files = [str(data), str(side)]
+    return result
+
+
+_SUFFIX = {"nifti": "nii.gz", "npy": "npy", "tsv": "tsv"}
 
 
 def _write_image_outputs(out: Path, result: ImageResult, reduction: Any) -> list[str]:
@@ -206,7 +277,13 @@ def run_batch(
         For problems found before any image is read (settings, ROIs, pairing).
     """
     plans = plan_runs(settings)
-    roi = load_rois(settings)
+    if settings.roi_file is None and plans:
+        from .maskers.voxel_batch import VoxelSource
+
+        roi = VoxelSource(settings, plans[0].image)
+    else:
+        roi = load_rois(settings)
+    suffix = _SUFFIX[roi.output_format] if roi.kind == "voxels" else "tsv"
     parameters = {
         "command": command,
         "niimasker_version": __version__,
@@ -220,13 +297,15 @@ def run_batch(
                 "t_r": p.t_r,
                 "t_r_source": p.t_r_source,
                 "paired_by": p.pairing,
-                "output": f"{p.stem}_timeseries.tsv",
+                "output": f"{p.stem}_timeseries.{suffix}",
             }
             for p in plans
         ],
     }
     if output_dir is not None:
         write_json(Path(output_dir) / DATA_DIR / "parameters.json", parameters)
+        if roi.kind == "voxels":
+            write_nifti(Path(output_dir) / DATA_DIR / "mask_img.nii.gz", roi.mask_img)
     outcomes: list[ImageResult | Failure] = []
     total = len(plans)
     if settings.n_jobs == 1 or total == 1:
@@ -253,7 +332,7 @@ def run_batch(
     results = [o for o in outcomes if isinstance(o, ImageResult)]
     failures = [o for o in outcomes if isinstance(o, Failure)]
     batch = BatchResult(results=results, failures=failures, parameters=parameters)
-    if output_dir is not None and settings.report:
+    if output_dir is not None and settings.report and roi.kind != "voxels":
         from .report import write_report  # imported only when a report is written
 
         write_report(batch, roi, output_dir)  # never raises: problems are warnings

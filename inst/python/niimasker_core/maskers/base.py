@@ -187,6 +187,7 @@ def extract_voxels(
     grid: Grid,
     same_grid: bool,
     smoothing_fwhm: float | None,
+    discard_scans: int = 0,
 ) -> np.ndarray:
     """Return the ``(n_volumes, n_voxels)`` signals of the given voxels of ``grid``.
 
@@ -208,6 +209,8 @@ def extract_voxels(
         Whether ``grid`` is the image's grid (no resampling).
     smoothing_fwhm : float or None
         Smoothing applied to each volume on ``grid``.
+    discard_scans : int
+        Leading volumes skipped.
 
     Returns
     -------
@@ -226,11 +229,18 @@ def extract_voxels(
         )
         try:
             info = read_image_info(image.path, need_4d=False)
-            signals = extract(info, [reduction], smoothing_fwhm=smoothing_fwhm)
+            signals = extract(
+                info,
+                [reduction],
+                discard_scans=discard_scans,
+                smoothing_fwhm=smoothing_fwhm,
+                import_meanwhile=("nilearn.signal",),
+            )
             return signals.signals[0].astype(dtype, copy=False)
         except InputFileError:
             pass  # non-finite values: nilearn zeroes them, so do it in memory
-    return _extract_in_memory(image, voxels_c_order, grid, same_grid, smoothing_fwhm)
+    signals = _extract_in_memory(image, voxels_c_order, grid, same_grid, smoothing_fwhm)
+    return signals[discard_scans:]
 
 
 class _Count(Sequence):
@@ -419,7 +429,7 @@ class VolumeMasker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
 
 def stack_confounds(
-    image: ImageInput, confounds: Any, high_variance: bool
+    image: ImageInput, confounds: Any, high_variance: bool, first_volume: int = 0
 ) -> np.ndarray | None:
     """Stack high-variance confounds (if asked) and the given ones, as nilearn does.
 
@@ -431,6 +441,8 @@ def stack_confounds(
         The user's confounds.
     high_variance : bool
         Prepend ``nilearn.image.high_variance_confounds(image)``.
+    first_volume : int
+        Volumes before it were discarded (their high-variance rows are dropped).
 
     Returns
     -------
@@ -441,7 +453,7 @@ def stack_confounds(
     if high_variance:
         from nilearn.image import high_variance_confounds
 
-        all_confounds.append(high_variance_confounds(image.original))
+        all_confounds.append(high_variance_confounds(image.original)[first_volume:])
     if confounds is not None:
         if isinstance(confounds, list):
             all_confounds += confounds
@@ -451,7 +463,7 @@ def stack_confounds(
         return None
     from nilearn.signal import sanitize_confounds
 
-    return sanitize_confounds(image.n_volumes, all_confounds)
+    return sanitize_confounds(image.n_volumes - first_volume, all_confounds)
 
 
 def clean_image_signals(
@@ -460,6 +472,7 @@ def clean_image_signals(
     params: dict[str, Any],
     confounds: Any = None,
     sample_mask: Any = None,
+    first_volume: int = 0,
 ) -> np.ndarray:
     """Clean the signals of one image with a masker's cleaning parameters.
 
@@ -475,6 +488,8 @@ def clean_image_signals(
         Regressors.
     sample_mask : array-like or None
         Volumes to keep.
+    first_volume : int
+        Leading volumes of the image discarded before ``signals``.
 
     Returns
     -------
@@ -483,7 +498,7 @@ def clean_image_signals(
     """
     params = dict(params)
     regressors = stack_confounds(
-        image, confounds, params.pop("high_variance_confounds")
+        image, confounds, params.pop("high_variance_confounds"), first_volume
     )
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=FutureWarning, module="nilearn")

@@ -373,7 +373,9 @@ class NiftiMasker(VolumeMasker):
             self.fit(X, y, **fit_params)
         return self.transform(X, confounds=confounds, sample_mask=sample_mask)
 
-    def _transform(self, imgs, confounds, sample_mask, with_hv: bool = True):
+    def _transform(
+        self, imgs, confounds, sample_mask, with_hv: bool = True, discard_scans=0
+    ):
         image = coerce_image(imgs)
         voxels, grid, same = self._reduction_for(image)
         run = self._cache(_extract_and_clean)
@@ -387,6 +389,7 @@ class NiftiMasker(VolumeMasker):
             self._cleaning_params(with_hv),
             confounds,
             sample_mask,
+            discard_scans,
         )
         wanted = target_dtype(image.source_dtype, self.dtype)
         if wanted is None and self.dtype is not None:
@@ -528,12 +531,23 @@ def mask_voxels(
 
 
 def _extract_and_clean(
-    original, image, voxels, grid, same, smoothing_fwhm, params, confounds, sample_mask
+    original,
+    image,
+    voxels,
+    grid,
+    same,
+    smoothing_fwhm,
+    params,
+    confounds,
+    sample_mask,
+    discard_scans=0,
 ):
     """Extract and clean one image (module level, so ``joblib.Memory`` can cache it).
 
     ``original`` (the path or in-memory image) identifies the image for the cache.
     """
     del original
-    signals = extract_voxels(image, voxels, grid, same, smoothing_fwhm)
-    return clean_image_signals(signals, image, params, confounds, sample_mask)
+    signals = extract_voxels(image, voxels, grid, same, smoothing_fwhm, discard_scans)
+    return clean_image_signals(
+        signals, image, params, confounds, sample_mask, discard_scans
+    )
