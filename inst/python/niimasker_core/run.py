@@ -74,6 +74,7 @@ class BatchResult:
     results: list[ImageResult]
     failures: list[Failure]
     parameters: dict[str, Any]
+    mask_img: Any = None  # voxel extraction: the mask used (a nibabel image)
 
 
 def process_image(
@@ -332,6 +333,8 @@ def run_batch(
     results = [o for o in outcomes if isinstance(o, ImageResult)]
     failures = [o for o in outcomes if isinstance(o, Failure)]
     batch = BatchResult(results=results, failures=failures, parameters=parameters)
+    if roi.kind == "voxels":
+        batch.mask_img = roi.mask_img
     if output_dir is not None and settings.report and roi.kind != "voxels":
         from .report import write_report  # imported only when a report is written
 
