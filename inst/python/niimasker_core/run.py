@@ -199,7 +199,9 @@ def _process_voxels(
         out = Path(output_dir)
         target = out / f"{plan.stem}_timeseries.{_SUFFIX[voxels.output_format]}"
         if voxels.output_format == "nifti":
-            data = write_nifti(target, voxels.masker.inverse_transform(cleaned))
+            from .maskers.voxel_batch import write_voxels_nifti
+
+            data = write_voxels_nifti(target, voxels.mask_img, cleaned)
         elif voxels.output_format == "npy":
             data = write_npy(target, cleaned.astype(np.float32, copy=False))
         else:

@@ -15,7 +15,7 @@ import numpy as np
 
 from .nifti_masker import NiftiMasker
 
-__all__ = ["VoxelSource", "masker_from_settings"]
+__all__ = ["VoxelSource", "masker_from_settings", "write_voxels_nifti"]
 
 
 def _target_affine(value: Any) -> np.ndarray | None:
@@ -149,3 +149,61 @@ class VoxelSource:
         return masker._transform(
             image, confounds, sample_mask, discard_scans=discard_scans
         )
+
+
+def write_voxels_nifti(target: Any, mask_img: Any, values: np.ndarray) -> Any:
+    """Write ``(n_volumes, n_voxels)`` signals as a 4D NIfTI in the mask's space.
+
+    The same image as :meth:`NiftiMasker.inverse_transform` (float32, zeros
+    outside the mask, the mask's affine), written volume by volume through
+    ISA-L's gzip (level 1, nibabel's default) when the name ends in ``.gz``,
+    so memory stays at one volume.
+
+    Parameters
+    ----------
+    target : str or pathlib.Path
+        ``.nii.gz`` (or ``.nii``) file, written atomically.
+    mask_img : nibabel.Nifti1Image
+        The mask.
+    values : numpy.ndarray
+        The signals, voxels in the mask's C order.
+
+    Returns
+    -------
+    pathlib.Path
+        ``target``.
+    """
+    import nibabel as nib
+
+    from ..outputs import atomic_path
+
+    mask = np.asanyarray(mask_img.dataobj).astype(bool)
+    n_volumes = values.shape[0]
+    header = nib.Nifti1Header()
+    header.set_data_shape((*mask.shape, n_volumes))
+    header.set_data_dtype(np.float32)
+    header.set_qform(mask_img.affine, code=1)
+    header.set_sform(mask_img.affine, code=1)
+    header.set_xyzt_units("mm", "sec")
+    header["vox_offset"] = 352
+    if str(target).endswith(".gz"):
+        try:
+            from isal import igzip as gzip_module
+        except ImportError:  # pragma: no cover - isal is a requirement
+            import gzip as gzip_module
+
+        def opener(path):
+            return gzip_module.open(path, "wb", compresslevel=1)
+    else:
+
+        def opener(path):
+            return open(path, "wb")
+
+    volume = np.zeros(mask.shape, dtype=np.float32)
+    with atomic_path(target) as tmp, opener(tmp) as handle:
+        handle.write(header.binaryblock)  # 348 bytes, vox_offset kept as set
+        handle.write(b"\0" * (352 - len(header.binaryblock)))  # no extensions
+        for row in values:
+            volume[mask] = row
+            handle.write(volume.tobytes(order="F"))
+    return target
