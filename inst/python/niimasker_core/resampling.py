@@ -13,16 +13,19 @@ it is about 10x faster than the per-volume 3D spline, and equal to it within flo
 rounding.
 
 Values are clipped to ``[min(data, 0), max(data, 0)]`` as nilearn's
-``resample_img`` clips (its ``clip=True``), ``data`` being the volumes given.
+``resample_img`` clips (its ``clip=True``), ``data`` being the whole image
+nilearn resamples: a streamed image's range is known only at its end, so the
+engine clips then (or scans the range first when smoothing follows).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
-__all__ = ["axis_aligned_transform", "resample_separable"]
+__all__ = ["axis_aligned_transform", "resample_separable", "value_bounds"]
 
 
 def axis_aligned_transform(
@@ -81,6 +84,7 @@ def resample_separable(
     target_shape: tuple[int, int, int],
     zooms: np.ndarray,
     shifts: np.ndarray,
+    clip: Any = "block",
 ) -> np.ndarray:
     """Resample volumes with cubic splines along each axis, as nilearn does.
 
@@ -93,6 +97,11 @@ def resample_separable(
         Grid shapes.
     zooms, shifts : numpy.ndarray
         From :func:`axis_aligned_transform`.
+    clip : "block", tuple of float or None
+        ``"block"`` clips to ``[min(block, 0), max(block, 0)]``, as
+        ``resample_img`` on these volumes alone; a ``(low, high)`` pair clips
+        to it (nilearn clips to the range of the whole image it is given);
+        None does not clip.
 
     Returns
     -------
@@ -126,7 +135,13 @@ def resample_separable(
     step = np.ascontiguousarray(step.transpose(2, 1, 0, 3)).reshape(nz, -1)
     step = (az @ step).reshape(oz, n, oy * ox)
     out = step.transpose(1, 0, 2).astype(block.dtype).reshape(n, -1)
-    vmin = min(float(block.min()), 0.0)
-    vmax = max(float(block.max()), 0.0)
-    np.clip(out, vmin, vmax, out=out)
+    if isinstance(clip, str):
+        clip = value_bounds(block)
+    if clip is not None:
+        np.clip(out, clip[0], clip[1], out=out)
     return out
+
+
+def value_bounds(values: np.ndarray) -> tuple[float, float]:
+    """Return nilearn's clipping range of resampled data: ``[min(v, 0), max(v, 0)]``."""
+    return min(float(np.nanmin(values)), 0.0), max(float(np.nanmax(values)), 0.0)
