@@ -156,6 +156,7 @@ def run_with_values(
     progress: Callable[[int, int, str], None] | None = None,
     command: str | None = None,
     raise_if_all_failed: bool = True,
+    with_values: bool = True,
 ) -> dict[str, Any]:
     """Merge explicit values with a config, run the batch and return plain types.
 
@@ -173,6 +174,9 @@ def run_with_values(
         Command line to record in parameters.json.
     raise_if_all_failed : bool
         Raise when every image failed (the command reports them itself).
+    with_values : bool
+        Convert the timeseries to bytes for the caller; the command, which
+        only reports what it wrote, skips that copy (large for voxels).
 
     Returns
     -------
@@ -189,6 +193,9 @@ def run_with_values(
     )
     if raise_if_all_failed and batch.failures and not batch.results:
         _raise_every_failure(batch)
+    if not with_values:
+        for result in batch.results:
+            result.values = np.empty((0, 0))
     return _to_plain(batch, output_dir)
 
 

@@ -195,6 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 progress=_Progress(sys.stderr),
                 command="niimasker " + shlex.join(argv),
                 raise_if_all_failed=False,
+                with_values=False,  # written to files; not converted for return
             )
     except NiimaskerError as exc:
         sys.stderr.write(f"{type(exc).__name__}: {exc}\n")
