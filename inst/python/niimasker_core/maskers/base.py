@@ -39,9 +39,11 @@ __all__ = [
     "CLEAN_PREFIX",
     "ImageInput",
     "VolumeMasker",
+    "check_standardize",
     "clean_image_signals",
     "coerce_image",
     "extract_voxels",
+    "signal_dtype",
     "stack_confounds",
     "target_dtype",
 ]

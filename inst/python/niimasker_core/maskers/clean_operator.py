@@ -25,7 +25,7 @@ import numpy as np
 
 from ..cleaning import clean_signals
 
-__all__ = ["clean_columns", "run_sample_masks"]
+__all__ = ["BLOCK_COLUMNS", "clean_columns", "run_sample_masks"]
 
 #: Columns cleaned per matrix product (T x 4096 float64 is ~10 MB for T = 300).
 BLOCK_COLUMNS = 4096
