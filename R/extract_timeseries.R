@@ -54,6 +54,21 @@
 #' @param high_pass,low_pass Number. Filter cut-offs in Hz. `NULL`: no filter.
 #' @param detrend Logical. Remove a linear trend from each timeseries.
 #' @param smoothing_fwhm Number. Spatial smoothing FWHM in mm. `NULL`: none.
+#' @param mask_strategy Character. Without `roi_file`: how a mask is computed
+#'   when `mask_img` is `NULL` (`"background"`, `"epi"`,
+#'   `"whole-brain-template"`, `"gm-template"`, `"wm-template"`).
+#' @param mask_args List. Named arguments of nilearn's mask function, e.g.
+#'   `list(opening = 1)`.
+#' @param target_affine Number or 4 x 4 matrix. Voxel extraction: resample
+#'   the mask to this voxel size in mm or affine.
+#' @param target_shape Whole numbers. Voxel extraction: the resampled mask's
+#'   shape (three numbers).
+#' @param runs Vector. Voxel extraction: one run label per volume.
+#' @param high_variance_confounds Logical. Voxel extraction: also regress out
+#'   nilearn's high-variance confounds.
+#' @param dtype Character. Voxel extraction: `"auto"` or a numpy dtype name.
+#' @param output_format Character. `"tsv"`, `"nifti"` or `"npy"` (default:
+#'   `"tsv"` for regions, `"nifti"` for voxels).
 #' @param discard_scans Whole number or `"auto"`. Volumes dropped at the
 #'   start of each image (and the same confound rows). `"auto"`: the leading
 #'   volumes its confounds file flags as non-steady-state (XCP-D's convention).
@@ -145,7 +160,10 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
                                standardize = FALSE,
                                standardize_confounds = TRUE, t_r = NULL, high_pass = NULL,
                                low_pass = NULL, detrend = FALSE, smoothing_fwhm = NULL,
-                               discard_scans = 0L, nan_policy = "error",
+                               mask_strategy = "background", mask_args = NULL,
+                               target_affine = NULL, target_shape = NULL, runs = NULL,
+                               high_variance_confounds = FALSE, dtype = NULL,
+                               output_format = NULL, discard_scans = 0L, nan_policy = "error",
                                motion = NULL, wm_csf = NULL,
                                global_signal = NULL, scrub = NULL, fd_threshold = NULL,
                                std_dvars_threshold = NULL, compcor = NULL, n_compcor = NULL,
@@ -199,6 +217,14 @@ parameter_checks <- list(
   low_pass = check_number,
   detrend = check_flag,
   smoothing_fwhm = check_number,
+  mask_strategy = function(x, ...) check_string(x, allow_null = FALSE, ...),
+  mask_args = function(x, ...) x,
+  target_affine = function(x, ...) as_target_affine(x),
+  target_shape = function(x, ...) as_py_list(x),
+  runs = function(x, ...) as_py_list(x),
+  high_variance_confounds = check_flag,
+  dtype = check_string,
+  output_format = check_string,
   discard_scans = check_whole_number_or_string,
   nan_policy = function(x, ...) check_string(x, allow_null = FALSE, ...),
   motion = check_string,

@@ -20,12 +20,22 @@ MODULES = [
     "niimasker_core.outputs",
     "niimasker_core.settings",
     "niimasker_core.volumes",
+    "niimasker_core.maskers",
+    "niimasker_core.maskers.base",
+    "niimasker_core.maskers.clean_operator",
+    "niimasker_core.maskers.nifti_masker",
 ]
 
 
 def test_package_exports():
     assert sorted(niimasker_core.__all__) == sorted(
-        ["NiimaskerError", "__version__", "extract_timeseries", "nilearn_atlas"]
+        [
+            "NiftiMasker",
+            "NiimaskerError",
+            "__version__",
+            "extract_timeseries",
+            "nilearn_atlas",
+        ]
     )
     assert isinstance(niimasker_core.__version__, str)
 

@@ -8,6 +8,13 @@ from __future__ import annotations
 
 from .api import extract_timeseries, nilearn_atlas
 from .errors import NiimaskerError
+from .maskers import NiftiMasker
 from .version import __version__
 
-__all__ = ["NiimaskerError", "__version__", "extract_timeseries", "nilearn_atlas"]
+__all__ = [
+    "NiftiMasker",
+    "NiimaskerError",
+    "__version__",
+    "extract_timeseries",
+    "nilearn_atlas",
+]

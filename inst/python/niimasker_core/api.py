@@ -29,6 +29,7 @@ __all__ = [
     "resolve_settings",
     "run_with_values",
     "timeseries_to_array",
+    "voxels_to_nifti",
 ]
 
 #: Keywords of the Python interface that are not parameters (no config key).
@@ -159,6 +160,7 @@ def run_with_values(
     command: str | None = None,
     raise_if_all_failed: bool = True,
     on_image: Callable[[Any], None] | None = None,
+    with_values: bool = True,
 ) -> dict[str, Any]:
     """Merge explicit values with a config, run the batch and return plain types.
 
@@ -178,6 +180,9 @@ def run_with_values(
         Raise when every image failed (the command reports them itself).
     on_image : callable, optional
         Called with each image's outcome (see :func:`~niimasker_core.run.run_batch`).
+    with_values : bool
+        Convert the timeseries to bytes for the caller; the command, which
+        only reports what it wrote, skips that copy (large for voxels).
 
     Returns
     -------
@@ -195,6 +200,9 @@ def run_with_values(
     )
     if raise_if_all_failed and batch.failures and not batch.results:
         _raise_every_failure(batch)
+    if not with_values:
+        for result in batch.results:
+            result.values = np.empty((0, 0))
     return _to_plain(batch, output_dir)
 
 
@@ -257,7 +265,7 @@ def _raise_every_failure(batch: BatchResult) -> None:
 
 
 def _to_plain(batch: BatchResult, output_dir: str | None) -> dict[str, Any]:
-    return {
+    plain = {
         "timeseries": [_result_to_plain(r) for r in batch.results],
         "failures": [
             {"file": f.image, "error_type": f.error_type, "message": f.message}
@@ -268,6 +276,85 @@ def _to_plain(batch: BatchResult, output_dir: str | None) -> dict[str, Any]:
         "skipped": list(dict.fromkeys(r.image for r in batch.skipped)),
         "seconds": round(batch.seconds, 3),
     }
+    if batch.mask_img is not None:
+        plain["mask"] = _mask_to_plain(batch.mask_img)
+    return plain
+
+
+def _mask_to_plain(mask_img: Any) -> dict[str, Any]:
+    """Return the voxel mask as bytes (uint8, column-major), its shape and affine."""
+    data = np.asanyarray(mask_img.dataobj).astype(bool).astype(np.uint8)
+    return {
+        "values": bytearray(data.tobytes(order="F")),
+        "shape": [int(n) for n in data.shape],
+        "affine": [[float(v) for v in row] for row in mask_img.affine],
+    }
+
+
+def voxels_to_nifti(
+    values: bytes,
+    shape: list[int],
+    mask_values: bytes,
+    mask_shape: list[int],
+    affine: list[list[float]],
+    file: str,
+) -> str:
+    """Write voxel values back to a NIfTI image in the mask's space (zeros outside).
+
+    The R package's ``voxels_to_nifti()`` calls this; values cross as bytes.
+
+    Parameters
+    ----------
+    values : bytes
+        float64 values, column-major: ``shape`` ``[n_voxels]`` (a 3D map) or
+        ``[n_volumes, n_voxels]`` (a 4D image).
+    shape : list of int
+        Shape of ``values``.
+    mask_values : bytes
+        The mask, uint8 column-major, of ``mask_shape``.
+    mask_shape : list of int
+        Its three dimensions.
+    affine : list of list of float
+        Its 4x4 affine.
+    file : str
+        The ``.nii``/``.nii.gz`` to write.
+
+    Returns
+    -------
+    str
+        ``file``.
+
+    Raises
+    ------
+    SettingsError
+        If the number of values does not match the mask's voxels.
+    """
+    import nibabel as nib
+
+    from .errors import SettingsError
+    from .outputs import write_nifti
+
+    mask = (
+        np.frombuffer(bytes(mask_values), dtype=np.uint8)
+        .reshape(tuple(mask_shape), order="F")
+        .astype(bool)
+    )
+    shape = [int(n) for n in shape]
+    data = np.frombuffer(bytes(values), dtype=np.float64).reshape(shape, order="F")
+    n_voxels = int(mask.sum())
+    if data.shape[-1] != n_voxels:
+        raise SettingsError(
+            f"'x' has {data.shape[-1]} values per volume but the mask has {n_voxels} "
+            "voxels. Give one value per voxel (a vector) or a volumes x voxels matrix."
+        )
+    if data.ndim == 1:
+        out = np.zeros(mask.shape, dtype=np.float32)
+        out[mask] = data
+    else:
+        out = np.zeros((*mask.shape, data.shape[0]), dtype=np.float32)
+        out[mask] = data.T
+    write_nifti(file, nib.Nifti1Image(out, np.asarray(affine, dtype=float)))
+    return str(file)
 
 
 def _result_to_plain(result: ImageResult) -> dict[str, Any]:

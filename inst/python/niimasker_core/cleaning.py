@@ -80,6 +80,7 @@ def clean_signals(
     low_pass: float | None = None,
     confounds: np.ndarray | None = None,
     sample_mask: np.ndarray | None = None,
+    clean_kwargs: dict | None = None,
 ) -> np.ndarray:
     """Detrend, filter, regress confounds and standardize, as nilearn's maskers do.
 
@@ -105,6 +106,10 @@ def clean_signals(
     sample_mask : numpy.ndarray or None
         Indices of the volumes to keep (scrubbing); the others are
         interpolated before filtering and dropped from the result.
+    clean_kwargs : dict or None
+        Further keyword arguments of ``nilearn.signal.clean`` (``filter``,
+        ``extrapolate``, ``butterworth__padtype``, ...), as nilearn's maskers
+        pass their ``clean_args``.
 
     Returns
     -------
@@ -165,7 +170,7 @@ def clean_signals(
             # -> 0.01 s; voxels: minutes -> seconds). It keeps the filtered
             # signals in float64 where the loop writes them back into float32,
             # so results differ from the masker's by float32 rounding (~1e-7).
-            butterworth__copy=True,
+            **{"butterworth__copy": True, **(clean_kwargs or {})},
         )
     if standardize == "zscore":
         cleaned_valid = _zscore_population(cleaned_valid)

@@ -227,6 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 command="niimasker " + shlex.join(argv),
                 raise_if_all_failed=False,
                 on_image=_verbose_line if settings.verbose else None,
+                with_values=False,  # written to files; not converted for return
             )
     except NiimaskerError as exc:
         sys.stderr.write(f"{type(exc).__name__}: {exc.render('command')}\n")

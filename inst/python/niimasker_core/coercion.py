@@ -23,6 +23,8 @@ __all__ = [
     "CONFOUND_MODELS",
     "ICA_AROMA_TYPES",
     "NAN_POLICIES",
+    "MASK_STRATEGIES",
+    "OUTPUT_FORMATS",
     "OUTPUT_VOLUMES",
     "REDUCTION_STRATEGIES",
     "STANDARDIZE_CHOICES",
@@ -30,7 +32,9 @@ __all__ = [
     "as_choice",
     "as_count",
     "as_discard_scans",
+    "as_dtype",
     "as_labels",
+    "as_mask_args",
     "as_n_compcor",
     "as_n_jobs",
     "as_nonnegative",
@@ -40,10 +44,13 @@ __all__ = [
     "as_optional_count",
     "as_path",
     "as_roi_files",
+    "as_runs",
     "as_scheduler",
     "as_shard",
     "as_standardize",
     "as_strings",
+    "as_target_affine",
+    "as_target_shape",
     "discard_scans_word",
     "standardize_word",
     "true_or_false",
@@ -354,3 +361,107 @@ def as_roi_files(name: str, value: Any) -> str | tuple[str, ...] | None:
                             "of letters and digits")  # fmt: skip
         return tuple(items)
     return as_path(name, value)
+
+
+# ----------------------------------------------------------------- voxel extraction
+#: nilearn's mask computing strategies (NiftiMasker's ``mask_strategy``).
+MASK_STRATEGIES = (
+    "background",
+    "epi",
+    "whole-brain-template",
+    "gm-template",
+    "wm-template",
+)
+#: How voxel timeseries are written.
+OUTPUT_FORMATS = ("tsv", "nifti", "npy")
+
+
+def as_mask_args(name: str, value: Any) -> dict | None:
+    """Return a dict of mask-function arguments (a JSON object string accepted)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        import json
+
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise _fail(
+                name, value, "a JSON object such as '{\"opening\": 1}'"
+            ) from None
+    if not isinstance(value, Mapping):
+        raise _fail(name, value, "a dict (a JSON object such as '{\"opening\": 1}')")
+    return dict(value)
+
+
+def as_target_affine(name: str, value: Any) -> float | tuple | None:
+    """Return a voxel size in mm, or a 3x3/4x4 affine as nested tuples, or None."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return as_number(name, value)
+    try:
+        numbers = [float(v) for v in _flatten(value)]
+    except (TypeError, ValueError):
+        raise _fail(
+            name, value, "a voxel size in mm or a 4x4 (or 3x3) affine"
+        ) from None
+    if len(numbers) == 1:
+        return as_number(name, numbers[0])
+    if len(numbers) not in (9, 16) or not all(math.isfinite(v) for v in numbers):
+        raise _fail(name, value, "a voxel size in mm or a 4x4 (or 3x3) affine")
+    size = 3 if len(numbers) == 9 else 4
+    return tuple(tuple(numbers[i * size : (i + 1) * size]) for i in range(size))
+
+
+def _flatten(value: Any) -> list:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Iterable):
+        return [item for part in value for item in _flatten(part)]
+    return [value]
+
+
+def as_target_shape(name: str, value: Any) -> tuple[int, int, int] | None:
+    """Return three whole numbers >= 1, or None."""
+    if value is None:
+        return None
+    if not isinstance(value, Iterable) or isinstance(value, str):
+        raise _fail(name, value, "three whole numbers, e.g. [91, 109, 91]")
+    items = tuple(as_count(name, v, minimum=1) for v in value)
+    if len(items) != 3:
+        raise _fail(name, value, "three whole numbers, e.g. [91, 109, 91]")
+    return items
+
+
+def as_runs(name: str, value: Any) -> tuple | None:
+    """Return one run label per volume (numbers or words), or None."""
+    if value is None:
+        return None
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise _fail(name, value, "a list with one run label per volume")
+    items = []
+    for item in value:
+        if isinstance(item, str) and item.strip().lstrip("-").isdigit():
+            item = int(item)
+        if isinstance(item, float) and item.is_integer():
+            item = int(item)
+        items.append(item)
+    return tuple(items) or None
+
+
+def as_dtype(name: str, value: Any) -> str | None:
+    """Return ``'auto'``, a numpy dtype name (e.g. ``'float32'``), or None."""
+    if value is None:
+        return None
+    import numpy as np
+
+    if value == "auto":
+        return "auto"
+    try:
+        dtype = np.dtype(value)
+    except TypeError:
+        raise _fail(name, value, "'auto' or a numpy dtype such as 'float32'") from None
+    if dtype.kind not in "iuf":
+        raise _fail(name, value, "'auto' or a numeric dtype such as 'float32'")
+    return dtype.name

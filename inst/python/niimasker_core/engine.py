@@ -98,7 +98,7 @@ def extract(
     """
     n_kept = info.n_volumes - discard_scans
     image_key = grid_key(info.shape, info.affine)
-    outputs = [np.empty((n_kept, len(r.columns))) for r in reductions]
+    outputs = [np.empty((n_kept, len(r.columns)), dtype=r.dtype) for r in reductions]
     by_grid: dict[tuple, list[int]] = {}
     for idx, red in enumerate(reductions):
         key = (
@@ -113,11 +113,22 @@ def extract(
         # Import what the loop needs now, before any import_meanwhile thread.
         import nilearn.image  # noqa: F401
 
+    # nilearn resamples the whole image at once and clips the result to the
+    # image's value range (resample_img's clip=True): that range is tracked
+    # over the stream and applied at the end, or, when smoothing follows the
+    # resampling, read in a first pass.
+    resampled = [k for k in by_grid if k != image_key]
+    bounds = (
+        _value_range(info, discard_scans, chunk_bytes) if resampled and smooth else None
+    )
+    seen = [np.inf, -np.inf]
     loader = _import_in_background(import_meanwhile)
     try:
         for first, block in iter_chunks(
             info, start=discard_scans, chunk_bytes=chunk_bytes
         ):
+            if resampled and bounds is None:
+                seen = [min(seen[0], np.nanmin(block)), max(seen[1], np.nanmax(block))]
             rows = slice(first - discard_scans, first - discard_scans + block.shape[0])
             for key, members in by_grid.items():
                 grid = (
@@ -125,7 +136,11 @@ def extract(
                     if key == image_key
                     else reductions[members[0]].grid
                 )
-                data = block if key == image_key else _resample_block(block, info, grid)
+                data = (
+                    block
+                    if key == image_key
+                    else _resample_block(block, info, grid, bounds)
+                )
                 smoothed = _smooth_block(data, grid, smoothing_fwhm) if smooth else data
                 for idx in members:
                     red = reductions[idx]
@@ -156,6 +171,11 @@ def extract(
     finally:
         if loader is not None:
             loader.join()
+    if resampled and bounds is None:
+        low, high = min(float(seen[0]), 0.0), max(float(seen[1]), 0.0)
+        for key in resampled:
+            for idx in by_grid[key]:  # voxel gathers: clipping is elementwise
+                np.clip(outputs[idx], low, high, out=outputs[idx])
 
     dtype = _signal_dtype(info)
     for red, out, counts in zip(reductions, outputs, finite_voxels):
@@ -298,7 +318,29 @@ def _smooth_block(block: np.ndarray, grid: Grid, fwhm: float) -> np.ndarray:
     return block
 
 
-def _resample_block(block: np.ndarray, info: ImageInfo, grid: Grid) -> np.ndarray:
+def _value_range(info: ImageInfo, start: int, chunk_bytes: int) -> tuple[float, float]:
+    """Return nilearn's clipping range of the streamed volumes (one extra pass)."""
+    low, high = np.inf, -np.inf
+    for _, block in iter_chunks(info, start=start, chunk_bytes=chunk_bytes):
+        low, high = min(low, np.nanmin(block)), max(high, np.nanmax(block))
+    return min(float(low), 0.0), max(float(high), 0.0)
+
+
+def _resample_block(
+    block: np.ndarray, info: ImageInfo, grid: Grid, bounds: tuple | None = None
+) -> np.ndarray:
+    """Resample a chunk to ``grid`` (continuous), clipped to ``bounds`` if given."""
+    from .resampling import axis_aligned_transform, resample_separable
+
+    transform = axis_aligned_transform(info.affine, grid.affine)
+    if (
+        transform is not None
+        and block.dtype in (np.float32, np.float64)
+        and np.isfinite(block).all()
+    ):  # same axes: three matrix products instead of nilearn's 3D spline per volume
+        return resample_separable(
+            block, info.shape, grid.shape, *transform, clip=bounds
+        )
     import nibabel as nib
     from nilearn.image import resample_img
 
@@ -312,7 +354,10 @@ def _resample_block(block: np.ndarray, info: ImageInfo, grid: Grid) -> np.ndarra
         interpolation="continuous",
         force_resample=True,
         copy_header=True,
+        clip=False,  # the image's range, not this chunk's: see extract()
     )
     data = np.asanyarray(out.dataobj)
+    if bounds is not None:
+        np.clip(data, bounds[0], bounds[1], out=data)
     n = block.shape[0]
     return np.ascontiguousarray(data.transpose(3, 2, 1, 0)).reshape(n, -1)

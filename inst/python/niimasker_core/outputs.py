@@ -23,6 +23,7 @@ __all__ = [
     "atomic_path",
     "write_json",
     "write_nifti",
+    "write_npy",
     "write_rows",
     "write_table",
 ]
@@ -174,6 +175,13 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def write_npy(target: str | Path, values: np.ndarray) -> Path:
+    """Write an array as ``.npy`` atomically."""
+    with atomic_path(target) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, values)
+    return Path(target)
 
 
 def write_nifti(target: str | Path, img: Any) -> Path:

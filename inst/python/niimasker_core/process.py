@@ -26,7 +26,7 @@ from .engine import extract
 from .errors import CleaningError, EmptyRegionWarning, NiimaskerError
 from .fingerprint import image_fingerprint
 from .inputs import RunPlan
-from .outputs import write_json, write_nifti, write_rows, write_table
+from .outputs import write_json, write_nifti, write_npy, write_rows, write_table
 from .rois import RoiSet
 from .rois.base import RoiSource, check_voxels_left
 from .settings import Settings
@@ -35,11 +35,13 @@ from .volumes import read_image_info
 
 __all__ = [
     "DATA_DIR",
+    "VOXEL_MASK",
     "Failure",
     "ImageResult",
     "finished_outputs",
     "process_image",
     "safe_process",
+    "voxel_extension",
 ]
 
 log = logging.getLogger("niimasker")
@@ -94,6 +96,8 @@ def process_image(
     """
     if not isinstance(rois, (list, tuple)):
         rois = [RoiSet("rois", rois, "")]
+    if getattr(rois[0].source, "kind", None) == "voxels":
+        return [_process_voxels(plan, settings, rois[0].source, output_dir)]
     started = time.perf_counter()
     fingerprint = image_fingerprint(plan, settings)
     info = read_image_info(plan.image, need_4d=False)  # a 3D image is one volume
@@ -166,6 +170,89 @@ def process_image(
     for result in results:
         result.seconds = time.perf_counter() - started
     return results
+
+
+#: The voxel mask, written once per batch in the data folder.
+VOXEL_MASK = "mask_img.nii.gz"
+_VOXEL_EXTENSIONS = {"nifti": "nii.gz", "npy": "npy", "tsv": "tsv"}
+
+
+def voxel_extension(source: Any) -> str:
+    """Return the timeseries file extension of a ROI source (``tsv`` but for voxels)."""
+    if getattr(source, "kind", None) != "voxels":
+        return "tsv"
+    return _VOXEL_EXTENSIONS[source.output_format]
+
+
+@dataclass
+class _VoxelColumns:
+    """What the sidecar reads of a reduction, for voxels (no per-voxel names)."""
+
+    columns: list[str] = field(default_factory=list)
+    empty_columns: list[str] = field(default_factory=list)
+
+
+def _process_voxels(
+    plan: RunPlan, settings: Settings, voxels: Any, output_dir: str | None
+) -> ImageResult:
+    """Every voxel of the batch's mask: :class:`~niimasker_core.NiftiMasker`'s code."""
+    started = time.perf_counter()
+    fingerprint = image_fingerprint(plan, settings)
+    info = read_image_info(plan.image, need_4d=False)
+    require_t_r(plan.t_r, settings.high_pass, settings.low_pass, plan.image)
+    fixed = 0 if settings.discard_scans == "auto" else settings.discard_scans
+    _check_series(plan, settings, info.n_volumes - fixed)
+    confounds = align_confounds(
+        plan.confounds, settings, info.n_volumes, image=plan.image, spec=plan.spec
+    )
+    cleaned = voxels.extract(
+        plan.image,
+        plan.t_r,
+        confounds.values,
+        confounds.sample_mask,
+        confounds.discard,
+    )
+    if confounds.interpolate:
+        from .scrubbing import interpolate_censored
+
+        cleaned = interpolate_censored(cleaned, confounds.sample_mask, confounds.n_kept)
+    sidecar = image_sidecar(
+        plan, settings, info.n_volumes, confounds, _VoxelColumns(), fingerprint
+    )
+    sidecar.pop("Columns")
+    sidecar.pop("EmptyRegions")
+    sidecar.update(
+        {
+            "NumberOfVoxels": voxels.n_voxels,
+            "MaskSource": voxels.mask_source,
+            "MaskFile": f"{DATA_DIR}/{VOXEL_MASK}",
+            "OutputFormat": voxels.output_format,
+        }
+    )
+    result = ImageResult(
+        image=plan.image,
+        stem=plan.stem,
+        columns=voxels.columns(),
+        values=cleaned,
+        volumes=[int(v) for v in confounds.volumes],
+        t_r=plan.t_r,
+        sidecar=sidecar,
+    )
+    if output_dir is not None:
+        out = Path(output_dir)
+        target = out / f"{plan.stem}_timeseries.{voxel_extension(voxels)}"
+        if voxels.output_format == "nifti":
+            from .maskers.voxel_batch import write_voxels_nifti
+
+            data = write_voxels_nifti(target, voxels.mask_img, cleaned)
+        elif voxels.output_format == "npy":
+            data = write_npy(target, cleaned.astype(np.float32, copy=False))
+        else:
+            data = write_table(target, cleaned, result.columns)
+        side = write_json(out / f"{plan.stem}_timeseries.json", sidecar)  # last
+        result.files = [str(data), str(side)]
+    result.seconds = time.perf_counter() - started
+    return result
 
 
 def _check_series(plan: RunPlan, settings: Settings, n_volumes: int) -> None:

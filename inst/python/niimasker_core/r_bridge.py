@@ -24,7 +24,7 @@ from . import api, errors
 from .bids import parse_entities
 from .errors import NiimaskerError, Worded
 
-__all__ = ["extract_timeseries", "nilearn_atlas", "read_timeseries"]
+__all__ = ["extract_timeseries", "nilearn_atlas", "read_timeseries", "voxels_to_nifti"]
 
 _FACE = "r"
 
@@ -70,6 +70,17 @@ def nilearn_atlas(query: str, data_dir: str | None = None) -> dict[str, Any]:
             raise
 
     return _call(fetch)
+
+
+def voxels_to_nifti(**kwargs: Any) -> dict[str, Any]:
+    """Run :func:`niimasker_core.api.voxels_to_nifti` for R.
+
+    Returns
+    -------
+    dict
+        As :func:`extract_timeseries`; ``result`` is the file written.
+    """
+    return _call(lambda: api.voxels_to_nifti(**kwargs))
 
 
 def read_timeseries(output_dir: str) -> dict[str, Any]:

@@ -32,8 +32,16 @@ from typing import Any
 
 from .folder import folder_lock, remove_stale_temporaries
 from .inputs import RunPlan, natural_key, plan_runs
-from .outputs import write_json
-from .process import DATA_DIR, Failure, ImageResult, finished_outputs, safe_process
+from .outputs import write_json, write_nifti
+from .process import (
+    DATA_DIR,
+    VOXEL_MASK,
+    Failure,
+    ImageResult,
+    finished_outputs,
+    safe_process,
+    voxel_extension,
+)
 from .rois import RoiSet, load_roi_sets
 from .settings import Settings
 from .version import __version__
@@ -58,6 +66,7 @@ class BatchResult:
     failures: list[Failure]
     parameters: dict[str, Any]
     seconds: float = 0.0
+    mask_img: Any = None  # voxel extraction: the mask used (a nibabel image)
 
     @property
     def skipped(self) -> list[ImageResult]:
@@ -134,7 +143,10 @@ def run_batch(
     started = time.perf_counter()
     client, settings = _split_client(settings)
     plans = select_shard(plan_runs(settings), settings.shard)
-    rois = load_roi_sets(settings)
+    rois = _roi_sets(settings, plans)
+    voxels = (
+        rois[0].source if getattr(rois[0].source, "kind", None) == "voxels" else None
+    )
     parameters = _record(settings, rois, plans, command)
     hold = (
         contextlib.nullcontext()
@@ -146,6 +158,8 @@ def run_batch(
             for path in remove_stale_temporaries(output_dir):
                 log.info("Removed '%s', left by a killed run.", path)
             write_json(parameters_file(output_dir, settings.shard), parameters)
+            if voxels is not None:
+                write_nifti(Path(output_dir) / DATA_DIR / VOXEL_MASK, voxels.mask_img)
         outcomes = _run_all(
             plans, settings, rois, output_dir, client, progress, on_image
         )
@@ -153,14 +167,25 @@ def run_batch(
         failures = [o for o in outcomes if isinstance(o, Failure)]
         _record_outcomes(parameters, outcomes)
         batch = BatchResult(results, failures, parameters)
+        if voxels is not None:
+            batch.mask_img = voxels.mask_img
         if output_dir is not None:
             write_json(parameters_file(output_dir, settings.shard), parameters)
-            if settings.report and settings.shard is None:
+            if settings.report and settings.shard is None and voxels is None:
                 from .report import write_report  # imported only when written
 
                 write_report(batch, rois[0].source, output_dir)  # never raises
     batch.seconds = time.perf_counter() - started
     return batch
+
+
+def _roi_sets(settings: Settings, plans: list[RunPlan]) -> list[RoiSet]:
+    """Return the batch's ROI sets; without ``roi_file``, every voxel of the mask."""
+    if settings.roi_file is None and plans:
+        from .maskers.voxel_batch import VoxelSource  # NiftiMasker's own code
+
+        return [RoiSet("voxels", VoxelSource(settings, plans[0].image), "")]
+    return load_roi_sets(settings)
 
 
 def _run_all(
@@ -175,9 +200,11 @@ def _run_all(
     """Skip finished images, run the others where asked; outcomes in plan order."""
     by_image: dict[str, list[ImageResult] | Failure] = {}
     todo = []
+    # voxel outputs (NIfTI, .npy) are not read back: each run redoes them
+    voxel_mode = getattr(rois[0].source, "kind", None) == "voxels"
     for plan in plans:
         done = None
-        if output_dir is not None and not settings.overwrite:
+        if output_dir is not None and not settings.overwrite and not voxel_mode:
             done = [
                 finished_outputs(plan, settings, output_dir, r.suffix) for r in rois
             ]
@@ -275,6 +302,7 @@ def _record(
     settings: Settings, rois: list[RoiSet], plans: list[RunPlan], command: str | None
 ) -> dict[str, Any]:
     several = len(rois) > 1
+    extension = voxel_extension(rois[0].source)
     return {
         "command": command,
         "niimasker_version": __version__,
@@ -291,7 +319,7 @@ def _record(
                 "t_r": p.t_r,
                 "t_r_source": p.t_r_source,
                 "paired_by": p.pairing,
-                "output": f"{p.stem}{rois[0].suffix}_timeseries.tsv",
+                "output": f"{p.stem}{rois[0].suffix}_timeseries.{extension}",
                 **(
                     {"outputs": [f"{p.stem}{r.suffix}_timeseries.tsv" for r in rois]}
                     if several

@@ -76,6 +76,10 @@ class Reduction:
         not finite: each column's statistic over its finite voxels, and the
         ``(n_volumes, len(columns))`` count of those voxels
         (``nan_policy="omit"``). None where that has no meaning (maps, voxels).
+    dtype : numpy.dtype
+        Dtype of the array the engine collects ``reduce``'s output in (float64
+        unless the reduction says otherwise, e.g. voxel gathers of float32
+        images, which would double their memory in float64).
     """
 
     columns: list[str]
@@ -87,6 +91,7 @@ class Reduction:
     coverage: list[dict[str, Any]] = field(default_factory=list)
     images: dict[str, Any] = field(default_factory=dict)
     reduce_omit: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
+    dtype: Any = np.float64
 
 
 def span_statistic_omitting(

@@ -1,0 +1,164 @@
+#' Extract the timeseries of every voxel in a mask
+#'
+#' The voxel counterpart of [extract_timeseries()]: no `roi_file`; every voxel
+#' of `mask_img` is extracted, or of a mask computed from the first image with
+#' nilearn's `mask_strategy` (+ `mask_args`). The core's `NiftiMasker` does the
+#' work (same numbers as nilearn's `NiftiMasker`, see the README), and the
+#' signals cross from Python as bytes.
+#'
+#' @inheritParams extract_timeseries
+#' @param mask_img Character. A binary mask; `NULL` computes one with
+#'   `mask_strategy`.
+#' @returns An object of class `niimasker_voxels`: a list with `signals` (one
+#'   numeric matrix, volumes x voxels, per image, named by file), `mask` (a
+#'   3D logical array), `affine` (4 x 4), `voxels` (a tibble of voxel
+#'   coordinates: `i`, `j`, `k` 1-based, `x`, `y`, `z` in mm, in column order),
+#'   `volumes` (1-based image volume of each row, per image) and `files`.
+#' @seealso [voxels_to_nifti()] to write a map or a 4D image back.
+#' @export
+#' @examples
+#' if (niimasker_python_available()) {
+#'   func <- system.file("extdata", "fmriprep", "sub-01", "func", package = "niimasker")
+#'   bold <- file.path(func, "sub-01_task-rest_space-MNI305_desc-preproc_bold.nii.gz")
+#'   mask <- file.path(func, "sub-01_task-rest_space-MNI305_desc-brain_mask.nii.gz")
+#'   vox <- extract_voxels(bold, mask_img = mask, detrend = TRUE, t_r = 2)
+#'   dim(vox$signals[[1]])
+#' }
+extract_voxels <- function(input_files = NULL, output_dir = NULL, mask_img = NULL,
+                           mask_strategy = "background", mask_args = NULL,
+                           target_affine = NULL, target_shape = NULL,
+                           regressor_files = NULL, regressors = NULL, runs = NULL,
+                           standardize = FALSE, standardize_confounds = TRUE,
+                           detrend = FALSE, high_variance_confounds = FALSE,
+                           low_pass = NULL, high_pass = NULL, t_r = NULL,
+                           smoothing_fwhm = NULL, discard_scans = 0L, dtype = NULL,
+                           output_format = NULL, n_jobs = 1L, config = NULL) {
+  check_string(output_dir)
+  confounds <- confounds_as_files(regressor_files, output_dir)
+  if (!is.null(confounds$temporary)) {
+    on.exit(unlink(confounds$temporary, recursive = TRUE), add = TRUE)
+  }
+  if (!is.null(mask_args) && !is.list(mask_args)) {
+    abort_niimasker("{.arg mask_args} must be a named list, not {.obj_type_friendly {mask_args}}.",
+                    class = "argument")
+  }
+  args <- list(
+    input_files = as_py_list(check_strings(input_files)),
+    output_dir = output_dir,
+    mask_img = check_string(mask_img),
+    mask_strategy = check_string(mask_strategy, allow_null = FALSE),
+    mask_args = mask_args,
+    target_affine = as_target_affine(target_affine),
+    target_shape = as_py_list(target_shape),
+    regressor_files = as_py_list(confounds$paths),
+    regressors = as_py_list(check_strings(regressors)),
+    runs = as_py_list(runs),
+    standardize = check_flag_or_string(standardize),
+    standardize_confounds = check_flag(standardize_confounds),
+    detrend = check_flag(detrend),
+    high_variance_confounds = check_flag(high_variance_confounds),
+    low_pass = check_number(low_pass),
+    high_pass = check_number(high_pass),
+    t_r = check_number(t_r),
+    smoothing_fwhm = check_number(smoothing_fwhm),
+    discard_scans = check_whole_number_or_string(discard_scans),
+    dtype = check_string(dtype),
+    output_format = check_string(output_format),
+    n_jobs = check_whole_number(n_jobs),
+    report = FALSE,
+    config = check_config(config)
+  )
+  args <- args[!vapply(args, is.null, logical(1))]
+  result <- call_core("extract_timeseries", list(kwargs = args), rename = confounds$rename)
+  warn_failed_files(result$failures, rename = confounds$rename)
+  voxels_result(result)
+}
+
+#' Write voxel values back to a NIfTI image in the mask's space
+#'
+#' @param x A numeric vector with one value per voxel (a 3D map, e.g. decoder
+#'   weights or a t-map computed in R), or a volumes x voxels matrix (a 4D
+#'   image), in the column order of [extract_voxels()].
+#' @param mask A `niimasker_voxels` object (its mask and affine are used).
+#' @param file The `.nii` or `.nii.gz` file to write.
+#' @returns `file`, invisibly.
+#' @export
+#' @examples
+#' if (niimasker_python_available()) {
+#'   func <- system.file("extdata", "fmriprep", "sub-01", "func", package = "niimasker")
+#'   bold <- file.path(func, "sub-01_task-rest_space-MNI305_desc-preproc_bold.nii.gz")
+#'   mask <- file.path(func, "sub-01_task-rest_space-MNI305_desc-brain_mask.nii.gz")
+#'   vox <- extract_voxels(bold, mask_img = mask)
+#'   sd_map <- apply(vox$signals[[1]], 2, stats::sd)
+#'   voxels_to_nifti(sd_map, vox, tempfile(fileext = ".nii.gz"))
+#' }
+voxels_to_nifti <- function(x, mask, file) {
+  if (!inherits(mask, "niimasker_voxels")) {
+    abort_niimasker("{.arg mask} must be a result of {.fn extract_voxels}.", class = "argument")
+  }
+  file <- check_string(file, allow_null = FALSE)
+  if (!is.numeric(x)) {
+    abort_niimasker("{.arg x} must be a numeric vector or matrix, not {.obj_type_friendly {x}}.",
+                    class = "argument")
+  }
+  shape <- if (is.matrix(x)) dim(x) else length(x)
+  mask_bytes <- writeBin(as.integer(as.vector(mask$mask)), raw(), size = 1L)
+  result <- call_core("voxels_to_nifti", list(
+    values = writeBin(as.double(as.vector(x)), raw(), size = 8L, endian = "little"),
+    shape = as.list(as.integer(shape)),
+    mask_values = mask_bytes,
+    mask_shape = as.list(dim(mask$mask)),
+    affine = lapply(seq_len(4L), function(r) as.numeric(mask$affine[r, ])),
+    file = file
+  ))
+  invisible(as.character(result))
+}
+
+#' @export
+print.niimasker_voxels <- function(x, ...) {
+  cat(sprintf("<niimasker_voxels> %d voxel%s, %d image%s\n", nrow(x$voxels),
+              if (nrow(x$voxels) == 1L) "" else "s", length(x$signals),
+              if (length(x$signals) == 1L) "" else "s"))
+  for (name in names(x$signals)) {
+    cat(sprintf("  %s: %d volumes\n", basename(name), nrow(x$signals[[name]])))
+  }
+  invisible(x)
+}
+
+# The core's voxel result as a niimasker_voxels object.
+voxels_result <- function(result) {
+  items <- result$timeseries
+  files <- vapply(items, function(item) as.character(item$file), character(1))
+  signals <- lapply(items, function(item) raw_to_matrix(item$values, item$shape))
+  names(signals) <- files
+  volumes <- lapply(items, function(item) as.integer(unlist(item$volumes)) + 1L)
+  names(volumes) <- files
+  shape <- as.integer(unlist(result$mask$shape))
+  mask <- readBin(result$mask$values, what = "integer", n = prod(shape), size = 1L,
+                  signed = FALSE) == 1L
+  dim(mask) <- shape
+  affine <- matrix(unlist(result$mask$affine), 4L, 4L, byrow = TRUE)
+  structure(
+    list(signals = signals, mask = mask, affine = affine, voxels = voxel_coordinates(mask, affine),
+         volumes = volumes, files = lapply(items, function(item) unlist(item$files))),
+    class = "niimasker_voxels"
+  )
+}
+
+# Voxels in the core's column order (C order of the mask: the last index
+# varies fastest), 1-based indices and mm coordinates.
+voxel_coordinates <- function(mask, affine) {
+  ijk <- which(mask, arr.ind = TRUE)
+  ijk <- ijk[order(ijk[, 1], ijk[, 2], ijk[, 3]), , drop = FALSE]
+  xyz <- cbind(ijk - 1L, 1) %*% t(affine)
+  tibble::tibble(i = as.integer(ijk[, 1]), j = as.integer(ijk[, 2]), k = as.integer(ijk[, 3]),
+                 x = xyz[, 1], y = xyz[, 2], z = xyz[, 3])
+}
+
+# A voxel size stays a number; an affine matrix crosses as a list of rows.
+as_target_affine <- function(x) {
+  if (is.matrix(x)) {
+    return(lapply(seq_len(nrow(x)), function(r) as.numeric(x[r, ])))
+  }
+  check_number(x)
+}

@@ -1,0 +1,522 @@
+"""What the drop-in maskers share: cleaning parameters, inputs, output and caching.
+
+A masker here is a plain scikit-learn estimator (``BaseEstimator`` +
+``TransformerMixin``, so ``set_output``, ``clone``, ``get_params``/``set_params``
+and metadata routing are scikit-learn's own) built by composition: ``fit``
+resolves what to extract into a :class:`~niimasker_core.rois.base.Reduction`,
+``transform`` streams each image once through
+:func:`niimasker_core.engine.extract` and cleans all columns at once with
+:func:`~niimasker_core.maskers.clean_operator.clean_columns`.
+
+nilearn 0.10's ``clean__<arg>=value`` keyword arguments (``clean__butterworth__<arg>``
+for the Butterworth filter) are accepted and kept as parameters, so clones and
+``set_params`` carry them; nilearn 0.14's ``clean_args`` dict is accepted too.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+
+from ..engine import extract
+from ..errors import InputFileError
+from ..rois.base import Grid, Reduction
+from ..volumes import read_image_info
+from .clean_operator import clean_columns
+
+__all__ = [
+    "CLEAN_PREFIX",
+    "ImageInput",
+    "VolumeMasker",
+    "check_standardize",
+    "clean_image_signals",
+    "coerce_image",
+    "extract_voxels",
+    "signal_dtype",
+    "stack_confounds",
+    "target_dtype",
+]
+
+#: Prefix of the keyword arguments passed on to ``nilearn.signal.clean``.
+CLEAN_PREFIX = "clean__"
+
+_STANDARDIZE = (False, True, None, "zscore", "zscore_sample", "psc")
+
+
+def target_dtype(source: np.dtype, requested: Any) -> np.dtype | None:
+    """Return the dtype ``requested`` converts data of dtype ``source`` to, or None.
+
+    ``"auto"`` gives int32 for signed integer data and float32 otherwise, as
+    nilearn's ``get_target_dtype``; None means no conversion.
+    """
+    if requested is None:
+        return None
+    if isinstance(requested, str) and requested == "auto":
+        requested = np.int32 if np.dtype(source).kind == "i" else np.float32
+    requested = np.dtype(requested)
+    return None if requested == np.dtype(source) else requested
+
+
+@dataclass
+class ImageInput:
+    """One image to transform: a file to stream, or an image already in memory.
+
+    Attributes
+    ----------
+    path : str or None
+        A NIfTI file streamed by the engine (None for in-memory images).
+    img : nibabel.Nifti1Image or None
+        The 4D image when it is not streamed from a file.
+    ndim : int
+        3 or 4: the dimensionality the user gave (3D gives one volume).
+    shape : tuple of int
+        Spatial shape.
+    affine : numpy.ndarray
+        The image's affine.
+    n_volumes : int
+        Number of volumes.
+    source_dtype : numpy.dtype
+        The data's dtype as nilearn sees it (float64 when scaled).
+    """
+
+    path: str | None
+    img: nib.Nifti1Image | None
+    ndim: int
+    shape: tuple[int, int, int]
+    affine: np.ndarray
+    n_volumes: int
+    source_dtype: np.dtype
+
+    @property
+    def original(self) -> Any:
+        """Return what nilearn functions should receive for this image."""
+        return self.path if self.path is not None else self.img
+
+
+def _streamable_path(imgs: Any) -> str | None:
+    """Return the file of ``imgs`` when its data can be streamed from disk."""
+    if isinstance(imgs, Path):
+        imgs = str(imgs)
+    if isinstance(imgs, str):
+        if any(c in imgs for c in "*?[") or not imgs.endswith((".nii", ".nii.gz")):
+            return None
+        return imgs
+    if isinstance(imgs, nib.Nifti1Image) and nib.is_proxy(imgs.dataobj):
+        path = imgs.get_filename()
+        if path and Path(path).is_file() and str(path).endswith((".nii", ".nii.gz")):
+            on_disk = nib.load(path)
+            if on_disk.shape == imgs.shape and np.allclose(on_disk.affine, imgs.affine):
+                return str(path)
+    return None
+
+
+def coerce_image(imgs: Any) -> ImageInput:
+    """Turn a path, a nibabel image or a list of 3D images into an :class:`ImageInput`.
+
+    Parameters
+    ----------
+    imgs : str, pathlib.Path, nibabel image or list of them
+        A 3D or 4D image; a list of 3D images is concatenated along time, as
+        nilearn does.
+
+    Returns
+    -------
+    ImageInput
+        The image, to be streamed from its file when it has one.
+
+    Raises
+    ------
+    ImageNotFoundError
+        If a path does not exist.
+    InputFileError
+        If the file is not a 3D/4D NIfTI image.
+    """
+    path = _streamable_path(imgs)
+    if path is not None:
+        info = read_image_info(path, need_4d=False)
+        ndim = len(nib.load(path).shape)
+        source = (
+            np.dtype(np.float64) if info.scaled else info.raw_dtype.newbyteorder("=")
+        )
+        return ImageInput(
+            path=path,
+            img=None,
+            ndim=min(ndim, 4),
+            shape=info.shape,
+            affine=info.affine,
+            n_volumes=info.n_volumes,
+            source_dtype=np.dtype(source),
+        )
+    from nilearn._utils.niimg import img_data_dtype
+    from nilearn.image import check_niimg
+
+    first = check_niimg(imgs)
+    img = check_niimg(imgs, atleast_4d=True, ensure_ndim=4)
+    return ImageInput(
+        path=None,
+        img=img,
+        ndim=len(first.shape),
+        shape=tuple(int(n) for n in img.shape[:3]),
+        affine=img.affine,
+        n_volumes=int(img.shape[3]),
+        source_dtype=np.dtype(img_data_dtype(img)),
+    )
+
+
+def signal_dtype(source: np.dtype) -> np.dtype:
+    """Dtype of extracted signals: float data keep theirs, others become float32.
+
+    This is nilearn's ``apply_mask(dtype="f")``.
+    """
+    source = np.dtype(source)
+    return source if source.kind == "f" else np.dtype(np.float32)
+
+
+def extract_voxels(
+    image: ImageInput,
+    voxels_c_order: np.ndarray,
+    grid: Grid,
+    same_grid: bool,
+    smoothing_fwhm: float | None,
+    discard_scans: int = 0,
+) -> np.ndarray:
+    """Return the ``(n_volumes, n_voxels)`` signals of the given voxels of ``grid``.
+
+    Files are streamed by the engine; images in memory are resampled,
+    smoothed and gathered as nilearn does (non-finite values become 0, as
+    nilearn's ``apply_mask``). Files holding non-finite values are read the
+    same in-memory way, so both give nilearn's numbers.
+
+    Parameters
+    ----------
+    image : ImageInput
+        The image.
+    voxels_c_order : numpy.ndarray
+        Flat indices (Fortran order, NIfTI's) on ``grid`` of the voxels, in
+        the order of the output columns.
+    grid : Grid
+        The grid the voxels refer to (the image's own when ``same_grid``).
+    same_grid : bool
+        Whether ``grid`` is the image's grid (no resampling).
+    smoothing_fwhm : float or None
+        Smoothing applied to each volume on ``grid``.
+    discard_scans : int
+        Leading volumes skipped.
+
+    Returns
+    -------
+    numpy.ndarray
+        C-ordered signals, float32 for float32 and integer data, float64 for
+        float64 data.
+    """
+    dtype = signal_dtype(image.source_dtype)
+    if image.path is not None:
+        reduction = Reduction(
+            columns=_Count(len(voxels_c_order)),
+            voxels=voxels_c_order,
+            reduce=lambda values: values,
+            grid=None if same_grid else grid,
+            dtype=dtype,
+        )
+        try:
+            info = read_image_info(image.path, need_4d=False)
+            signals = extract(
+                info,
+                [reduction],
+                discard_scans=discard_scans,
+                smoothing_fwhm=smoothing_fwhm,
+                import_meanwhile=("nilearn.signal",),
+            )
+            return signals.signals[0].astype(dtype, copy=False)
+        except InputFileError:
+            pass  # non-finite values: nilearn zeroes them, so do it in memory
+    signals = _extract_in_memory(image, voxels_c_order, grid, same_grid, smoothing_fwhm)
+    return signals[discard_scans:]
+
+
+class _Count(Sequence):
+    """A sequence of ``n`` column placeholders (the engine needs only their count)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index):
+        return range(self.n)[index]
+
+
+def _extract_in_memory(image, voxels, grid, same_grid, smoothing_fwhm) -> np.ndarray:
+    from nilearn.image import load_img, resample_img, smooth_img
+
+    img = image.img if image.img is not None else load_img(image.path)
+    if len(img.shape) == 3:
+        img = nib.Nifti1Image(np.asanyarray(img.dataobj)[..., None], img.affine)
+    if not same_grid:
+        img = resample_img(
+            img,
+            target_affine=grid.affine,
+            target_shape=grid.shape,
+            interpolation="continuous",
+            force_resample=True,
+            copy_header=True,
+        )
+    if smoothing_fwhm is not None:
+        img = smooth_img(img, smoothing_fwhm)
+    data = np.asanyarray(img.dataobj)
+    dtype = signal_dtype(data.dtype)
+    n_volumes = data.shape[3]
+    flat = data.reshape(-1, n_volumes, order="F")
+    signals = np.ascontiguousarray(flat[voxels].T, dtype=dtype)
+    signals[~np.isfinite(signals)] = 0
+    return signals
+
+
+def check_standardize(standardize: Any) -> str | None:
+    """Return the cleaning name of ``standardize`` (True means population z-score)."""
+    if standardize is True:
+        return "zscore"
+    if standardize is False or standardize is None:
+        return None
+    if standardize in ("zscore", "zscore_sample", "psc"):
+        return standardize
+    raise ValueError(
+        f"'standardize' must be one of {', '.join(map(repr, _STANDARDIZE))}; got "
+        f"{standardize!r}."
+    )
+
+
+class VolumeMasker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Base of the volume maskers: parameters, cleaning, inputs and caching.
+
+    Subclasses define ``__init__`` with their explicit parameters (scikit-learn
+    reads them from its signature) and call :meth:`_store_clean_kwargs` with
+    their ``**kwargs``.
+    """
+
+    _estimator_type = "masker"
+
+    # --------------------------------------------------------------- parameters
+    def _store_clean_kwargs(self, kwargs: dict[str, Any]) -> None:
+        # scikit-learn wants no validation in __init__: unknown keywords are
+        # kept aside and reported by fit (see _check_kwargs).
+        unknown = {k: v for k, v in kwargs.items() if not k.startswith(CLEAN_PREFIX)}
+        if unknown:
+            self._unknown_kwargs = unknown
+        for key, value in kwargs.items():
+            if key.startswith(CLEAN_PREFIX):
+                setattr(self, key, value)
+
+    def _check_kwargs(self) -> None:
+        unknown = sorted(getattr(self, "_unknown_kwargs", {}))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__} got unexpected keyword arguments {unknown}; "
+                f"only '{CLEAN_PREFIX}<argument>' keywords are passed on to "
+                "nilearn.signal.clean."
+            )
+
+    def _clean_kwarg_names(self) -> list[str]:
+        return sorted(k for k in vars(self) if k.startswith(CLEAN_PREFIX))
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Get parameters for this estimator, ``clean__`` keywords included.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Unused (no sub-estimators); kept for scikit-learn.
+
+        Returns
+        -------
+        dict
+            Parameter names mapped to their values.
+        """
+        params = super().get_params(deep=deep)
+        params.update({k: getattr(self, k) for k in self._clean_kwarg_names()})
+        return params
+
+    def set_params(self, **params: Any):
+        """Set the parameters of this estimator, ``clean__`` keywords included.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters.
+
+        Returns
+        -------
+        self
+            The estimator.
+        """
+        extra = params.pop("kwargs", None)  # the **kwargs slot, set by name
+        if extra is not None:
+            if isinstance(extra, dict):
+                params.update(extra)
+            else:
+                self._unknown_kwargs = {"kwargs": extra}
+        clean = {k: params.pop(k) for k in list(params) if k.startswith(CLEAN_PREFIX)}
+        for key, value in clean.items():
+            setattr(self, key, value)
+        return super().set_params(**params)
+
+    def _clean_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``nilearn.signal.clean``: ``clean_args`` + ``clean__``."""
+        kwargs = dict(getattr(self, "clean_args", None) or {})
+        for key in self._clean_kwarg_names():
+            kwargs[key[len(CLEAN_PREFIX) :]] = getattr(self, key)
+        return kwargs
+
+    def __sklearn_tags__(self):
+        """Return scikit-learn tags: a transformer taking images, nilearn-style."""
+        tags = super().__sklearn_tags__()
+        try:
+            from nilearn._utils.tags import InputTags
+
+            tags.input_tags = InputTags()
+        except ImportError:  # pragma: no cover - nilearn without its tags
+            pass
+        tags.estimator_type = "masker"
+        return tags
+
+    # --------------------------------------------------------------- caching
+    def _fit_cache(self) -> None:
+        from joblib import Memory
+
+        memory = self.memory
+        if memory is None or isinstance(memory, (str, Path)):
+            memory = Memory(location=None if memory is None else str(memory), verbose=0)
+        self.memory_ = memory
+
+    def _cache(self, func, level: int = 1):
+        """Return ``func`` cached with ``memory_`` when ``memory_level >= level``."""
+        memory = getattr(self, "memory_", None)
+        if memory is None or getattr(memory, "location", None) is None:
+            return func
+        if (self.memory_level or 0) < level:
+            return func
+        return memory.cache(
+            func, ignore=["verbose"] if "verbose" in _args(func) else []
+        )
+
+    def _log(self, message: str, level: int = 1) -> None:
+        if (self.verbose or 0) >= level:
+            print(f"[{type(self).__name__}] {message}")
+
+    def _cleaning_params(self, with_hv: bool = True) -> dict[str, Any]:
+        """Everything :func:`clean_image_signals` needs, as plain (hashable) values."""
+        return {
+            "t_r": self.t_r,
+            "detrend": self.detrend,
+            "standardize": check_standardize(self.standardize),
+            "standardize_confounds": self.standardize_confounds,
+            "high_pass": self.high_pass,
+            "low_pass": self.low_pass,
+            "runs": self.runs,
+            "clean_kwargs": self._clean_kwargs(),
+            "high_variance_confounds": bool(self.high_variance_confounds and with_hv),
+        }
+
+
+def stack_confounds(
+    image: ImageInput, confounds: Any, high_variance: bool, first_volume: int = 0
+) -> np.ndarray | None:
+    """Stack high-variance confounds (if asked) and the given ones, as nilearn does.
+
+    Parameters
+    ----------
+    image : ImageInput
+        The image (its high-variance confounds are computed by nilearn).
+    confounds : array-like, DataFrame, path, list of them or None
+        The user's confounds.
+    high_variance : bool
+        Prepend ``nilearn.image.high_variance_confounds(image)``.
+    first_volume : int
+        Volumes before it were discarded (their high-variance rows are dropped).
+
+    Returns
+    -------
+    numpy.ndarray or None
+        ``(n_volumes, n_confounds)`` float regressors.
+    """
+    all_confounds = []
+    if high_variance:
+        from nilearn.image import high_variance_confounds
+
+        all_confounds.append(high_variance_confounds(image.original)[first_volume:])
+    if confounds is not None:
+        if isinstance(confounds, list):
+            all_confounds += confounds
+        else:
+            all_confounds.append(confounds)
+    if not all_confounds:
+        return None
+    from nilearn.signal import sanitize_confounds
+
+    return sanitize_confounds(image.n_volumes - first_volume, all_confounds)
+
+
+def clean_image_signals(
+    signals: np.ndarray,
+    image: ImageInput,
+    params: dict[str, Any],
+    confounds: Any = None,
+    sample_mask: Any = None,
+    first_volume: int = 0,
+) -> np.ndarray:
+    """Clean the signals of one image with a masker's cleaning parameters.
+
+    Parameters
+    ----------
+    signals : numpy.ndarray
+        ``(n_volumes, n_columns)`` raw signals; overwritten.
+    image : ImageInput
+        Their image (for high-variance confounds).
+    params : dict
+        :meth:`VolumeMasker._cleaning_params`.
+    confounds : array-like, DataFrame, path, list of them or None
+        Regressors.
+    sample_mask : array-like or None
+        Volumes to keep.
+    first_volume : int
+        Leading volumes of the image discarded before ``signals``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The cleaned signals.
+    """
+    params = dict(params)
+    regressors = stack_confounds(
+        image, confounds, params.pop("high_variance_confounds"), first_volume
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning, module="nilearn")
+        return clean_columns(
+            signals,
+            confounds=regressors,
+            sample_mask=sample_mask,
+            in_place=True,
+            **params,
+        )
+
+
+def _args(func) -> list[str]:
+    import inspect
+
+    try:
+        return list(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        return []

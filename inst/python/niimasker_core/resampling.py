@@ -1,0 +1,147 @@
+"""Resampling volumes between axis-aligned grids as three small matrix products.
+
+nilearn's ``resample_img(interpolation="continuous")`` calls
+``scipy.ndimage.affine_transform`` (cubic B-spline, ``mode="constant"``) once
+per volume. When the transform between the grids is diagonal (same axes,
+any voxel sizes and offsets: the usual case of an image and a template mask
+in the same space), that interpolation is separable: padding, spline
+prefilter and interpolation act along each axis on its own. So it equals
+``A_x ⊗ A_y ⊗ A_z`` applied to the volume, where ``A_axis`` is the 1D
+transform of that axis, obtained once from scipy's ``affine_transform`` on
+unit vectors. Applied to a chunk of volumes as three float64 BLAS products
+it is about 10x faster than the per-volume 3D spline, and equal to it within float32
+rounding.
+
+Values are clipped to ``[min(data, 0), max(data, 0)]`` as nilearn's
+``resample_img`` clips (its ``clip=True``), ``data`` being the whole image
+nilearn resamples: a streamed image's range is known only at its end, so the
+engine clips then (or scans the range first when smoothing follows).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+__all__ = ["axis_aligned_transform", "resample_separable", "value_bounds"]
+
+
+def axis_aligned_transform(
+    source_affine: np.ndarray, target_affine: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return ``(zooms, shifts)`` of target voxel -> source voxel, or None if not diagonal.
+
+    Parameters
+    ----------
+    source_affine, target_affine : numpy.ndarray
+        4x4 affines of the image and of the grid it is resampled to.
+
+    Returns
+    -------
+    tuple of numpy.ndarray or None
+        The diagonal of the 3x3 part and the offset of
+        ``inv(source_affine) @ target_affine``, as nilearn passes them to
+        ``affine_transform``; None when that matrix is not diagonal.
+    """
+    transform = np.linalg.inv(source_affine) @ target_affine
+    matrix = transform[:3, :3]
+    if not np.all(np.diag(np.diag(matrix)) == matrix):
+        return None
+    return np.diag(matrix).copy(), transform[:3, 3].copy()
+
+
+@lru_cache(maxsize=32)
+def _axis_operator(n_in: int, n_out: int, zoom: float, shift: float) -> np.ndarray:
+    """Return the ``(n_out, n_in)`` matrix of ``affine_transform`` along one axis.
+
+    Column ``j`` is scipy's own 1D transform (cubic spline, prefilter,
+    ``mode="constant"``) of the unit vector ``e_j``, so its boundary rules are
+    scipy's.
+    """
+    from scipy.ndimage import affine_transform
+
+    # All unit vectors at once: the columns of the identity, transformed along
+    # axis 0; axis 1 is mapped onto itself (an interpolating spline at its own
+    # knots returns the values, to rounding).
+    operator = affine_transform(
+        np.eye(n_in),
+        np.array([zoom, 1.0]),
+        offset=np.array([shift, 0.0]),
+        output_shape=(n_out, n_in),
+        order=3,
+        mode="constant",
+        cval=0.0,
+    )
+    operator.setflags(write=False)
+    return operator
+
+
+def resample_separable(
+    block: np.ndarray,
+    source_shape: tuple[int, int, int],
+    target_shape: tuple[int, int, int],
+    zooms: np.ndarray,
+    shifts: np.ndarray,
+    clip: Any = "block",
+) -> np.ndarray:
+    """Resample volumes with cubic splines along each axis, as nilearn does.
+
+    Parameters
+    ----------
+    block : numpy.ndarray
+        ``(n_volumes, n_voxels)`` float32 or float64 volumes, each in NIfTI
+        (Fortran) voxel order on ``source_shape``; all values finite.
+    source_shape, target_shape : tuple of int
+        Grid shapes.
+    zooms, shifts : numpy.ndarray
+        From :func:`axis_aligned_transform`.
+    clip : "block", tuple of float or None
+        ``"block"`` clips to ``[min(block, 0), max(block, 0)]``, as
+        ``resample_img`` on these volumes alone; a ``(low, high)`` pair clips
+        to it (nilearn clips to the range of the whole image it is given);
+        None does not clip.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_volumes, prod(target_shape))`` volumes in Fortran voxel order on
+        ``target_shape``, dtype of ``block``, clipped as nilearn clips.
+    """
+    # float64 products, as scipy interpolates in float64: the result then
+    # differs from nilearn's only by the final rounding to the data's dtype
+    # (float32 products would add ~1e-6 of relative error, which z-scoring
+    # amplifies in voxels of tiny variance).
+    ax, ay, az = (
+        _axis_operator(
+            int(source_shape[axis]),
+            int(target_shape[axis]),
+            float(zooms[axis]),
+            float(shifts[axis]),
+        )
+        for axis in range(3)
+    )
+    n = block.shape[0]
+    nx, ny, nz = source_shape
+    ox, oy, oz = target_shape
+    # A volume is (nz, ny, nx) seen from C (Fortran voxel order). Each axis is
+    # one large BLAS product, the axis contracted brought first by a copy.
+    step = (block.reshape(n * nz * ny, nx).astype(np.float64) @ ax.T).reshape(
+        n, nz, ny, ox
+    )
+    step = np.ascontiguousarray(step.transpose(2, 0, 1, 3)).reshape(ny, -1)
+    step = (ay @ step).reshape(oy, n, nz, ox)
+    step = np.ascontiguousarray(step.transpose(2, 1, 0, 3)).reshape(nz, -1)
+    step = (az @ step).reshape(oz, n, oy * ox)
+    out = step.transpose(1, 0, 2).astype(block.dtype).reshape(n, -1)
+    if isinstance(clip, str):
+        clip = value_bounds(block)
+    if clip is not None:
+        np.clip(out, clip[0], clip[1], out=out)
+    return out
+
+
+def value_bounds(values: np.ndarray) -> tuple[float, float]:
+    """Return nilearn's clipping range of resampled data: ``[min(v, 0), max(v, 0)]``."""
+    return min(float(np.nanmin(values)), 0.0), max(float(np.nanmax(values)), 0.0)
