@@ -219,3 +219,31 @@ def test_command_summary_and_verbose_lines(capsys, tmp_path, images, atlas_file)
         "skipped (up to date)"
     ] * 2
     assert "0 written, 2 skipped (up to date)" in lines[-1]
+
+
+def test_killed_batch_resumes_without_leftovers(tmp_path, rng, affine, atlas_file):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    images = []
+    for n in range(1, 11):
+        path = folder / f"sub-{n:02d}_task-rest_bold.nii.gz"
+        make_bold(rng, affine, n_volumes=20).to_filename(path)
+        images.append(str(path))
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "niimasker_core.cli", str(out), "-i", *images,
+            "-r", str(atlas_file), "--report", "false", "--verbose"]  # fmt: skip
+    proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:
+        if "written:" in line:
+            proc.kill()  # SIGKILL after the first image, wherever it is
+            break
+    proc.wait()
+    proc.stderr.close()
+    finished = len(list(out.glob("*_timeseries.json")))
+    result = run(images, atlas_file, out)
+    assert len(result["skipped"]) == finished and not result["failures"]
+    leftovers = [p.name for p in out.rglob("*") if p.name.startswith(".")]
+    assert leftovers == []  # no temporary, no lock
+    clean = tmp_path / "clean"
+    run(images, atlas_file, clean)
+    assert outputs(out) == outputs(clean)
