@@ -194,3 +194,24 @@ check_confounds_arg <- function(x, arg = rlang::caller_arg(x), call = rlang::cal
   }
   invisible(NULL)
 }
+
+# `roi_file`: one definition, or several ROI sets extracted from one read of
+# each image (a character vector, named or not, or a named list of strings).
+# Several go to the core as a list of "path" or "name=path" entries.
+check_roi_files <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  if (is.list(x) && !is.data.frame(x)) {
+    ok <- all(vapply(x, function(v) is.character(v) && length(v) == 1L, logical(1)))
+    if (!ok) {
+      abort_niimasker("{.arg {arg}} must be a character vector or a list of strings.",
+                      class = "argument", call = call)
+    }
+    x <- stats::setNames(unlist(x), names(x))
+  }
+  x <- check_strings(x, arg = arg, call = call)
+  if (length(x) <= 1L && is.null(names(x))) {
+    return(x)
+  }
+  named <- !is.null(names(x)) & nzchar(names(x) %||% "")
+  entries <- ifelse(named, paste0(names(x) %||% "", "=", x), x)
+  as.list(unname(entries))
+}

@@ -34,6 +34,22 @@ raw_to_matrix <- function(values, shape) {
 #'   returns.
 #' @noRd
 timeseries_tibble <- function(result) {
+  sets <- unique(unlist(lapply(result$timeseries, function(item) item$atlas)))
+  if (length(sets) == 0L) {
+    return(one_set_tibble(result))
+  }
+  # Several ROI sets: one tibble per set, named by the set.
+  out <- lapply(sets, function(set) {
+    keep <- vapply(result$timeseries, function(item) identical(item$atlas, set), logical(1))
+    one <- result
+    one$timeseries <- result$timeseries[keep]
+    one$parameters$roi <- result$parameters$roi[[set]]
+    one_set_tibble(one)
+  })
+  stats::setNames(out, sets)
+}
+
+one_set_tibble <- function(result) {
   items <- result$timeseries
   files <- vapply(items, function(item) as.character(item$file), character(1))
   columns <- lapply(items, function(item) as.character(unlist(item$columns)))

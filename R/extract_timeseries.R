@@ -14,7 +14,10 @@
 #'   0 = background), a binary mask of one region, a 4D probabilistic atlas,
 #'   a `.tsv`/`.csv` of `x`, `y`, `z` coordinates for spheres, or a nilearn
 #'   atlas query such as `"nilearn:schaefer:400-17-2"` (see
-#'   [nilearn_atlas()]). `NULL`: taken from `config`.
+#'   [nilearn_atlas()]). Several ROI sets are extracted from one read of each
+#'   image when `roi_file` has several elements: a character vector, named
+#'   (`c(schaefer = "a.nii.gz", seeds = "b.tsv")`) or not (names then come from
+#'   the files' `atlas-<name>` entity or stem). `NULL`: taken from `config`.
 #' @param output_dir Character. When given, also writes there the files the
 #'   `niimasker` command writes (`<stem>_timeseries.tsv`, JSON sidecars,
 #'   `niimasker_data/parameters.json`). `NULL`: nothing is written.
@@ -119,7 +122,9 @@
 #' @param progress Logical. Show a cli progress bar over the images. `NULL`:
 #'   only in interactive sessions (not in `Rscript` or knitr).
 #'
-#' @returns A tibble with one row per kept volume of each image:
+#' @returns A tibble with one row per kept volume of each image (with several
+#'   ROI sets in `roi_file`, a named list of such tibbles, one per set, each
+#'   with its own [timeseries_info()]):
 #'   * `file` (character): the input image.
 #'   * BIDS entities of the image's name when it has them (character): `sub`,
 #'     `ses`, `task`, `run` (those present), then the others (`space`,
@@ -199,7 +204,7 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
 #' @noRd
 parameter_checks <- list(
   input_files = function(x, ...) as_py_list(check_strings(x, ...)),
-  roi_file = check_string,
+  roi_file = check_roi_files,
   output_dir = check_string,
   mask_img = check_string,
   labels = function(x, ...) as_py_list(check_labels(x, ...)),

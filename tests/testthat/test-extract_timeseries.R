@@ -332,3 +332,20 @@ test_that("discard_scans takes \"auto\" and nan_policy reaches the core", {
   expect_error(extract_timeseries(example_bold(), example_atlas(), nan_policy = "drop"),
                class = "niimasker_error_settings")
 })
+
+test_that("several ROI sets give a named list of tibbles, each equal to its own run", {
+  skip_if_no_core()
+  seeds <- withr::local_tempfile(fileext = ".tsv")
+  writeLines(c("x\ty\tz", "0\t0\t0", "10\t-10\t5"), seeds)
+  both <- extract_timeseries(example_bold(), c(atlas = example_atlas(), seeds = seeds),
+                             t_r = 2, radius = 6, detrend = TRUE)
+  expect_type(both, "list")
+  expect_identical(names(both), c("atlas", "seeds"))
+  alone_atlas <- extract_timeseries(example_bold(), example_atlas(), t_r = 2, radius = 6,
+                                    detrend = TRUE)
+  alone_seeds <- extract_timeseries(example_bold(), seeds, t_r = 2, radius = 6, detrend = TRUE)
+  expect_equal(without_info(both$atlas), without_info(alone_atlas))
+  expect_equal(without_info(both$seeds), without_info(alone_seeds))
+  expect_identical(timeseries_info(both$seeds)$labels$name, timeseries_info(alone_seeds)$labels$name)
+  expect_error(extract_timeseries(example_bold(), list(a = 1)), class = "niimasker_error_argument")
+})
