@@ -1,6 +1,7 @@
 """niimasker_core: fast, nilearn-exact ROI and voxel timeseries from fMRI NIfTI images.
 
-The public API is :func:`extract_timeseries`; the ``niimasker`` command and
+The public API is :func:`extract_timeseries` and :class:`NiftiMasker` (imported
+on first use); the ``niimasker`` command and
 the R package call it. Errors a user can cause are in :mod:`niimasker_core.errors`.
 """
 
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 from .api import extract_timeseries, nilearn_atlas
 from .errors import NiimaskerError
-from .maskers import NiftiMasker
 from .version import __version__
 
 __all__ = [
@@ -18,3 +18,13 @@ __all__ = [
     "extract_timeseries",
     "nilearn_atlas",
 ]
+
+
+def __getattr__(name: str):
+    # NiftiMasker pulls in scikit-learn: imported on first use, so that the
+    # command and the region API start as fast as before.
+    if name == "NiftiMasker":
+        from .maskers import NiftiMasker
+
+        return NiftiMasker
+    raise AttributeError(f"module 'niimasker_core' has no attribute {name!r}")

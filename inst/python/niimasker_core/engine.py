@@ -122,6 +122,7 @@ def extract(
         _value_range(info, discard_scans, chunk_bytes) if resampled and smooth else None
     )
     seen = [np.inf, -np.inf]
+    resamplers: dict = {}  # one per grid, kept over the stream
     loader = _import_in_background(import_meanwhile)
     try:
         for first, block in iter_chunks(
@@ -139,7 +140,7 @@ def extract(
                 data = (
                     block
                     if key == image_key
-                    else _resample_block(block, info, grid, bounds)
+                    else _resample_block(block, info, grid, bounds, resamplers)
                 )
                 smoothed = _smooth_block(data, grid, smoothing_fwhm) if smooth else data
                 for idx in members:
@@ -327,10 +328,14 @@ def _value_range(info: ImageInfo, start: int, chunk_bytes: int) -> tuple[float, 
 
 
 def _resample_block(
-    block: np.ndarray, info: ImageInfo, grid: Grid, bounds: tuple | None = None
+    block: np.ndarray,
+    info: ImageInfo,
+    grid: Grid,
+    bounds: tuple | None = None,
+    resamplers: dict | None = None,
 ) -> np.ndarray:
     """Resample a chunk to ``grid`` (continuous), clipped to ``bounds`` if given."""
-    from .resampling import axis_aligned_transform, resample_separable
+    from .resampling import SeparableResampler, axis_aligned_transform
 
     transform = axis_aligned_transform(info.affine, grid.affine)
     if (
@@ -338,9 +343,11 @@ def _resample_block(
         and block.dtype in (np.float32, np.float64)
         and np.isfinite(block).all()
     ):  # same axes: three matrix products instead of nilearn's 3D spline per volume
-        return resample_separable(
-            block, info.shape, grid.shape, *transform, clip=bounds
-        )
+        resamplers = {} if resamplers is None else resamplers
+        key = grid_key(grid.shape, grid.affine)
+        if key not in resamplers:
+            resamplers[key] = SeparableResampler(info.shape, grid.shape, *transform)
+        return resamplers[key](block, clip=bounds)
     import nibabel as nib
     from nilearn.image import resample_img
 

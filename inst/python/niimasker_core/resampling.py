@@ -25,7 +25,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["axis_aligned_transform", "resample_separable", "value_bounds"]
+__all__ = [
+    "SeparableResampler",
+    "axis_aligned_transform",
+    "resample_separable",
+    "value_bounds",
+]
 
 
 def axis_aligned_transform(
@@ -78,6 +83,83 @@ def _axis_operator(n_in: int, n_out: int, zoom: float, shift: float) -> np.ndarr
     return operator
 
 
+class SeparableResampler:
+    """Resample the chunks of one image to one grid (cubic splines along each axis).
+
+    float64 chunks go through three float64 products. For float32 chunks the
+    first volume seen becomes a reference ``r``: its resampling is computed
+    once in float64, and each volume ``v`` is resampled as
+    ``R(r) + R(v - r)`` with float32 products on the difference (small, and
+    zero in the background, whose rows are skipped), summed in float64. The
+    float32 rounding then scales with ``v - r`` (the signal's fluctuation),
+    not with the intensity, so the result stays within a few float32 ulps of
+    nilearn's float64 spline while the products cost half as much.
+
+    Parameters
+    ----------
+    source_shape, target_shape : tuple of int
+        Grid shapes.
+    zooms, shifts : numpy.ndarray
+        From :func:`axis_aligned_transform`.
+    """
+
+    def __init__(self, source_shape, target_shape, zooms, shifts) -> None:
+        self.source_shape = tuple(int(n) for n in source_shape)
+        self.target_shape = tuple(int(n) for n in target_shape)
+        self.ops64 = [
+            _axis_operator(
+                self.source_shape[axis],
+                self.target_shape[axis],
+                float(zooms[axis]),
+                float(shifts[axis]),
+            )
+            for axis in range(3)
+        ]
+        self.ops32 = [op.astype(np.float32) for op in self.ops64]
+        self.reference: np.ndarray | None = None
+        self.reference_out: np.ndarray | None = None
+
+    def _products(self, block: np.ndarray, ops: list[np.ndarray]) -> np.ndarray:
+        ax, ay, az = ops
+        n = block.shape[0]
+        nx, ny, nz = self.source_shape
+        ox, oy, oz = self.target_shape
+        # A volume is (nz, ny, nx) seen from C (Fortran voxel order). Each axis
+        # is one large BLAS product, the axis contracted brought first by a copy.
+        rows = block.reshape(n * nz * ny, nx)
+        live = rows.any(axis=1)
+        if live.all():
+            step = rows @ ax.T
+        else:  # all-zero lines (background) stay zero: skip them
+            step = np.zeros((rows.shape[0], ox), dtype=ax.dtype)
+            step[live] = rows[live] @ ax.T
+        step = step.reshape(n, nz, ny, ox)
+        step = np.ascontiguousarray(step.transpose(2, 0, 1, 3)).reshape(ny, -1)
+        step = (ay @ step).reshape(oy, n, nz, ox)
+        step = np.ascontiguousarray(step.transpose(2, 1, 0, 3)).reshape(nz, -1)
+        step = (az @ step).reshape(oz, n, oy * ox)
+        return step.transpose(1, 0, 2).reshape(n, -1)
+
+    def __call__(self, block: np.ndarray, clip: Any = "block") -> np.ndarray:
+        """Resample ``block`` (see :func:`resample_separable` for the arguments)."""
+        if block.dtype != np.float32:
+            out = self._products(block.astype(np.float64), self.ops64)
+            out = out.astype(block.dtype)
+        else:
+            if self.reference is None:
+                self.reference = block[0].copy()
+                self.reference_out = self._products(
+                    self.reference[None].astype(np.float64), self.ops64
+                )[0]
+            change = self._products(block - self.reference, self.ops32)
+            out = (change + self.reference_out).astype(np.float32)
+        if isinstance(clip, str):
+            clip = value_bounds(block)
+        if clip is not None:
+            np.clip(out, clip[0], clip[1], out=out)
+        return out
+
+
 def resample_separable(
     block: np.ndarray,
     source_shape: tuple[int, int, int],
@@ -109,37 +191,8 @@ def resample_separable(
         ``(n_volumes, prod(target_shape))`` volumes in Fortran voxel order on
         ``target_shape``, dtype of ``block``, clipped as nilearn clips.
     """
-    # float64 products, as scipy interpolates in float64: the result then
-    # differs from nilearn's only by the final rounding to the data's dtype
-    # (float32 products would add ~1e-6 of relative error, which z-scoring
-    # amplifies in voxels of tiny variance).
-    ax, ay, az = (
-        _axis_operator(
-            int(source_shape[axis]),
-            int(target_shape[axis]),
-            float(zooms[axis]),
-            float(shifts[axis]),
-        )
-        for axis in range(3)
-    )
-    n = block.shape[0]
-    nx, ny, nz = source_shape
-    ox, oy, oz = target_shape
-    # A volume is (nz, ny, nx) seen from C (Fortran voxel order). Each axis is
-    # one large BLAS product, the axis contracted brought first by a copy.
-    step = (block.reshape(n * nz * ny, nx).astype(np.float64) @ ax.T).reshape(
-        n, nz, ny, ox
-    )
-    step = np.ascontiguousarray(step.transpose(2, 0, 1, 3)).reshape(ny, -1)
-    step = (ay @ step).reshape(oy, n, nz, ox)
-    step = np.ascontiguousarray(step.transpose(2, 1, 0, 3)).reshape(nz, -1)
-    step = (az @ step).reshape(oz, n, oy * ox)
-    out = step.transpose(1, 0, 2).astype(block.dtype).reshape(n, -1)
-    if isinstance(clip, str):
-        clip = value_bounds(block)
-    if clip is not None:
-        np.clip(out, clip[0], clip[1], out=out)
-    return out
+    resampler = SeparableResampler(source_shape, target_shape, zooms, shifts)
+    return resampler(block, clip)
 
 
 def value_bounds(values: np.ndarray) -> tuple[float, float]:
