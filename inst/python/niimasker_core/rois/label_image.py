@@ -16,11 +16,10 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 
-from ..errors import ImageNotFoundError, RoiError, UnusedOptionWarning
-from ..volumes import check_geometry
+from ..errors import RoiError, UnusedOptionWarning
 from .base import Grid, GridCachedSource, Reduction, extent_mm, grid_key
 from .label_names import resolve_region_names
-from .masking import mask_on_grid, resample_nearest
+from .masking import load_3d_image, mask_on_grid, resample_nearest
 from .reducers import mean_reducer, statistic_reducer, voxel_reduction
 
 __all__ = ["LabelImage", "load_label_image"]
@@ -46,26 +45,7 @@ def load_label_image(path: str) -> nib.Nifti1Image:
     RoiError
         If it is not a 3D image of whole-number labels.
     """
-    try:
-        img = nib.load(path)
-    except FileNotFoundError:
-        raise ImageNotFoundError(f"'roi_file' not found: '{path}'.") from None
-    except Exception as exc:
-        raise RoiError(
-            f"Cannot read 'roi_file' '{path}' as a NIfTI image: {exc}"
-        ) from None
-    check_geometry(img.shape, img.affine, f"'roi_file' '{path}'", RoiError)
-    if len(img.shape) == 4 and img.shape[3] == 1:
-        img = nib.Nifti1Image(
-            np.asanyarray(img.dataobj)[..., 0], img.affine, img.header
-        )
-    if len(img.shape) != 3:
-        raise RoiError(
-            "{parameter} {file} must be a 3D label image here; it has shape {shape}.",
-            parameter="roi_file",
-            file=str(path),
-            shape=tuple(int(n) for n in img.shape),
-        )
+    img = load_3d_image(path, "roi_file", "a 3D label image here")
     return img
 
 

@@ -14,7 +14,54 @@ from ..errors import ImageNotFoundError, RoiError
 from ..volumes import check_geometry
 from .base import grid_key
 
-__all__ = ["mask_on_grid", "resample_nearest"]
+__all__ = ["load_3d_image", "mask_on_grid", "resample_nearest"]
+
+
+def load_3d_image(path: str, parameter: str, what: str) -> nib.Nifti1Image:
+    """Load the 3D image a parameter names (a one-volume 4D one is squeezed).
+
+    Parameters
+    ----------
+    path : str
+        A ``.nii``/``.nii.gz`` file.
+    parameter : str
+        The parameter that names it (``roi_file``, ``mask_img``), for messages.
+    what : str
+        What it must be, for messages (``a 3D mask``, ``a 3D label image here``).
+
+    Returns
+    -------
+    nibabel.Nifti1Image
+        The 3D image.
+
+    Raises
+    ------
+    ImageNotFoundError
+        If the file does not exist.
+    RoiError
+        If it cannot be read, has a broken geometry, or is not 3D.
+    """
+    try:
+        img = nib.load(path)
+    except FileNotFoundError:
+        raise ImageNotFoundError(f"'{parameter}' not found: '{path}'.") from None
+    except Exception as exc:
+        raise RoiError(
+            f"Cannot read '{parameter}' '{path}' as a NIfTI image: {exc}"
+        ) from None
+    check_geometry(img.shape, img.affine, f"'{parameter}' '{path}'", RoiError)
+    if len(img.shape) == 4 and img.shape[3] == 1:
+        img = nib.Nifti1Image(
+            np.asanyarray(img.dataobj)[..., 0], img.affine, img.header
+        )
+    if len(img.shape) != 3:
+        raise RoiError(
+            "{parameter} {file} must be " + what + "; it has shape {shape}.",
+            parameter=parameter,
+            file=str(path),
+            shape=tuple(int(n) for n in img.shape),
+        )
+    return img
 
 
 def resample_nearest(
@@ -60,23 +107,7 @@ def mask_on_grid(
     RoiError
         If the mask is not 3D or has no voxel on the grid.
     """
-    try:
-        img = nib.load(path)
-    except FileNotFoundError:
-        raise ImageNotFoundError(f"'mask_img' not found: '{path}'.") from None
-    except Exception as exc:
-        raise RoiError(
-            f"Cannot read 'mask_img' '{path}' as a NIfTI image: {exc}"
-        ) from None
-    check_geometry(img.shape, img.affine, f"'mask_img' '{path}'", RoiError)
-    if len(img.shape) == 4 and img.shape[3] == 1:
-        img = nib.Nifti1Image(
-            np.asanyarray(img.dataobj)[..., 0], img.affine, img.header
-        )
-    if len(img.shape) != 3:
-        raise RoiError(
-            f"'mask_img' '{path}' must be a 3D mask; it has shape {img.shape}."
-        )
+    img = load_3d_image(path, "mask_img", "a 3D mask")
     if grid_key(img.shape, img.affine) != grid_key(shape, affine):
         data = resample_nearest(img, shape, affine)
     else:
