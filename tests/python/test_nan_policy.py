@@ -100,7 +100,7 @@ def test_omit_uses_the_finite_voxels_of_each_volume(
             expected[t, column] = function(voxels[finite[:, t], t])
     np.testing.assert_allclose(got, expected, rtol=1e-6)
     coverage = pd.read_csv(
-        tmp_path / "o" / f"{out['timeseries'][0]['stem']}_coverage.tsv", sep="\t"
+        tmp_path / "o" / f"{out.timeseries[0].stem}_coverage.tsv", sep="\t"
     )
     assert coverage["finite_voxels_min"].tolist() == finite_min
     assert (coverage["finite_voxels_min"] < coverage["voxels_used"]).any()
