@@ -209,9 +209,6 @@ def run_with_values(
     )
     if raise_if_all_failed and batch.failures and not batch.results:
         _raise_every_failure(batch)
-    if not with_values:
-        for result in batch.results:
-            result.values = np.empty((0, 0))
     return ExtractionResult.from_batch(batch, output_dir, with_values=with_values)
 
 
