@@ -28,7 +28,8 @@ raw_to_matrix <- function(values, shape) {
 
 #' Build the result tibble of extract_timeseries() from the core's result
 #'
-#' @param result Named list: `py_to_r()` of `api.extract_timeseries()`.
+#' @param result Named list: the `result` of `r_bridge.extract_timeseries()`
+#'   (`r_bridge.to_plain()` of the API's result), through `py_to_r()`.
 #' @returns A tibble (`file`, BIDS entity columns, `volume`, one column per
 #'   region) with the attribute `"niimasker"` that [timeseries_info()]
 #'   returns.

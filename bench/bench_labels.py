@@ -78,14 +78,14 @@ def child_ours(img: str, atlas: str, confounds: str, out: str) -> dict:
     started = time.perf_counter()
     import nilearn.signal  # noqa: F401  (imported lazily by the cleaning step)
 
-    from niimasker_core.api import extract_timeseries, timeseries_to_array
+    from niimasker_core.api import extract_timeseries
 
     imported = time.perf_counter()
     result = extract_timeseries(
         [img], atlas, regressor_files=[confounds], regressors=CONFOUNDS, **SETTINGS
     )
     done = time.perf_counter()
-    np.save(out, timeseries_to_array(result["timeseries"][0]))
+    np.save(out, result.timeseries[0].data.to_numpy())
     return {"import_s": imported - started, "call_s": done - imported}
 
 

@@ -13,7 +13,7 @@ if (requireNamespace("pkgload", quietly = TRUE) && file.exists("DESCRIPTION")) {
 }
 ns <- asNamespace("niimasker")
 
-# A result shaped like api.extract_timeseries() returns, built in Python.
+# A result shaped like r_bridge.to_plain() returns, built in Python.
 make_result <- reticulate::py_run_string(
   "
 def make(rows, cols):

@@ -107,11 +107,11 @@ def child(job: str, roi: str, bold: str, out: str) -> None:
     warnings.simplefilter("ignore")
     started = time.perf_counter()
     if job.startswith("ours"):
-        from niimasker_core.api import extract_timeseries, timeseries_to_array
+        from niimasker_core.api import extract_timeseries
 
         kwargs = {"radius": 6.0} if job == "ours_spheres" else {}
         result = extract_timeseries([bold], roi, **kwargs, **CLEAN)
-        signals = timeseries_to_array(result["timeseries"][0])
+        signals = result.timeseries[0].data.to_numpy()
     elif job == "nilearn_spheres":
         import pandas as pd
         from nilearn.maskers import NiftiSpheresMasker

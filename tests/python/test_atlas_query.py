@@ -20,7 +20,7 @@ from nilearn import datasets
 from nilearn.maskers import NiftiLabelsMasker, NiftiMapsMasker
 
 from niimasker_core import nilearn_atlas
-from niimasker_core.api import extract_timeseries, timeseries_to_array
+from niimasker_core.api import extract_timeseries
 from niimasker_core.cli import main
 from niimasker_core.errors import AtlasFetchError, AtlasQueryError
 from niimasker_core.rois.atlas_query import ATLASES, fetch_query, is_query, parse_query
@@ -291,18 +291,18 @@ def test_query_extracts_like_nilearn_maskers(
     out = extract_timeseries(
         [str(bold_file)], "nilearn:msdl", output_dir=str(tmp_path / "o1")
     )
-    assert out["timeseries"][0]["columns"] == ["L Aud", "R Aud", "Striate"]
+    assert out.timeseries[0].columns == ["L Aud", "R Aud", "Striate"]
     np.testing.assert_allclose(
-        timeseries_to_array(out["timeseries"][0]), expected_maps, rtol=1e-4, atol=4e-4
+        out.timeseries[0].data.to_numpy(), expected_maps, rtol=1e-4, atol=4e-4
     )
-    assert out["parameters"]["roi"]["query"] == "nilearn:msdl"
+    assert out.parameters["roi"]["query"] == "nilearn:msdl"
     out = extract_timeseries([str(bold_file)], "nilearn:talairach:lobe")
-    got = timeseries_to_array(out["timeseries"][0])
-    assert out["timeseries"][0]["columns"] == ["A", "B", "C", "D"]
+    got = out.timeseries[0].data.to_numpy()
+    assert out.timeseries[0].columns == ["A", "B", "C", "D"]
     np.testing.assert_allclose(got[:, :3], expected_labels, rtol=1e-6)
-    assert np.isnan(got[:, 3]).all() and out["timeseries"][0]["sidecar"][
-        "EmptyRegions"
-    ] == ["D"]
+    assert np.isnan(got[:, 3]).all() and out.timeseries[0].sidecar["EmptyRegions"] == [
+        "D"
+    ]
 
 
 def test_juelich_in_memory_labels_are_saved_not_its_unmerged_file(tmp_path, affine):
@@ -383,4 +383,4 @@ def test_data_dir_reaches_the_fetcher_from_the_command(
     out = extract_timeseries(
         [str(bold_file)], "nilearn:talairach:lobe", data_dir=str(atlases)
     )
-    assert out["parameters"]["parameters"]["data_dir"] == str(atlases)
+    assert out.parameters["parameters"]["data_dir"] == str(atlases)

@@ -140,7 +140,7 @@ def test_every_label_masked_out_is_an_error(tmp_path, affine, bold_file):
     mask[2] = 1  # one region left is fine
     nib.Nifti1Image(mask, affine).to_filename(mask_file)
     out = extract_timeseries([str(bold_file)], str(atlas), mask_img=str(mask_file))
-    assert out["timeseries"][0]["sidecar"]["EmptyRegions"] == ["1"]
+    assert out.timeseries[0].sidecar["EmptyRegions"] == ["1"]
 
 
 def test_spheres_outside_the_image_are_an_error(tmp_path, bold_file):
@@ -176,7 +176,7 @@ def test_a_kernel_wider_than_the_field_of_view_is_refused(
 
 def test_a_wide_but_plausible_kernel_runs(bold_file, atlas_file):
     out = extract_timeseries([str(bold_file)], str(atlas_file), smoothing_fwhm=30.0)
-    assert np.isfinite(out["timeseries"][0]["shape"][0])
+    assert np.isfinite(out.timeseries[0].shape[0])
     with pytest.raises(SettingsError, match="smoothing_fwhm"):
         extract_timeseries([str(bold_file)], str(atlas_file), smoothing_fwhm=37.0)
 

@@ -69,7 +69,7 @@ def test_rerun_skips_finished_images_and_completes_the_rest(
     )
     stale.write_text("half")
     second = run(images, atlas_file, out, detrend=True)
-    assert sorted(Path(p).name for p in second["skipped"]) == sorted(
+    assert sorted(Path(p).name for p in second.skipped) == sorted(
         Path(p).name for p in images if "sub-04" not in p
     )
     assert not stale.exists()
@@ -77,11 +77,11 @@ def test_rerun_skips_finished_images_and_completes_the_rest(
     for name, stamp in stamps.items():
         if "sub-04" not in name:
             assert (out / name).stat().st_mtime_ns == stamp, name  # not rewritten
-    for a, b in zip(first["timeseries"], second["timeseries"]):
-        assert a["columns"] == b["columns"] and a["shape"] == b["shape"]
-        assert a["volumes"] == b["volumes"]
-        assert b["skipped"] == ("sub-04" not in b["file"])
-        got, want = api.timeseries_to_array(b), api.timeseries_to_array(a)
+    for a, b in zip(first.timeseries, second.timeseries):
+        assert a.columns == b.columns and a.shape == b.shape
+        assert a.volumes == b.volumes
+        assert b.skipped == ("sub-04" not in b.file)
+        got, want = b.data.to_numpy(), a.data.to_numpy()
         assert abs(got - want).max() <= 1e-7 * abs(want).max()  # 9 digits as written
     record = json.loads((out / "niimasker_data" / "parameters.json").read_text())
     assert record["status"] == "complete"
@@ -93,13 +93,11 @@ def test_rerun_skips_finished_images_and_completes_the_rest(
 def test_other_settings_or_overwrite_redo_every_image(tmp_path, images, atlas_file):
     out = tmp_path / "out"
     run(images[:2], atlas_file, out)
-    assert run(images[:2], atlas_file, out, detrend=True)["skipped"] == []
-    assert len(run(images[:2], atlas_file, out, detrend=True)["skipped"]) == 2
-    assert (
-        run(images[:2], atlas_file, out, detrend=True, overwrite=True)["skipped"] == []
-    )
+    assert run(images[:2], atlas_file, out, detrend=True).skipped == []
+    assert len(run(images[:2], atlas_file, out, detrend=True).skipped) == 2
+    assert run(images[:2], atlas_file, out, detrend=True, overwrite=True).skipped == []
     os.utime(images[0], ns=(1, 1))  # an input changed
-    assert run(images[:2], atlas_file, out, detrend=True)["skipped"] == [images[1]]
+    assert run(images[:2], atlas_file, out, detrend=True).skipped == [images[1]]
 
 
 def test_shards_together_equal_one_run(tmp_path, images, atlas_file):
@@ -109,7 +107,7 @@ def test_shards_together_equal_one_run(tmp_path, images, atlas_file):
     taken = []
     for i in (1, 2, 3):
         result = run(images, atlas_file, sharded, detrend=True, shard=f"{i}/3")
-        taken += [item["file"] for item in result["timeseries"]]
+        taken += [item.file for item in result.timeseries]
         record = sharded / "niimasker_data" / f"parameters_shard-{i}-of-3.json"
         assert json.loads(record.read_text())["status"] == "complete"
     assert sorted(taken) == sorted(images)  # each image in exactly one shard
@@ -117,7 +115,7 @@ def test_shards_together_equal_one_run(tmp_path, images, atlas_file):
     assert not (sharded / "report.html").exists()
     # one run without shard then skips everything and writes the record and report
     final = api.extract_timeseries(images, str(atlas_file), str(sharded), detrend=True)
-    assert len(final["skipped"]) == N_IMAGES and (sharded / "report.html").is_file()
+    assert len(final.skipped) == N_IMAGES and (sharded / "report.html").is_file()
 
 
 def test_shard_takes_every_nth_image_in_natural_order(tmp_path, images, atlas_file):
@@ -138,7 +136,7 @@ def test_dask_local_cluster_writes_the_same_bytes(tmp_path, images, atlas_file):
     run(images, atlas_file, tmp_path / "serial", detrend=True)
     result = run(images, atlas_file, tmp_path / "dask", detrend=True, n_jobs=2,
                  dask_scheduler="local")  # fmt: skip
-    assert [item["file"] for item in result["timeseries"]] == images
+    assert [item.file for item in result.timeseries] == images
     assert outputs(tmp_path / "dask") == outputs(tmp_path / "serial")
 
 
@@ -198,7 +196,7 @@ def test_failed_run_is_recorded_next_to_its_outputs(tmp_path, images, atlas_file
     broken = Path(images[1])
     broken.write_bytes(broken.read_bytes()[:200])  # truncated
     result = run(images[:3], atlas_file, out)
-    assert [f["file"] for f in result["failures"]] == [images[1]]
+    assert [f.file for f in result.failures] == [images[1]]
     record = json.loads((out / "niimasker_data" / "parameters.json").read_text())
     assert record["status"] == "1 image(s) failed"
     failed = [r for r in record["runs"] if r["status"] == "failed"]
@@ -241,7 +239,7 @@ def test_killed_batch_resumes_without_leftovers(tmp_path, rng, affine, atlas_fil
     proc.stderr.close()
     finished = len(list(out.glob("*_timeseries.json")))
     result = run(images, atlas_file, out)
-    assert len(result["skipped"]) == finished and not result["failures"]
+    assert len(result.skipped) == finished and not result.failures
     leftovers = [p.name for p in out.rglob("*") if p.name.startswith(".")]
     assert leftovers == []  # no temporary, no lock
     clean = tmp_path / "clean"

@@ -13,7 +13,7 @@ import pytest
 from conftest import N_VOLUMES, make_bold
 
 from niimasker_core import __version__
-from niimasker_core.api import extract_timeseries, timeseries_to_array
+from niimasker_core.api import extract_timeseries
 from niimasker_core.cli import main
 from niimasker_core.settings import PARAMETERS
 
@@ -70,7 +70,7 @@ def test_writes_outputs_atomically(capsys, tmp_path, bold_file, atlas_file):
     expected = extract_timeseries([str(bold_file)], str(atlas_file), detrend=True)
     np.testing.assert_allclose(
         got.to_numpy(),
-        timeseries_to_array(expected["timeseries"][0]),
+        expected.timeseries[0].data.to_numpy(),
         rtol=1e-7,
         atol=1e-9,
     )
@@ -101,7 +101,7 @@ def test_standardize_takes_a_method(capsys, tmp_path, bold_file, atlas_file):
     assert code == 0, err
     expected = extract_timeseries([str(bold_file)], str(atlas_file), standardize="psc")
     np.testing.assert_allclose(
-        table(out).to_numpy(), timeseries_to_array(expected["timeseries"][0]), rtol=1e-7
+        table(out).to_numpy(), expected.timeseries[0].data.to_numpy(), rtol=1e-7
     )
 
 

@@ -16,7 +16,7 @@ from fmriprep_tree import fmriprep_table, write_atlas, write_bold, write_confoun
 from nilearn.image import index_img
 from nilearn.maskers import NiftiLabelsMasker
 
-from niimasker_core.api import extract_timeseries, timeseries_to_array
+from niimasker_core.api import extract_timeseries
 from niimasker_core.cli import main
 from niimasker_core.confound_tables import read_confounds_table
 from niimasker_core.errors import ConfoundsError
@@ -57,8 +57,8 @@ def ours(bold, atlas, confounds, **settings):
     out = extract_timeseries(
         [str(bold)], str(atlas), regressor_files=[str(confounds)], **settings
     )
-    item = out["timeseries"][0]
-    return timeseries_to_array(item), item
+    item = out.timeseries[0]
+    return item.data.to_numpy(), item
 
 
 def close(got, expected):
@@ -71,11 +71,11 @@ def test_named_columns_keep_every_volume(bold_file, atlas_file, confounds_tsv):
         got, item = ours(
             bold_file, atlas_file, confounds_tsv, regressors=COLUMNS, **CLEANING
         )
-    assert got.shape[0] == N and item["volumes"] == list(range(N))
+    assert got.shape[0] == N and item.volumes == list(range(N))
     close(got, masker(bold_file, atlas_file, table[COLUMNS].to_numpy(), **CLEANING))
-    assert item["sidecar"]["NonSteadyStateVolumes"] == [0, 1, 2]
-    assert item["sidecar"]["NonSteadyStateVolumesKept"] == [0, 1, 2]
-    assert item["sidecar"]["CensoredVolumes"] == []
+    assert item.sidecar["NonSteadyStateVolumes"] == [0, 1, 2]
+    assert item.sidecar["NonSteadyStateVolumesKept"] == [0, 1, 2]
+    assert item.sidecar["CensoredVolumes"] == []
 
 
 def test_discard_scans_auto_drops_the_flagged_leading_volumes(
@@ -96,18 +96,18 @@ def test_discard_scans_auto_drops_the_flagged_leading_volumes(
         bold_file, atlas_file, table[COLUMNS].to_numpy()[3:], discard=3, **CLEANING
     )
     close(got, expected)
-    assert item["volumes"] == list(range(3, N))
-    assert item["sidecar"]["DiscardedScans"] == 3
-    assert item["sidecar"]["NonSteadyStateVolumesKept"] == []
-    assert item["sidecar"]["Cleaning"]["discard_scans"] == "auto"
+    assert item.volumes == list(range(3, N))
+    assert item.sidecar["DiscardedScans"] == 3
+    assert item.sidecar["NonSteadyStateVolumesKept"] == []
+    assert item.sidecar["Cleaning"]["discard_scans"] == "auto"
 
 
 def test_discard_scans_auto_without_flags_or_confounds_drops_nothing(
     bold_file, atlas_file
 ):
     out = extract_timeseries([str(bold_file)], str(atlas_file), discard_scans="auto")
-    assert out["timeseries"][0]["sidecar"]["DiscardedScans"] == 0
-    assert out["timeseries"][0]["shape"][0] == N
+    assert out.timeseries[0].sidecar["DiscardedScans"] == 0
+    assert out.timeseries[0].shape[0] == N
 
 
 def test_discard_scans_auto_on_the_command_line(
@@ -139,7 +139,7 @@ def test_discard_scans_auto_on_the_command_line(
 
 def test_strategies_keep_nilearns_censoring(bold_file, atlas_file, confounds_tsv):
     _, item = ours(bold_file, atlas_file, confounds_tsv, regressors="simple")
-    assert item["volumes"][:2] == [3, 4] and item["sidecar"]["DiscardedScans"] == 0
+    assert item.volumes[:2] == [3, 4] and item.sidecar["DiscardedScans"] == 0
 
 
 def test_demean_does_not_change_named_columns(bold_file, atlas_file, confounds_tsv):
@@ -151,7 +151,7 @@ def test_demean_does_not_change_named_columns(bold_file, atlas_file, confounds_t
         )
     expected = masker(bold_file, atlas_file, table[COLUMNS].to_numpy(), **options)
     close(demeaned, expected)
-    assert item["sidecar"]["ConfoundsDemeaned"] is False
+    assert item.sidecar["ConfoundsDemeaned"] is False
 
 
 def write_headerless(path, values, fmt="%.8e"):
@@ -174,8 +174,8 @@ def test_headerless_motion_files_are_read(
     path = write_headerless(tmp_path / name, values)
     got, item = ours(bold_file, atlas_file, path, **CLEANING)
     close(got, masker(bold_file, atlas_file, np.loadtxt(path), **CLEANING))
-    assert item["sidecar"]["ConfoundColumns"][:3] == first_columns
-    header = item["sidecar"]["ConfoundsFileHeader"]
+    assert item.sidecar["ConfoundColumns"][:3] == first_columns
+    header = item.sidecar["ConfoundsFileHeader"]
     assert header["HasHeader"] is False and header["Columns"][:3] == first_columns
     # the names can be chosen like any column's
     picked, _ = ours(
@@ -206,7 +206,7 @@ def test_a_strategy_reads_a_headerless_spm_file(tmp_path, rng, bold_file, atlas_
     got, item = ours(
         bold_file, atlas_file, path, regressors=["motion"], motion="basic", **CLEANING
     )
-    assert sorted(item["sidecar"]["ConfoundColumns"]) == sorted(
+    assert sorted(item.sidecar["ConfoundColumns"]) == sorted(
         ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
     )
     close(got, masker(bold_file, atlas_file, np.loadtxt(path), **CLEANING))

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from fmriprep_tree import fmriprep_table, write_atlas, write_bold, write_confounds
 
-from niimasker_core.api import extract_timeseries, timeseries_to_array
+from niimasker_core.api import extract_timeseries
 from niimasker_core.cli import main
 
 # Verbatim from the seed README ("An equivalent configuration to the previous example"),
@@ -92,21 +92,18 @@ def test_seed_config_pairs_each_image_with_its_own_confounds(fmriprep_tree):
     """Swapping two confounds files changes exactly the two matching outputs."""
     root, tables = fmriprep_tree
     first = extract_timeseries(config="config.json")
-    files = {item["file"]: item for item in first["timeseries"]}
+    files = {item.file: item for item in first.timeseries}
     a, b = sorted(files)[:2]
-    conf_a = root / files[a]["sidecar"]["ConfoundsFile"]
-    conf_b = root / files[b]["sidecar"]["ConfoundsFile"]
+    conf_a = root / files[a].sidecar["ConfoundsFile"]
+    conf_b = root / files[b].sidecar["ConfoundsFile"]
     data_a, data_b = conf_a.read_bytes(), conf_b.read_bytes()
     conf_a.write_bytes(data_b)
     conf_b.write_bytes(data_a)
     second = {
-        item["file"]: item
-        for item in extract_timeseries(config="config.json")["timeseries"]
+        item.file: item for item in extract_timeseries(config="config.json").timeseries
     }
     for image, item in files.items():
-        changed = not np.allclose(
-            timeseries_to_array(item), timeseries_to_array(second[image])
-        )
+        changed = not np.allclose(item.data.to_numpy(), second[image].data.to_numpy())
         assert changed == (image in (a, b))
 
 
@@ -124,14 +121,14 @@ def test_config_carries_strategy_options(fmriprep_tree):
         discard_scans=None,
     )
     out = extract_timeseries(config=config)
-    assert not out["failures"]
+    assert not out.failures
     censored = 0
-    for item in out["timeseries"]:
-        sidecar = item["sidecar"]
+    for item in out.timeseries:
+        sidecar = item.sidecar
         assert sidecar["ConfoundStrategy"]["kind"] == "components"
         assert sidecar["ConfoundStrategy"]["load_confounds"]["fd_threshold"] == 0.095
         assert len(sidecar["ConfoundColumns"]) == 6 + 3 + 4
-        assert item["volumes"] == list(range(N))  # interpolated: every volume
+        assert item.volumes == list(range(N))  # interpolated: every volume
         assert sidecar["InterpolatedVolumes"] == sidecar["CensoredVolumes"]
         censored += len(sidecar["CensoredVolumes"])
     assert censored > 0

@@ -47,7 +47,7 @@ def test_settings_fields_are_the_declared_names_and_defaults():
 
 def test_sidecar_block_is_the_recorded_declarations(tmp_path, bold_file, atlas_file):
     result = api.extract_timeseries(str(bold_file), str(atlas_file), t_r=2.0)
-    block = result["timeseries"][0]["sidecar"]["Cleaning"]
+    block = result.timeseries[0].sidecar["Cleaning"]
     assert list(block) == [p.name for p in PARAMETERS if p.recorded]
     assert block["t_r"] == 2.0
 
@@ -106,7 +106,7 @@ def test_output_dir_is_a_config_key(tmp_path, bold_file, atlas_file):
     assert (out / "sub-01_task-rest_bold_timeseries.tsv").is_file()
     result = api.extract_timeseries(str(bold_file), config={"roi_file": str(atlas_file),
                                     "output_dir": str(tmp_path / "api")})  # fmt: skip
-    assert result["output_dir"] == str(tmp_path / "api")
+    assert result.output_dir == str(tmp_path / "api")
     assert (tmp_path / "api" / "sub-01_task-rest_bold_timeseries.tsv").is_file()
 
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import SHAPE, make_bold
 from nilearn.maskers import NiftiLabelsMasker, NiftiSpheresMasker
 
-from niimasker_core.api import extract_timeseries, timeseries_to_array
+from niimasker_core.api import extract_timeseries
 from niimasker_core.errors import InputFileError, SettingsError
 
 
@@ -30,7 +30,7 @@ def nan_bold(tmp_path, rng, affine):
 
 def run(bold, roi, **kwargs):
     out = extract_timeseries([str(bold)], str(roi), **kwargs)
-    return timeseries_to_array(out["timeseries"][0]), out
+    return out.timeseries[0].data.to_numpy(), out
 
 
 def quiet(function, *args, **kwargs):
@@ -100,7 +100,7 @@ def test_omit_uses_the_finite_voxels_of_each_volume(
             expected[t, column] = function(voxels[finite[:, t], t])
     np.testing.assert_allclose(got, expected, rtol=1e-6)
     coverage = pd.read_csv(
-        tmp_path / "o" / f"{out['timeseries'][0]['stem']}_coverage.tsv", sep="\t"
+        tmp_path / "o" / f"{out.timeseries[0].stem}_coverage.tsv", sep="\t"
     )
     assert coverage["finite_voxels_min"].tolist() == finite_min
     assert (coverage["finite_voxels_min"] < coverage["voxels_used"]).any()

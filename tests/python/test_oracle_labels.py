@@ -11,7 +11,7 @@ import pytest
 from conftest import make_bold
 from nilearn.maskers import NiftiLabelsMasker
 
-from niimasker_core.api import extract_timeseries, timeseries_to_array
+from niimasker_core.api import extract_timeseries
 
 CASES = [
     {},
@@ -37,7 +37,7 @@ def nilearn_labels(bold, atlas, confounds=None, discard=0, **kwargs):
 
 def ours(bold, atlas, **kwargs):
     out = extract_timeseries([str(bold)], str(atlas), **kwargs)
-    return timeseries_to_array(out["timeseries"][0])
+    return out.timeseries[0].data.to_numpy()
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import pytest
 from nilearn.maskers import NiftiMapsMasker
 from scipy import linalg
 
-from niimasker_core.api import extract_timeseries, timeseries_to_array
+from niimasker_core.api import extract_timeseries
 from niimasker_core.errors import RoiError
 
 SHAPE = (7, 8, 9)
@@ -50,7 +50,7 @@ def nilearn_maps(bold, maps, **kwargs):
 
 def ours(bold, roi, **kwargs):
     out = extract_timeseries([str(bold)], str(roi), **kwargs)
-    return timeseries_to_array(out["timeseries"][0]), out
+    return out.timeseries[0].data.to_numpy(), out
 
 
 def close(got, expected, raw_scale=120.0):
@@ -63,7 +63,7 @@ def close(got, expected, raw_scale=120.0):
 )
 def test_maps_equal_nilearn(bold_file, maps_file, settings):
     got, out = ours(bold_file, maps_file, **settings)
-    assert out["timeseries"][0]["columns"] == ["1", "2", "3", "4", "5"]
+    assert out.timeseries[0].columns == ["1", "2", "3", "4", "5"]
     close(got, nilearn_maps(bold_file, maps_file, **settings))
 
 
@@ -101,7 +101,7 @@ def test_mask_keeps_emptied_maps_as_nan_columns(tmp_path, bold_file, maps_file, 
     got, out = ours(bold_file, maps_file, mask_img=str(mask_file))
     assert got.shape[1] == 5 and np.isnan(got[:, 1]).all()
     close(np.delete(got, 1, axis=1), expected)
-    assert out["timeseries"][0]["sidecar"]["EmptyRegions"] == ["2"]
+    assert out.timeseries[0].sidecar["EmptyRegions"] == ["2"]
 
 
 def test_overlap_error_names_pairs_unless_allowed(
@@ -119,7 +119,7 @@ def test_labels_name_maps_and_coverage_is_written(tmp_path, bold_file, maps_file
     names = ["vis", "mot", "dmn", "sal", "fpn"]
     out_dir = tmp_path / "out"
     _, out = ours(bold_file, maps_file, labels=names, output_dir=str(out_dir))
-    assert out["timeseries"][0]["columns"] == names
+    assert out.timeseries[0].columns == names
     coverage = pd.read_csv(next(out_dir.glob("*_coverage.tsv")), sep="\t")
     data = np.asanyarray(nib.load(maps_file).dataobj)
     assert coverage["region"].tolist() == names

@@ -11,7 +11,7 @@ import pytest
 from nilearn.maskers import NiftiSpheresMasker
 from nilearn.maskers.nifti_spheres_masker import apply_mask_and_get_affinity
 
-from niimasker_core.api import extract_timeseries, timeseries_to_array
+from niimasker_core.api import extract_timeseries
 from niimasker_core.errors import EmptyRegionWarning
 from niimasker_core.rois.spheres import sphere_members
 
@@ -46,7 +46,7 @@ def nilearn_spheres(bold, seeds, **kwargs):
 
 def ours(bold, roi, **kwargs):
     out = extract_timeseries([str(bold)], str(roi), **kwargs)
-    return timeseries_to_array(out["timeseries"][0]), out
+    return out.timeseries[0].data.to_numpy(), out
 
 
 def case_id(settings):
@@ -119,7 +119,7 @@ def test_per_row_radius_and_names(tmp_path, bold_file):
         tmp_path / "seeds.tsv", SEEDS[:3], radius=radii, name=["a", "b", "c"]
     )
     got, out = ours(bold_file, roi, radius=4.0, allow_overlap=True)
-    assert out["timeseries"][0]["columns"] == ["a", "b", "c"]
+    assert out.timeseries[0].columns == ["a", "b", "c"]
     for column, (seed, radius) in enumerate(zip(SEEDS, [3.0, 6.0, 4.0])):
         expected = nilearn_spheres(bold_file, [seed], radius=radius)
         np.testing.assert_array_equal(got[:, column], expected[:, 0])
@@ -145,7 +145,7 @@ def test_empty_sphere_is_nan_column_with_warning(tmp_path, bold_file):
     np.testing.assert_array_equal(
         got[:, 0], nilearn_spheres(bold_file, seeds[:1], radius=4.0)[:, 0]
     )
-    assert out["timeseries"][0]["sidecar"]["EmptyRegions"] == ["outside"]
+    assert out.timeseries[0].sidecar["EmptyRegions"] == ["outside"]
 
 
 def test_spheres_image_and_lut_are_written_and_reusable(tmp_path, bold_file):
@@ -198,7 +198,7 @@ def test_as_voxels_gives_every_voxel_of_every_sphere(tmp_path, bold_file, affine
         for name, row in zip(["p", "q"], adjacency.rows, strict=True)
         for i, j, k in zip(*np.unravel_index(row, data.shape[:3]), strict=True)
     ]
-    assert out["timeseries"][0]["columns"] == expected_columns
+    assert out.timeseries[0].columns == expected_columns
     for column, name in enumerate(expected_columns):
         i, j, k = (int(v) for v in name.split("_")[1:])
         np.testing.assert_array_equal(got[:, column], data[i, j, k, :])

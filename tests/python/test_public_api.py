@@ -18,6 +18,8 @@ MODULES = [
     "niimasker_core.engine",
     "niimasker_core.errors",
     "niimasker_core.outputs",
+    "niimasker_core.r_bridge",
+    "niimasker_core.results",
     "niimasker_core.settings",
     "niimasker_core.volumes",
     "niimasker_core.maskers",
@@ -30,6 +32,9 @@ MODULES = [
 def test_package_exports():
     assert sorted(niimasker_core.__all__) == sorted(
         [
+            "ExtractionFailure",
+            "ExtractionResult",
+            "ImageTimeseries",
             "NiftiMasker",
             "NiimaskerError",
             "__version__",

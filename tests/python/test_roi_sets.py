@@ -40,7 +40,7 @@ def test_several_sets_equal_separate_runs(
         str(bold_file), [f"fine={atlas_file}", str(second_atlas), str(maps_file)],
         str(together), **settings,
     )  # fmt: skip
-    assert [item["atlas"] for item in result["timeseries"]] == [
+    assert [item.atlas for item in result.timeseries] == [
         "fine",
         "coarse",
         "maps",
@@ -86,7 +86,7 @@ def test_several_sets_from_the_command_and_resume(
         str(bold_file), {"atlas": str(atlas_file), "coarse": str(second_atlas)},
         str(out), report=False,
     )  # fmt: skip
-    assert again["skipped"] == []  # one set missing: the image is redone
+    assert again.skipped == []  # one set missing: the image is redone
 
 
 def test_labels_need_one_set(bold_file, atlas_file, second_atlas):

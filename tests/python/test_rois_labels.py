@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from nilearn.maskers import NiftiLabelsMasker, NiftiMasker
 
-from niimasker_core.api import extract_timeseries, timeseries_to_array
+from niimasker_core.api import extract_timeseries
 from niimasker_core.errors import EmptyRegionWarning, LabelsError
 
 STRATEGIES = [
@@ -32,7 +32,7 @@ def quiet(function, *args, **kwargs):
 
 def ours(bold, roi, **kwargs):
     out = extract_timeseries([str(bold)], str(roi), **kwargs)
-    return timeseries_to_array(out["timeseries"][0]), out
+    return out.timeseries[0].data.to_numpy(), out
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_mask_img_equals_nilearn(bold_file, atlas_file, mask_file, strategy):
     np.testing.assert_allclose(
         got, expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max()
     )
-    assert out["timeseries"][0]["columns"] == ["1", "2", "3", "4", "5"]
+    assert out.timeseries[0].columns == ["1", "2", "3", "4", "5"]
 
 
 def test_mask_img_on_another_grid_is_resampled_nearest(
@@ -100,12 +100,12 @@ def test_region_emptied_by_mask_stays_a_nan_column(
         got, out = ours(
             bold_file, atlas_file, mask_img=str(path), output_dir=str(out_dir)
         )
-    assert out["timeseries"][0]["columns"] == ["1", "2", "3", "4", "5"]
+    assert out.timeseries[0].columns == ["1", "2", "3", "4", "5"]
     assert np.isnan(got[:, 2]).all()
     np.testing.assert_allclose(
         np.delete(got, 2, axis=1), expected, rtol=1e-6
     )  # nilearn drops it
-    assert out["timeseries"][0]["sidecar"]["EmptyRegions"] == ["3"]
+    assert out.timeseries[0].sidecar["EmptyRegions"] == ["3"]
     coverage = pd.read_csv(next(out_dir.glob("*_coverage.tsv")), sep="\t")
     row = coverage.set_index("region").loc[3]
     assert row["voxels_in_roi"] == int((atlas == 3).sum()) and row["voxels_used"] == 0
@@ -131,7 +131,7 @@ def test_multi_label_as_voxels_gives_every_voxel_of_every_region(bold_file, atla
     got, out = ours(
         bold_file, atlas_file, as_voxels=True, labels=["a", "b", "c", "d", "e"]
     )
-    columns = out["timeseries"][0]["columns"]
+    columns = out.timeseries[0].columns
     assert got.shape[1] == int((atlas > 0).sum()) == len(columns)
     start = 0
     for value, name in enumerate("abcde", start=1):
@@ -158,10 +158,10 @@ def test_labels_table_regions_absent_from_atlas_are_columns(
     labels = tmp_path / "atlas_dseg.tsv"
     table.to_csv(labels, sep="\t", index=False)
     got, out = ours(bold_file, atlas_file, labels=str(labels))
-    assert out["timeseries"][0]["columns"] == ["V1", "V2", "M1", "S1", "A1", "PFC"]
-    assert np.isnan(got[:, 5]).all() and out["timeseries"][0]["sidecar"][
-        "EmptyRegions"
-    ] == ["PFC"]
+    assert out.timeseries[0].columns == ["V1", "V2", "M1", "S1", "A1", "PFC"]
+    assert np.isnan(got[:, 5]).all() and out.timeseries[0].sidecar["EmptyRegions"] == [
+        "PFC"
+    ]
     expected = quiet(NiftiLabelsMasker(str(atlas_file)).fit_transform, str(bold_file))
     np.testing.assert_allclose(got[:, :5], expected, rtol=1e-6)
 
@@ -169,7 +169,7 @@ def test_labels_table_regions_absent_from_atlas_are_columns(
 @pytest.mark.parametrize("first", ["Background", "background", "0", "Unknown"])
 def test_label_list_with_background_name(bold_file, atlas_file, first):
     _, out = ours(bold_file, atlas_file, labels=[first, "a", "b", "c", "d", "e"])
-    assert out["timeseries"][0]["columns"] == ["a", "b", "c", "d", "e"]
+    assert out.timeseries[0].columns == ["a", "b", "c", "d", "e"]
 
 
 def test_label_count_mismatch_is_an_error(bold_file, atlas_file):
@@ -183,8 +183,8 @@ def test_as_voxels_lists_a_region_without_voxels(tmp_path, bold_file, atlas_file
     table.to_csv(labels, sep="\t", index=False)
     with pytest.warns(EmptyRegionWarning, match="'f' has no voxels"):
         _, out = ours(bold_file, atlas_file, labels=str(labels), as_voxels=True)
-    assert out["timeseries"][0]["sidecar"]["EmptyRegions"] == ["f"]
-    assert not any(c.startswith("f_") for c in out["timeseries"][0]["columns"])
+    assert out.timeseries[0].sidecar["EmptyRegions"] == ["f"]
+    assert not any(c.startswith("f_") for c in out.timeseries[0].columns)
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES[1:])
@@ -217,7 +217,7 @@ def test_repeated_label_names_are_made_unique_with_a_warning(bold_file, atlas_fi
     names = ["a", "b", "a", "c", "a"]
     with pytest.warns(UserWarning, match=r"a -> a\.1, a -> a\.2"):
         out = extract_timeseries([str(bold_file)], str(atlas_file), labels=names)
-    assert out["timeseries"][0]["columns"] == ["a", "b", "a.1", "c", "a.2"]
+    assert out.timeseries[0].columns == ["a", "b", "a.1", "c", "a.2"]
 
 
 def test_made_unique_names_do_not_collide_with_given_names():

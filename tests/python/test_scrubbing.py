@@ -13,7 +13,7 @@ from nilearn.image import index_img
 from nilearn.interfaces.fmriprep import load_confounds_strategy
 from nilearn.maskers import NiftiLabelsMasker
 
-from niimasker_core.api import extract_timeseries, timeseries_to_array
+from niimasker_core.api import extract_timeseries
 from niimasker_core.errors import ConfoundsError
 from niimasker_core.scrubbing import interpolate_censored
 
@@ -75,8 +75,8 @@ def ours(bold, atlas, confounds_tsv, **settings):
     out = extract_timeseries(
         [str(bold)], str(atlas), regressor_files=[str(confounds_tsv)], **settings
     )
-    item = out["timeseries"][0]
-    return timeseries_to_array(item), item
+    item = out.timeseries[0]
+    return item.data.to_numpy(), item
 
 
 def assert_close(got, expected):
@@ -101,11 +101,9 @@ def test_scrubbing_strategy_equals_nilearn_masker(
         **CLEANING,
     )
     assert_close(got, expected)
-    assert item["volumes"] == [int(v) for v in mask]
-    assert item["sidecar"]["CensoredVolumes"] == sorted(
-        set(range(N)) - set(mask.tolist())
-    )
-    assert item["sidecar"]["ConfoundColumns"] == list(confounds.columns)
+    assert item.volumes == [int(v) for v in mask]
+    assert item.sidecar["CensoredVolumes"] == sorted(set(range(N)) - set(mask.tolist()))
+    assert item.sidecar["ConfoundColumns"] == list(confounds.columns)
 
 
 def test_discard_scans_with_scrubbing_equals_nilearn(
@@ -131,14 +129,16 @@ def test_discard_scans_with_scrubbing_equals_nilearn(
         **CLEANING,
     )
     assert_close(got, expected)
-    assert item["sidecar"]["DiscardedScans"] == discard
-    assert item["volumes"][0] >= discard
+    assert item.sidecar["DiscardedScans"] == discard
+    assert item.volumes[0] >= discard
 
 
 def test_column_scrubbing_equals_signal_clean(bold_file, atlas_file, confounds_tsv):
     columns = ["trans_x", "trans_y", "rot_z", "csf", "white_matter"]
-    raw = timeseries_to_array(
-        extract_timeseries([str(bold_file)], str(atlas_file))["timeseries"][0]
+    raw = (
+        extract_timeseries([str(bold_file)], str(atlas_file))
+        .timeseries[0]
+        .data.to_numpy()
     )
     got, item = ours(
         bold_file,
@@ -165,7 +165,7 @@ def test_column_scrubbing_equals_signal_clean(bold_file, atlas_file, confounds_t
         t_r=2.0,
     )
     assert_close(got, expected)
-    assert item["sidecar"]["NumberOfCensoredVolumes"] == 3
+    assert item.sidecar["NumberOfCensoredVolumes"] == 3
 
 
 def test_interpolated_output_keeps_every_volume(bold_file, atlas_file, confounds_tsv):
@@ -180,10 +180,10 @@ def test_interpolated_output_keeps_every_volume(bold_file, atlas_file, confounds
         output_volumes="interpolated",
         **CLEANING,
     )
-    kept = np.array(item_c["volumes"])
-    assert item_i["volumes"] == list(range(N))
+    kept = np.array(item_c.volumes)
+    assert item_i.volumes == list(range(N))
     np.testing.assert_allclose(full[kept], censored)
-    marked = item_i["sidecar"]["InterpolatedVolumes"]
+    marked = item_i.sidecar["InterpolatedVolumes"]
     assert marked == sorted(set(range(N)) - set(kept.tolist()))
     inside = [v for v in marked if kept[0] < v < kept[-1]]
     assert inside and np.isfinite(full[inside]).all()
@@ -252,5 +252,5 @@ def test_censoring_without_regressors_equals_nilearn(
         **CLEANING,
     )
     assert_close(got, expected)
-    assert item["sidecar"]["ConfoundColumns"] == []
-    assert item["volumes"] == mask.tolist()
+    assert item.sidecar["ConfoundColumns"] == []
+    assert item.volumes == mask.tolist()

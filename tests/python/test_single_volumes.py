@@ -11,7 +11,7 @@ import pytest
 from conftest import SHAPE
 from nilearn.maskers import NiftiLabelsMasker, NiftiMapsMasker
 
-from niimasker_core.api import extract_timeseries, timeseries_to_array
+from niimasker_core.api import extract_timeseries
 from niimasker_core.cli import main
 from niimasker_core.errors import CleaningError
 
@@ -35,10 +35,10 @@ def nilearn_row(masker, path):
 
 def test_a_3d_image_is_one_row(beta_files, atlas_file):
     out = extract_timeseries([str(beta_files[0])], str(atlas_file))
-    item = out["timeseries"][0]
-    assert item["shape"] == [1, 5] and item["volumes"] == [0]
+    item = out.timeseries[0]
+    assert item.data.shape == (1, 5) and item.volumes == [0]
     expected = nilearn_row(NiftiLabelsMasker(str(atlas_file)), beta_files[0])
-    np.testing.assert_allclose(timeseries_to_array(item), expected, rtol=1e-6)
+    np.testing.assert_allclose(item.data.to_numpy(), expected, rtol=1e-6)
 
 
 def test_a_list_of_3d_images_gives_one_row_per_file(
@@ -64,9 +64,7 @@ def test_a_4d_image_of_one_volume_is_one_row(tmp_path, rng, affine, atlas_file):
     ).to_filename(path)
     out = extract_timeseries([str(path)], str(atlas_file), smoothing_fwhm=6.0)
     expected = nilearn_row(NiftiLabelsMasker(str(atlas_file), smoothing_fwhm=6.0), path)
-    np.testing.assert_allclose(
-        timeseries_to_array(out["timeseries"][0]), expected, rtol=1e-5
-    )
+    np.testing.assert_allclose(out.timeseries[0].data.to_numpy(), expected, rtol=1e-5)
 
 
 def test_maps_of_a_3d_image(tmp_path, rng, affine, beta_files):
@@ -76,7 +74,7 @@ def test_maps_of_a_3d_image(tmp_path, rng, affine, beta_files):
     out = extract_timeseries([str(beta_files[1])], str(maps_file))
     expected = nilearn_row(NiftiMapsMasker(str(maps_file)), beta_files[1])
     np.testing.assert_allclose(
-        timeseries_to_array(out["timeseries"][0]), expected, rtol=1e-5, atol=1e-6
+        out.timeseries[0].data.to_numpy(), expected, rtol=1e-5, atol=1e-6
     )
 
 

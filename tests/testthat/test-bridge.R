@@ -74,8 +74,9 @@ test_that("a missing core says how to install it", {
 
 test_that("core_signature() reads names and defaults through inspect", {
   skip_if_no_core()
-  sig <- core_signature("timeseries_to_array")
-  expect_identical(names(sig), "item")
+  sig <- core_signature("nilearn_atlas")
+  expect_identical(names(sig), c("query", "data_dir"))
+  expect_null(sig$data_dir) # None, the default
 })
 
 test_that("a pyproject.toml without [tool.poetry] is not taken for Poetry", {

@@ -25,13 +25,13 @@ test_that("R exposes exactly the parameters declared in settings.PARAMETERS", {
   expect_true(all(vapply(parameter_checks, is.function, logical(1))))
 })
 
-python_values <- function(result) {
-  # The core's own arrays, rebuilt in Python and sent as plain lists of columns.
+python_values <- function(kwargs) {
+  # The core's own arrays (through the R bridge, rebuilt in Python), as plain lists of columns.
   to_columns <- reticulate::py_eval(paste(
-    "lambda api, res: [[[float(v) for v in col] for col in api.timeseries_to_array(item).T]",
-    "for item in res['timeseries']]"
+    "lambda bridge, out: [[[float(v) for v in col] for col in bridge.timeseries_to_array(item).T]",
+    "for item in out['result']['timeseries']]"
   ))
-  to_columns(core$api, result)
+  to_columns(core_bridge(), core_bridge()$extract_timeseries(kwargs))
 }
 
 test_that("values equal the Python core's, file by file", {
@@ -49,7 +49,7 @@ test_that("values equal the Python core's, file by file", {
     regressors = c("trans_x", "trans_y", "rot_z"), t_r = 2, high_pass = 0.01,
     detrend = TRUE, standardize = TRUE, discard_scans = 2
   )
-  py <- python_values(do.call(core$api$extract_timeseries, args))
+  py <- python_values(args)
   expect_identical(names(ts), c("file", "sub", "task", "space", "desc", "volume",
                                 sprintf("region%03d", 1:12)))
   for (i in 1:2) {
@@ -221,10 +221,11 @@ test_that("sidecars and voxel names are one-based, empty lists are integer(0)", 
   expect_identical(sidecar$InterpolatedVolumes, integer(0))
   vox <- extract_timeseries(example_bold(), example_atlas(), t_r = 2, as_voxels = TRUE,
                             labels = example_labels())
-  py <- reticulate::py_to_r(core$api$extract_timeseries(
-    list(example_bold()), example_atlas(), t_r = 2, as_voxels = TRUE, labels = example_labels()
-  ))
-  core_names <- as.character(unlist(py$timeseries[[1]]$columns))
+  py <- reticulate::py_to_r(core_bridge()$extract_timeseries(list(
+    input_files = list(example_bold()), roi_file = example_atlas(), t_r = 2, as_voxels = TRUE,
+    labels = example_labels()
+  )))
+  core_names <- as.character(unlist(py$result$timeseries[[1]]$columns))
   r_names <- setdiff(names(vox), c("file", "sub", "task", "space", "desc", "volume"))
   ijk <- function(x) matrix(as.integer(unlist(regmatches(x, gregexpr("[0-9]+$|[0-9]+(?=_[0-9]+_[0-9]+$)|[0-9]+(?=_[0-9]+$)", x, perl = TRUE)))), ncol = 3, byrow = TRUE)
   expect_identical(ijk(r_names), ijk(core_names) + 1L)

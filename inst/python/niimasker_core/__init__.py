@@ -1,17 +1,23 @@
 """niimasker_core: fast, nilearn-exact ROI and voxel timeseries from fMRI NIfTI images.
 
-The public API is :func:`extract_timeseries` and :class:`NiftiMasker` (imported
-on first use); the ``niimasker`` command and
-the R package call it. Errors a user can cause are in :mod:`niimasker_core.errors`.
+The public API is :func:`extract_timeseries`, which returns an
+:class:`ExtractionResult` (one :class:`ImageTimeseries`, a pandas DataFrame
+plus its metadata, per image and ROI set), and :class:`NiftiMasker` (imported
+on first use); the ``niimasker`` command and the R package call them. Errors a
+user can cause are in :mod:`niimasker_core.errors`.
 """
 
 from __future__ import annotations
 
 from .api import extract_timeseries, nilearn_atlas
 from .errors import NiimaskerError
+from .results import ExtractionFailure, ExtractionResult, ImageTimeseries
 from .version import __version__
 
 __all__ = [
+    "ExtractionFailure",
+    "ExtractionResult",
+    "ImageTimeseries",
     "NiftiMasker",
     "NiimaskerError",
     "__version__",

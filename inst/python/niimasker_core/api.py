@@ -1,9 +1,9 @@
-"""The functions the command and the R package call: plain types in, plain types out.
+"""The functions Python users, the command and the R bridge call.
 
-Numeric results cross as ``bytearray`` (float64, column-major) plus their
-shape, so that any caller (reticulate 1.28 included, which cannot convert
-numpy 2 arrays) can rebuild them; :func:`timeseries_to_array` does that for
-Python callers.
+:func:`extract_timeseries` returns an
+:class:`~niimasker_core.results.ExtractionResult` (a pandas DataFrame per
+image and ROI set, with its metadata); :mod:`niimasker_core.r_bridge` turns
+it into the plain types (bytes plus shape) the R package reads.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 
 from .config import load_config, merge_config
 from .errors import NiimaskerError, SettingsError
-from .process import ImageResult
+from .results import ExtractionResult
 from .run import BatchResult, run_batch, select_shard
 from .settings import PARAMETERS, Settings, make_settings, unknown_names_message
 
@@ -28,7 +28,6 @@ __all__ = [
     "plan_settings",
     "resolve_settings",
     "run_with_values",
-    "timeseries_to_array",
     "voxels_to_nifti",
 ]
 
@@ -83,7 +82,7 @@ def _bind(
     return given, faces
 
 
-def extract_timeseries(*args: Any, **kwargs: Any) -> dict[str, Any]:
+def extract_timeseries(*args: Any, **kwargs: Any) -> ExtractionResult:
     """Extract cleaned ROI timeseries from one or more 4D NIfTI images.
 
     The keywords are the parameters of :data:`niimasker_core.settings.PARAMETERS`
@@ -114,15 +113,24 @@ def extract_timeseries(*args: Any, **kwargs: Any) -> dict[str, Any]:
 
     Returns
     -------
-    dict
-        ``timeseries``: one dict per image with ``file``, ``stem``,
-        ``columns``, ``values`` (bytearray, float64, column-major),
-        ``shape`` ``[volumes, columns]``, ``volumes`` (0-based image index of
-        each row), ``t_r`` and ``sidecar``; ``failures``: dicts with
-        ``file``, ``error_type``, ``message``; ``parameters``: everything
-        resolved (as in parameters.json); ``output_dir``; ``skipped``: the
-        images whose outputs were already complete (their values read back
-        from the tables); ``seconds``: the batch's wall time.
+    ExtractionResult
+        ``timeseries``: one :class:`~niimasker_core.results.ImageTimeseries`
+        per image and ROI set, whose ``data`` is a pandas DataFrame (rows =
+        kept volumes indexed by their 0-based number in the image, one column
+        per region named as in the TSV) beside ``file``, ``stem``, ``atlas``,
+        ``sidecar``, ``t_r``, ``t_r_source``, ``files`` and ``skipped``;
+        ``failures``: the images that failed (``file``, ``error_type``,
+        ``message``); ``parameters``: everything resolved (as in
+        parameters.json); ``output_dir``; ``skipped``: the images whose
+        outputs were already complete (their values read back from the
+        tables); ``seconds``: the batch's wall time; ``mask_img``: for voxel
+        extraction, the mask. Iterating over the result, ``len()`` and
+        ``result[i]`` go over ``timeseries``.
+
+    Examples
+    --------
+    >>> result = extract_timeseries(["sub-01_bold.nii.gz"], "atlas.nii.gz", t_r=2)  # doctest: +SKIP
+    >>> result[0].data.head()  # doctest: +SKIP
 
     Raises
     ------
@@ -141,7 +149,7 @@ def extract_timeseries(*args: Any, **kwargs: Any) -> dict[str, Any]:
     )
 
 
-_RUN_SIGNATURE = _signature(("config", "progress", "command"), "dict[str, Any]")
+_RUN_SIGNATURE = _signature(("config", "progress", "command"), "ExtractionResult")
 extract_timeseries.__signature__ = _RUN_SIGNATURE  # type: ignore[attr-defined]
 
 
@@ -161,8 +169,8 @@ def run_with_values(
     raise_if_all_failed: bool = True,
     on_image: Callable[[Any], None] | None = None,
     with_values: bool = True,
-) -> dict[str, Any]:
-    """Merge explicit values with a config, run the batch and return plain types.
+) -> ExtractionResult:
+    """Merge explicit values with a config, run the batch and return its results.
 
     This is the shared path of :func:`extract_timeseries` and the command.
 
@@ -181,12 +189,13 @@ def run_with_values(
     on_image : callable, optional
         Called with each image's outcome (see :func:`~niimasker_core.run.run_batch`).
     with_values : bool
-        Convert the timeseries to bytes for the caller; the command, which
-        only reports what it wrote, skips that copy (large for voxels).
+        Keep each image's values as its ``data`` (shared, not copied); the
+        command, which only reports what it wrote, passes False so the
+        values (large for voxels) are dropped and ``data`` is None.
 
     Returns
     -------
-    dict
+    ExtractionResult
         As :func:`extract_timeseries`.
     """
     settings = given if isinstance(given, Settings) else resolve_settings(given, config)
@@ -200,10 +209,7 @@ def run_with_values(
     )
     if raise_if_all_failed and batch.failures and not batch.results:
         _raise_every_failure(batch)
-    if not with_values:
-        for result in batch.results:
-            result.values = np.empty((0, 0))
-    return _to_plain(batch, output_dir)
+    return ExtractionResult.from_batch(batch, output_dir, with_values=with_values)
 
 
 def plan_extraction(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
@@ -262,33 +268,6 @@ def _raise_every_failure(batch: BatchResult) -> None:
         raise type(first)("\n".join(lines)) from first
     first.add_note("\n".join(lines[:1] + lines[2:]))
     raise first
-
-
-def _to_plain(batch: BatchResult, output_dir: str | None) -> dict[str, Any]:
-    plain = {
-        "timeseries": [_result_to_plain(r) for r in batch.results],
-        "failures": [
-            {"file": f.image, "error_type": f.error_type, "message": f.message}
-            for f in batch.failures
-        ],
-        "parameters": batch.parameters,
-        "output_dir": None if output_dir is None else str(output_dir),
-        "skipped": list(dict.fromkeys(r.image for r in batch.skipped)),
-        "seconds": round(batch.seconds, 3),
-    }
-    if batch.mask_img is not None:
-        plain["mask"] = _mask_to_plain(batch.mask_img)
-    return plain
-
-
-def _mask_to_plain(mask_img: Any) -> dict[str, Any]:
-    """Return the voxel mask as bytes (uint8, column-major), its shape and affine."""
-    data = np.asanyarray(mask_img.dataobj).astype(bool).astype(np.uint8)
-    return {
-        "values": bytearray(data.tobytes(order="F")),
-        "shape": [int(n) for n in data.shape],
-        "affine": [[float(v) for v in row] for row in mask_img.affine],
-    }
 
 
 def voxels_to_nifti(
@@ -357,23 +336,6 @@ def voxels_to_nifti(
     return str(file)
 
 
-def _result_to_plain(result: ImageResult) -> dict[str, Any]:
-    values = np.asarray(result.values, dtype=np.float64)
-    return {
-        "file": result.image,
-        "stem": result.stem,
-        "columns": list(result.columns),
-        "values": bytearray(values.tobytes(order="F")),
-        "shape": [int(values.shape[0]), int(values.shape[1])],
-        "volumes": list(result.volumes),
-        "t_r": result.t_r,
-        "sidecar": result.sidecar,
-        "files": list(result.files),
-        "skipped": result.skipped,
-        "atlas": result.atlas,
-    }
-
-
 def nilearn_atlas(query: str, data_dir: str | None = None) -> dict[str, Any]:
     """Fetch the atlas a ``nilearn:<atlas>:<parameters>`` query names.
 
@@ -410,22 +372,3 @@ def nilearn_atlas(query: str, data_dir: str | None = None) -> dict[str, Any]:
     from .rois.atlas_query import fetch_query
 
     return fetch_query(query, None if data_dir is None else str(data_dir)).to_dict()
-
-
-def timeseries_to_array(item: Mapping[str, Any]) -> np.ndarray:
-    """Rebuild the ``(volumes, columns)`` float64 array of one ``timeseries`` item.
-
-    Parameters
-    ----------
-    item : mapping
-        One element of ``extract_timeseries(...)["timeseries"]``.
-
-    Returns
-    -------
-    numpy.ndarray
-        The cleaned timeseries.
-    """
-    rows, cols = item["shape"]
-    return np.frombuffer(bytes(item["values"]), dtype=np.float64).reshape(
-        (rows, cols), order="F"
-    )

@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 from .api import plan_settings, resolve_settings, run_with_values
 from .coercion import true_or_false
 from .errors import NiimaskerError, Worded
+from .results import ExtractionFailure, ExtractionResult
 from .settings import PARAMETERS, Parameter, suggest
 from .version import __version__
 
@@ -227,29 +228,29 @@ def main(argv: Sequence[str] | None = None) -> int:
                 command="niimasker " + shlex.join(argv),
                 raise_if_all_failed=False,
                 on_image=_verbose_line if settings.verbose else None,
-                with_values=False,  # written to files; not converted for return
+                with_values=False,  # written to files; not kept for return
             )
     except NiimaskerError as exc:
         sys.stderr.write(f"{type(exc).__name__}: {exc.render('command')}\n")
         return 2
     finally:
         logger.removeHandler(handler)
-    for failure in result["failures"]:
-        sys.stderr.write(f"{failure['error_type']}: {failure['message']}\n")
-    n_failed = len(result["failures"])
-    code = 0 if not n_failed else 2 if _all_user_errors(result["failures"]) else 1
-    if result["timeseries"] or not n_failed:  # when all failed, the failures say it
+    for failure in result.failures:
+        sys.stderr.write(f"{failure.error_type}: {failure.message}\n")
+    n_failed = len(result.failures)
+    code = 0 if not n_failed else 2 if _all_user_errors(result.failures) else 1
+    if result.timeseries or not n_failed:  # when all failed, the failures say it
         sys.stderr.write(_summary(result, settings.output_dir, code))
     return code
 
 
-def _summary(result: dict[str, Any], output_dir: str, code: int) -> str:
+def _summary(result: ExtractionResult, output_dir: str, code: int) -> str:
     """Return the end-of-batch line: written, skipped, failed, time, exit code."""
-    n_skipped = len(result["skipped"])  # images (each with every ROI set)
-    n_written = len({item["file"] for item in result["timeseries"]}) - n_skipped
+    n_skipped = len(result.skipped)  # images (each with every ROI set)
+    n_written = len({item.file for item in result.timeseries}) - n_skipped
     return (
         f"niimasker: {n_written} written, {n_skipped} skipped (up to date), "
-        f"{len(result['failures'])} failed in {result['seconds']:.1f} s; outputs in "
+        f"{len(result.failures)} failed in {result.seconds:.1f} s; outputs in "
         f"{output_dir}; exit code {code}\n"
     )
 
@@ -273,10 +274,10 @@ def _print_plan(rows: list[dict[str, Any]], output_dir: str) -> None:
     sys.stdout.write("\n".join("\t".join(line) for line in lines) + "\n")
 
 
-def _all_user_errors(failures: list[dict[str, Any]]) -> bool:
+def _all_user_errors(failures: list[ExtractionFailure]) -> bool:
     from . import errors
 
-    return all(f["error_type"] in errors.__all__ for f in failures)
+    return all(f.error_type in errors.__all__ for f in failures)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,9 +4,11 @@ reticulate 1.28 neither turns Python warnings into R conditions nor gives
 Python exceptions a class, so each call here runs the API under
 :func:`warnings.catch_warnings` and returns, beside the result, every warning
 and (for a :class:`~niimasker_core.errors.NiimaskerError`) the error, each
-with its class names, its message worded for R and its parts. Numeric
-blocks stay ``bytearray`` plus shape, whatever the API returns to Python
-callers, so R never depends on numpy or pandas conversion.
+with its class names, its message worded for R and its parts. The API's
+:class:`~niimasker_core.results.ExtractionResult` crosses as plain types:
+numeric blocks as ``bytearray`` (float64, column-major) plus shape, so R
+never depends on numpy or pandas conversion (reticulate 1.28 cannot convert
+numpy 2 arrays); :func:`timeseries_to_array` rebuilds one in Python.
 """
 
 from __future__ import annotations
@@ -23,8 +25,16 @@ import numpy as np
 from . import api, errors
 from .bids import parse_entities
 from .errors import NiimaskerError, Worded
+from .results import ExtractionResult, ImageTimeseries
 
-__all__ = ["extract_timeseries", "nilearn_atlas", "read_timeseries", "voxels_to_nifti"]
+__all__ = [
+    "extract_timeseries",
+    "nilearn_atlas",
+    "read_timeseries",
+    "timeseries_to_array",
+    "to_plain",
+    "voxels_to_nifti",
+]
 
 _FACE = "r"
 
@@ -44,11 +54,14 @@ def extract_timeseries(
     Returns
     -------
     dict
-        ``result`` (the API's dict, each timeseries item with its BIDS
-        ``entities``), ``warnings`` and ``error`` (see :func:`_describe`).
+        ``result`` (the API's result as plain types, see :func:`to_plain`,
+        each timeseries item with its BIDS ``entities``), ``warnings`` and
+        ``error`` (see :func:`_describe`).
     """
     return _call(
-        lambda: _with_entities(api.extract_timeseries(**kwargs, progress=progress))
+        lambda: _with_entities(
+            to_plain(api.extract_timeseries(**kwargs, progress=progress))
+        )
     )
 
 
@@ -95,10 +108,93 @@ def read_timeseries(output_dir: str) -> dict[str, Any]:
     Returns
     -------
     dict
-        As :func:`extract_timeseries`, ``result`` in the API's form (values as
-        ``bytearray``, ``volumes`` 0-based), with no ``failures``.
+        As :func:`extract_timeseries`, ``result`` in the same plain form
+        (values as ``bytearray``, ``volumes`` 0-based), with no ``failures``.
     """
     return _call(lambda: _with_entities(_read_output(Path(output_dir))))
+
+
+def to_plain(result: ExtractionResult) -> dict[str, Any]:
+    """Return an extraction's result as the plain types R reads.
+
+    Parameters
+    ----------
+    result : ExtractionResult
+        What :func:`niimasker_core.api.extract_timeseries` returned.
+
+    Returns
+    -------
+    dict
+        ``timeseries``: one dict per image and ROI set with ``file``,
+        ``stem``, ``columns``, ``values`` (bytearray, float64, column-major),
+        ``shape`` ``[volumes, columns]``, ``volumes`` (0-based image index of
+        each row), ``t_r``, ``sidecar``, ``files``, ``skipped`` and
+        ``atlas``; ``failures``: dicts with ``file``, ``error_type``,
+        ``message``; ``parameters``; ``output_dir``; ``skipped``;
+        ``seconds``; and for voxel extraction ``mask`` (see
+        :func:`_mask_to_plain`).
+    """
+    plain = {
+        "timeseries": [_item_to_plain(item) for item in result.timeseries],
+        "failures": [
+            {"file": f.file, "error_type": f.error_type, "message": f.message}
+            for f in result.failures
+        ],
+        "parameters": result.parameters,
+        "output_dir": result.output_dir,
+        "skipped": list(result.skipped),
+        "seconds": result.seconds,
+    }
+    if result.mask_img is not None:
+        plain["mask"] = _mask_to_plain(result.mask_img)
+    return plain
+
+
+def _item_to_plain(item: ImageTimeseries) -> dict[str, Any]:
+    values = item.to_numpy()  # the engine's array itself: one copy, to bytes
+    return {
+        "file": item.file,
+        "stem": item.stem,
+        "columns": item.columns,
+        "values": bytearray(values.tobytes(order="F")),
+        "shape": [int(values.shape[0]), int(values.shape[1])],
+        "volumes": item.volumes,
+        "t_r": item.t_r,
+        "sidecar": item.sidecar,
+        "files": list(item.files),
+        "skipped": item.skipped,
+        "atlas": item.atlas,
+    }
+
+
+def _mask_to_plain(mask_img: Any) -> dict[str, Any]:
+    """Return the voxel mask as bytes (uint8, column-major), its shape and affine."""
+    data = np.asanyarray(mask_img.dataobj).astype(bool).astype(np.uint8)
+    return {
+        "values": bytearray(data.tobytes(order="F")),
+        "shape": [int(n) for n in data.shape],
+        "affine": [[float(v) for v in row] for row in mask_img.affine],
+    }
+
+
+def timeseries_to_array(item: Mapping[str, Any]) -> np.ndarray:
+    """Rebuild the ``(volumes, columns)`` float64 array of one plain timeseries item.
+
+    Parameters
+    ----------
+    item : mapping
+        One element of ``to_plain(...)["timeseries"]`` (or of
+        ``extract_timeseries(...)["result"]["timeseries"]`` here).
+
+    Returns
+    -------
+    numpy.ndarray
+        The cleaned timeseries.
+    """
+    rows, cols = item["shape"]
+    return np.frombuffer(bytes(item["values"]), dtype=np.float64).reshape(
+        (rows, cols), order="F"
+    )
 
 
 def _describe(item: Worded | BaseException) -> dict[str, Any]:
