@@ -24,13 +24,23 @@ MODULES = [
     "niimasker_core.maskers.base",
     "niimasker_core.maskers.clean_operator",
     "niimasker_core.maskers.nifti_masker",
+    "niimasker_core.maskers.regions",
+    "niimasker_core.maskers.labels_masker",
+    "niimasker_core.maskers.spheres_masker",
+    "niimasker_core.maskers.maps_masker",
+    "niimasker_core.maskers.multi",
 ]
 
 
 def test_package_exports():
     assert sorted(niimasker_core.__all__) == sorted(
         [
+            "MultiNiftiLabelsMasker",
+            "MultiNiftiMapsMasker",
+            "NiftiLabelsMasker",
+            "NiftiMapsMasker",
             "NiftiMasker",
+            "NiftiSpheresMasker",
             "NiimaskerError",
             "__version__",
             "extract_timeseries",

@@ -8,11 +8,23 @@ from __future__ import annotations
 
 from .api import extract_timeseries, nilearn_atlas
 from .errors import NiimaskerError
-from .maskers import NiftiMasker
+from .maskers import (
+    MultiNiftiLabelsMasker,
+    MultiNiftiMapsMasker,
+    NiftiLabelsMasker,
+    NiftiMapsMasker,
+    NiftiMasker,
+    NiftiSpheresMasker,
+)
 from .version import __version__
 
 __all__ = [
+    "MultiNiftiLabelsMasker",
+    "MultiNiftiMapsMasker",
+    "NiftiLabelsMasker",
+    "NiftiMapsMasker",
     "NiftiMasker",
+    "NiftiSpheresMasker",
     "NiimaskerError",
     "__version__",
     "extract_timeseries",
