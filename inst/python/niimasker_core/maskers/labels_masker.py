@@ -3,33 +3,38 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ..rois.base import Grid
 from ..rois.label_image import mean_reducer, statistic_reducer
+from .region_images import (
+    check_fovs,
+    image_grid,
+    inverse_dtype,
+    label_lut,
+    load_3d,
+    load_mask,
+    masked_labels,
+    resample_nearest,
+    same_fov,
+)
 from .regions import RegionMasker
 
 __all__ = ["NiftiLabelsMasker"]
 
-
-class _Header:
-    """Shape and affine of an image, all that nilearn's grid checks read."""
-
-    def __init__(self, shape: tuple[int, int, int], affine: np.ndarray) -> None:
-        self.shape = tuple(shape)
-        self.affine = affine
+STRATEGIES = ("median", "sum", "minimum", "maximum", "variance", "standard_deviation")
 
 
 class NiftiLabelsMasker(RegionMasker):
     """Signals of non-overlapping regions of a label image: nilearn's, faster.
 
     A drop-in for ``nilearn.maskers.NiftiLabelsMasker`` (nilearn 0.14): the same
-    parameters, defaults, methods and fitted attributes. ``fit`` is nilearn's
-    own (atlas loading, look-up table, resampling of the atlas and mask with
-    nearest-neighbour interpolation); ``transform`` streams the image once
+    parameters, defaults, methods and fitted attributes. ``fit`` follows
+    nilearn's rules (atlas and label checks, resampling of the atlas and mask
+    with nearest-neighbour interpolation; the look-up table ``lut_`` is
+    nilearn's, built when first read); ``transform`` streams the image once
     through niimasker's engine (never holding it in memory) and cleans the
     signals with the same ``nilearn.signal.clean`` call as the ``niimasker``
     command. Region means are bit-identical to nilearn's; cleaned signals
@@ -40,8 +45,6 @@ class NiftiLabelsMasker(RegionMasker):
     * ``standardize=True`` divides by the population standard deviation
       (niimasker's meaning, as nilearn did before 0.14); ``"zscore_sample"``
       is nilearn 0.14's ``True``.
-    * NaN or infinite values inside a region raise an error instead of being
-      silently read as 0.
     * The report's middle image is computed when ``generate_report`` is
       called, not during ``fit`` (nilearn decompresses half the image again
       in ``fit`` for it).
@@ -169,10 +172,11 @@ class NiftiLabelsMasker(RegionMasker):
         self.cmap = cmap
         self.clean_args = clean_args
 
-    # -- fit: nilearn's own ----------------------------------------------------
+    # -- fit: nilearn's rules, without loading nilearn's masker stack -----------
     _nilearn_class = "NiftiLabelsMasker"
 
     def _nilearn_twin(self, reports: bool):
+        """Return nilearn's own masker with these parameters (for reports)."""
         import nilearn.maskers
 
         Nilearn = getattr(nilearn.maskers, self._nilearn_class)
@@ -185,11 +189,14 @@ class NiftiLabelsMasker(RegionMasker):
     def fit(self, imgs=None, y=None):
         """Load the atlas (and mask), resampled to ``imgs``'s grid if needed.
 
+        The checks, the resampling (nearest neighbour) and the look-up table
+        are nilearn's; only the headers of ``imgs`` are read.
+
         Parameters
         ----------
         imgs : path, nibabel image, list of them or None
             Images whose grid the atlas is resampled to (``resampling_target``
-            ``"data"``); only their headers are read.
+            ``"data"``).
         y : None
             Unused.
 
@@ -197,49 +204,163 @@ class NiftiLabelsMasker(RegionMasker):
         -------
         NiftiLabelsMasker
             The fitted masker.
+
+        Raises
+        ------
+        ValueError, TypeError
+            For the settings and images nilearn refuses.
         """
         del y
-        twin = self._nilearn_twin(reports=False)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=FutureWarning)
-            twin.fit(imgs)
-        self._twin = twin
+        if self.dtype is bool:
+            raise TypeError("'dtype' cannot be bool")
+        if self.strategy != "mean" and self.strategy not in STRATEGIES:
+            raise ValueError(
+                f"Invalid strategy '{self.strategy}'. Valid strategies are "
+                f"{['mean', *STRATEGIES]}."
+            )
+        if self.resampling_target not in ("labels", "data", None):
+            raise ValueError(
+                "'resampling_target' must be one of 'labels', 'data' or None. "
+                f"Got resampling_target={self.resampling_target!r}."
+            )
+        if self.labels_img is None:
+            raise TypeError(
+                "'labels_img' must be a 3D label image (a path or a nibabel image); "
+                "got None."
+            )
+        self._check_labels()
+        self.clean_args_ = self._clean_kwargs()
+        self._fit_cache()
+        labels_img = load_3d(self.labels_img, "labels_img")
+        data = np.asanyarray(labels_img.dataobj)
+        if np.all(data == self.background_label):
+            raise ValueError("Image has no label.")
+        mask_img = None if self.mask_img is None else load_mask(self.mask_img)
+        grid = None if imgs is None else image_grid(imgs)
+        if self.resampling_target is None:
+            fovs = [("labels", labels_img.shape[:3], labels_img.affine)]
+            if mask_img is not None:
+                fovs.append(("mask", mask_img.shape[:3], mask_img.affine))
+            if grid is not None:
+                fovs.append(("data", *grid))
+            check_fovs(fovs)
+        if self.resampling_target == "data" and grid is not None:
+            if not same_fov(labels_img, *grid):
+                labels_img = self._resample_labels(labels_img, grid)
+        reference = None
+        if self.resampling_target == "data" and grid is not None:
+            reference = grid
+        elif self.resampling_target == "labels":
+            reference = (tuple(labels_img.shape[:3]), labels_img.affine)
+        if mask_img is not None and reference is not None:
+            if not same_fov(mask_img, *reference):
+                mask_img = resample_nearest(mask_img, *reference)
+            inside = np.asanyarray(mask_img.dataobj).astype(bool)
+            if np.all(np.asanyarray(labels_img.dataobj)[inside] == 0):
+                raise ValueError(
+                    "No label left after applying mask to the labels image."
+                )
+        self.labels_img_ = labels_img
+        self.mask_img_ = mask_img
         self._fit_imgs = imgs
-        self.labels_img_ = twin.labels_img_
-        self.lut_ = twin.lut_
-        self.mask_img_ = twin.mask_img_
-        self.clean_args_ = twin.clean_args_
-        self.memory_ = twin.memory_
+        self._lut_cache = None
+        self._column_ids = None
         return self
+
+    def _check_labels(self) -> None:
+        labels = self.labels
+        if not labels:
+            return
+        if self.lut is not None:
+            raise ValueError(
+                "Pass either labels or a lookup table (lut) to the masker, but not "
+                "both."
+            )
+        if not isinstance(labels, list):
+            raise TypeError(f"'labels' must be a list. Got: {type(labels).__name__}")
+        if not all(isinstance(x, str) for x in labels):
+            kinds = {type(x).__name__ for x in labels}
+            raise TypeError(
+                f"All elements of 'labels' must be a string.\nGot a list of {kinds}"
+            )
+
+    def _resample_labels(self, labels_img, grid):
+        """Resample the atlas to a grid (nearest), with nilearn's checks and warning."""
+        before = set(np.unique(np.asanyarray(labels_img.dataobj)).tolist())
+        resampled = resample_nearest(labels_img, *grid)
+        after = set(np.unique(np.asanyarray(resampled.dataobj)).tolist())
+        if len(after) <= 1:
+            raise ValueError("No label left after resampling the labels image.")
+        if removed := before - after:
+            warnings.warn(
+                "After resampling the label image to the data image, the following "
+                f"labels were removed: {removed}. Label image only contains "
+                f"{len(after)} labels (including background).",
+                stacklevel=3,
+            )
+        return resampled
 
     def __sklearn_is_fitted__(self) -> bool:
         """Return True once ``fit`` has run."""
-        return hasattr(self, "labels_img_") and hasattr(self, "lut_")
+        return hasattr(self, "labels_img_")
 
     # -- what nilearn derives from the look-up table ---------------------------
     @property
+    def lut_(self):
+        """Return the look-up table (``index``, ``name``, ...), built as nilearn does."""
+        check_is_fitted(self)
+        if self._lut_cache is None:
+            self._lut_cache = label_lut(
+                self.labels_img_, self.background_label, self.lut, self.labels
+            )
+        return self._lut_cache
+
+    @property
+    def _lut_(self):
+        """Return the look-up table of the last transform's columns (nilearn's ``_lut_``)."""
+        if self._column_ids is None:
+            return self.lut_
+        from nilearn._utils.bids import sanitize_look_up_table
+
+        lut = self.lut_
+        order = list(self._column_ids)
+        if self.background_label in set(np.unique(self.labels_img_.dataobj).tolist()):
+            order = [self.background_label, *order]
+        lut = sanitize_look_up_table(
+            lut[lut["index"].isin(order)], atlas=np.array(order)
+        )
+        return lut.set_index("index").loc[order].reset_index()
+
+    @property
     def n_elements_(self) -> int:
         """Return the number of regions (output columns)."""
-        check_is_fitted(self)
-        return self._twin.n_elements_
+        lut = self._lut_
+        return len(lut[lut["index"] != self.background_label])
 
     @property
     def labels_(self) -> list:
         """Return the label values, background included when present."""
         check_is_fitted(self)
-        return self._twin.labels_
+        return self._lut_["index"].to_list()
 
     @property
     def region_names_(self) -> dict:
         """Return the name of each output column, by column number."""
-        check_is_fitted(self)
-        return self._twin.region_names_
+        valid = [i for i in self.labels_ if i != self.background_label]
+        lut = self.lut_
+        return lut[lut["index"].isin(valid)]["name"].reset_index(drop=True).to_dict()
 
     @property
     def region_ids_(self) -> dict:
         """Return the label value of each output column (and ``"background"``)."""
-        check_is_fitted(self)
-        return self._twin.region_ids_
+        index = self.labels_
+        ids: dict = {}
+        if self.background_label in index:
+            index.pop(index.index(self.background_label))
+            ids["background"] = self.background_label
+        for column, value in enumerate(index):
+            ids[column] = value
+        return ids
 
     @property
     def _n_features_out(self) -> int:
@@ -264,40 +385,28 @@ class NiftiLabelsMasker(RegionMasker):
     # -- transform: the engine -------------------------------------------------
     def _reduction(self, image):
         """Return the regions on this image's grid (atlas and mask resampled as nilearn)."""
-        from nibabel import Nifti1Image
-        from nilearn._utils.niimg import safe_get_data
-        from nilearn.image.image import check_same_fov
-        from nilearn.regions.signal_extraction import _get_labels_data
-
         labels_img, mask_img = self.labels_img_, self.mask_img_
-        header = _Header(image.shape, image.affine)
         grid = None
+        shape, affine = image.shape, image.affine
         if self.resampling_target == "data":
-            if not check_same_fov(header, labels_img):
+            if not same_fov(labels_img, shape, affine):
                 warnings.warn(
                     "Resampling labels at transform time...\nTo avoid this warning, "
                     "make sure to pass the images you want to transform to fit() "
                     "first, or directly use fit_transform().",
                     stacklevel=4,
                 )
-                labels_img = self._twin._resample_labels(header)
-            if mask_img is not None and not check_same_fov(header, mask_img):
-                from nilearn.image import resample_img
-
+                labels_img = self._resample_labels(labels_img, (shape, affine))
+            if mask_img is not None and not same_fov(mask_img, shape, affine):
                 warnings.warn(
                     "Resampling mask at transform time...\nTo avoid this warning, "
                     "make sure to pass the images you want to transform to fit() "
                     "first, or directly use fit_transform().",
                     stacklevel=4,
                 )
-                mask_img = resample_img(
-                    mask_img,
-                    interpolation="nearest",
-                    target_shape=image.shape,
-                    target_affine=image.affine,
-                )
+                mask_img = resample_nearest(mask_img, shape, affine)
         elif self.resampling_target == "labels":
-            if not check_same_fov(labels_img, header):
+            if not same_fov(labels_img, shape, affine):
                 warnings.warn(
                     "Resampling images at transform time...\nTo avoid this "
                     "warning, make sure to resample the images you want to "
@@ -307,15 +416,15 @@ class NiftiLabelsMasker(RegionMasker):
                 )
                 grid = Grid(tuple(labels_img.shape[:3]), labels_img.affine)
         else:
-            check_same_fov(raise_error=True, data=header, labels=labels_img)
-        ids, labels_data = _get_labels_data(
-            labels_img if grid is not None else header,
-            labels_img,
-            mask_img,
-            self.background_label,
-            keep_masked_labels=self.keep_masked_labels,
+            check_fovs(
+                [
+                    ("data", shape, affine),
+                    ("labels", labels_img.shape[:3], labels_img.affine),
+                ]
+            )
+        ids, labels_data = masked_labels(
+            labels_img, mask_img, self.background_label, self.keep_masked_labels
         )
-        labels_data = np.asarray(labels_data)
         names = [str(i) for i in ids]
         if self.strategy == "mean":
             reduction = mean_reducer(labels_data, ids, names)
@@ -324,8 +433,10 @@ class NiftiLabelsMasker(RegionMasker):
         reduction.grid = grid
         present = set(np.unique(labels_data).tolist())
         emptied = [n for n, i in enumerate(ids) if i not in present]
-        self._set_transform_lut(ids, safe_get_data)
-        self.region_atlas_ = Nifti1Image(
+        self._column_ids = ids
+        import nibabel as nib
+
+        self.region_atlas_ = nib.Nifti1Image(
             labels_data.astype(np.int32), labels_img.affine
         )
 
@@ -335,22 +446,9 @@ class NiftiLabelsMasker(RegionMasker):
 
         return reduction, finish
 
-    def _set_transform_lut(self, ids: list, safe_get_data: Any) -> None:
-        """Keep the look-up table of the last transform's columns, as nilearn does."""
-        from nilearn._utils.bids import sanitize_look_up_table
-
-        twin = self._twin
-        labels = set(np.unique(safe_get_data(self.labels_img_)))
-        order = [*ids]
-        if self.background_label in labels:
-            order = [self.background_label, *ids]
-        lut = self.lut_[self.lut_["index"].isin(order)]
-        lut = sanitize_look_up_table(lut, atlas=np.array(order))
-        twin._lut_ = lut.set_index("index").loc[order].reset_index()
-
     # -- nilearn's own: inverse transform and reports --------------------------
     def inverse_transform(self, signals):
-        """Return the image with each region filled with its signal.
+        """Return the image with each region filled with its signal (nilearn's function).
 
         Parameters
         ----------
@@ -362,8 +460,17 @@ class NiftiLabelsMasker(RegionMasker):
         nibabel.Nifti1Image
             4D (3D for 1D signals) image on the atlas's grid.
         """
+        from nilearn.regions.signal_extraction import signals_to_img_labels
+
         check_is_fitted(self)
-        return self._twin.inverse_transform(signals)
+        signals = self._check_signals(signals, self.n_elements_)
+        img = signals_to_img_labels(
+            signals,
+            self.labels_img_,
+            self.mask_img_,
+            background_label=self.background_label,
+        )
+        return inverse_dtype(img, signals, self.dtype)
 
     def generate_report(self, engine="matplotlib", title=None, **kwargs):
         """Return nilearn's HTML report of this masker (atlas over the fitted image).

@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..rois.base import Grid, grid_key
 from ..rois.maps import maps_reduction, read_maps
 from ..volumes import array_image_info, read_image_info
+from .region_images import inverse_dtype
 from .regions import RegionMasker
 
 __all__ = ["NiftiMapsMasker"]
@@ -115,6 +116,8 @@ class NiftiMapsMasker(RegionMasker):
     """
 
     _nilearn_class = "NiftiMapsMasker"
+    # ~18 MNI volumes per chunk: the sparse product's cost per call is amortised
+    _chunk_bytes = 64 * 2**20
 
     def __init__(
         self,
@@ -389,28 +392,12 @@ class NiftiMapsMasker(RegionMasker):
         nibabel.Nifti1Image
             The image on the maps' grid.
         """
-        from nilearn.image import new_img_like
         from nilearn.regions.signal_extraction import signals_to_img_maps
 
-        from .base import target_dtype
-
         check_is_fitted(self)
-        signals = self._check_signals(region_signals)
-        expected = (
-            (self.n_elements_,)
-            if signals.ndim == 1
-            else (signals.shape[0], self.n_elements_)
-        )
-        if signals.shape != expected:
-            raise ValueError(
-                "Input to 'inverse_transform' has wrong shape.\n"
-                f"Expected {expected}.\nGot {signals.shape}."
-            )
+        signals = self._check_signals(region_signals, self.n_elements_)
         img = signals_to_img_maps(signals, self.maps_img_, mask_img=self.mask_img_)
-        wanted = target_dtype(signals.dtype, self.dtype) or signals.dtype
-        out = new_img_like(img, img.get_fdata().astype(wanted))
-        out.set_data_dtype(wanted)
-        return out
+        return inverse_dtype(img, signals, self.dtype)
 
     def generate_report(self, engine="matplotlib", title=None, **kwargs):
         """Return nilearn's HTML report of the maps.

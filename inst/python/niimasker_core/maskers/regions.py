@@ -23,7 +23,7 @@ from ..cleaning import clean_signals
 from ..engine import extract
 from ..errors import InputFileError
 from ..rois.base import Reduction
-from ..volumes import ImageInfo, array_image_info, read_image_info
+from ..volumes import CHUNK_BYTES, ImageInfo, array_image_info, read_image_info
 from .base import (
     ImageInput,
     VolumeMasker,
@@ -65,7 +65,10 @@ def image_stream(image: ImageInput, finite: bool = False) -> ImageInfo:
 
 
 def extract_regions(
-    image: ImageInput, reduction: Reduction, smoothing_fwhm: float | None
+    image: ImageInput,
+    reduction: Reduction,
+    smoothing_fwhm: float | None,
+    chunk_bytes: int = CHUNK_BYTES,
 ) -> np.ndarray:
     """Return the raw ``(n_volumes, n_columns)`` region signals of ``image``.
 
@@ -80,6 +83,9 @@ def extract_regions(
         The regions on the image grid (or on ``reduction.grid``).
     smoothing_fwhm : float or None
         Smoothing in mm before the reduction.
+    chunk_bytes : int
+        Raw bytes streamed per chunk (more volumes per chunk amortise a
+        reduction's per-call cost, e.g. the sparse product of many maps).
 
     Returns
     -------
@@ -92,12 +98,16 @@ def extract_regions(
             [reduction],
             smoothing_fwhm=smoothing_fwhm,
             import_meanwhile=("nilearn.signal",),
+            chunk_bytes=chunk_bytes,
         )
     except InputFileError as exc:
         if "NaN or infinite" not in str(exc):
             raise
         extracted = extract(
-            image_stream(image, finite=True), [reduction], smoothing_fwhm=smoothing_fwhm
+            image_stream(image, finite=True),
+            [reduction],
+            smoothing_fwhm=smoothing_fwhm,
+            chunk_bytes=chunk_bytes,
         )
     return extracted.signals[0]
 
@@ -162,6 +172,9 @@ class RegionMasker(VolumeMasker):
     ``finish(signals)`` callable applied to the raw signals (column
     selection, zero columns) before cleaning.
     """
+
+    #: Raw bytes streamed per chunk of volumes (see :func:`extract_regions`).
+    _chunk_bytes = CHUNK_BYTES
 
     def _reduction(self, image: ImageInput):
         raise NotImplementedError
@@ -241,7 +254,9 @@ class RegionMasker(VolumeMasker):
             )
         image = coerce_image(imgs)
         reduction, finish = self._reduction(image)
-        signals = extract_regions(image, reduction, self.smoothing_fwhm)
+        signals = extract_regions(
+            image, reduction, self.smoothing_fwhm, self._chunk_bytes
+        )
         signals = finish(signals)
         signals = clean_regions(
             np.ascontiguousarray(signals),
@@ -259,7 +274,19 @@ class RegionMasker(VolumeMasker):
             signals = signals.squeeze()
         return signals
 
-    def _check_signals(self, signals: Any) -> np.ndarray:
+    def _check_signals(self, signals: Any, n_elements: int) -> np.ndarray:
+        """Check signals given to ``inverse_transform``, as nilearn's ``_check_array``."""
+        from sklearn.utils.validation import check_array
+
         if hasattr(signals, "to_numpy"):
             signals = signals.to_numpy().squeeze()
-        return np.atleast_1d(np.asarray(signals))
+        signals = check_array(np.atleast_1d(signals), ensure_2d=False)
+        expected = (
+            (n_elements,) if signals.ndim == 1 else (signals.shape[0], n_elements)
+        )
+        if signals.ndim > 2 or signals.shape != expected:
+            raise ValueError(
+                "Input to 'inverse_transform' has wrong shape.\n"
+                f"Expected {expected}.\nGot {signals.shape}."
+            )
+        return signals

@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..rois.base import Reduction
 from ..rois.spheres import sphere_members
+from .region_images import load_mask, resample_nearest, same_fov
 from .regions import RegionMasker
 
 __all__ = ["NiftiSpheresMasker"]
@@ -18,8 +19,8 @@ class NiftiSpheresMasker(RegionMasker):
     """Mean signals of spheres around seeds: nilearn's ``NiftiSpheresMasker``, faster.
 
     A drop-in for ``nilearn.maskers.NiftiSpheresMasker`` (nilearn 0.14): the
-    same parameters, defaults, methods and fitted attributes. ``fit`` is
-    nilearn's own (seed checks, mask loading); ``transform`` builds each
+    same parameters, defaults, methods and fitted attributes. ``fit`` follows
+    nilearn's rules (seed checks, mask loading); ``transform`` builds each
     sphere exactly as nilearn does (the same voxels, see
     :mod:`niimasker_core.rois.spheres`), streams the image once through
     niimasker's engine and cleans with the command's cleaning. Means of
@@ -32,7 +33,9 @@ class NiftiSpheresMasker(RegionMasker):
       in an array of the image's integer dtype, truncating them.
     * ``standardize=True`` divides by the population standard deviation
       (niimasker's meaning); ``"zscore_sample"`` is nilearn 0.14's ``True``.
-    * The report is built when ``generate_report`` is called.
+    * The report is built when ``generate_report`` is called, and
+      ``inverse_transform`` by nilearn's own masker (both import nilearn's
+      masker classes only then).
 
     Parameters
     ----------
@@ -134,7 +137,7 @@ class NiftiSpheresMasker(RegionMasker):
         return Nilearn(**params)
 
     def fit(self, imgs=None, y=None):
-        """Check the seeds and load the mask (nilearn's own ``fit``).
+        """Check the seeds and load the mask, as nilearn's ``fit`` does.
 
         Parameters
         ----------
@@ -147,19 +150,37 @@ class NiftiSpheresMasker(RegionMasker):
         -------
         NiftiSpheresMasker
             The fitted masker.
+
+        Raises
+        ------
+        ValueError
+            If the seeds are not a list of triplets of coordinates.
         """
         del y
-        twin = self._nilearn_twin(reports=False)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=FutureWarning)
-            twin.fit(imgs)
-        self._twin = twin
+        if self.dtype is bool:
+            raise TypeError("'dtype' cannot be bool")
+        error = "Seeds must be a list of triplets of coordinates in native space.\n"
+        if not hasattr(self.seeds, "__iter__"):
+            raise ValueError(f"{error}Given seed list is of type: {type(self.seeds)}")
+        seeds = []
+        for i, seed in enumerate(self.seeds):
+            if not hasattr(seed, "__len__"):
+                raise ValueError(
+                    f"{error}Seed #{i} is not a valid triplet of coordinates. It is "
+                    f"of type {type(seed).__name__}."
+                )
+            seed = seed.tolist() if isinstance(seed, np.ndarray) else list(seed)
+            if len(seed) != 3:
+                raise ValueError(
+                    f"{error}Seed #{i} is of length {len(seed)} instead of 3."
+                )
+            seeds.append(seed)
+        self.clean_args_ = self._clean_kwargs()
+        self._fit_cache()
+        self.mask_img_ = None if self.mask_img is None else load_mask(self.mask_img)
+        self.seeds_ = seeds
+        self.n_elements_ = len(seeds)
         self._fit_imgs = imgs
-        self.seeds_ = twin.seeds_
-        self.n_elements_ = twin.n_elements_
-        self.mask_img_ = twin.mask_img_
-        self.clean_args_ = twin.clean_args_
-        self.memory_ = twin.memory_
         return self
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -173,17 +194,15 @@ class NiftiSpheresMasker(RegionMasker):
     def _reduction(self, image):
         """Return the spheres on this image's grid, with nilearn's membership."""
         mask = None
-        if self.mask_img is not None:
-            from nilearn.image import check_niimg_3d, resample_img
-            from nilearn.masking import load_mask_img
-
-            resampled = resample_img(
-                check_niimg_3d(self.mask_img),
-                target_affine=image.affine,
-                target_shape=image.shape,
-                interpolation="nearest",
-            )
-            mask = np.asarray(load_mask_img(resampled)[0], dtype=bool)
+        if self.mask_img_ is not None:
+            mask_img = self.mask_img_
+            if not same_fov(mask_img, image.shape, image.affine):
+                mask_img = resample_nearest(mask_img, image.shape, image.affine)
+            mask = np.asanyarray(mask_img.dataobj).astype(bool)
+            if not mask.any():
+                raise ValueError(
+                    "The mask is invalid as it is empty: it masks all data."
+                )
         radii = [self.radius] * len(self.seeds_)
         members = sphere_members(
             np.asarray(self.seeds_, dtype=float), radii, image.shape, image.affine, mask
@@ -235,7 +254,11 @@ class NiftiSpheresMasker(RegionMasker):
             Without ``mask_img`` (nilearn's behaviour: no grid to fill).
         """
         check_is_fitted(self)
-        return self._twin.inverse_transform(region_signals)
+        twin = self._nilearn_twin(reports=False)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=FutureWarning)
+            twin.fit()
+        return twin.inverse_transform(region_signals)
 
     def generate_report(self, engine="matplotlib", title=None, **kwargs):
         """Return nilearn's HTML report of the spheres.

