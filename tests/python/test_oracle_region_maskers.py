@@ -347,6 +347,24 @@ def test_maps_overlap_error_as_nilearn(imgs, maps_file):
 
 
 # --- Multi maskers, Pipeline, set_output, reports ---------------------------------
+@pytest.mark.parametrize(
+    "name",
+    [
+        "NiftiLabelsMasker",
+        "NiftiSpheresMasker",
+        "NiftiMapsMasker",
+        "MultiNiftiLabelsMasker",
+        "MultiNiftiMapsMasker",
+        "MultiNiftiMasker",
+    ],
+)
+def test_constructor_signature_is_nilearns(name):
+    import inspect
+
+    ours = inspect.signature(getattr(core, name))
+    assert str(ours) == str(inspect.signature(getattr(nl, name)))
+
+
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_multi_maskers_equal_nilearn(
     tmp_path, rng, affine, atlas_file, maps_file, n_jobs
@@ -368,9 +386,11 @@ def _check_multi_maskers(tmp_path, rng, affine, atlas_file, maps_file, n_jobs):
     for name, roi in [
         ("MultiNiftiLabelsMasker", atlas_file),
         ("MultiNiftiMapsMasker", maps_file),
+        ("MultiNiftiMasker", None),  # the mask computed from both images
     ]:
+        args = () if roi is None else (str(roi),)
         got, expected, *_ = both(
-            name, str(roi), imgs=paths, fit_kwargs={"confounds": confounds}, **settings
+            name, *args, imgs=paths, fit_kwargs={"confounds": confounds}, **settings
         )
         assert len(got) == len(expected) == 2
         for g, e in zip(got, expected, strict=True):
@@ -415,6 +435,7 @@ def _nilearn_expected_failures(estimator):
         core.NiftiMapsMasker(),
         core.MultiNiftiLabelsMasker(),
         core.MultiNiftiMapsMasker(),
+        core.MultiNiftiMasker(standardize=None),
     ],
     expected_failed_checks=_nilearn_expected_failures,
 )

@@ -37,6 +37,7 @@ def test_package_exports():
         [
             "MultiNiftiLabelsMasker",
             "MultiNiftiMapsMasker",
+            "MultiNiftiMasker",
             "NiftiLabelsMasker",
             "NiftiMapsMasker",
             "NiftiMasker",

@@ -11,6 +11,7 @@ from .errors import NiimaskerError
 from .maskers import (
     MultiNiftiLabelsMasker,
     MultiNiftiMapsMasker,
+    MultiNiftiMasker,
     NiftiLabelsMasker,
     NiftiMapsMasker,
     NiftiMasker,
@@ -21,6 +22,7 @@ from .version import __version__
 __all__ = [
     "MultiNiftiLabelsMasker",
     "MultiNiftiMapsMasker",
+    "MultiNiftiMasker",
     "NiftiLabelsMasker",
     "NiftiMapsMasker",
     "NiftiMasker",

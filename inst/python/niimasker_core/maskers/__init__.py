@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from .labels_masker import NiftiLabelsMasker
 from .maps_masker import NiftiMapsMasker
-from .multi import MultiNiftiLabelsMasker, MultiNiftiMapsMasker
+from .multi import MultiNiftiLabelsMasker, MultiNiftiMapsMasker, MultiNiftiMasker
 from .nifti_masker import NiftiMasker
 from .spheres_masker import NiftiSpheresMasker
 
 __all__ = [
     "MultiNiftiLabelsMasker",
     "MultiNiftiMapsMasker",
+    "MultiNiftiMasker",
     "NiftiLabelsMasker",
     "NiftiMapsMasker",
     "NiftiMasker",

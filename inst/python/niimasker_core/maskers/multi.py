@@ -10,8 +10,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from .labels_masker import NiftiLabelsMasker
 from .maps_masker import NiftiMapsMasker
+from .nifti_masker import MASK_STRATEGIES, NiftiMasker
 
-__all__ = ["MultiNiftiLabelsMasker", "MultiNiftiMapsMasker"]
+__all__ = ["MultiNiftiLabelsMasker", "MultiNiftiMapsMasker", "MultiNiftiMasker"]
 
 
 def _is_one_image(imgs: Any) -> bool:
@@ -277,3 +278,112 @@ class MultiNiftiMapsMasker(_MultiTransform, NiftiMapsMasker):
             clean_args=clean_args,
         )
         self.n_jobs = n_jobs
+
+
+class MultiNiftiMasker(_MultiTransform, NiftiMasker):
+    """:class:`NiftiMasker` for lists of images, ``n_jobs`` in parallel.
+
+    A drop-in for ``nilearn.maskers.MultiNiftiMasker`` (nilearn 0.14): the mask
+    is computed from all the images with nilearn's ``compute_multi_*``
+    functions (each image's mask, then their intersection), and each image
+    is extracted exactly as :class:`NiftiMasker` does, in ``n_jobs`` processes.
+
+    Parameters
+    ----------
+    mask_img, runs, smoothing_fwhm, standardize, standardize_confounds : optional
+        As :class:`NiftiMasker`.
+    detrend, high_variance_confounds, low_pass, high_pass, t_r : optional
+        As :class:`NiftiMasker`.
+    target_affine, target_shape, mask_strategy, mask_args, dtype : optional
+        As :class:`NiftiMasker`.
+    memory, memory_level, verbose, reports, cmap, clean_args : optional
+        As :class:`NiftiMasker`.
+    n_jobs : int
+        Images processed in parallel (and jobs of the mask computation).
+    """
+
+    def __init__(
+        self,
+        mask_img=None,
+        runs=None,
+        smoothing_fwhm=None,
+        standardize=False,
+        standardize_confounds=True,
+        detrend=False,
+        high_variance_confounds=False,
+        low_pass=None,
+        high_pass=None,
+        t_r=None,
+        target_affine=None,
+        target_shape=None,
+        mask_strategy="background",
+        mask_args=None,
+        dtype=None,
+        memory=None,
+        memory_level=0,
+        n_jobs=1,
+        verbose=0,
+        reports=True,
+        cmap="gray",
+        clean_args=None,
+    ):
+        super().__init__(
+            mask_img=mask_img,
+            runs=runs,
+            smoothing_fwhm=smoothing_fwhm,
+            standardize=standardize,
+            standardize_confounds=standardize_confounds,
+            detrend=detrend,
+            high_variance_confounds=high_variance_confounds,
+            low_pass=low_pass,
+            high_pass=high_pass,
+            t_r=t_r,
+            target_affine=target_affine,
+            target_shape=target_shape,
+            mask_strategy=mask_strategy,
+            mask_args=mask_args,
+            dtype=dtype,
+            memory_level=memory_level,
+            memory=memory,
+            verbose=verbose,
+            reports=reports,
+            cmap=cmap,
+            clean_args=clean_args,
+        )
+        self.n_jobs = n_jobs
+
+    def _compute_mask(self, imgs):
+        """Compute the mask of all images with nilearn's ``compute_multi_*`` function."""
+        import inspect
+        import warnings
+
+        from nilearn.maskers.multi_nifti_masker import _get_mask_strategy
+
+        if self.mask_strategy not in MASK_STRATEGIES:
+            _get_mask_strategy(self.mask_strategy)  # raises nilearn's ValueError
+        if _is_one_image(imgs):
+            imgs = [imgs]
+        function = _get_mask_strategy(self.mask_strategy)
+        accepted = inspect.signature(function).parameters
+        args = {
+            name: getattr(self, name)
+            for name in ("n_jobs", "target_shape", "target_affine")
+            if name in accepted and getattr(self, name) is not None
+        }
+        skipped = []
+        for name, value in (self.mask_args or {}).items():
+            if name in accepted:
+                args[name] = value
+            else:
+                skipped.append(name)
+        if skipped:
+            warnings.warn(
+                "The following arguments are not supported by the masking strategy "
+                f"'{self.mask_strategy}': {skipped}",
+                UserWarning,
+                stacklevel=3,
+            )
+        memory = self.memory_
+        if getattr(memory, "location", None) is not None:
+            function = memory.cache(function, ignore=["verbose"])
+        return function(imgs, memory=memory, verbose=0, **args)
