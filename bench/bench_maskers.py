@@ -71,7 +71,8 @@ def child(side: str, kind: str, roi: str, imgs: str, confounds: str, out: str) -
     if side == "nilearn":
         import nilearn.maskers as module
     else:
-        import nilearn.signal  # noqa: F401  (the cleaning's import, as in bench_labels)
+        if not kind.startswith("multi"):  # the workers clean, not this process
+            import nilearn.signal  # noqa: F401  (the cleaning's import, as bench_labels)
 
         import niimasker_core as module
     imported = time.perf_counter()

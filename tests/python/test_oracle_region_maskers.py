@@ -240,6 +240,23 @@ def test_list_of_3d_images_as_nilearn(bold_img, atlas_file):
     assert_close(got, expected, exact=True)
 
 
+@pytest.mark.parametrize("kind", ["file", "memory"])
+def test_non_finite_values_count_as_zero_as_nilearn(
+    tmp_path, rng, affine, atlas_file, kind
+):
+    img = make_bold(rng, affine)
+    data = np.asanyarray(img.dataobj).copy()
+    data[2, 3, 4, 5] = np.nan
+    data[1, 1, 1, :] = np.inf
+    img = nib.Nifti1Image(data, affine, img.header)
+    if kind == "file":
+        img.to_filename(tmp_path / "nan.nii.gz")
+        img = str(tmp_path / "nan.nii.gz")
+    got, expected, *_ = both("NiftiLabelsMasker", str(atlas_file), imgs=img)
+    assert np.isfinite(got).all()
+    assert_close(got, expected, exact=True)
+
+
 # --- spheres ---------------------------------------------------------------------
 @pytest.mark.parametrize("settings", SPHERE_CASES, ids=case_id)
 def test_spheres_masker_equals_nilearn(imgs, settings):
