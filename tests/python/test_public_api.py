@@ -26,6 +26,11 @@ MODULES = [
     "niimasker_core.maskers.base",
     "niimasker_core.maskers.clean_operator",
     "niimasker_core.maskers.nifti_masker",
+    "niimasker_core.maskers.regions",
+    "niimasker_core.maskers.labels_masker",
+    "niimasker_core.maskers.spheres_masker",
+    "niimasker_core.maskers.maps_masker",
+    "niimasker_core.maskers.multi",
 ]
 
 
@@ -35,7 +40,13 @@ def test_package_exports():
             "ExtractionFailure",
             "ExtractionResult",
             "ImageTimeseries",
+            "MultiNiftiLabelsMasker",
+            "MultiNiftiMapsMasker",
+            "MultiNiftiMasker",
+            "NiftiLabelsMasker",
+            "NiftiMapsMasker",
             "NiftiMasker",
+            "NiftiSpheresMasker",
             "NiimaskerError",
             "__version__",
             "extract_timeseries",

@@ -14,11 +14,28 @@ from .errors import NiimaskerError
 from .results import ExtractionFailure, ExtractionResult, ImageTimeseries
 from .version import __version__
 
+#: The drop-in maskers, imported on first use (they pull in scikit-learn).
+_MASKERS = (
+    "MultiNiftiLabelsMasker",
+    "MultiNiftiMapsMasker",
+    "MultiNiftiMasker",
+    "NiftiLabelsMasker",
+    "NiftiMapsMasker",
+    "NiftiMasker",
+    "NiftiSpheresMasker",
+)
+
 __all__ = [
     "ExtractionFailure",
     "ExtractionResult",
     "ImageTimeseries",
+    "MultiNiftiLabelsMasker",
+    "MultiNiftiMapsMasker",
+    "MultiNiftiMasker",
+    "NiftiLabelsMasker",
+    "NiftiMapsMasker",
     "NiftiMasker",
+    "NiftiSpheresMasker",
     "NiimaskerError",
     "__version__",
     "extract_timeseries",
@@ -27,10 +44,10 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # NiftiMasker pulls in scikit-learn: imported on first use, so that the
+    # The maskers pull in scikit-learn: imported on first use, so that the
     # command and the region API start as fast as before.
-    if name == "NiftiMasker":
-        from .maskers import NiftiMasker
+    if name in _MASKERS:
+        from . import maskers
 
-        return NiftiMasker
+        return getattr(maskers, name)
     raise AttributeError(f"module 'niimasker_core' has no attribute {name!r}")

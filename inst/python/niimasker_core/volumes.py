@@ -26,6 +26,7 @@ from .errors import ImageNotFoundError, InputFileError, NiimaskerError
 __all__ = [
     "CHUNK_BYTES",
     "ImageInfo",
+    "array_image_info",
     "check_geometry",
     "header_t_r",
     "iter_chunks",
@@ -54,6 +55,7 @@ class ImageInfo:
     slope: np.ndarray  # nibabel's scale factors, their own dtype kept (0-d)
     inter: np.ndarray
     header_t_r: float | None  # pixdim[4] in seconds, if the units say so
+    array: np.ndarray | None = None  # the data of an in-memory image, (x, y, z, t)
 
     @property
     def n_voxels(self) -> int:
@@ -177,6 +179,58 @@ def check_geometry(
         "header, e.g. copy the geometry of the image it came from with nibabel or "
         "fslcpgeom."
     )
+
+
+def array_image_info(data: np.ndarray, affine: np.ndarray, name: str) -> ImageInfo:
+    """Describe an in-memory 3D or 4D array so that it streams like a file.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        ``(x, y, z)`` or ``(x, y, z, t)`` values, e.g. ``np.asanyarray(img.dataobj)``.
+    affine : numpy.ndarray
+        The image's affine.
+    name : str
+        How messages name the image (it has no file).
+
+    Returns
+    -------
+    ImageInfo
+        Chunks come from ``data`` itself (:func:`iter_chunks`), no file is read.
+    """
+    data = np.asanyarray(data)
+    if data.ndim == 3:
+        data = data[..., np.newaxis]
+    dtype = np.dtype(data.dtype.newbyteorder("="))
+    return ImageInfo(
+        path=name,
+        shape=tuple(int(n) for n in data.shape[:3]),
+        n_volumes=int(data.shape[3]),
+        affine=np.asarray(affine, dtype=np.float64),
+        raw_dtype=dtype,
+        dtype=dtype,
+        offset=0,
+        slope=np.asanyarray(1.0),
+        inter=np.asanyarray(0.0),
+        header_t_r=None,
+        array=data,
+    )
+
+
+def _iter_array_chunks(
+    info: ImageInfo, start: int, chunk_bytes: int
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(first_volume, block)`` of an in-memory image, as :func:`iter_chunks`."""
+    vol_bytes = info.n_voxels * info.dtype.itemsize
+    per_chunk = max(1, chunk_bytes // max(vol_bytes, 1))
+    for first in range(start, info.n_volumes, per_chunk):
+        stop = min(first + per_chunk, info.n_volumes)
+        volumes = info.array[..., first:stop]
+        block = np.ascontiguousarray(
+            volumes.reshape((info.n_voxels, stop - first), order="F").T,
+            dtype=info.dtype,
+        )
+        yield first, block
 
 
 def _volume_count(shape: tuple[int, ...], path: str, need_4d: bool) -> int:
@@ -368,6 +422,9 @@ def iter_chunks(
     InputFileError
         If the file ends before all volumes are read, or is corrupt.
     """
+    if info.array is not None:
+        yield from _iter_array_chunks(info, start, chunk_bytes)
+        return
     vol_bytes = info.n_voxels * info.raw_dtype.itemsize
     n_left = info.n_volumes - start
     if n_left <= 0:

