@@ -118,8 +118,15 @@ def extract(
     # over the stream and applied at the end, or, when smoothing follows the
     # resampling, read in a first pass.
     resampled = [k for k in by_grid if k != image_key]
+    # Clipping commutes only with voxel gathers: a region mean or a map fit of
+    # resampled values needs the range before the stream.
+    first_pass = smooth or not all(
+        reductions[idx].elementwise for key in resampled for idx in by_grid[key]
+    )
     bounds = (
-        _value_range(info, discard_scans, chunk_bytes) if resampled and smooth else None
+        _value_range(info, discard_scans, chunk_bytes)
+        if resampled and first_pass
+        else None
     )
     seen = [np.inf, -np.inf]
     resamplers: dict = {}  # one per grid, kept over the stream
@@ -175,7 +182,7 @@ def extract(
     if resampled and bounds is None:
         low, high = min(float(seen[0]), 0.0), max(float(seen[1]), 0.0)
         for key in resampled:
-            for idx in by_grid[key]:  # voxel gathers: clipping is elementwise
+            for idx in by_grid[key]:  # voxel gathers only: clipping is elementwise
                 np.clip(outputs[idx], low, high, out=outputs[idx])
 
     dtype = _signal_dtype(info)

@@ -228,6 +228,7 @@ def extract_voxels(
             reduce=lambda values: values,
             grid=None if same_grid else grid,
             dtype=dtype,
+            elementwise=True,
         )
         try:
             info = read_image_info(image.path, need_4d=False)

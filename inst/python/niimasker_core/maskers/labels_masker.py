@@ -24,7 +24,7 @@ from .regions import RegionMasker
 
 __all__ = ["NiftiLabelsMasker"]
 
-STRATEGIES = ("median", "sum", "minimum", "maximum", "variance", "standard_deviation")
+_STRATEGIES = ("median", "sum", "minimum", "maximum", "variance", "standard_deviation")
 
 
 class NiftiLabelsMasker(RegionMasker):
@@ -213,10 +213,10 @@ class NiftiLabelsMasker(RegionMasker):
         del y
         if self.dtype is bool:
             raise TypeError("'dtype' cannot be bool")
-        if self.strategy != "mean" and self.strategy not in STRATEGIES:
+        if self.strategy != "mean" and self.strategy not in _STRATEGIES:
             raise ValueError(
                 f"Invalid strategy '{self.strategy}'. Valid strategies are "
-                f"{['mean', *STRATEGIES]}."
+                f"{['mean', *_STRATEGIES]}."
             )
         if self.resampling_target not in ("labels", "data", None):
             raise ValueError(

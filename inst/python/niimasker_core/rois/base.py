@@ -76,6 +76,10 @@ class Reduction:
         not finite: each column's statistic over its finite voxels, and the
         ``(n_volumes, len(columns))`` count of those voxels
         (``nan_policy="omit"``). None where that has no meaning (maps, voxels).
+    elementwise : bool
+        ``reduce`` keeps each voxel's value (a voxel gather), so clipping its
+        output equals clipping its input: the engine may then clip resampled
+        values after the stream instead of reading the image's range first.
     dtype : numpy.dtype
         Dtype of the array the engine collects ``reduce``'s output in (float64
         unless the reduction says otherwise, e.g. voxel gathers of float32
@@ -92,6 +96,7 @@ class Reduction:
     images: dict[str, Any] = field(default_factory=dict)
     reduce_omit: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
     dtype: Any = np.float64
+    elementwise: bool = False
 
 
 def span_statistic_omitting(

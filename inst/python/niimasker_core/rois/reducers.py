@@ -226,6 +226,7 @@ def voxel_reduction(
         voxels=voxels,
         reduce=lambda values: values.astype(np.float64, copy=False),
         grid=grid,
+        elementwise=True,
         empty_columns=empty,  # no voxel, so no column: listed and warned about
         region_voxels=counts.tolist(),
         coverage=[
