@@ -168,6 +168,7 @@ def multi_case(kind: str, roi: Path, data: Path, work: Path, repeat: int) -> dic
         niimasker_command(), str(cli_out), "-i", *imgs, "-r", str(roi),
         "--standardize", "zscore_sample", "--detrend",
         "--high_pass", "0.01", "--t_r", "2", "--n_jobs", "2",
+        "--overwrite",  # each repeat redoes the batch: a re-run would skip it
     ]  # fmt: skip
     runs: dict[str, list[dict]] = {"command": [], "ours": []}
     for attempt in range(1, repeat + 1):
