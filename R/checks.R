@@ -131,6 +131,69 @@ check_labels <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env
   check_strings(x, arg = arg, call = call)
 }
 
+# `labels` as extract_timeseries() takes it: one set's names (see
+# check_labels()), or one value per ROI set, keyed by set name: a named list
+# (each element names, a labels file or a data frame) or a named character
+# vector of labels files. Per set, it goes to the core as a dict.
+check_labels_arg <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  if (is.null(x)) {
+    return(invisible(x))
+  }
+  if (is.character(x) && !is.null(names(x))) {
+    tables <- grepl("[.](tsv|csv|txt)$", x, ignore.case = TRUE)
+    if (!all(tables)) {
+      abort_niimasker(
+        c("{.arg {arg}} must be unnamed region names, or named labels files, one per ROI set.",
+          x = "It is a named character vector, but {.val {head(x[!tables], 3)}} {?is/are} not {?a/} labels file{?s}.",
+          i = "Use {.code unname()} for one set's region names, or a named list such as {.code list(atlas = c(\"a\", \"b\"))} for each set's names."),
+        class = "argument", call = call
+      )
+    }
+    x <- as.list(x)
+  }
+  if (!is.list(x) || is.data.frame(x)) {
+    return(invisible(as_py_list(check_labels(x, arg = arg, call = call))))
+  }
+  check_set_names(x, arg = arg, call = call)
+  out <- lapply(names(x), function(set) {
+    as_py_list(check_labels(x[[set]], arg = paste0(arg, "$", set), call = call))
+  })
+  invisible(stats::setNames(out, names(x)))
+}
+
+# `mask_img`: one mask for every ROI set, or one per set: a named character
+# vector or a named list of strings (set name -> path), sent as a dict.
+check_mask_img <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  if (is.null(x) || (!is.list(x) && is.null(names(x)))) {
+    return(check_string(x, arg = arg, call = call))
+  }
+  if (is.character(x)) {
+    x <- as.list(x)
+  }
+  if (!is.list(x) || is.data.frame(x)) {
+    check_string(x, arg = arg, call = call)
+  }
+  check_set_names(x, arg = arg, call = call)
+  for (set in names(x)) {
+    check_string(x[[set]], arg = paste0(arg, "$", set), call = call)
+  }
+  invisible(x)
+}
+
+# Values per ROI set: every element named, each name once. Whether the names
+# are ROI sets of `roi_file` is the core's check.
+check_set_names <- function(x, arg, call) {
+  keys <- names(x)
+  if (length(x) == 0L || is.null(keys) || !all(nzchar(keys)) || anyDuplicated(keys)) {
+    abort_niimasker(
+      c("{.arg {arg}} must name each element by its ROI set, once, when it is given per set.",
+        i = "For example {.code list(schaefer = \"gm_mask.nii.gz\")}; sets left out get none."),
+      class = "argument", call = call
+    )
+  }
+  invisible(x)
+}
+
 # `config`: a JSON file path or a named list of parameters.
 check_config <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
   if (is.null(x) || (is.character(x) && length(x) == 1L && !is.na(x))) {

@@ -22,11 +22,19 @@
 #'   `niimasker` command writes (`<stem>_timeseries.tsv`, JSON sidecars,
 #'   `niimasker_data/parameters.json`). `NULL`: nothing is written.
 #' @param mask_img Character. A binary NIfTI mask restricting an atlas or
-#'   spheres to the voxels inside it. `NULL`: no mask.
-#' @param labels Character or data frame. Region names in ascending label
-#'   order, a labels `.tsv` file, or a data frame with a `name` column (and
-#'   optionally `index`), such as the `labels` of [nilearn_atlas()]. `NULL`:
-#'   the numeric labels.
+#'   spheres to the voxels inside it; with several ROI sets it applies to
+#'   each. To give each set its own mask, name the masks by set (the names of
+#'   `roi_file`): a named character vector or named list, e.g.
+#'   `c(schaefer = "gm_mask.nii.gz")`; a set left out gets no mask. `NULL`:
+#'   no mask.
+#' @param labels Character, data frame or named list. Region names in
+#'   ascending label order (unnamed), a labels `.tsv` file, or a data frame
+#'   with a `name` column (and optionally `index`), such as the `labels` of
+#'   [nilearn_atlas()]. With several ROI sets, give each set its own as a
+#'   named list keyed by set name, e.g.
+#'   `list(schaefer = "schaefer.tsv", seeds = c("PCC", "mPFC"))` (or a named
+#'   character vector of labels files); a set left out keeps its default
+#'   names. `NULL`: the numeric labels (a nilearn atlas: its own names).
 #' @param regressor_files Character or data frame. Confound tables, one per
 #'   input image, or one wildcard pattern; fMRIPrep files are paired with
 #'   images by their BIDS entities. A data frame (one image) or a list of data
@@ -206,8 +214,8 @@ parameter_checks <- list(
   input_files = function(x, ...) as_py_list(check_strings(x, ...)),
   roi_file = check_roi_files,
   output_dir = check_string,
-  mask_img = check_string,
-  labels = function(x, ...) as_py_list(check_labels(x, ...)),
+  mask_img = check_mask_img,
+  labels = check_labels_arg,
   regressor_files = check_confounds_arg,
   regressors = function(x, ...) as_py_list(check_strings(x, ...)),
   as_voxels = check_flag,

@@ -131,3 +131,65 @@ def test_config_errors_are_config_errors(tmp_path):
     unknown.write_text('{"t_r": 2, "smoothing": 3}')
     with pytest.raises(ConfigError, match="unknown key"):
         load_config(str(unknown))
+
+
+@pytest.mark.parametrize(
+    "given,expected",
+    [
+        ("gm.nii.gz", "gm.nii.gz"),
+        (["gm.nii.gz"], "gm.nii.gz"),  # the command's one -m
+        ({"fine": "gm.nii.gz", "seeds": None}, {"fine": "gm.nii.gz", "seeds": None}),
+        (["fine=gm.nii.gz", "seeds=b.nii"], {"fine": "gm.nii.gz", "seeds": "b.nii"}),
+        ({}, None),
+    ],
+)
+def test_mask_img_is_one_path_or_one_per_roi_set(given, expected):
+    settings = make_settings(roi_file=["a.nii.gz", "b.tsv"], mask_img=given)
+    assert settings.mask_img == expected
+
+
+@pytest.mark.parametrize(
+    "given,expected",
+    [
+        (["a", "b"], ("a", "b")),
+        ("names.tsv", "names.tsv"),
+        (["x=1", "y=2"], ("x=1", "y=2")),  # region names, not tables: one set's names
+        (
+            {"fine": ["a", "b"], "seeds": "s.tsv"},
+            {"fine": ("a", "b"), "seeds": "s.tsv"},
+        ),
+        (["fine=f.tsv", "seeds=s.csv"], {"fine": "f.tsv", "seeds": "s.csv"}),
+    ],
+)
+def test_labels_are_one_sets_names_or_one_per_roi_set(given, expected):
+    assert make_settings(roi_file="a.nii.gz", labels=given).labels == expected
+
+
+def test_an_existing_file_with_an_equals_sign_is_one_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run=1.nii.gz").write_bytes(b"")
+    assert make_settings(roi_file="a.nii.gz", mask_img=["run=1.nii.gz"]).mask_img == (
+        "run=1.nii.gz"
+    )
+
+
+@pytest.mark.parametrize(
+    "name,given,match",
+    [
+        ("mask_img", ["gm.nii.gz", "seeds=b.nii"], "mixes values per ROI set"),
+        ("labels", ["fine=f.tsv", "g.tsv"], "mixes values per ROI set"),
+        ("mask_img", ["a=x.nii", "a=y.nii"], "'a' is given twice"),
+        ("mask_img", {"not a name": "x.nii"}, "keyed by ROI set names"),
+        ("mask_img", {"fine": 3}, "one file path"),
+        ("labels", {"fine": {"a": "b"}}, "a list of names"),
+        ("mask_img", ["a.nii", "b.nii"], "one file path"),
+    ],
+)
+def test_per_set_values_are_checked(name, given, match):
+    with pytest.raises(SettingsError, match=match):
+        make_settings(roi_file=["a.nii.gz", "b.tsv"], **{name: given})
+
+
+def test_per_set_values_are_plain_in_to_dict():
+    settings = make_settings(roi_file="a.nii.gz", labels={"a": ["x", "y"]})
+    assert settings.to_dict()["labels"] == {"a": ["x", "y"]}

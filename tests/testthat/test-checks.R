@@ -57,6 +57,39 @@ test_that("check_labels() takes names, a file or a labels data frame ordered by 
   expect_error(check_labels(c("a", NA)), class = "niimasker_error_argument")
 })
 
+test_that("check_labels_arg() takes one set's labels or one per ROI set", {
+  expect_identical(check_labels_arg(c("a", "b")), list("a", "b"))
+  expect_null(check_labels_arg(NULL))
+  per_set <- check_labels_arg(list(fine = "fine.tsv", seeds = c("PCC", "mPFC"), none = NULL))
+  expect_identical(names(per_set), c("fine", "seeds", "none"))
+  expect_identical(per_set$seeds, list("PCC", "mPFC"))
+  expect_null(per_set$none)
+  expect_identical(check_labels_arg(c(fine = "f.tsv", seeds = "s.csv")),
+                   list(fine = list("f.tsv"), seeds = list("s.csv")))
+  frame <- data.frame(index = 2:1, name = c("second", "first"))
+  expect_identical(check_labels_arg(list(fine = frame))$fine, list("first", "second"))
+  # Region names with names would reach the core as a dict: refused here.
+  expect_error(check_labels_arg(c(`1` = "Left", `2` = "Right")), "unname",
+               class = "niimasker_error_argument")
+  expect_error(check_labels_arg(list("a.tsv", "b.tsv")), "by its ROI set",
+               class = "niimasker_error_argument")
+  expect_error(check_labels_arg(list(fine = c("a", NA)), arg = "labels"), "labels\\$fine",
+               class = "niimasker_error_argument")
+})
+
+test_that("check_mask_img() takes one path or one per ROI set", {
+  expect_identical(check_mask_img("gm.nii.gz"), "gm.nii.gz")
+  expect_null(check_mask_img(NULL))
+  expect_identical(check_mask_img(c(fine = "gm.nii.gz", seeds = "b.nii")),
+                   list(fine = "gm.nii.gz", seeds = "b.nii"))
+  expect_identical(check_mask_img(list(fine = "gm.nii.gz")), list(fine = "gm.nii.gz"))
+  expect_error(check_mask_img(c("a.nii", "b.nii")), class = "niimasker_error_argument")
+  expect_error(check_mask_img(c(a = "x.nii", a = "y.nii")), "once",
+               class = "niimasker_error_argument")
+  expect_error(check_mask_img(list(fine = 1), arg = "mask_img"), "mask_img\\$fine",
+               class = "niimasker_error_argument")
+})
+
 test_that("check_config() takes a path or a named list without NA", {
   expect_identical(check_config("config.json"), "config.json")
   expect_identical(check_config(list(t_r = 2)), list(t_r = 2))

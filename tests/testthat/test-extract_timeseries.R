@@ -350,3 +350,54 @@ test_that("several ROI sets give a named list of tibbles, each equal to its own 
   expect_identical(timeseries_info(both$seeds)$labels$name, timeseries_info(alone_seeds)$labels$name)
   expect_error(extract_timeseries(example_bold(), list(a = 1)), class = "niimasker_error_argument")
 })
+
+test_that("labels and mask_img per ROI set equal separate runs of each set", {
+  skip_if_no_core()
+  seeds <- withr::local_tempfile(fileext = ".tsv")
+  writeLines(c("x\ty\tz", "0\t0\t0", "10\t-10\t5"), seeds)
+  # A mask of every other slice of the atlas grid: it cuts every region.
+  mask <- withr::local_tempfile(fileext = ".nii.gz")
+  made <- reticulate::py_run_string(paste(
+    "def half_mask(src, out):",
+    "    import nibabel as nib, numpy as np",
+    "    img = nib.load(src)",
+    "    data = np.zeros(img.shape[:3], 'uint8')",
+    "    data[::2] = 1",
+    "    nib.Nifti1Image(data, img.affine).to_filename(out)",
+    sep = "\n"
+  ), local = TRUE)
+  made$half_mask(example_atlas(), mask)
+  both <- extract_timeseries(example_bold(), c(atlas = example_atlas(), seeds = seeds),
+                             labels = list(atlas = example_labels(), seeds = c("PCC", "mPFC")),
+                             mask_img = c(atlas = mask), t_r = 2, radius = 6, detrend = TRUE)
+  alone_atlas <- extract_timeseries(example_bold(), example_atlas(), labels = example_labels(),
+                                    mask_img = mask, t_r = 2, radius = 6, detrend = TRUE)
+  alone_seeds <- extract_timeseries(example_bold(), seeds, labels = c("PCC", "mPFC"),
+                                    t_r = 2, radius = 6, detrend = TRUE)
+  expect_identical(without_info(both$atlas), without_info(alone_atlas))
+  expect_identical(without_info(both$seeds), without_info(alone_seeds))
+  expect_identical(names(regions(both$seeds)), c("PCC", "mPFC"))
+  unmasked <- extract_timeseries(example_bold(), example_atlas(), labels = example_labels(),
+                                 t_r = 2, detrend = TRUE)
+  expect_false(identical(regions(both$atlas), regions(unmasked)))  # the mask matters
+  # Each set's tibble carries its own record: its labels and mask as given.
+  expect_identical(timeseries_info(both$atlas)$parameters$roi$mask_img, mask)
+  expect_identical(timeseries_info(both$atlas)$parameters$roi$labels, example_labels())
+  expect_null(timeseries_info(both$seeds)$parameters$roi$mask_img)
+  expect_identical(timeseries_info(both$atlas)$sidecars[[1]]$Cleaning$mask_img, mask)
+  expect_null(timeseries_info(both$seeds)$sidecars[[1]]$Cleaning$mask_img)
+})
+
+test_that("a labels or mask_img name that is no ROI set is a settings error naming it", {
+  skip_if_no_core()
+  seeds <- withr::local_tempfile(fileext = ".tsv")
+  writeLines(c("x\ty\tz", "0\t0\t0"), seeds)
+  err <- expect_error(
+    extract_timeseries(example_bold(), c(atlas = example_atlas(), seeds = seeds),
+                       mask_img = c(atlsa = example_atlas())),
+    class = "niimasker_error_settings"
+  )
+  expect_match(conditionMessage(err), '"atlsa" (did you mean "atlas"?)', fixed = TRUE)
+  expect_match(conditionMessage(err), "`roi_file`", fixed = TRUE)
+  expect_match(conditionMessage(err), "named list or named character vector", fixed = TRUE)
+})

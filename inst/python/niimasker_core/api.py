@@ -242,6 +242,9 @@ plan_extraction.__signature__ = _PLAN_SIGNATURE  # type: ignore[attr-defined]
 def plan_settings(settings: Settings) -> list[dict[str, Any]]:
     """Return :func:`plan_extraction`'s table for already resolved settings."""
     from .inputs import plan_runs
+    from .rois import set_settings
+
+    set_settings(settings)  # labels and mask_img keyed by the ROI sets' names
 
     return [
         {

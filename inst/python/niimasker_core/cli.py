@@ -59,6 +59,8 @@ def _flag_options(param: Parameter) -> dict[str, Any]:
     options: dict[str, Any] = {"dest": param.name, "help": help_text}
     if param.many:  # -r a b, or -r a -r b
         options.update(nargs="+", action="extend")
+    elif param.repeat:  # -m a=x -m b=y: one word each, so -m x OUTPUT_DIR still works
+        options.update(action="append")
     if param.bare:
         options.update(nargs="?", const=True)
     if param.word is not None:

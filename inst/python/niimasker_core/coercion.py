@@ -12,6 +12,7 @@ each parameter uses.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -35,6 +36,7 @@ __all__ = [
     "as_dtype",
     "as_labels",
     "as_mask_args",
+    "as_mask_img",
     "as_n_compcor",
     "as_n_jobs",
     "as_nonnegative",
@@ -43,6 +45,7 @@ __all__ = [
     "as_optional_choice",
     "as_optional_count",
     "as_path",
+    "as_per_set",
     "as_roi_files",
     "as_runs",
     "as_scheduler",
@@ -175,18 +178,37 @@ def as_strings(name: str, value: Any) -> tuple[str, ...] | None:
     return items or None
 
 
-def as_labels(name: str, value: Any) -> tuple[str, ...] | str | None:
-    """Return region names as a tuple, or the path of a labels table."""
+def as_labels(name: str, value: Any) -> tuple[str, ...] | str | dict | None:
+    """Return region names as a tuple, the path of a labels table, or one per ROI set.
+
+    Per ROI set: a mapping of set name to names or table, or (the command's
+    form) ``'name=table.tsv'`` entries; see :func:`as_per_set`.
+    """
+    per_set = as_per_set(name, value, _one_labels, _is_labels_entry)
+    return (per_set or None) if per_set is not None else _one_labels(name, value)
+
+
+def _is_labels_entry(item: str) -> bool:
+    # 'set=table.tsv': a region name is never a table path
+    return item.lower().endswith(_TABLE_SUFFIXES)
+
+
+_TABLE_SUFFIXES = (".tsv", ".csv", ".txt")
+
+
+def _one_labels(name: str, value: Any) -> tuple[str, ...] | str | None:
     if value is None:
         return None
+    if isinstance(value, Mapping):
+        raise _fail(name, value, "a list of names or a .tsv file path")
     if isinstance(value, str) or hasattr(value, "__fspath__"):
         text = str(value)
-        if text.lower().endswith((".tsv", ".csv", ".txt")):
+        if text.lower().endswith(_TABLE_SUFFIXES):
             return text
         return (text,)
     if isinstance(value, Iterable):
         items = tuple(str(v) for v in value)
-        if len(items) == 1 and items[0].lower().endswith((".tsv", ".csv", ".txt")):
+        if len(items) == 1 and items[0].lower().endswith(_TABLE_SUFFIXES):
             return items[0]
         return items or None
     raise _fail(name, value, "a list of names or a .tsv file path")
@@ -336,6 +358,101 @@ def as_scheduler(name: str, value: Any) -> Any:
 
 
 _SET_NAME = re.compile(r"^[A-Za-z0-9]+$")
+_SET_ENTRY = re.compile(r"^([A-Za-z0-9]+)=(.+)$", re.DOTALL)
+
+
+def as_mask_img(name: str, value: Any) -> str | dict | None:
+    """Return one mask path (for every ROI set), or one per ROI set.
+
+    Per ROI set: a mapping of set name to path, or (the command's form)
+    ``'name=path'`` entries; see :func:`as_per_set`.
+    """
+    per_set = as_per_set(name, value, as_path, lambda item: True)
+    return (per_set or None) if per_set is not None else as_path(name, value)
+
+
+def as_per_set(
+    name: str,
+    value: Any,
+    coerce: Callable[[str, Any], Any],
+    is_entry: Callable[[str], bool],
+) -> dict[str, Any] | None:
+    """Return a value given per ROI set as ``{set name: value}``, or None when it is not.
+
+    A value is per ROI set when it is a mapping (set name -> value), or a
+    list whose items are all ``'name=value'`` entries (the command's
+    ``--name set=value``, repeated). An item that is itself an existing file
+    is a plain value, as for ``roi_file``. Whether the names are ROI sets of
+    ``roi_file`` is checked where the sets are known
+    (:func:`niimasker_core.rois.per_set.values_per_set`).
+
+    Parameters
+    ----------
+    name : str
+        The parameter.
+    value : object
+        What the user gave.
+    coerce : callable
+        The coercer of one set's value; ``None`` stays None (no value for
+        that set).
+    is_entry : callable
+        Whether a ``'name=value'`` string can be an entry (e.g. labels
+        entries name a table).
+
+    Returns
+    -------
+    dict or None
+        One checked value per named set, in the given order (empty for an
+        empty mapping); None when ``value`` is one value for every set.
+
+    Raises
+    ------
+    SettingsError
+        For a set name that is not letters and digits, a set given twice, or
+        entries mixed with a value for every set.
+    """
+    if isinstance(value, Mapping):
+        pairs = list(value.items())
+    elif isinstance(value, (list, tuple)) and value:
+        items = [str(v) if hasattr(v, "__fspath__") else v for v in value]
+        matches = [_set_entry(item, is_entry) for item in items]
+        if not any(matches):
+            return None
+        if not all(matches):
+            raise SettingsError(
+                "{parameter} mixes values per ROI set ('name=path') with a value "
+                "for every set. Got {parameter:bare}={value}.",
+                parameter=name,
+                value=list(value),
+                fix={
+                    "python": "Give one value for every set, or key each set's "
+                    "value by its name (sets left out get none).",
+                    "command": "Give one value for every set, or name=path for each "
+                    "set that has one (sets left out get none).",
+                    "r": "Give one value for every set, or a named list with each "
+                    "set's value (sets left out get none).",
+                },
+            )
+        pairs = [m.groups() for m in matches]  # type: ignore[union-attr]
+    else:
+        return None
+    out: dict[str, Any] = {}
+    for key, item in pairs:
+        if not isinstance(key, str) or not _SET_NAME.match(key):
+            raise _fail(name, value, "keyed by ROI set names (letters and digits)")
+        if key in out:
+            raise _fail(name, value, f"one value per ROI set ('{key}' is given twice)")
+        out[key] = None if item is None else coerce(name, item)
+    return out
+
+
+def _set_entry(item: Any, is_entry: Callable[[str], bool]) -> re.Match | None:
+    if not isinstance(item, str):
+        return None
+    match = _SET_ENTRY.match(item)
+    if match is None or not is_entry(match.group(2)) or os.path.isfile(item):
+        return None
+    return match
 
 
 def as_roi_files(name: str, value: Any) -> str | tuple[str, ...] | None:

@@ -4,9 +4,11 @@ An output is redone only when its fingerprint changes: the niimasker version,
 every parameter that can change an output (all but the ``run_only`` ones of
 :mod:`niimasker_core.settings`), the image's TR and confounds file, and the
 size and modification time of every input file (image, its BIDS sidecar,
-confounds and their JSON sidecar, ROI, mask and labels files). It is a
-SHA-256 of those facts, stored in the output's JSON sidecar, which is written
-last: a sidecar with a matching fingerprint means a complete output.
+confounds and their JSON sidecar, ROI, mask and labels files, each ROI set's
+own included). It is a SHA-256 of those facts, stored in the output's JSON
+sidecar, which is written last: a sidecar with a matching fingerprint means a
+complete output. Every ROI set of an image shares the image's fingerprint:
+changing one set's labels or mask redoes the image (one read gives them all).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ def input_files_of(plan: Any, settings: Any) -> list[str]:
     plan : RunPlan
         The image and its confounds file.
     settings : Settings
-        ``roi_file``, ``mask_img`` and ``labels`` (when a file).
+        ``roi_file``, ``mask_img`` and ``labels`` (when files; one, or one
+        per ROI set).
 
     Returns
     -------
@@ -44,9 +47,10 @@ def input_files_of(plan: Any, settings: Any) -> list[str]:
     for entry in [rois] if isinstance(rois, str) or rois is None else rois:
         label, sep, rest = (entry or "").partition("=")
         candidates.append(rest if sep and not os.path.isfile(entry) else entry)
-    candidates.append(settings.mask_img)
-    if isinstance(settings.labels, str):
-        candidates.append(settings.labels)
+    for value in (settings.mask_img, settings.labels):  # one, or one per ROI set
+        for item in value.values() if isinstance(value, dict) else [value]:
+            if isinstance(item, str):
+                candidates.append(item)
     return [c for c in candidates if c is not None and os.path.isfile(c)]
 
 

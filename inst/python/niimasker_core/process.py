@@ -87,7 +87,8 @@ def process_image(
     """Extract, clean and (optionally) write the outputs of one image, per ROI set.
 
     Every ROI set is reduced from the same single pass over the image; each
-    gets its own table, sidecar and coverage (``<stem><suffix>_...``).
+    gets its own table, sidecar and coverage (``<stem><suffix>_...``); the
+    sidecar records the set's own ``mask_img`` (:attr:`RoiSet.settings`).
 
     Raises
     ------
@@ -156,8 +157,13 @@ def process_image(
             values=np.asarray(cleaned, dtype=np.float64),
             volumes=[int(v) for v in confounds.volumes],
             t_r=plan.t_r,
-            sidecar=image_sidecar(
-                plan, settings, info.n_volumes, confounds, reduction, fingerprint
+            sidecar=image_sidecar(  # the set's own mask_img, as a run of it alone
+                plan,
+                roi.settings or settings,
+                info.n_volumes,
+                confounds,
+                reduction,
+                fingerprint,
             ),
             atlas=roi.name if roi.suffix else None,
         )

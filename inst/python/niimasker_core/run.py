@@ -309,9 +309,7 @@ def _record(
         "package_versions": _package_versions(),
         "status": "running",
         "parameters": settings.to_dict(),
-        "roi": {r.name: r.source.describe() for r in rois}
-        if several
-        else rois[0].source.describe(),
+        "roi": {r.name: _describe(r) for r in rois} if several else _describe(rois[0]),
         "runs": [
             {
                 "image": p.image,
@@ -330,6 +328,15 @@ def _record(
             for p in plans
         ],
     }
+
+
+def _describe(roi: RoiSet) -> dict[str, Any]:
+    """Return a set's description with its own ``labels`` and ``mask_img``, as given."""
+    described = roi.source.describe()
+    if roi.settings is not None:
+        own = roi.settings.to_dict()
+        described.update(labels=own["labels"], mask_img=own["mask_img"])
+    return described
 
 
 def _record_outcomes(

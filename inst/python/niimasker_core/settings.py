@@ -33,6 +33,7 @@ from .coercion import (
     as_dtype,
     as_labels,
     as_mask_args,
+    as_mask_img,
     as_n_compcor,
     as_n_jobs,
     as_nonnegative,
@@ -95,6 +96,9 @@ class Parameter:
         The command's short flag (``-i``).
     many : bool
         The command takes several words (``-i a.nii b.nii``).
+    repeat : bool
+        The command's flag may be repeated, one word each (``-m a=x -m b=y``);
+        the value is then the list of words.
     word : callable or None
         How the command turns one word into a value (``float``, ``int``,
         :func:`true_or_false`...); None keeps the word as text.
@@ -124,6 +128,7 @@ class Parameter:
     choices: tuple[str, ...] = ()
     short: str | None = None
     many: bool = False
+    repeat: bool = False
     word: Callable[[str], Any] | None = None
     bare: bool = False
     metavar: str | None = None
@@ -182,10 +187,13 @@ PARAMETERS: tuple[Parameter, ...] = (
         None,
         "A binary NIfTI mask restricting an atlas or spheres to the voxels inside "
         "it (for example a grey-matter mask). Ignored, with a warning, for a "
-        "single-region mask.",
-        coerce=as_path,
-        annotation="str | None",
+        "single-region mask. One path applies to every ROI set; with several, "
+        "repeat -m as 'name=path' (a mapping of set name to path in a config or "
+        "Python) to give each set its own: sets left out get no mask.",
+        coerce=as_mask_img,
+        annotation="str | dict[str, str | None] | None",
         short="-m",
+        repeat=True,
         recorded=True,
     ),
     _p(
@@ -193,9 +201,13 @@ PARAMETERS: tuple[Parameter, ...] = (
         None,
         "Region names in ascending label order: a list of names, or a .tsv with a "
         "'Labels'/'Label' column or BIDS 'index' and 'name' columns. A leading "
-        "background name is dropped. Default: the numeric labels.",
+        "background name is dropped. Default: the numeric labels (a nilearn "
+        "atlas: its own names). With several ROI sets, give each set its table as "
+        "'name=table.tsv' (repeatable; a mapping of set name to names or table in "
+        "a config or Python): sets left out keep their default names.",
         coerce=as_labels,
-        annotation="tuple[str, ...] | str | None",
+        annotation="tuple[str, ...] | str | dict[str, tuple[str, ...] | str | None] "
+        "| None",
         many=True,
     ),
     _p(
@@ -651,11 +663,16 @@ _BY_NAME = {p.name: p for p in PARAMETERS}
 
 def _to_dict(self: Any) -> dict[str, Any]:
     """Return every parameter as JSON-ready plain types."""
-    out = {}
-    for name in PARAMETER_NAMES:
-        value = getattr(self, name)
-        out[name] = list(value) if isinstance(value, tuple) else value
-    return out
+    return {name: _plain(getattr(self, name)) for name in PARAMETER_NAMES}
+
+
+def _plain(value: Any) -> Any:
+    """Return tuples as lists, also inside a mapping (values per ROI set)."""
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def _standardize_method(self: Any) -> str | None:
@@ -800,6 +817,15 @@ def make_settings(values: Mapping[str, Any] | None = None, **kwargs: Any) -> Set
 
 
 def _check_together(s: Settings) -> None:
+    for name in ("labels", "mask_img"):
+        if isinstance(getattr(s, name), dict) and s.roi_file is None:
+            raise SettingsError(
+                "{parameter} is given per ROI set, but there is no {--roi_file}. "
+                "Got {parameter:bare}={value}.",
+                parameter=name,
+                value=getattr(s, name),
+                fix="Give the ROI sets in {--roi_file}, or one {parameter} without set names.",
+            )
     if s.high_pass is not None and s.low_pass is not None and s.high_pass >= s.low_pass:
         raise SettingsError(
             "{--high_pass} must be lower than {--low_pass}. "

@@ -22,6 +22,7 @@ from ..volumes import check_geometry
 from .atlas_query import fetch_query, is_query
 from .base import Grid, Reduction, RoiSource
 from .label_image import LabelImage
+from .per_set import values_per_set
 from .spheres import COORDINATE_SUFFIXES, Spheres
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "load_roi_sets",
     "load_rois",
     "roi_set_names",
+    "set_settings",
 ]
 
 
@@ -40,12 +42,15 @@ class RoiSet:
     """One ROI set of a batch: its name, its source and its outputs' name part.
 
     With one set ``suffix`` is empty (outputs keep the seed's names); with
-    several it is ``_atlas-<name>``.
+    several it is ``_atlas-<name>``. ``settings`` are the set's own: the
+    batch's with this set's ``roi_file``, ``labels`` and ``mask_img``, as a
+    run of this set alone would have them (None: the batch's).
     """
 
     name: str
     source: Any
     suffix: str
+    settings: Any = None
 
 
 def _default_name(path: str) -> str:
@@ -90,31 +95,50 @@ def roi_set_names(roi_file: str | tuple[str, ...] | None) -> list[tuple[str, str
 def load_roi_sets(settings: Settings) -> list[RoiSet]:
     """Load every ROI set of ``settings.roi_file`` (one, or several from one read).
 
+    Each set gets its own ``labels`` and ``mask_img`` when they are given
+    per set (see :mod:`niimasker_core.rois.per_set`).
+
     Raises
     ------
     RoiError
-        If ``roi_file`` is missing or a set cannot define regions; or if
-        ``labels`` are given with several sets (give each set its own names:
-        a ``name=path`` labels TSV per atlas is not supported yet).
+        If ``roi_file`` is missing or a set cannot define regions; or if one
+        ``labels`` value is given for several sets.
+    SettingsError
+        If ``labels`` or ``mask_img`` is keyed by a name that is no set.
     ImageNotFoundError
         If a file does not exist.
     """
     pairs = roi_set_names(settings.roi_file)
-    if len(pairs) <= 1:  # one set: the outputs keep the seed's names
-        name, path = pairs[0] if pairs else ("rois", None)
-        one = settings if path is None else dataclasses.replace(settings, roi_file=path)
-        return [RoiSet(name, load_rois(one), "")]
-    if settings.labels is not None:
-        raise RoiError(
-            f"'labels' names the regions of one ROI set, but 'roi_file' has "
-            f"{len(pairs)}. Drop 'labels' (each atlas's own names are used), or run "
-            "the sets separately."
-        )
+    if not pairs:  # load_rois says that roi_file is required
+        return [RoiSet("rois", load_rois(settings), "")]
+    suffixes = [""] if len(pairs) == 1 else [f"_atlas-{n}" for n, _ in pairs]
     return [
-        RoiSet(name, load_rois(dataclasses.replace(settings, roi_file=path)),
-               f"_atlas-{name}")
-        for name, path in pairs
-    ]  # fmt: skip
+        RoiSet(name, load_rois(own), suffix, own)
+        for (name, _), suffix, own in zip(pairs, suffixes, set_settings(settings))
+    ]
+
+
+def set_settings(settings: Settings) -> list[Settings]:
+    """Return each ROI set's own settings: its ``roi_file``, ``labels`` and ``mask_img``.
+
+    Checks the per-set values' keys against the sets' names without reading
+    any file, so that a dry run reports a misspelled set name too.
+
+    Raises
+    ------
+    RoiError
+        If one ``labels`` value is given for several sets.
+    SettingsError
+        If ``labels`` or ``mask_img`` is keyed by a name that is no set.
+    """
+    pairs = roi_set_names(settings.roi_file)
+    names = [name for name, _ in pairs]
+    labels = values_per_set("labels", settings.labels, names)
+    masks = values_per_set("mask_img", settings.mask_img, names)
+    return [
+        dataclasses.replace(settings, roi_file=path, labels=label, mask_img=mask)
+        for (_, path), label, mask in zip(pairs, labels, masks)
+    ]
 
 
 def load_rois(settings: Settings) -> RoiSource:
