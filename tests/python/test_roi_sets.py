@@ -291,3 +291,16 @@ def test_changing_one_sets_mask_or_labels_redoes_the_image(
     assert "1 written, 0 skipped" in capsys.readouterr().err
     header = (out / "sub-01_task-rest_bold_atlas-fine_timeseries.tsv").open().readline()
     assert header.split()[0] == "first"
+
+
+def test_one_mask_flag_before_the_output_folder_is_one_value(
+    tmp_path, bold_file, atlas_file, second_atlas, per_set_files
+):
+    _, half, _ = per_set_files  # -m takes one word per flag: the folder is not eaten
+    out = tmp_path / "out"
+    argv = ["-m", str(half), str(out), "-i", str(bold_file), "-r", str(atlas_file),
+            "-r", str(second_atlas), "--report", "false"]  # fmt: skip
+    assert main(argv) == 0
+    record = json.loads((out / "niimasker_data" / "parameters.json").read_text())
+    assert record["parameters"]["mask_img"] == str(half)
+    assert {r["mask_img"] for r in record["roi"].values()} == {str(half)}

@@ -138,6 +138,7 @@ def test_config_errors_are_config_errors(tmp_path):
     [
         ("gm.nii.gz", "gm.nii.gz"),
         (["gm.nii.gz"], "gm.nii.gz"),  # the command's one -m
+        ("fine=gm.nii.gz", {"fine": "gm.nii.gz"}),
         ({"fine": "gm.nii.gz", "seeds": None}, {"fine": "gm.nii.gz", "seeds": None}),
         (["fine=gm.nii.gz", "seeds=b.nii"], {"fine": "gm.nii.gz", "seeds": "b.nii"}),
         ({}, None),
@@ -159,6 +160,8 @@ def test_mask_img_is_one_path_or_one_per_roi_set(given, expected):
             {"fine": ("a", "b"), "seeds": "s.tsv"},
         ),
         (["fine=f.tsv", "seeds=s.csv"], {"fine": "f.tsv", "seeds": "s.csv"}),
+        ("fine=f.tsv", {"fine": "f.tsv"}),
+        ("x=1", ("x=1",)),
     ],
 )
 def test_labels_are_one_sets_names_or_one_per_roi_set(given, expected):

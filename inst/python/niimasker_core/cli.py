@@ -200,6 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = vars(parser.parse_args(_spell_bare_flags(argv)))
     config = args.pop("config", None)
     dry_run = args.pop("dry_run", False)
+    for param in PARAMETERS:  # one -m is its value, as in a config; several a list
+        if param.repeat and len(args.get(param.name) or ()) == 1:
+            args[param.name] = args[param.name][0]
     if "regressor_names" in args:
         sys.stderr.write(
             "niimasker: warning: --regressor_names is deprecated; use --regressors.\n"

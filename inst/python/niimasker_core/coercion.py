@@ -380,8 +380,8 @@ def as_per_set(
     """Return a value given per ROI set as ``{set name: value}``, or None when it is not.
 
     A value is per ROI set when it is a mapping (set name -> value), or a
-    list whose items are all ``'name=value'`` entries (the command's
-    ``--name set=value``, repeated). An item that is itself an existing file
+    ``'name=value'`` entry or a list whose items are all such entries (the
+    command's ``--name set=value``, repeated). An item that is itself an existing file
     is a plain value, as for ``roi_file``. Whether the names are ROI sets of
     ``roi_file`` is checked where the sets are known
     (:func:`niimasker_core.rois.per_set.values_per_set`).
@@ -411,6 +411,8 @@ def as_per_set(
         For a set name that is not letters and digits, a set given twice, or
         entries mixed with a value for every set.
     """
+    if isinstance(value, str):
+        value = [value]  # one 'name=value' entry names one set
     if isinstance(value, Mapping):
         pairs = list(value.items())
     elif isinstance(value, (list, tuple)) and value:
