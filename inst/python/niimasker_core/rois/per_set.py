@@ -31,6 +31,12 @@ _FORMS = {
         "r": "a named list or named character vector of mask paths",
     },
 }
+#: How each face names the ROI sets themselves.
+_NAMING = {
+    "python": "{--roi_file} entries 'name=path', or a mapping of name to path",
+    "command": "-r NAME=PATH",
+    "r": "a named {--roi_file}",
+}
 
 
 def values_per_set(parameter: str, value: Any, names: Sequence[str]) -> list[Any]:
@@ -91,8 +97,8 @@ def values_per_set(parameter: str, value: Any, names: Sequence[str]) -> list[Any
             keys_r=_closest(unknown, names, '"'),
             sets=list(names),
             fix={
-                face: f"Use those names ({form}), or name the sets yourself in "
-                "roi_file with name=path entries."
+                face: f"Use those names ({form}), or name the sets yourself "
+                f"({_NAMING[face]})."
                 for face, form in _FORMS[parameter].items()
             },
         )
