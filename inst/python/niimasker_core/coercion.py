@@ -381,9 +381,9 @@ def as_per_set(
 
     A value is per ROI set when it is a mapping (set name -> value), or a
     ``'name=value'`` entry or a list whose items are all such entries (the
-    command's ``--name set=value``, repeated). An item that is itself an existing file
-    is a plain value, as for ``roi_file``. Whether the names are ROI sets of
-    ``roi_file`` is checked where the sets are known
+    command's ``--name set=value``, repeated). An item that is itself an
+    existing file is a plain value, as for ``roi_file``. Whether the names
+    are ROI sets of ``roi_file`` is checked where the sets are known
     (:func:`niimasker_core.rois.per_set.values_per_set`).
 
     Parameters
@@ -427,12 +427,12 @@ def as_per_set(
                 parameter=name,
                 value=list(value),
                 fix={
-                    "python": "Give one value for every set, or key each set's "
-                    "value by its name (sets left out get none).",
-                    "command": "Give one value for every set, or name=path for each "
-                    "set that has one (sets left out get none).",
-                    "r": "Give one value for every set, or a named list with each "
-                    "set's value (sets left out get none).",
+                    "python": "Give either one value, or each set's value keyed by "
+                    "the set's name (sets left out get none).",
+                    "command": "Give either one value, or name=path for each set "
+                    "that has one (sets left out get none).",
+                    "r": "Give either one value, or a named list of each set's "
+                    "value (sets left out get none).",
                 },
             )
         pairs = [m.groups() for m in matches]  # type: ignore[union-attr]
