@@ -18,7 +18,7 @@ from niimasker_core.butterworth import butter_sos, sosfiltfilt
 def nilearn_path(monkeypatch, signals, **kwargs):
     """clean_signals through nilearn.signal.clean (the reference)."""
     with monkeypatch.context() as patch:
-        patch.setattr(cleaning, "_native_applies", lambda **_: False)
+        patch.setattr(cleaning, "native_applies", lambda **_: False)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return cleaning.clean_signals(signals, **kwargs)
@@ -79,7 +79,7 @@ def test_equals_nilearn_clean(
         confounds=conf,
         clean_kwargs=None,
     )
-    assert cleaning._native_applies(
+    assert cleaning.native_applies(
         **{
             k: kwargs[k]
             for k in (
@@ -151,7 +151,7 @@ def test_other_settings_go_through_nilearn(settings):
         "standardize_confounds": True, "high_pass": None, "low_pass": None,
         "confounds": None, "sample_mask": None, "clean_kwargs": None, **settings,
     }  # fmt: skip
-    assert not cleaning._native_applies(**kwargs)
+    assert not cleaning.native_applies(**kwargs)
 
 
 def test_too_short_to_pad_raises_scipys_error():

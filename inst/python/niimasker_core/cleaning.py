@@ -14,7 +14,13 @@ import numpy as np
 
 from .errors import MissingRepetitionTimeError, TooFewVolumesError
 
-__all__ = ["clean_signals", "needs_t_r", "require_t_r", "series_options"]
+__all__ = [
+    "clean_signals",
+    "native_applies",
+    "needs_t_r",
+    "require_t_r",
+    "series_options",
+]
 
 
 def needs_t_r(high_pass: float | None, low_pass: float | None) -> bool:
@@ -151,7 +157,7 @@ def clean_signals(
     nilearn_standardize = "zscore_sample" if standardize == "zscore_sample" else None
     if standardize == "psc":
         nilearn_standardize = "psc"
-    if _native_applies(
+    if native_applies(
         t_r=t_r,
         detrend=detrend,
         standardize=standardize,
@@ -221,7 +227,7 @@ def _zscore_population(signals: np.ndarray) -> np.ndarray:
     return centered / std
 
 
-def _native_applies(
+def native_applies(
     *,
     t_r,
     detrend,
