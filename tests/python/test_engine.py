@@ -109,6 +109,34 @@ def test_several_reductions_share_one_pass(tmp_path, rng, affine):
     np.testing.assert_array_equal(both[1], expected)
 
 
+@pytest.mark.parametrize("nan_policy", ["zero", "omit"])
+@pytest.mark.parametrize("smoothing", [None, 5.0])
+def test_sets_on_the_same_voxels_share_one_gather(
+    tmp_path, rng, affine, nan_policy, smoothing
+):
+    """An atlas and its coarser merge read one gather; each equals its run alone."""
+    from niimasker_core.engine import _same_voxels
+
+    img = make_bold(rng, affine, n_volumes=12)
+    data = np.asanyarray(img.dataobj).copy()
+    labels = np.asanyarray(make_atlas(rng, affine, n_regions=6).dataobj).astype(int)
+    inside = np.argwhere(labels > 0)
+    data[tuple(inside[0])][4] = np.nan  # one ROI voxel of volume 4
+    path = tmp_path / "bold.nii.gz"
+    nib.Nifti1Image(data, affine).to_filename(path)
+    info = read_image_info(path)
+    fine = mean_reducer(labels, [1, 2, 3, 4, 5, 6], list("abcdef"))
+    coarse = mean_reducer((labels + 1) // 2, [1, 2, 3], ["x", "y", "z"])
+    other = mean_reducer((labels > 3).astype(int), [1], ["high"])
+    assert _same_voxels([fine, coarse, other], {"grid": [0, 1, 2]}) == [0, 0, 2]
+    options = {"nan_policy": nan_policy, "smoothing_fwhm": smoothing}
+    together = extract(
+        info, [fine, coarse, other], chunk_bytes=VOLUME_BYTES * 5, **options
+    )
+    for red, got in zip((fine, coarse, other), together.signals):
+        np.testing.assert_array_equal(got, extract(info, [red], **options).signals[0])
+
+
 @pytest.mark.parametrize("bad_value", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("smoothing", [None, 5.0])
 def test_nan_or_inf_in_the_roi_is_an_error(tmp_path, rng, affine, bad_value, smoothing):

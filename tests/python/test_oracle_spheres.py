@@ -171,6 +171,22 @@ def test_spheres_image_and_lut_are_written_and_reusable(tmp_path, bold_file):
     np.testing.assert_allclose(again, got, rtol=1e-6)
 
 
+def test_overlapping_spheres_image_has_one_volume_per_sphere(tmp_path, bold_file):
+    seeds = [SEEDS[0], (SEEDS[0][0] + 3.0, SEEDS[0][1], SEEDS[0][2]), SEEDS[1]]
+    roi = write_seeds(tmp_path / "seeds.tsv", seeds)
+    out_dir = tmp_path / "out"
+    ours(bold_file, roi, radius=5.0, allow_overlap=True, output_dir=str(out_dir))
+    spheres = nib.load(out_dir / "niimasker_data" / "spheres_img.nii.gz")
+    lut = pd.read_csv(out_dir / "niimasker_data" / "spheres_img_lut.tsv", sep="\t")
+    volumes = np.asanyarray(spheres.dataobj)
+    assert volumes.shape[3] == 3 and (volumes.sum(axis=3) > 1).any()  # they overlap
+    assert volumes.reshape(-1, 3).sum(axis=0).tolist() == lut["voxels"].tolist()
+    for k, seed in enumerate(seeds):  # each volume is its sphere, in world space
+        ijk = np.argwhere(volumes[..., k])
+        xyz = nib.affines.apply_affine(spheres.affine, ijk)
+        assert np.linalg.norm(xyz - seed, axis=1).max() <= 5.0
+
+
 @pytest.mark.parametrize(
     ("text", "match"),
     [

@@ -130,6 +130,7 @@ def extract(
     )
     seen = [np.inf, -np.inf]
     resamplers: dict = {}  # one per grid, kept over the stream
+    same_voxels = _same_voxels(reductions, by_grid)
     loader = _import_in_background(import_meanwhile)
     try:
         for first, block in iter_chunks(
@@ -150,16 +151,21 @@ def extract(
                     else _resample_block(block, info, grid, bounds, resamplers)
                 )
                 smoothed = _smooth_block(data, grid, smoothing_fwhm) if smooth else data
+                gathered: dict[int, tuple] = {}  # ROI sets on the same voxels share it
                 for idx in members:
                     red = reductions[idx]
-                    values = _gather(data, red.voxels)
-                    bad = None
-                    if nan_policy == "error":
-                        _check_finite(values, info.path, first)
-                    elif not _all_finite(values):
-                        bad = ~np.isfinite(values)
-                    if smooth:  # smooth_array has already zeroed non-finite voxels
-                        values = _gather(smoothed, red.voxels)
+                    source = same_voxels[idx]
+                    if source not in gathered:
+                        values = _gather(data, red.voxels)
+                        bad = None
+                        if nan_policy == "error":
+                            _check_finite(values, info.path, first)
+                        elif not _all_finite(values):
+                            bad = ~np.isfinite(values)
+                        if smooth:  # smooth_array has already zeroed non-finite voxels
+                            values = _gather(smoothed, red.voxels)
+                        gathered[source] = (values, bad)
+                    values, bad = gathered[source]
                     if bad is None:
                         outputs[idx][rows] = red.reduce(values)
                     elif nan_policy == "zero":  # nilearn's ensure_finite
@@ -194,6 +200,27 @@ def extract(
         first_volume=discard_scans,
         finite_voxels=finite_voxels,
     )
+
+
+def _same_voxels(
+    reductions: Sequence[Reduction], by_grid: dict[tuple, list[int]]
+) -> list[int]:
+    """Map each reduction to the first one on its grid reading the same voxels.
+
+    Two atlases often cover the same voxels (a parcellation and its coarser
+    merge, or one atlas at two granularities): their gathers and finiteness
+    checks are then done once per chunk.
+    """
+    same = list(range(len(reductions)))
+    for members in by_grid.values():
+        for pos, idx in enumerate(members):
+            for earlier in members[:pos]:
+                if same[earlier] == earlier and np.array_equal(
+                    reductions[idx].voxels, reductions[earlier].voxels
+                ):
+                    same[idx] = earlier
+                    break
+    return same
 
 
 def _check_kernel(fwhm: float, info: ImageInfo) -> None:

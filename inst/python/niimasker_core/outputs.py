@@ -185,8 +185,18 @@ def write_npy(target: str | Path, values: np.ndarray) -> Path:
 
 
 def write_nifti(target: str | Path, img: Any) -> Path:
-    """Write a nibabel image atomically."""
+    """Write a nibabel image atomically; ``.gz`` through ISA-L's gzip.
+
+    ISA-L at level 1 (nibabel's default level) is ~10x faster than zlib and
+    the file is an ordinary gzip stream, read by any NIfTI reader.
+    """
     size = getattr(getattr(img, "dataobj", None), "nbytes", None)  # before gzip
     with atomic_path(target, size_hint=size) as tmp:
-        img.to_filename(str(tmp))
+        if str(target).endswith(".gz"):
+            from isal import igzip
+
+            with igzip.open(tmp, "wb", compresslevel=1) as handle:
+                img.to_file_map(img.make_file_map({"image": handle}))
+        else:
+            img.to_filename(str(tmp))
     return Path(target)

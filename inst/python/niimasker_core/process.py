@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .cleaning import clean_signals, require_t_r, series_options
+from .cleaning import clean_signals, native_applies, require_t_r, series_options
 from .confounds import align_confounds
 from .engine import extract
 from .errors import CleaningError, EmptyRegionWarning, NiimaskerError
@@ -117,23 +117,13 @@ def process_image(
         discard_scans=confounds.discard,
         smoothing_fwhm=settings.smoothing_fwhm,
         nan_policy=settings.nan_policy,
-        import_meanwhile=("nilearn.signal",),  # cleaning's import, hidden by the stream
+        import_meanwhile=_cleaning_imports(plan, settings, confounds),
     )
     results = []
     for roi, reduction, signals, finite in zip(
         rois, reductions, extracted.signals, extracted.finite_voxels
     ):
-        cleaned = clean_signals(
-            signals,
-            t_r=plan.t_r,
-            detrend=settings.detrend,
-            standardize=settings.standardize_method,
-            standardize_confounds=settings.standardize_confounds,
-            high_pass=settings.high_pass,
-            low_pass=settings.low_pass,
-            confounds=confounds.values,
-            sample_mask=confounds.sample_mask,
-        )
+        cleaned = clean_signals(signals, **_cleaning(plan, settings, confounds))
         if confounds.interpolate:
             from .scrubbing import interpolate_censored
 
@@ -319,6 +309,27 @@ def _write_image_outputs(
             files.append(write_rows(out / DATA_DIR / f"{name}.tsv", img))
     files.append(write_json(out / f"{result.stem}_timeseries.json", result.sidecar))
     return [str(f) for f in files]
+
+
+def _cleaning(plan: Any, settings: Settings, confounds: Any) -> dict:
+    """Return the keyword arguments of :func:`clean_signals` for this image."""
+    return {
+        "t_r": plan.t_r,
+        "detrend": settings.detrend,
+        "standardize": settings.standardize_method,
+        "standardize_confounds": settings.standardize_confounds,
+        "high_pass": settings.high_pass,
+        "low_pass": settings.low_pass,
+        "confounds": confounds.values,
+        "sample_mask": confounds.sample_mask,
+    }
+
+
+def _cleaning_imports(plan: Any, settings: Settings, confounds: Any) -> tuple:
+    """Modules cleaning will import, loaded while the image streams (hidden)."""
+    if native_applies(**_cleaning(plan, settings, confounds), clean_kwargs=None):
+        return ()  # numpy and scipy.linalg only
+    return ("nilearn.signal",)
 
 
 def safe_process(

@@ -1,11 +1,12 @@
 """Resampling volumes between axis-aligned grids as three small matrix products.
 
-nilearn's ``resample_img(interpolation="continuous")`` calls
-``scipy.ndimage.affine_transform`` (cubic B-spline, ``mode="constant"``) once
-per volume. When the transform between the grids is diagonal (same axes,
-any voxel sizes and offsets: the usual case of an image and a template mask
-in the same space), that interpolation is separable: padding, spline
-prefilter and interpolation act along each axis on its own. So it equals
+nilearn's ``resample_img`` calls ``scipy.ndimage.affine_transform`` once per
+volume: cubic B-splines for ``interpolation="continuous"`` (images), linear
+for ``"linear"`` (the maps of ``NiftiMapsMasker``), ``mode="constant"``.
+When the transform between the grids is diagonal (same axes, any voxel sizes
+and offsets: the usual case of an image and a template mask or atlas in the
+same space), that interpolation is separable: padding, spline prefilter and
+interpolation act along each axis on its own. So it equals
 ``A_x ⊗ A_y ⊗ A_z`` applied to the volume, where ``A_axis`` is the 1D
 transform of that axis, obtained once from scipy's ``affine_transform`` on
 unit vectors. Applied to a chunk of volumes as three float64 BLAS products
@@ -58,10 +59,12 @@ def axis_aligned_transform(
 
 
 @lru_cache(maxsize=32)
-def _axis_operator(n_in: int, n_out: int, zoom: float, shift: float) -> np.ndarray:
+def _axis_operator(
+    n_in: int, n_out: int, zoom: float, shift: float, order: int = 3
+) -> np.ndarray:
     """Return the ``(n_out, n_in)`` matrix of ``affine_transform`` along one axis.
 
-    Column ``j`` is scipy's own 1D transform (cubic spline, prefilter,
+    Column ``j`` is scipy's own 1D transform (spline of ``order``, prefilter,
     ``mode="constant"``) of the unit vector ``e_j``, so its boundary rules are
     scipy's.
     """
@@ -75,7 +78,7 @@ def _axis_operator(n_in: int, n_out: int, zoom: float, shift: float) -> np.ndarr
         np.array([zoom, 1.0]),
         offset=np.array([shift, 0.0]),
         output_shape=(n_out, n_in),
-        order=3,
+        order=order,
         mode="constant",
         cval=0.0,
     )
@@ -84,7 +87,7 @@ def _axis_operator(n_in: int, n_out: int, zoom: float, shift: float) -> np.ndarr
 
 
 class SeparableResampler:
-    """Resample the chunks of one image to one grid (cubic splines along each axis).
+    """Resample the chunks of one image to one grid (splines along each axis).
 
     float64 chunks go through three float64 products. For float32 chunks the
     first volume seen becomes a reference ``r``: its resampling is computed
@@ -101,9 +104,11 @@ class SeparableResampler:
         Grid shapes.
     zooms, shifts : numpy.ndarray
         From :func:`axis_aligned_transform`.
+    order : int
+        Spline order: 3 (nilearn's ``"continuous"``) or 1 (``"linear"``).
     """
 
-    def __init__(self, source_shape, target_shape, zooms, shifts) -> None:
+    def __init__(self, source_shape, target_shape, zooms, shifts, order=3) -> None:
         self.source_shape = tuple(int(n) for n in source_shape)
         self.target_shape = tuple(int(n) for n in target_shape)
         self.ops64 = [
@@ -112,6 +117,7 @@ class SeparableResampler:
                 self.target_shape[axis],
                 float(zooms[axis]),
                 float(shifts[axis]),
+                int(order),
             )
             for axis in range(3)
         ]
@@ -139,6 +145,51 @@ class SeparableResampler:
         step = np.ascontiguousarray(step.transpose(2, 1, 0, 3)).reshape(nz, -1)
         step = (az @ step).reshape(oz, n, oy * ox)
         return step.transpose(1, 0, 2).reshape(n, -1)
+
+    def resample_local(
+        self, volume: np.ndarray
+    ) -> tuple[np.ndarray, tuple[slice, slice, slice]] | None:
+        """Resample one float64 volume that is zero outside a small box.
+
+        Only the source box holding the nonzero voxels and the target voxels
+        whose interpolation reaches into it are computed; every other target
+        voxel is exactly 0 (its weights meet only zeros). A compact map (a
+        blob, a probabilistic region) so costs a fraction of the whole grid,
+        and nothing of the grid's size is allocated. Not clipped.
+
+        Parameters
+        ----------
+        volume : numpy.ndarray
+            ``(n_voxels,)`` float64 volume in Fortran voxel order.
+
+        Returns
+        -------
+        tuple or None
+            ``(box, (z, y, x))``: the resampled values of the target box,
+            ``(nz, ny, nx)`` in C order (Fortran voxel order), and its slices
+            of the target grid along z, y and x; None when every target
+            voxel is 0.
+        """
+        nx, ny, nz = self.source_shape
+        cube = volume.reshape(nz, ny, nx)
+        spans = []
+        for axis, op in zip((2, 1, 0), self.ops64, strict=True):
+            live = np.flatnonzero(
+                cube.any(axis=tuple(a for a in range(3) if a != axis))
+            )
+            if live.size == 0:
+                return None
+            cols = slice(live[0], live[-1] + 1)
+            reached = np.flatnonzero(op[:, cols].any(axis=1))
+            if reached.size == 0:
+                return None
+            rows = slice(reached[0], reached[-1] + 1)
+            spans.append((rows, cols, op[rows, cols]))
+        (rx, cx, ax), (ry, cy, ay), (rz, cz, az) = spans
+        step = cube[cz, cy, cx] @ ax.T  # (z, y, x') as the volume, x resampled
+        step = np.matmul(ay, step)  # (z, y', x')
+        step = np.tensordot(az, step, axes=(1, 0))  # (z', y', x')
+        return step, (rz, ry, rx)
 
     def __call__(self, block: np.ndarray, clip: Any = "block") -> np.ndarray:
         """Resample ``block`` (see :func:`resample_separable` for the arguments)."""

@@ -87,21 +87,38 @@ def read_maps(
 def _read_maps(
     info: ImageInfo, shape: tuple[int, int, int] | None, affine: np.ndarray | None
 ) -> sparse.csc_array:
+    """Read the maps as a sparse ``(n_voxels, n_maps)`` array, resampled to a grid.
+
+    nilearn's maps masker resamples the maps with ``resample_img(interpolation=
+    "linear")``. Between axis-aligned grids (the usual case: an atlas and the
+    images in one space, at other voxel sizes) linear interpolation is
+    separable, so each map goes through three small products with scipy's
+    own 1D operators, on the box around its nonzero voxels only (see
+    :meth:`~niimasker_core.resampling.SeparableResampler.resample_local`):
+    about 10x faster than ``resample_img``, without its 2 s of imports, and
+    equal to it to rounding (float32 maps: within one ulp). Other grids go
+    through ``resample_img`` itself.
+    """
+    from ..resampling import SeparableResampler, axis_aligned_transform
+
     resample = shape is not None and grid_key(shape, affine) != grid_key(
         info.shape, info.affine
     )
+    local = None
+    if resample:
+        transform = axis_aligned_transform(info.affine, affine)
+        if transform is not None:
+            local = SeparableResampler(info.shape, shape, *transform, order=1)
     rows, cols, vals = [], [], []
     for first, block in iter_chunks(info):
         if resample:
-            block = _resample_maps(
-                np.nan_to_num(block, posinf=0.0, neginf=0.0), info, shape, affine
-            )
-        # `!= 0` then flatnonzero: ~10x faster than np.nonzero on mostly-zero maps
-        flat = np.flatnonzero(block != 0)
-        values = block.ravel()[flat].astype(np.float64)
-        finite = np.isfinite(values)  # NaN/inf become 0, as nilearn's clean_img does
-        flat, values = flat[finite], values[finite]
-        volume, voxel = np.divmod(flat, block.shape[1])
+            block = np.nan_to_num(block, posinf=0.0, neginf=0.0)
+        if local is not None:
+            voxel, volume, values = _resampled_entries(block, local)
+        else:
+            if resample:
+                block = _resample_maps(block, info, shape, affine)
+            voxel, volume, values = _entries(block)
         rows.append(voxel)
         cols.append(volume + first)
         vals.append(values)
@@ -112,9 +129,50 @@ def _read_maps(
     )
 
 
+def _entries(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(voxel, map, value)`` of the finite nonzero values of ``block``."""
+    # `!= 0` then flatnonzero: ~10x faster than np.nonzero on mostly-zero maps
+    flat = np.flatnonzero(block != 0)
+    values = block.ravel()[flat].astype(np.float64)
+    finite = np.isfinite(values)  # NaN/inf become 0, as nilearn's clean_img does
+    flat, values = flat[finite], values[finite]
+    volume, voxel = np.divmod(flat, block.shape[1])
+    return voxel, volume, values
+
+
+def _resampled_entries(
+    block: np.ndarray, resampler: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Resample each map of ``block`` on its own box; return its nonzero entries.
+
+    Values are clipped to the maps' range and rounded to their dtype, as
+    ``resample_img`` returns them.
+    """
+    from ..resampling import value_bounds
+
+    low, high = value_bounds(block)
+    ox, oy, _ = resampler.target_shape
+    rows, cols, vals = [], [], []
+    for index, volume in enumerate(block):
+        found = resampler.resample_local(volume.astype(np.float64))
+        if found is None:
+            continue
+        box, (z, y, x) = found
+        box = np.clip(box, low, high).astype(block.dtype)
+        iz, iy, ix = np.nonzero(box)
+        rows.append(((iz + z.start) * oy + iy + y.start) * ox + ix + x.start)
+        cols.append(np.full(iz.size, index))
+        vals.append(box[iz, iy, ix].astype(np.float64))
+    if not rows:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+
+
 def _resample_maps(
     block: np.ndarray, info: Any, shape: tuple[int, int, int], affine: np.ndarray
 ) -> np.ndarray:
+    """Resample maps (rows) with nilearn's ``resample_img`` (any affines)."""
     from nilearn.image import resample_img
 
     maps = block.reshape(block.shape[0], *info.shape[::-1]).transpose(3, 2, 1, 0)

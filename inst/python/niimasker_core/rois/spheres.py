@@ -434,7 +434,8 @@ def _spheres_image(
         for index, voxels in enumerate(members, start=1):
             labels[voxels] = index
         return nib.Nifti1Image(labels.reshape(shape, order="C"), affine)
-    volumes = np.zeros((int(np.prod(shape)), len(members)), dtype=np.uint8)
+    # Fortran order, as NIfTI stores it: written without a transposing copy.
+    volumes = np.zeros((*shape, len(members)), dtype=np.uint8, order="F")
     for index, voxels in enumerate(members):
-        volumes[voxels, index] = 1
-    return nib.Nifti1Image(volumes.reshape(shape + (len(members),), order="C"), affine)
+        volumes[(*np.unravel_index(voxels, shape), index)] = 1
+    return nib.Nifti1Image(volumes, affine)
