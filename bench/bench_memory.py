@@ -133,7 +133,9 @@ def run(argv: list[str]) -> dict:
     # the workers that ran images; not loky's or multiprocessing's resource
     # tracker, which never imports the core
     workers = [
-        mib for mib, cmd in peaks.values() if "resource_tracker" not in cmd and mib > 100
+        mib
+        for mib, cmd in peaks.values()
+        if "resource_tracker" not in cmd and mib > 100
     ]
     return {
         "wall_s": time.perf_counter() - started,
@@ -176,7 +178,9 @@ def main() -> None:
                         rows[way][label] = got
     print("load average after:", open("/proc/loadavg").read().strip())
     print(f"\nbest of {args.repeat}; workers run {args.images} images each batch\n")
-    print("| way | peak measured | 300 vols MiB | 1200 vols MiB | ratio | goal <= 1.20 |")
+    print(
+        "| way | peak measured | 300 vols MiB | 1200 vols MiB | ratio | goal <= 1.20 |"
+    )
     print("|---|---|---|---|---|---|")
     for way in ways:
         key = "process_peak_mib" if way == "serial" else "worker_peak_mib"
