@@ -80,7 +80,7 @@ def run_on_dask(
         return
     distributed = _distributed()
     owned: list[Any] = []
-    environment = dict(os.environ)
+    environment = {name: os.environ.get(name) for name in _nanny_variables()}
     if client is None:
         try:
             if settings.dask_scheduler == "local":
@@ -134,12 +134,19 @@ def _local_cluster(distributed: Any, n_jobs: int) -> Any:
         )
 
 
-def _restore(environment: dict[str, str]) -> None:
+def _nanny_variables() -> set[str]:
+    """Return what a nanny sets in the environment of the process starting it."""
+    import dask
+
+    return {*dask.config.get("distributed.nanny.pre-spawn-environ"), "PYTHONHASHSEED"}
+
+
+def _restore(environment: dict[str, str | None]) -> None:
     # The nanny sets its pre-spawn variables (OMP_NUM_THREADS=1, ...,
     # PYTHONHASHSEED) in this process's environment; later child processes of
     # the caller (an R session's next joblib batch) must not inherit them.
-    for name in set(os.environ) - set(environment):
-        del os.environ[name]
     for name, value in environment.items():
-        if os.environ.get(name) != value:
+        if value is None:
+            os.environ.pop(name, None)
+        else:
             os.environ[name] = value
