@@ -77,8 +77,10 @@ def mean_reducer(
 
     def reduce(values: np.ndarray) -> np.ndarray:
         out = np.empty((values.shape[0], n_regions))
+        volume64 = np.empty(values.shape[1])  # reused: no allocation per volume
         for row, volume in enumerate(values):
-            out[row] = members @ volume.astype(np.float64)
+            np.copyto(volume64, volume)
+            out[row] = members @ volume64
         out /= divisor
         out[:, absent] = np.nan
         return out
