@@ -9,6 +9,7 @@ did before 0.14 dropped ``'zscore'`` and mapped ``True`` to
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -154,62 +155,26 @@ def clean_signals(
             "looser scrubbing threshold."
         )
     valid = ~np.all(np.isnan(signals), axis=0)
-    nilearn_standardize = "zscore_sample" if standardize == "zscore_sample" else None
-    if standardize == "psc":
-        nilearn_standardize = "psc"
-    if native_applies(
-        t_r=t_r,
-        detrend=detrend,
-        standardize=standardize,
-        standardize_confounds=standardize_confounds,
-        high_pass=high_pass,
-        low_pass=low_pass,
-        confounds=confounds,
-        sample_mask=sample_mask,
-        clean_kwargs=clean_kwargs,
-    ):
-        cleaned_valid = _clean_native(
+    options = {
+        "t_r": t_r,
+        "detrend": detrend,
+        "standardize": standardize,
+        "standardize_confounds": standardize_confounds,
+        "high_pass": high_pass,
+        "low_pass": low_pass,
+        "confounds": confounds,
+    }
+    if native_applies(**options, sample_mask=sample_mask, clean_kwargs=clean_kwargs):
+        cleaned_valid = _clean_native(signals[:, valid], **options)
+    else:
+        cleaned_valid = _clean_with_nilearn(
             signals[:, valid],
-            t_r=t_r,
-            detrend=detrend,
-            zscore=standardize == "zscore_sample",  # "zscore": population std below
-            standardize_confounds=standardize_confounds,
-            high_pass=high_pass,
-            low_pass=low_pass,
-            confounds=confounds,
-        )
-        if standardize == "zscore":
-            cleaned_valid = _zscore_population(cleaned_valid)
-        out = np.full(
-            (cleaned_valid.shape[0], signals.shape[1]),
-            np.nan,
-            dtype=cleaned_valid.dtype,
-        )
-        out[:, valid] = cleaned_valid
-        return out
-    from nilearn import signal
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=FutureWarning, module="nilearn")
-        cleaned_valid = signal.clean(
-            signals[:, valid],
-            detrend=detrend,
-            standardize=nilearn_standardize,
-            standardize_confounds=standardize_confounds,
-            t_r=t_r,
-            low_pass=low_pass,
-            high_pass=high_pass,
-            confounds=confounds,
+            **options,
             sample_mask=sample_mask,
-            # nilearn's own vectorised Butterworth path: one sosfiltfilt call for
-            # all columns instead of a Python loop over them (400 regions: 0.3 s
-            # -> 0.01 s; voxels: minutes -> seconds). It keeps the filtered
-            # signals in float64 where the loop writes them back into float32,
-            # so results differ from the masker's by float32 rounding (~1e-7).
-            **{"butterworth__copy": True, **(clean_kwargs or {})},
+            clean_kwargs=clean_kwargs,
         )
     if standardize == "zscore":
-        cleaned_valid = _zscore_population(cleaned_valid)
+        cleaned_valid = _zscore(cleaned_valid, ddof=0)
     out = np.full(
         (cleaned_valid.shape[0], signals.shape[1]), np.nan, dtype=cleaned_valid.dtype
     )
@@ -217,14 +182,28 @@ def clean_signals(
     return out
 
 
-def _zscore_population(signals: np.ndarray) -> np.ndarray:
-    """Center and divide by the population std (ddof 0), as nilearn < 0.14 did."""
-    if signals.shape[0] < 2:
-        return signals
-    centered = signals - signals.mean(axis=0)
-    std = centered.std(axis=0)
-    std[std < np.finfo(np.float64).eps] = 1.0
-    return centered / std
+def _clean_with_nilearn(
+    signals: np.ndarray, *, standardize, clean_kwargs, **options: Any
+) -> np.ndarray:
+    """Call ``nilearn.signal.clean``; the seed's ``zscore`` is done by the caller."""
+    from nilearn import signal
+
+    nilearn_standardize = (
+        standardize if standardize in ("zscore_sample", "psc") else None
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning, module="nilearn")
+        return signal.clean(
+            signals,
+            standardize=nilearn_standardize,
+            **options,
+            # nilearn's own vectorised Butterworth path: one sosfiltfilt call for
+            # all columns instead of a Python loop over them (400 regions: 0.3 s
+            # -> 0.01 s; voxels: minutes -> seconds). It keeps the filtered
+            # signals in float64 where the loop writes them back into float32,
+            # so results differ from the masker's by float32 rounding (~1e-7).
+            **{"butterworth__copy": True, **(clean_kwargs or {})},
+        )
 
 
 def native_applies(
@@ -250,7 +229,7 @@ def native_applies(
     """
     if sample_mask is not None or standardize not in (None, "zscore_sample", "zscore"):
         return False
-    if {**(clean_kwargs or {})}.keys() - {"butterworth__copy"}:
+    if set(clean_kwargs or {}) - {"butterworth__copy"}:
         return False
     if confounds is not None and not detrend and not standardize_confounds:
         return False  # nilearn warns that the regression is then ill-posed
@@ -269,7 +248,7 @@ def _clean_native(
     *,
     t_r,
     detrend: bool,
-    zscore: bool,
+    standardize: str | None,
     standardize_confounds: bool,
     high_pass,
     low_pass,
@@ -308,7 +287,7 @@ def _clean_native(
             confounds = sosfiltfilt(sos, confounds)
     if confounds is not None:
         if standardize_confounds:
-            confounds = _zscore_sample(confounds)
+            confounds = _zscore(confounds, ddof=1)
         else:
             confounds = confounds.copy()
             confound_max = np.max(np.abs(confounds), axis=0)
@@ -317,8 +296,8 @@ def _clean_native(
         q, r, _ = linalg.qr(confounds, mode="economic", pivoting=True)
         q = q[:, np.abs(np.diag(r)) > np.finfo(np.float64).eps * 100.0]
         signals -= q.dot(q.T).dot(signals)
-    if zscore:
-        signals = _zscore_sample(signals)
+    if standardize == "zscore_sample":  # the seed's "zscore": by the caller
+        signals = _zscore(signals, ddof=1)
     return signals
 
 
@@ -353,10 +332,16 @@ def _detrend(signals: np.ndarray) -> np.ndarray:
     return signals
 
 
-def _zscore_sample(signals: np.ndarray) -> np.ndarray:
-    """Center and divide by the sample std, as nilearn's ``zscore_sample``."""
+def _zscore(signals: np.ndarray, ddof: int) -> np.ndarray:
+    """Center and divide by the std, on a copy: nilearn's ``zscore_sample`` (ddof 1).
+
+    ``ddof=0`` is the seed's ``zscore`` (population std, as nilearn < 0.14 did).
+    Stds below eps become 1, as in nilearn; one volume is returned as it is.
+    """
+    if signals.shape[0] < 2:
+        return signals
     signals = signals - signals.mean(axis=0)
-    std = signals.std(axis=0, ddof=1)
+    std = signals.std(axis=0, ddof=ddof)
     std[std < np.finfo(np.float64).eps] = 1.0
     signals /= std
     return signals
