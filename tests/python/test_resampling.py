@@ -23,6 +23,20 @@ TARGETS = {
 }
 
 
+def nilearn_resampled(data, target, shape, interpolation):
+    """nilearn's ``resample_img`` of ``data`` (on SOURCE), in the data's dtype."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return resample_img(
+            nib.Nifti1Image(data, SOURCE),
+            target_affine=target,
+            target_shape=shape,
+            interpolation=interpolation,
+            force_resample=True,
+            copy_header=True,
+        ).get_fdata(dtype=data.dtype)
+
+
 @pytest.mark.parametrize("name", sorted(TARGETS))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_equals_nilearn(name, dtype):
@@ -30,16 +44,7 @@ def test_equals_nilearn(name, dtype):
     data = (rng.standard_normal((14, 15, 16, 3)) + 2).astype(dtype)
     data[:3] = 0  # an edge, so that clipping matters
     target, shape = TARGETS[name], (12, 13, 11)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        expected = resample_img(
-            nib.Nifti1Image(data, SOURCE),
-            target_affine=target,
-            target_shape=shape,
-            interpolation="continuous",
-            force_resample=True,
-            copy_header=True,
-        ).get_fdata(dtype=dtype)
+    expected = nilearn_resampled(data, target, shape, "continuous")
     block = np.ascontiguousarray(data.transpose(3, 2, 1, 0)).reshape(3, -1)
     got = resample_separable(
         block, (14, 15, 16), shape, *axis_aligned_transform(SOURCE, target)
@@ -129,16 +134,7 @@ def test_maps_resampled_on_their_boxes_equal_nilearn_linear(tmp_path, name, dtyp
     maps = compact_maps((14, 15, 16), dtype)
     path = tmp_path / "maps.nii.gz"
     nib.Nifti1Image(maps, SOURCE).to_filename(path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        expected = resample_img(
-            nib.Nifti1Image(maps, SOURCE),
-            target_affine=target,
-            target_shape=shape,
-            interpolation="linear",
-            force_resample=True,
-            copy_header=True,
-        ).get_fdata(dtype=dtype)
+    expected = nilearn_resampled(maps, target, shape, "linear")
     expected = expected.reshape(-1, 4, order="F")
     got = read_maps(str(path), shape, target).toarray()
     assert expected[:, 1].any() and not expected[:, 2].any()  # a map reaches the grid
