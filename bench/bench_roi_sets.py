@@ -27,11 +27,8 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
-CONFOUNDS = [
-    f"{name}{suffix}"
-    for name in ("trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z")
-    for suffix in ("", "_derivative1", "_power2", "_derivative1_power2")
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_labels import CONFOUNDS  # noqa: E402  (the labels bench's 24 motion confounds)
 
 
 def make_rois(data: Path, folder: Path) -> dict[str, str]:
