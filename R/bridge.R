@@ -95,17 +95,17 @@ core_path <- function() {
 #' Does the core's API have a function of this name?
 #' @noRd
 core_has <- function(fn) {
-  core_available() && reticulate::py_has_attr(core$api, fn)
+  core_available() && reticulate::py_has_attr(core$faces$api, fn)
 }
 
 #' Call a function of the core's R bridge and return its result
 #'
-#' Calls `niimasker_core.r_bridge.<fn>`, which runs the API under
+#' Calls `niimasker_core.faces.r_bridge.<fn>`, which runs the API under
 #' `warnings.catch_warnings()`. Every warning the core gave is re-signalled
 #' as an R warning of class `niimasker_warning_<kind>`; a niimasker error is
 #' raised as `niimasker_error_<kind>`, both worded for R.
 #'
-#' @param fn Character. Name of a function in `niimasker_core.r_bridge`.
+#' @param fn Character. Name of a function in `niimasker_core.faces.r_bridge`.
 #' @param args Named list of arguments, already converted (see convert.R).
 #' @param call Environment. The user's call, for error messages.
 #' @param rename Function applied to every message (e.g. naming temporary
@@ -132,7 +132,7 @@ call_core <- function(fn, args, call = rlang::caller_env(), rename = identity) {
 core_bridge <- function() {
   if (is.null(bridge_cache$module)) {
     bridge_cache$module <- reticulate::import_from_path(
-      "niimasker_core.r_bridge", core_path(), convert = FALSE
+      "niimasker_core.faces.r_bridge", core_path(), convert = FALSE
     )
   }
   bridge_cache$module
@@ -247,7 +247,7 @@ core_signature <- function(fn) {
   pairs <- reticulate::py_eval(paste(
     "lambda f: [[n, None if p.default is p.empty else p.default]",
     "for n, p in __import__('inspect').signature(f).parameters.items()]"
-  ))(core$api[[fn]])
+  ))(core$faces$api[[fn]])
   stats::setNames(lapply(pairs, `[[`, 2L), vapply(pairs, `[[`, "", 1L))
 }
 
@@ -275,13 +275,13 @@ python_started <- function() {
   reticulate::py_available(initialize = FALSE)
 }
 
-#' Names of the parameters declared in `niimasker_core.settings.PARAMETERS`
+#' Names of the parameters declared in `niimasker_core.params.settings.PARAMETERS`
 #'
 #' Used by the contract test that keeps the R formals and the Python
 #' declaration equal.
 #' @noRd
 core_parameter_names <- function() {
-  settings <- reticulate::import_from_path("niimasker_core.settings", core_path(), convert = FALSE)
+  settings <- reticulate::import_from_path("niimasker_core.params.settings", core_path(), convert = FALSE)
   names <- reticulate::py_eval("lambda ps: [p.name for p in ps]")(settings$PARAMETERS)
   as.character(unlist(names))
 }

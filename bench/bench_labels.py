@@ -79,7 +79,7 @@ def child_ours(img: str, atlas: str, confounds: str, out: str) -> dict:
     import scipy.linalg  # noqa: F401  (imported lazily by the cleaning step)
     import scipy.sparse  # noqa: F401  (and by the atlas's reduction)
 
-    from niimasker_core.api import extract_timeseries
+    from niimasker_core.faces.api import extract_timeseries
 
     imported = time.perf_counter()
     result = extract_timeseries(

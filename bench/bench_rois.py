@@ -107,7 +107,7 @@ def child(job: str, roi: str, bold: str, out: str) -> None:
     warnings.simplefilter("ignore")
     started = time.perf_counter()
     if job.startswith("ours"):
-        from niimasker_core.api import extract_timeseries
+        from niimasker_core.faces.api import extract_timeseries
 
         kwargs = {"radius": 6.0} if job == "ours_spheres" else {}
         result = extract_timeseries([bold], roi, **kwargs, **CLEAN)

@@ -9,22 +9,22 @@ import pytest
 
 import niimasker_core
 from niimasker_core import errors
-from niimasker_core.settings import PARAMETERS
+from niimasker_core.params.settings import PARAMETERS
 
 MODULES = [
     "niimasker_core",
-    "niimasker_core.api",
-    "niimasker_core.cli",
+    "niimasker_core.faces.api",
+    "niimasker_core.faces.cli",
     "niimasker_core.engine",
     "niimasker_core.errors",
-    "niimasker_core.outputs",
-    "niimasker_core.r_bridge",
-    "niimasker_core.results",
-    "niimasker_core.settings",
-    "niimasker_core.volumes",
+    "niimasker_core.io.writers",
+    "niimasker_core.faces.r_bridge",
+    "niimasker_core.batch.results",
+    "niimasker_core.params.settings",
+    "niimasker_core.domains.volume.nifti",
     "niimasker_core.maskers",
     "niimasker_core.maskers.base",
-    "niimasker_core.maskers.clean_operator",
+    "niimasker_core.signal.operator",
     "niimasker_core.maskers.nifti_masker",
     "niimasker_core.maskers.regions",
     "niimasker_core.maskers.labels_masker",

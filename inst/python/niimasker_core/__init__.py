@@ -9,9 +9,9 @@ user can cause are in :mod:`niimasker_core.errors`.
 
 from __future__ import annotations
 
-from .api import extract_timeseries, nilearn_atlas
+from .batch.results import ExtractionFailure, ExtractionResult, ImageTimeseries
 from .errors import NiimaskerError
-from .results import ExtractionFailure, ExtractionResult, ImageTimeseries
+from .faces.api import extract_timeseries, nilearn_atlas
 from .version import __version__
 
 #: The drop-in maskers, imported on first use (they pull in scikit-learn).

@@ -6,7 +6,7 @@ and metadata routing are scikit-learn's own) built by composition: ``fit``
 resolves what to extract into a :class:`~niimasker_core.rois.base.Reduction`,
 ``transform`` streams each image once through
 :func:`niimasker_core.engine.extract` and cleans all columns at once with
-:func:`~niimasker_core.maskers.clean_operator.clean_columns`.
+:func:`~niimasker_core.signal.operator.clean_columns`.
 
 nilearn 0.10's ``clean__<arg>=value`` keyword arguments (``clean__butterworth__<arg>``
 for the Butterworth filter) are accepted and kept as parameters, so clones and
@@ -29,11 +29,11 @@ from sklearn.base import (
     TransformerMixin,
 )
 
-from ..engine import extract
+from ..domains.volume.grid import Grid
+from ..domains.volume.nifti import read_image_info
+from ..engine import Reduction, extract
 from ..errors import InputFileError
-from ..rois.base import Grid, Reduction
-from ..volumes import read_image_info
-from .clean_operator import clean_columns
+from ..signal.operator import clean_columns
 
 __all__ = [
     "CLEAN_PREFIX",

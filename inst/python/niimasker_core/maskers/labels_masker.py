@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ..rois.base import Grid
+from ..domains.volume.grid import Grid
 from ..rois.label_image import mean_reducer, statistic_reducer
 from .region_images import (
     check_fovs,

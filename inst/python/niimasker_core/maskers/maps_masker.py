@@ -8,9 +8,9 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils.validation import check_is_fitted
 
-from ..rois.base import Grid, grid_key
+from ..domains.volume.grid import Grid, grid_key
+from ..domains.volume.nifti import array_image_info, read_image_info
 from ..rois.maps import maps_reduction, read_maps
-from ..volumes import array_image_info, read_image_info
 from .region_images import inverse_dtype
 from .regions import RegionMasker
 

@@ -3,7 +3,7 @@
 ``fit`` resolves the mask exactly as nilearn 0.14 does (given, or computed with
 nilearn's own mask functions, then resampled to ``target_affine``/``target_shape``);
 ``transform`` streams each image once through the project's engine and cleans
-every voxel at once (:mod:`~niimasker_core.maskers.clean_operator`) instead of
+every voxel at once (:mod:`~niimasker_core.signal.operator`) instead of
 nilearn's per-column loops. Voxels come in nilearn's order (C order of the mask).
 """
 
@@ -17,7 +17,7 @@ import nibabel as nib
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ..rois.base import Grid, grid_key
+from ..domains.volume.grid import Grid, grid_key
 from .base import (
     ImageInput,
     VolumeMasker,

@@ -19,11 +19,16 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ..cleaning import clean_signals
-from ..engine import extract
+from ..domains.volume.nifti import (
+    CHUNK_BYTES,
+    ImageInfo,
+    array_image_info,
+    read_image_info,
+)
+from ..engine import Reduction, extract
 from ..errors import InputFileError
-from ..rois.base import Reduction
-from ..volumes import CHUNK_BYTES, ImageInfo, array_image_info, read_image_info
+from ..signal.cleaning import clean_signals
+from ..signal.operator import run_sample_masks
 from .base import (
     ImageInput,
     VolumeMasker,
@@ -32,7 +37,6 @@ from .base import (
     stack_confounds,
     target_dtype,
 )
-from .clean_operator import run_sample_masks
 
 __all__ = ["RegionMasker", "clean_regions", "extract_regions", "image_stream"]
 
@@ -122,7 +126,7 @@ def clean_regions(
     """Clean region signals with the command's call into ``nilearn.signal.clean``.
 
     A few hundred columns need no linear-operator shortcut, so the signals go
-    through :func:`~niimasker_core.cleaning.clean_signals` as the command's do,
+    through :func:`~niimasker_core.signal.cleaning.clean_signals` as the command's do,
     in nilearn's own arithmetic; a single volume (a 3D image) goes through
     :func:`~niimasker_core.maskers.base.clean_image_signals`, which handles it
     as nilearn does.

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ..rois.base import Reduction
+from ..engine import Reduction
 from ..rois.spheres import sphere_members
 from .region_images import load_mask, resample_nearest, same_fov
 from .regions import RegionMasker

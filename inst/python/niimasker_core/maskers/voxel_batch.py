@@ -175,7 +175,7 @@ def write_voxels_nifti(target: Any, mask_img: Any, values: np.ndarray) -> Any:
     """
     import nibabel as nib
 
-    from ..outputs import atomic_path
+    from ..io.writers import atomic_path
 
     mask = np.asanyarray(mask_img.dataobj).astype(bool)
     n_volumes = values.shape[0]

@@ -16,11 +16,13 @@ from typing import Any
 
 import nibabel as nib
 
+from ..domains.volume.grid import Grid
+from ..domains.volume.nifti import check_geometry
+from ..engine import Reduction
 from ..errors import ImageNotFoundError, RoiError
-from ..settings import Settings
-from ..volumes import check_geometry
+from ..params.settings import Settings
 from .atlas_query import fetch_query, is_query
-from .base import Grid, Reduction, RoiSource
+from .base import RoiSource
 from .label_image import LabelImage
 from .per_set import values_per_set
 from .spheres import COORDINATE_SUFFIXES, Spheres

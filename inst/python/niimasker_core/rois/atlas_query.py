@@ -72,7 +72,7 @@ class ResolvedAtlas:
     name: list[str]
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the plain dict of :func:`niimasker_core.api.nilearn_atlas`."""
+        """Return the plain dict of :func:`niimasker_core.faces.api.nilearn_atlas`."""
         return {
             "query": self.query,
             "atlas": self.atlas,

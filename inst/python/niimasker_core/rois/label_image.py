@@ -16,8 +16,10 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 
+from ..domains.volume.grid import Grid, extent_mm, grid_key
+from ..engine import Reduction
 from ..errors import RoiError, UnusedOptionWarning
-from .base import Grid, GridCachedSource, Reduction, extent_mm, grid_key
+from .base import GridCachedSource
 from .label_names import resolve_region_names
 from .masking import load_3d_image, mask_on_grid, resample_nearest
 from .reducers import mean_reducer, statistic_reducer, voxel_reduction

@@ -6,7 +6,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 
 from ..errors import LabelsError, RegionNamesWarning
-from ..tables import read_user_table
+from ..io.tables import read_user_table
 
 __all__ = ["BACKGROUND_NAMES", "resolve_region_names"]
 

@@ -25,9 +25,11 @@ import nibabel as nib
 import numpy as np
 from scipy import linalg, sparse
 
+from ..domains.volume.grid import extent_mm, grid_key
+from ..domains.volume.nifti import ImageInfo, iter_chunks, read_image_info
+from ..engine import Reduction
 from ..errors import ImageNotFoundError, InputFileError, RoiError
-from ..volumes import ImageInfo, iter_chunks, read_image_info
-from .base import GridCachedSource, Reduction, extent_mm, grid_key
+from .base import GridCachedSource
 from .label_names import resolve_region_names
 from .masking import mask_on_grid
 
@@ -55,7 +57,7 @@ def read_maps(
     ----------
     path : str or ImageInfo
         A 4D ``.nii``/``.nii.gz`` file, one map per volume (or its
-        :class:`~niimasker_core.volumes.ImageInfo`, e.g. of an in-memory image).
+        :class:`~niimasker_core.domains.volume.nifti.ImageInfo`, e.g. of an in-memory image).
     shape, affine : optional
         Target grid; None keeps the maps' own grid.
 
@@ -94,12 +96,12 @@ def _read_maps(
     images in one space, at other voxel sizes) linear interpolation is
     separable, so each map goes through three small products with scipy's
     own 1D operators, on the box around its nonzero voxels only (see
-    :meth:`~niimasker_core.resampling.SeparableResampler.resample_local`):
+    :meth:`~niimasker_core.domains.volume.resampling.SeparableResampler.resample_local`):
     about 10x faster than ``resample_img``, without its 2 s of imports, and
     equal to it to rounding (float32 maps: within one ulp). Other grids go
     through ``resample_img`` itself.
     """
-    from ..resampling import SeparableResampler, axis_aligned_transform
+    from ..domains.volume.resampling import SeparableResampler, axis_aligned_transform
 
     resample = shape is not None and grid_key(shape, affine) != grid_key(
         info.shape, info.affine
@@ -148,7 +150,7 @@ def _resampled_entries(
     Values are clipped to the maps' range and rounded to their dtype, as
     ``resample_img`` returns them.
     """
-    from ..resampling import value_bounds
+    from ..domains.volume.resampling import value_bounds
 
     low, high = value_bounds(block)
     ox, oy, _ = resampler.target_shape

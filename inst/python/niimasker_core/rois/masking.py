@@ -10,9 +10,9 @@ from __future__ import annotations
 import nibabel as nib
 import numpy as np
 
+from ..domains.volume.grid import grid_key
+from ..domains.volume.nifti import check_geometry
 from ..errors import ImageNotFoundError, RoiError
-from ..volumes import check_geometry
-from .base import grid_key
 
 __all__ = ["load_3d_image", "mask_on_grid", "resample_nearest"]
 

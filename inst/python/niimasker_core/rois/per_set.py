@@ -1,7 +1,7 @@
 """``labels`` and ``mask_img`` per ROI set: which value each set of ``roi_file`` gets.
 
 Either parameter is one value or, once coerced, a dict keyed by ROI-set name
-(:func:`niimasker_core.coercion.as_per_set`). Here the keys meet the sets'
+(:func:`niimasker_core.params.coercion.as_per_set`). Here the keys meet the sets'
 names (:func:`niimasker_core.rois.roi_set_names`): a key that names no set is
 an error naming it, the sets and the closest name. A set without a key gets
 no value: no mask, its default names. One ``mask_img`` applies to every set;
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import RoiError, SettingsError
-from ..settings import suggest
+from ..params.settings import suggest
 
 __all__ = ["values_per_set"]
 

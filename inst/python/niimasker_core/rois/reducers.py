@@ -13,8 +13,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..domains.volume.grid import Grid
+from ..engine import Reduction
 from ..errors import RoiError
-from .base import Grid, Reduction, span_statistic_omitting
+from .base import span_statistic_omitting
 
 __all__ = ["mean_reducer", "statistic_reducer", "voxel_reduction"]
 

@@ -29,9 +29,10 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
+from ..engine import Reduction
 from ..errors import RoiError
-from ..tables import read_user_table
-from .base import GridCachedSource, Reduction, span_statistic_omitting
+from ..io.tables import read_user_table
+from .base import GridCachedSource, span_statistic_omitting
 from .label_names import resolve_region_names
 from .masking import mask_on_grid
 

@@ -1,0 +1,93 @@
+"""The fingerprint of one output: what it was made from, to decide whether to redo it.
+
+An output is redone only when its fingerprint changes: the niimasker version,
+every parameter that can change an output (all but the ``run_only`` ones of
+:mod:`niimasker_core.params.settings`), the image's TR and confounds file, and the
+size and modification time of every input file (image, its BIDS sidecar,
+confounds and their JSON sidecar, ROI, mask and labels files, each ROI set's
+own included). It is a SHA-256 of those facts, stored in the output's JSON
+sidecar, which is written last: a sidecar with a matching fingerprint means a
+complete output. Every ROI set of an image shares the image's fingerprint:
+changing one set's labels or mask redoes the image (one read gives them all).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ..version import __version__
+
+__all__ = ["image_fingerprint", "input_files_of"]
+
+
+def input_files_of(plan: Any, settings: Any) -> list[str]:
+    """Return every file the outputs of ``plan`` are made from (existing ones).
+
+    Parameters
+    ----------
+    plan : RunPlan
+        The image and its confounds file.
+    settings : Settings
+        ``roi_file``, ``mask_img`` and ``labels`` (when files; one, or one
+        per ROI set).
+
+    Returns
+    -------
+    list of str
+        Paths, in a fixed order.
+    """
+    candidates = [plan.image, _json_beside(plan.image)]
+    if plan.confounds is not None:
+        candidates += [plan.confounds, _json_beside(plan.confounds)]
+    rois = settings.roi_file
+    for entry in [rois] if isinstance(rois, str) or rois is None else rois:
+        label, sep, rest = (entry or "").partition("=")
+        candidates.append(rest if sep and not os.path.isfile(entry) else entry)
+    for value in (settings.mask_img, settings.labels):  # one, or one per ROI set
+        for item in value.values() if isinstance(value, dict) else [value]:
+            if isinstance(item, str):
+                candidates.append(item)
+    return [c for c in candidates if c is not None and os.path.isfile(c)]
+
+
+def image_fingerprint(plan: Any, settings: Any) -> str:
+    """Return the fingerprint (64 hex digits) of the outputs of one image.
+
+    Parameters
+    ----------
+    plan : RunPlan
+        The image, its confounds file and TR.
+    settings : Settings
+        The batch's settings.
+
+    Returns
+    -------
+    str
+        SHA-256 of the version, the parameters and the inputs' sizes and times.
+    """
+    inputs = []
+    for path in input_files_of(plan, settings):
+        stat = os.stat(path)
+        inputs.append([path, stat.st_size, stat.st_mtime_ns])
+    facts = {
+        "niimasker_version": __version__,
+        "parameters": settings.fingerprinted(),
+        "t_r": plan.t_r,
+        "t_r_source": plan.t_r_source,
+        "confounds": plan.confounds,
+        "inputs": inputs,
+    }
+    text = json.dumps(facts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _json_beside(path: str) -> str | None:
+    name = Path(path).name
+    for suffix in (".nii.gz", ".nii", ".tsv", ".csv", ".txt"):
+        if name.endswith(suffix):
+            return str(Path(path).with_name(name[: -len(suffix)] + ".json"))
+    return None

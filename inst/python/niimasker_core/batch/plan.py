@@ -1,0 +1,373 @@
+"""Which image goes with which confounds file and TR, and what its outputs are called.
+
+Wildcard patterns are expanded and naturally sorted (``run-2`` before
+``run-10``). Confound files are paired with images by BIDS entities when both
+have BIDS names (:mod:`niimasker_core.io.bids`), otherwise by sorted order with a
+count check. The TR comes from ``t_r``, else the image's BIDS JSON sidecar,
+else the NIfTI header; a given ``t_r`` that disagrees with either is warned about.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import math
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..confounds.strategies import ConfoundSpec, resolve_spec
+from ..domains.volume.nifti import header_t_r
+from ..errors import (
+    ImageNotFoundError,
+    InputFileError,
+    PairingError,
+    RepetitionTimeWarning,
+    SettingsError,
+    UnusedOptionWarning,
+)
+from ..io.bids import is_bids_name, pair_by_entities
+from ..params.settings import Settings
+
+__all__ = [
+    "RunPlan",
+    "expand_files",
+    "natural_key",
+    "output_stem",
+    "pair_confounds",
+    "plan_runs",
+    "read_header_t_r",
+    "read_sidecar_t_r",
+    "resolve_t_r",
+    "sidecar_path",
+]
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """One image to process: its confounds, TR and output stem."""
+
+    image: str
+    confounds: str | None
+    t_r: float | None
+    t_r_source: str | None  # 'parameter', 'sidecar', 'header' or None
+    stem: str
+    pairing: str | None = None  # 'bids', 'order' or None (no confounds)
+    spec: ConfoundSpec | None = None  # the batch's confound choice (with confounds)
+
+
+def natural_key(text: str) -> list:
+    """Return a sort key that orders embedded numbers numerically."""
+    return [
+        int(part) if part.isdigit() else part.lower()
+        for part in re.split(r"(\d+)", text)
+    ]
+
+
+def expand_files(patterns: Sequence[str] | None, parameter: str) -> list[str]:
+    """Expand wildcard patterns and return the files, naturally sorted.
+
+    Parameters
+    ----------
+    patterns : sequence of str or None
+        File paths or glob patterns (``*``, ``?``, ``[...]``, ``**``).
+    parameter : str
+        The parameter name, used in error messages.
+
+    Returns
+    -------
+    list of str
+        The matching files, each once; explicit lists keep the user's order.
+
+    Raises
+    ------
+    ImageNotFoundError
+        If a pattern matches nothing or a listed file does not exist.
+    """
+    if not patterns:
+        return []
+    files: list[str] = []
+    for pattern in patterns:
+        if glob.has_magic(pattern):
+            matches = sorted(glob.glob(pattern, recursive=True), key=natural_key)
+            if not matches:
+                raise ImageNotFoundError(
+                    "{parameter} pattern {value} matches no file.",
+                    parameter=parameter,
+                    value=pattern,
+                    fix={
+                        "python": "Check the pattern, and quote it so that the shell "
+                        "does not expand it.",
+                        "r": "Check the pattern.",
+                    },
+                )
+            files.extend(matches)
+        else:
+            if not Path(pattern).is_file():
+                raise ImageNotFoundError(
+                    "{parameter} file not found: {file}.",
+                    parameter=parameter,
+                    file=pattern,
+                )
+            files.append(pattern)
+    return list(dict.fromkeys(files))  # a file matched twice is used once
+
+
+def output_stem(image: str) -> str:
+    """Return the image file name without ``.nii``/``.nii.gz``."""
+    name = Path(image).name
+    for suffix in (".nii.gz", ".nii"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return Path(name).stem
+
+
+def _unique_stems(images: list[str]) -> list[str]:
+    stems = [output_stem(p) for p in images]
+    if len(set(stems)) == len(stems):
+        return stems
+    # Same file name in different folders: prefix with the parent folders.
+    return [
+        "_".join(Path(p).parent.parts[-2:] + (output_stem(p),)).replace("/", "_")
+        for p in images
+    ]
+
+
+def sidecar_path(image: str) -> Path:
+    """Return the BIDS JSON sidecar path of an image (``.nii``/``.nii.gz`` -> ``.json``)."""
+    name = Path(image).name
+    for suffix in (".nii.gz", ".nii", ".dtseries.nii"):
+        if name.endswith(suffix):
+            return Path(image).with_name(name[: -len(suffix)] + ".json")
+    return Path(image).with_suffix(".json")
+
+
+def read_sidecar_t_r(image: str) -> float | None:
+    """Return ``RepetitionTime`` (seconds) from the image's BIDS JSON sidecar, if any.
+
+    Raises
+    ------
+    InputFileError
+        If the sidecar exists but is not valid JSON or its ``RepetitionTime``
+        is not a positive number.
+    """
+    sidecar = sidecar_path(image)
+    if not sidecar.is_file():
+        return None
+    try:
+        value = json.loads(sidecar.read_text()).get("RepetitionTime")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise InputFileError(
+            f"The JSON sidecar '{sidecar}' of '{image}' cannot be read ({exc}). "
+            "Fix the file, or give 't_r' explicitly."
+        ) from None
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise InputFileError(
+            f"The JSON sidecar '{sidecar}' of '{image}' has RepetitionTime={value!r}; "
+            "it must be a positive number of seconds. Fix it, or give 't_r'."
+        )
+    return float(value)
+
+
+def read_header_t_r(image: str) -> float | None:
+    """Return the TR in seconds from the NIfTI header (``pixdim[4]`` with its units).
+
+    Only the header is read. Returns None when the file cannot be opened,
+    has no fourth zoom, or its time units are unknown.
+    """
+    try:
+        import nibabel as nib
+
+        return header_t_r(nib.load(image).header)
+    except Exception:  # unreadable here; the image reader reports it properly
+        return None
+
+
+def resolve_t_r(image: str, given: float | None) -> tuple[float | None, str | None]:
+    """Return the TR of ``image`` and where it came from.
+
+    The order is: the ``t_r`` parameter, the BIDS JSON sidecar
+    (``RepetitionTime``), the NIfTI header (``pixdim[4]`` in its units).
+
+    Parameters
+    ----------
+    image : str
+        The image path.
+    given : float or None
+        The ``t_r`` parameter.
+
+    Returns
+    -------
+    t_r : float or None
+        Seconds, or None when no source has it.
+    source : {'parameter', 'sidecar', 'header', None}
+        Which source was used.
+
+    Warns
+    -----
+    RepetitionTimeWarning
+        When a given ``t_r`` disagrees with the sidecar or the header.
+    """
+    sidecar = read_sidecar_t_r(image)
+    header = read_header_t_r(image) if sidecar is None or given is not None else None
+    if given is not None:
+        disagree = {
+            where: value
+            for where, value in (("sidecar", sidecar), ("header", header))
+            if value is not None and not math.isclose(value, given, rel_tol=1e-3)
+        }
+        if disagree:
+            says = {
+                "sidecar": "the JSON sidecar says",
+                "header": "the NIfTI header says",
+            }
+            warnings.warn(
+                RepetitionTimeWarning(
+                    "{parameter} is {value:g} s but for {file} "
+                    + " and ".join(f"{says[w]} {{{w}:g}} s" for w in disagree)
+                    + "; using {parameter:bare}={value:g}. Check which is right.",
+                    parameter="t_r",
+                    value=given,
+                    file=image,
+                    **disagree,
+                ),
+                stacklevel=3,
+            )
+        return given, "parameter"
+    if sidecar is not None:
+        return sidecar, "sidecar"
+    if header is not None:
+        return header, "header"
+    return None, None
+
+
+def pair_confounds(
+    images: list[str], confounds: list[str]
+) -> tuple[list[str | None], str | None]:
+    """Return the confounds file of each image, in image order, and the rule used.
+
+    Files with BIDS names (``sub-...``) on both sides are paired by entities
+    (:func:`niimasker_core.io.bids.pair_by_entities`); otherwise by natural
+    order, which needs exactly one confounds file per image.
+
+    Returns
+    -------
+    paired : list of str or None
+        The confounds file of each image (None when no ``regressor_files``).
+    rule : {'bids', 'order', None}
+        How they were paired.
+
+    Raises
+    ------
+    PairingError
+        If the files cannot be paired one-to-one.
+    """
+    if not confounds:
+        return [None] * len(images), None
+    if all(is_bids_name(p) for p in images) and all(is_bids_name(c) for c in confounds):
+        paired, unused = pair_by_entities(images, confounds)
+        if unused:
+            warnings.warn(
+                UnusedOptionWarning(
+                    "{n} file(s) of {parameter} match no input image and are not used: "
+                    "{listed:text}.",
+                    parameter="regressor_files",
+                    value=list(unused),
+                    n=len(unused),
+                    listed=", ".join(unused[:5]) + (", ..." if len(unused) > 5 else ""),
+                ),
+                stacklevel=2,
+            )
+        return list(paired), "bids"
+    if len(confounds) != len(images):
+        raise PairingError(
+            f"{len(images)} input image(s) but {len(confounds)} regressor file(s), and "
+            "the names are not all BIDS names (sub-..._task-..._bold.nii.gz), so they "
+            "are paired by sorted order. Give exactly one confounds file per image, "
+            "or use BIDS names so that files are paired by their entities. Images: "
+            + ", ".join(images[:3])
+            + (", ..." if len(images) > 3 else "")
+            + "; confounds: "
+            + ", ".join(confounds[:3])
+            + (", ..." if len(confounds) > 3 else "")
+            + "."
+        )
+    return list(confounds), "order"
+
+
+def plan_runs(settings: Settings) -> list[RunPlan]:
+    """Expand inputs, pair confounds, resolve the confound choice and each image's TR.
+
+    Everything here is resolved once per batch and carried in the plans: the
+    TR and its source, and the confound specification.
+
+    Parameters
+    ----------
+    settings : Settings
+        Validated settings.
+
+    Returns
+    -------
+    list of RunPlan
+        One plan per image, in natural order.
+
+    Raises
+    ------
+    SettingsError
+        If no input image is given.
+    PairingError
+        If confounds cannot be paired with images.
+    """
+    if not settings.input_files:
+        raise SettingsError(
+            {
+                "python": "{parameter} is required: give one or more 4D NIfTI images "
+                "(-i/--input_files or the config key).",
+                "r": "{parameter} is required: give one or more 4D NIfTI images.",
+            },
+            parameter="input_files",
+        )
+    images = expand_files(settings.input_files, "input_files")
+    confounds = expand_files(settings.regressor_files, "regressor_files")
+    paired, rule = pair_confounds(images, confounds)
+    if settings.regressors and not confounds:
+        raise SettingsError(
+            f"'regressors' is {list(settings.regressors)} but no 'regressor_files' were "
+            "given, so there is nothing to choose from. Give 'regressor_files' (e.g. "
+            "'fmriprep/sub-*/func/*desc-confounds_timeseries.tsv') or drop 'regressors'."
+        )
+    spec = None
+    if confounds:
+        spec = resolve_spec(settings)
+        if spec.unused:
+            warnings.warn(
+                UnusedOptionWarning(
+                    "{parameter} {value} does not use the option(s) "
+                    + ", ".join(f"{{--{o}}}" for o in spec.unused)
+                    + "; they are ignored.",
+                    parameter="regressors",
+                    value=list(settings.regressors or []),
+                    options=list(spec.unused),
+                ),
+                stacklevel=2,
+            )
+    stems = _unique_stems(images)
+    plans = []
+    for image, conf, stem in zip(images, paired, stems):
+        t_r, source = resolve_t_r(image, settings.t_r)
+        plans.append(
+            RunPlan(
+                image=image,
+                confounds=conf,
+                t_r=t_r,
+                t_r_source=source,
+                stem=stem,
+                pairing=rule,
+                spec=None if conf is None else spec,
+            )
+        )
+    return plans

@@ -1,0 +1,265 @@
+"""The report's HTML sections: header, parameters, ROI overlay and one section per image."""
+
+from __future__ import annotations
+
+import html
+import json
+import warnings
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from ...domains.volume.nifti import read_image_info
+from ...errors import ReportWarning
+from . import overlay
+
+__all__ = [
+    "MAX_CARPET_ROWS",
+    "MAX_CORRELATION_COLUMNS",
+    "MAX_LINES",
+    "MEAN_VOLUMES",
+    "header",
+    "image_section",
+    "overlay_section",
+    "parameters_section",
+    "safely",
+]
+
+#: Largest number of columns for which a correlation matrix is drawn.
+MAX_CORRELATION_COLUMNS = 1000
+#: Rows of the carpet plot at most (voxel outputs are subsampled evenly).
+MAX_CARPET_ROWS = 1000
+#: Region timeseries drawn as lines.
+MAX_LINES = 8
+#: Volumes averaged for the overlay's background.
+MEAN_VOLUMES = 10
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, (list, dict)):
+        return _e(json.dumps(value))
+    return _e("-" if value is None else value)
+
+
+def _table(rows: list[tuple[Any, ...]], head: tuple[str, ...]) -> str:
+    cells = "".join(f"<th>{_e(h)}</th>" for h in head)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_value(c)}</td>" for c in row) + "</tr>" for row in rows
+    )
+    return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _img(png: bytes, figures: ModuleType, alt: str, css: str) -> str:
+    return f'<img class="{css}" alt="{_e(alt)}" src="{figures.data_uri(png)}">'
+
+
+def safely(what: str, draw: Callable[[], str]) -> str:
+    """Return ``draw()``, or a visible note (and a logged warning) if it fails."""
+    try:
+        return draw()
+    except Exception as exc:
+        warnings.warn(
+            ReportWarning(
+                "Report: {what:text} could not be drawn ({problem:text}).",
+                what=what,
+                problem=f"{type(exc).__name__}: {exc}",
+            ),
+            stacklevel=2,
+        )
+        problem = f"{type(exc).__name__}: {exc}"
+        return f'<p class="note">{_e(what)} could not be drawn: {_e(problem)}</p>'
+
+
+def header(
+    parameters: dict[str, Any], n_done: int, failures: list[Any], when: str
+) -> str:
+    """Return the report's header: version, time, command line and image counts."""
+    command = parameters.get("command") or "(called from Python or R; no command line)"
+    items = [
+        f"<li>niimasker {_e(parameters.get('niimasker_version'))}, written {_e(when)}</li>",
+        f"<li>Command: <code>{_e(command)}</code></li>",
+        f"<li>Images done: <b>{n_done}</b>; failed: <b>{len(failures)}</b></li>",
+    ]
+    out = "<ul>" + "".join(items) + "</ul>"
+    if failures:
+        lines = "".join(
+            f"<li><code>{_e(f.image)}</code>: {_e(f.error_type)}: "
+            f"{_e(str(f.message).splitlines()[0] if f.message else '')}</li>"
+            for f in failures
+        )
+        out += f'<h3>Failed images</h3><ul class="failures">{lines}</ul>'
+    return out
+
+
+def parameters_section(parameters: dict[str, Any]) -> str:
+    """Return every resolved parameter, the ROI description and the run pairing."""
+    settings = parameters.get("parameters", {})
+    out = [
+        "<h2>Parameters</h2>",
+        _table(list(settings.items()), ("parameter", "value")),
+    ]
+    roi = dict(parameters.get("roi", {}))
+    regions = roi.pop("regions", [])
+    out += [
+        "<h3>Regions of interest</h3>",
+        _table(list(roi.items()) + [("regions", len(regions))], ("", "")),
+    ]
+    if regions:
+        head = tuple(regions[0])
+        rows = [tuple(r.get(k) for k in head) for r in regions]
+        out.append(
+            f"<details><summary>All {len(regions)} regions</summary>"
+            f"{_table(rows, head)}</details>"
+        )
+    runs = parameters.get("runs", [])
+    head = ("image", "confounds", "paired_by", "t_r", "t_r_source", "output")
+    out += [
+        "<h3>Runs: image, confounds, TR and output</h3>",
+        _table([tuple(r.get(k) for k in head) for r in runs], head),
+    ]
+    versions = parameters.get("package_versions", {})
+    if versions:
+        out += ["<h3>Package versions</h3>", _table(list(versions.items()), ("", ""))]
+    return "".join(out)
+
+
+def overlay_section(result: Any, roi: Any, figures: ModuleType) -> str:
+    """Return the ROI overlay on the mean of the first image's kept volumes."""
+    info = read_image_info(result.image, need_4d=False)  # a 3D image is one volume
+    reduction = roi.for_grid(info.shape, info.affine)
+    regions, names, note = overlay.region_volume(
+        roi, reduction, info.shape, info.affine
+    )
+    mean, n_used = overlay.mean_volume(info, result.volumes, MEAN_VOLUMES)
+    png, slices = figures.mosaic(
+        overlay.to_ras(mean, info.affine), overlay.to_ras(regions, info.affine)
+    )
+    colours = figures.region_colours(max(len(names), 1))
+    present = set(np.unique(regions).tolist())
+    legend = "".join(
+        f'<span class="region"><i style="background:#{c[0]:02x}{c[1]:02x}{c[2]:02x}">'
+        f"</i>{_e(name)}</span>"
+        for name, c, k in zip(names, colours, range(1, len(names) + 1))
+        if k in present
+    )
+    missing = [n for k, n in enumerate(names, start=1) if k not in present]
+    caption = (
+        f"Mean of the first {n_used} kept volumes of <code>{_e(result.image)}</code> "
+        f"(not the whole run, to keep the report cheap), axial slices "
+        f"{', '.join(map(str, slices))} (anterior up, subject left on the left), "
+        "each region tinted in its colour. " + _e(note)
+    )
+    out = [
+        "<h2>Regions on the mean image</h2>",
+        f"<figure>{_img(png, figures, 'ROI overlay', 'mosaic')}"
+        f"<figcaption>{caption}</figcaption></figure>",
+        f'<div class="legend">{legend}</div>',
+    ]
+    if missing:
+        out.append(
+            f"<p><b>Regions with no voxel on this image grid ({len(missing)}):</b> "
+            f"{_e(', '.join(missing))}</p>"
+        )
+    return "".join(out)
+
+
+def image_section(
+    result: Any, figures: ModuleType, number: int, *, draw: bool = True
+) -> str:
+    """Return one image's summary and, if ``draw``, its timeseries figures."""
+    side = result.sidecar
+    values = np.asarray(result.values, dtype=np.float64)
+    n_rows, n_columns = values.shape
+    t_r = side.get("RepetitionTime")
+    rows = [
+        ("image", result.image),
+        ("output", f"{result.stem}_timeseries.tsv"),
+        ("volumes in image", side.get("NumberOfVolumesInImage")),
+        ("discarded scans", side.get("DiscardedScans")),
+        ("censored volumes", side.get("NumberOfCensoredVolumes")),
+        ("interpolated volumes", len(side.get("InterpolatedVolumes", []))),
+        ("rows written", n_rows),
+        ("columns", n_columns),
+        (
+            "TR (s)",
+            f"{t_r:g} ({side.get('RepetitionTimeSource')})" if t_r else "unknown",
+        ),
+        ("confounds file", side.get("ConfoundsFile")),
+        ("confound columns", len(side.get("ConfoundColumns") or [])),
+        ("empty regions", ", ".join(side.get("EmptyRegions", [])) or "none"),
+    ]
+    out = [
+        f'<section class="image" id="image-{number}"><h2>Image {number}: '
+        f"{_e(result.stem)}</h2>",
+        _table(rows, ("", "")),
+    ]
+    if not draw or n_rows == 0 or n_columns == 0:
+        why = (
+            "No timeseries to draw."
+            if draw
+            else "Figures are drawn for the first images only."
+        )
+        out.append(f'<p class="note">{why}</p></section>')
+        return "".join(out)
+    shown = np.arange(n_columns)
+    if n_columns > MAX_CARPET_ROWS:
+        shown = np.unique(
+            np.linspace(0, n_columns - 1, MAX_CARPET_ROWS).round()
+        ).astype(int)
+    carpet_note = (
+        f" ({len(shown)} of {n_columns} columns, evenly spaced)"
+        if len(shown) < n_columns
+        else ""
+    )
+    out.append(
+        safely(
+            "The carpet plot",
+            lambda: (
+                f"<figure>{_img(figures.carpet(values[:, shown]), figures, 'carpet', 'carpet')}"
+                f"<figcaption>Carpet plot{carpet_note}: one row per column, one pixel per "
+                "written row, each z-scored (blue -3, white 0, red +3; grey: empty)."
+                "</figcaption></figure>"
+            ),
+        )
+    )
+    finite = np.flatnonzero(np.isfinite(values).all(axis=0))
+    spread = np.linspace(0, len(finite) - 1, min(MAX_LINES, len(finite))).round()
+    picks = [int(finite[i]) for i in np.unique(spread).astype(int)]
+    if picks:
+        out.append(
+            safely(
+                "The region timeseries",
+                lambda: (
+                    "<figure>"
+                    + figures.lines_svg(
+                        values[:, picks], [result.columns[i] for i in picks], t_r
+                    )
+                    + f"<figcaption>{len(picks)} of {n_columns} timeseries, z-scored for "
+                    "display.</figcaption></figure>"
+                ),
+            )
+        )
+    if 2 <= n_columns <= MAX_CORRELATION_COLUMNS:
+        out.append(
+            safely(
+                "The correlation matrix",
+                lambda: (
+                    f"<figure>{_img(figures.correlation(values), figures, 'correlation', 'matrix')}"
+                    "<figcaption>Correlation between columns (Pearson; blue -1, white 0, "
+                    "red +1; grey: empty), in column order.</figcaption></figure>"
+                ),
+            )
+        )
+    elif n_columns > MAX_CORRELATION_COLUMNS:
+        out.append(
+            f'<p class="note">No correlation matrix: {n_columns} columns is more than '
+            f"{MAX_CORRELATION_COLUMNS}.</p>"
+        )
+    out.append("</section>")
+    return "".join(out)

@@ -1,0 +1,369 @@
+"""The batch: which images need running, where they run, and the record of the run.
+
+Every image goes through :func:`~niimasker_core.batch.image.safe_process`;
+where it runs is a choice made here: serially, in ``n_jobs`` local processes
+(joblib), or as tasks on a Dask cluster (``dask_scheduler``), for all images
+or for one shard of a SLURM job array (``shard``). Each way writes the same
+bytes. Before running, images whose outputs are complete and carry the same
+fingerprint are skipped (``overwrite`` redoes them), so a killed batch
+resumes where it stopped. A failing image is recorded and the others still
+finish; the caller decides what that means (the command's exit code, an R
+warning).
+
+With an output folder, the batch holds its lock (:mod:`niimasker_core.io.folder`),
+removes the temporaries killed runs left there, and keeps
+``niimasker_data/parameters.json`` true to the folder: written as ``running``
+before the first image, and rewritten at the end with each image's outcome
+(written, skipped or failed, with the reason).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..io.folder import folder_lock, remove_stale_temporaries
+from ..io.writers import write_json, write_nifti
+from ..params.settings import Settings
+from ..rois import RoiSet, load_roi_sets
+from ..version import __version__
+from .image import (
+    DATA_DIR,
+    VOXEL_MASK,
+    Failure,
+    ImageResult,
+    finished_outputs,
+    safe_process,
+    voxel_extension,
+)
+from .plan import RunPlan, natural_key, plan_runs
+
+__all__ = ["BatchResult", "Outcome", "parameters_file", "run_batch", "select_shard"]
+
+log = logging.getLogger("niimasker")
+
+#: What one image gives: its result, or why it failed.
+Outcome = ImageResult | Failure
+
+
+@dataclass
+class BatchResult:
+    """Every image's result or failure, plus the resolved parameters.
+
+    ``results`` include the images skipped because their outputs were
+    complete (``ImageResult.skipped``); ``seconds`` is the batch's wall time.
+    """
+
+    results: list[ImageResult]
+    failures: list[Failure]
+    parameters: dict[str, Any]
+    seconds: float = 0.0
+    mask_img: Any = None  # voxel extraction: the mask used (a nibabel image)
+
+    @property
+    def skipped(self) -> list[ImageResult]:
+        """The results read back rather than made."""
+        return [r for r in self.results if r.skipped]
+
+
+def select_shard(plans: Sequence[RunPlan], shard: str | None) -> list[RunPlan]:
+    """Return the plans of shard ``'i/N'``: every N-th image from the i-th, natural order.
+
+    Parameters
+    ----------
+    plans : sequence of RunPlan
+        Every image of the batch.
+    shard : str or None
+        ``'i/N'`` (1-based), or None for every image.
+
+    Returns
+    -------
+    list of RunPlan
+        The shard's plans, in the batch's order.
+    """
+    if shard is None:
+        return list(plans)
+    index, count = (int(n) for n in shard.split("/"))
+    ordered = sorted(plans, key=lambda p: natural_key(p.image))
+    mine = {p.image for p in ordered[index - 1 :: count]}
+    return [p for p in plans if p.image in mine]
+
+
+def parameters_file(output_dir: str | Path, shard: str | None) -> Path:
+    """Return the path of the run record (one per shard when sharded)."""
+    name = "parameters.json"
+    if shard is not None:
+        index, count = shard.split("/")
+        name = f"parameters_shard-{index}-of-{count}.json"
+    return Path(output_dir) / DATA_DIR / name
+
+
+def run_batch(
+    settings: Settings,
+    output_dir: str | None = None,
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+    command: str | None = None,
+    on_image: Callable[[Outcome], None] | None = None,
+) -> BatchResult:
+    """Process every input image (or one shard) and write outputs when ``output_dir`` is given.
+
+    Parameters
+    ----------
+    settings : Settings
+        Validated settings.
+    output_dir : str or None
+        Folder for the outputs; None writes nothing (and skips nothing).
+    progress : callable, optional
+        ``progress(done, total, image)`` after each image.
+    command : str, optional
+        The command line, recorded in parameters.json.
+    on_image : callable, optional
+        Called with each image's :class:`ImageResult` or :class:`Failure`.
+
+    Returns
+    -------
+    BatchResult
+        Results in input order, and failures.
+
+    Raises
+    ------
+    NiimaskerError
+        For problems found before any image is read (settings, ROIs, pairing,
+        another run holding the output folder).
+    """
+    started = time.perf_counter()
+    client, settings = _split_client(settings)
+    plans = select_shard(plan_runs(settings), settings.shard)
+    rois = _roi_sets(settings, plans)
+    voxels = (
+        rois[0].source if getattr(rois[0].source, "kind", None) == "voxels" else None
+    )
+    parameters = _record(settings, rois, plans, command)
+    hold = (
+        contextlib.nullcontext()
+        if output_dir is None
+        else folder_lock(output_dir, settings.shard)
+    )
+    with hold:
+        if output_dir is not None:
+            for path in remove_stale_temporaries(output_dir):
+                log.info("Removed '%s', left by a killed run.", path)
+            write_json(parameters_file(output_dir, settings.shard), parameters)
+            if voxels is not None:
+                write_nifti(Path(output_dir) / DATA_DIR / VOXEL_MASK, voxels.mask_img)
+        outcomes = _run_all(
+            plans, settings, rois, output_dir, client, progress, on_image
+        )
+        results = [r for o in outcomes if not isinstance(o, Failure) for r in o]
+        failures = [o for o in outcomes if isinstance(o, Failure)]
+        _record_outcomes(parameters, outcomes)
+        batch = BatchResult(results, failures, parameters)
+        if voxels is not None:
+            batch.mask_img = voxels.mask_img
+        if output_dir is not None:
+            write_json(parameters_file(output_dir, settings.shard), parameters)
+            if settings.report and settings.shard is None and voxels is None:
+                from .report import write_report  # imported only when written
+
+                write_report(batch, rois[0].source, output_dir)  # never raises
+    batch.seconds = time.perf_counter() - started
+    return batch
+
+
+def _roi_sets(settings: Settings, plans: list[RunPlan]) -> list[RoiSet]:
+    """Return the batch's ROI sets; without ``roi_file``, every voxel of the mask."""
+    if settings.roi_file is None and plans:
+        from ..maskers.voxel_batch import VoxelSource  # NiftiMasker's own code
+
+        return [RoiSet("voxels", VoxelSource(settings, plans[0].image), "")]
+    return load_roi_sets(settings)
+
+
+def _run_all(
+    plans: list[RunPlan],
+    settings: Settings,
+    rois: list[RoiSet],
+    output_dir: str | None,
+    client: Any,
+    progress: Callable[[int, int, str], None] | None,
+    on_image: Callable[[Outcome], None] | None,
+) -> list[list[ImageResult] | Failure]:
+    """Skip finished images, run the others where asked; outcomes in plan order."""
+    by_image: dict[str, list[ImageResult] | Failure] = {}
+    todo = []
+    # voxel outputs (NIfTI, .npy) are not read back: each run redoes them
+    voxel_mode = getattr(rois[0].source, "kind", None) == "voxels"
+    for plan in plans:
+        done = None
+        if output_dir is not None and not settings.overwrite and not voxel_mode:
+            done = [
+                finished_outputs(plan, settings, output_dir, r.suffix) for r in rois
+            ]
+        if done is None or any(d is None for d in done):
+            todo.append(plan)
+        else:
+            by_image[plan.image] = done
+    total = len(plans)
+
+    def report(image: str, outcome: list[ImageResult] | Failure) -> None:
+        by_image[image] = outcome
+        if on_image is not None:
+            for item in [outcome] if isinstance(outcome, Failure) else outcome:
+                on_image(item)
+        if progress is not None:
+            progress(len(by_image), total, image)
+
+    for plan in plans:
+        if plan.image in by_image:
+            report(plan.image, by_image[plan.image])
+    for image, outcome in _execute(todo, settings, rois, output_dir, client):
+        report(image, outcome)
+    return [by_image[p.image] for p in plans]
+
+
+def _execute(
+    plans: list[RunPlan],
+    settings: Settings,
+    rois: list[RoiSet],
+    output_dir: str | None,
+    client: Any,
+) -> Iterator[tuple[str, list[ImageResult] | Failure]]:
+    """Yield each image and its outcome as it finishes: serial, joblib or Dask."""
+    if client is not None or settings.dask_scheduler is not None:
+        from .dask_cluster import run_on_dask  # only with the 'dask' extra
+
+        yield from run_on_dask(plans, settings, rois, output_dir, client, safe_process)
+    elif settings.n_jobs == 1 or len(plans) <= 1:
+        for plan in plans:
+            yield plan.image, safe_process(plan, settings, rois, output_dir)
+    else:
+        from joblib import Parallel, delayed
+        from joblib.externals.loky import get_reusable_executor
+
+        _let_workers_import_core()
+        jobs = (
+            delayed(_process_in_worker)(p, settings, rois, output_dir) for p in plans
+        )
+        try:
+            # The context manager removes joblib's temporary folder on exit.
+            with Parallel(n_jobs=settings.n_jobs, return_as="generator") as parallel:
+                for plan, (outcome, caught) in zip(plans, parallel(jobs)):
+                    for warning in caught:  # a worker's warnings, given again here
+                        warnings.warn(warning, stacklevel=1)
+                    yield plan.image, outcome
+        finally:
+            # An embedding process (R via reticulate) never shuts Python down, so
+            # idle loky workers would outlive the batch and leak semaphores.
+            get_reusable_executor().shutdown(wait=True)
+
+
+def _process_in_worker(
+    plan: RunPlan, settings: Settings, rois: list[RoiSet], output_dir: str | None
+) -> tuple[Outcome, list[Warning]]:
+    # Warnings given in a worker process never reach the caller's filters, so
+    # they travel back with the outcome.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outcome = safe_process(plan, settings, rois, output_dir)
+    return outcome, [w.message for w in caught]
+
+
+def _let_workers_import_core() -> None:
+    # Worker processes import this package to unpickle their tasks, and loky
+    # starts them with the caller's sys.path (not PYTHONPATH). A caller that
+    # imported the package from a folder no longer on sys.path (R's
+    # reticulate::import_from_path removes it again) would leave them unable
+    # to: put that folder first, so the workers also run this very copy.
+    # the folder above the package: one level up per part of this module's name
+    folder = str(Path(__file__).resolve().parents[len(__name__.split(".")) - 1])
+    if not sys.path or sys.path[0] != folder:
+        sys.path.insert(0, folder)
+
+
+def _split_client(settings: Settings) -> tuple[Any, Settings]:
+    """Take a ``dask.distributed.Client`` out of the settings (it cannot travel)."""
+    scheduler = settings.dask_scheduler
+    if scheduler is None or isinstance(scheduler, str):
+        return None, settings
+    address = getattr(scheduler, "scheduler", None)
+    address = getattr(address, "address", None) or "client"
+    return scheduler, dataclasses.replace(settings, dask_scheduler=str(address))
+
+
+def _record(
+    settings: Settings, rois: list[RoiSet], plans: list[RunPlan], command: str | None
+) -> dict[str, Any]:
+    several = len(rois) > 1
+    extension = voxel_extension(rois[0].source)
+    return {
+        "command": command,
+        "niimasker_version": __version__,
+        "package_versions": _package_versions(),
+        "status": "running",
+        "parameters": settings.to_dict(),
+        "roi": {r.name: _describe(r) for r in rois} if several else _describe(rois[0]),
+        "runs": [
+            {
+                "image": p.image,
+                "confounds": p.confounds,
+                "t_r": p.t_r,
+                "t_r_source": p.t_r_source,
+                "paired_by": p.pairing,
+                "output": f"{p.stem}{rois[0].suffix}_timeseries.{extension}",
+                **(
+                    {"outputs": [f"{p.stem}{r.suffix}_timeseries.tsv" for r in rois]}
+                    if several
+                    else {}
+                ),
+                "status": "planned",
+            }
+            for p in plans
+        ],
+    }
+
+
+def _describe(roi: RoiSet) -> dict[str, Any]:
+    """Return a set's description with its own ``labels`` and ``mask_img``, as given."""
+    described = roi.source.describe()
+    if roi.settings is not None:
+        own = roi.settings.to_dict()
+        described.update(labels=own["labels"], mask_img=own["mask_img"])
+    return described
+
+
+def _record_outcomes(
+    parameters: dict[str, Any], outcomes: list[list[ImageResult] | Failure]
+) -> None:
+    """Mark each run written, skipped or failed (with the reason) in the record."""
+    for run, outcome in zip(parameters["runs"], outcomes):
+        if isinstance(outcome, Failure):
+            run.update(
+                status="failed", error=f"{outcome.error_type}: {outcome.message}"
+            )
+            run["seconds"] = round(outcome.seconds, 3)
+        else:
+            run["status"] = "skipped" if all(r.skipped for r in outcome) else "written"
+            run["seconds"] = round(max(r.seconds for r in outcome), 3)
+    failed = sum(isinstance(o, Failure) for o in outcomes)
+    parameters["status"] = "complete" if not failed else f"{failed} image(s) failed"
+
+
+def _package_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("nilearn", "nibabel", "numpy", "scipy", "pandas", "isal"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out

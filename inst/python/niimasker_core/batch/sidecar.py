@@ -1,0 +1,69 @@
+"""The JSON sidecar of one output: where its numbers came from and how they were made.
+
+Each ``<stem>_timeseries.tsv`` has a ``<stem>_timeseries.json`` beside it
+naming its source image, TR (and where the TR came from), confounds, the
+volumes kept, censored and interpolated, the regions and every parameter that
+changes the numbers (the ``Cleaning`` block, built from the declarations in
+:mod:`niimasker_core.params.settings`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..version import __version__
+
+__all__ = ["image_sidecar"]
+
+
+def image_sidecar(
+    plan: Any,
+    settings: Any,
+    n_volumes: int,
+    confounds: Any,
+    reduction: Any,
+    fingerprint: str,
+) -> dict[str, Any]:
+    """Return the JSON-ready sidecar of one image's timeseries.
+
+    Parameters
+    ----------
+    plan : RunPlan
+        The image, its confounds file, TR and TR source.
+    settings : Settings
+        The batch's settings.
+    n_volumes : int
+        Volumes in the image.
+    confounds : AlignedConfounds
+        The confounds as cleaning used them, with the output volumes.
+    reduction : Reduction
+        The regions on the image's grid.
+    fingerprint : str
+        What the outputs were made from (:mod:`niimasker_core.batch.fingerprint`).
+
+    Returns
+    -------
+    dict
+        The sidecar.
+    """
+    interpolated = list(confounds.censored) if confounds.interpolate else []
+    return {
+        "Sources": [plan.image],
+        "RepetitionTime": plan.t_r,
+        "RepetitionTimeSource": plan.t_r_source,
+        "NumberOfVolumesInImage": n_volumes,
+        "DiscardedScans": confounds.discard,
+        "OutputVolumes": [int(v) for v in confounds.volumes],
+        "ConfoundsFile": plan.confounds,
+        "ConfoundsPairedBy": plan.pairing,
+        "ConfoundColumns": list(confounds.columns),
+        **confounds.details,
+        "CensoredVolumes": list(confounds.censored),
+        "NumberOfCensoredVolumes": len(confounds.censored),
+        "InterpolatedVolumes": interpolated,
+        "EmptyRegions": list(reduction.empty_columns),
+        "Columns": list(reduction.columns),
+        "Cleaning": {**settings.recorded(), "t_r": plan.t_r},
+        "Fingerprint": fingerprint,
+        "niimasker_version": __version__,
+    }

@@ -1,0 +1,3 @@
+"""The volume domain: NIfTI images streamed volume by volume on a voxel grid."""
+
+__all__: list[str] = []

@@ -1,0 +1,377 @@
+"""The functions Python users, the command and the R bridge call.
+
+:func:`extract_timeseries` returns an
+:class:`~niimasker_core.batch.results.ExtractionResult` (a pandas DataFrame per
+image and ROI set, with its metadata); :mod:`niimasker_core.faces.r_bridge` turns
+it into the plain types (bytes plus shape) the R package reads.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..batch.results import ExtractionResult
+from ..batch.run import BatchResult, run_batch, select_shard
+from ..errors import NiimaskerError, SettingsError
+from ..params.config import load_config, merge_config
+from ..params.settings import PARAMETERS, Settings, make_settings, unknown_names_message
+
+__all__ = [
+    "extract_timeseries",
+    "nilearn_atlas",
+    "plan_extraction",
+    "plan_settings",
+    "resolve_settings",
+    "run_with_values",
+    "voxels_to_nifti",
+]
+
+#: Keywords of the Python interface that are not parameters (no config key).
+_FACE_PARAMETERS = (
+    inspect.Parameter("config", inspect.Parameter.KEYWORD_ONLY, default=None,
+                      annotation="str | Mapping[str, Any] | None"),
+    inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY, default=None,
+                      annotation="Callable[[int, int, str], None] | None"),
+    inspect.Parameter("command", inspect.Parameter.KEYWORD_ONLY, default=None,
+                      annotation="str | None"),
+)  # fmt: skip
+
+
+def _signature(faces: Sequence[str], returns: str) -> inspect.Signature:
+    """Build a signature from the declarations: the real names and defaults."""
+    params = [
+        inspect.Parameter(
+            p.name,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD
+            if p.positional
+            else inspect.Parameter.KEYWORD_ONLY,
+            default=p.default,
+            annotation=p.annotation,
+        )
+        for p in PARAMETERS
+    ]
+    params += [face for face in _FACE_PARAMETERS if face.name in faces]
+    return inspect.Signature(params, return_annotation=returns)
+
+
+def _bind(
+    signature: inspect.Signature, args: tuple, kwargs: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a call into the parameters given explicitly and the face keywords.
+
+    A parameter passed as None counts as not given (None means "not set");
+    any other explicit value, a default included, is given.
+
+    Raises
+    ------
+    SettingsError
+        For a keyword that is not a parameter (with the closest name).
+    """
+    unknown = set(kwargs) - set(signature.parameters)
+    if unknown:
+        raise SettingsError(unknown_names_message(unknown, "Unknown parameter(s)"))
+    bound = signature.bind(*args, **kwargs).arguments
+    names = {p.name for p in PARAMETERS}
+    given = {k: v for k, v in bound.items() if k in names and v is not None}
+    faces = {k: v for k, v in bound.items() if k not in names}
+    return given, faces
+
+
+def extract_timeseries(*args: Any, **kwargs: Any) -> ExtractionResult:
+    """Extract cleaned ROI timeseries from one or more 4D NIfTI images.
+
+    The keywords are the parameters of :data:`niimasker_core.params.settings.PARAMETERS`
+    (``help(extract_timeseries)`` shows each with its default), plus
+    ``config``, ``progress`` and ``command``.
+
+    Parameters
+    ----------
+    input_files : str or sequence of str
+        4D NIfTI images, or one wildcard pattern (naturally sorted).
+    roi_file : str
+        Atlas, mask, probabilistic maps, coordinates table or ``nilearn:`` query.
+    output_dir : str, optional
+        When given, write ``<stem>_timeseries.tsv``, its JSON sidecar,
+        ``<stem>_coverage.tsv``, ``niimasker_data/parameters.json`` and (with
+        ``report``) ``report.html`` there.
+    **parameters
+        Every other parameter by its name (``mask_img``, ``t_r``, ``detrend``,
+        ...): see ``niimasker -h``; names, defaults and checks are in
+        :data:`niimasker_core.params.settings.PARAMETERS`. ``None`` means not set.
+    config : str or mapping, optional
+        JSON config path or mapping; its values override the arguments above
+        (a warning names each override, explicit defaults included).
+    progress : callable, optional
+        ``progress(done, total, image)`` after each image.
+    command : str, optional
+        Command line to record in parameters.json.
+
+    Returns
+    -------
+    ExtractionResult
+        ``timeseries``: one :class:`~niimasker_core.batch.results.ImageTimeseries`
+        per image and ROI set, whose ``data`` is a pandas DataFrame (rows =
+        kept volumes indexed by their 0-based number in the image, one column
+        per region named as in the TSV) beside ``file``, ``stem``, ``atlas``,
+        ``sidecar``, ``t_r``, ``t_r_source``, ``files`` and ``skipped``;
+        ``failures``: the images that failed (``file``, ``error_type``,
+        ``message``); ``parameters``: everything resolved (as in
+        parameters.json); ``output_dir``; ``skipped``: the images whose
+        outputs were already complete (their values read back from the
+        tables); ``seconds``: the batch's wall time; ``mask_img``: for voxel
+        extraction, the mask. Iterating over the result, ``len()`` and
+        ``result[i]`` go over ``timeseries``.
+
+    Examples
+    --------
+    >>> result = extract_timeseries(["sub-01_bold.nii.gz"], "atlas.nii.gz", t_r=2)  # doctest: +SKIP
+    >>> result[0].data.head()  # doctest: +SKIP
+
+    Raises
+    ------
+    SettingsError
+        For an unknown keyword (the message suggests the closest name).
+    NiimaskerError
+        For bad settings or ROIs, or when every image fails (the first
+        image's error class, its message listing every image's failure).
+    """
+    given, faces = _bind(_RUN_SIGNATURE, args, kwargs)
+    return run_with_values(
+        given,
+        faces.get("config"),
+        progress=faces.get("progress"),
+        command=faces.get("command"),
+    )
+
+
+_RUN_SIGNATURE = _signature(("config", "progress", "command"), "ExtractionResult")
+extract_timeseries.__signature__ = _RUN_SIGNATURE  # type: ignore[attr-defined]
+
+
+def resolve_settings(
+    given: Mapping[str, Any], config: str | Mapping[str, Any] | None
+) -> Settings:
+    """Merge explicit values with a config (the config wins) and validate them."""
+    return make_settings(merge_config(given, load_config(config)))
+
+
+def run_with_values(
+    given: Mapping[str, Any] | Settings,
+    config: str | Mapping[str, Any] | None = None,
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+    command: str | None = None,
+    raise_if_all_failed: bool = True,
+    on_image: Callable[[Any], None] | None = None,
+    with_values: bool = True,
+) -> ExtractionResult:
+    """Merge explicit values with a config, run the batch and return its results.
+
+    This is the shared path of :func:`extract_timeseries` and the command.
+
+    Parameters
+    ----------
+    given : mapping or Settings
+        Parameters given explicitly, or already resolved settings.
+    config : str or mapping, optional
+        The JSON config; its values win.
+    progress : callable, optional
+        ``progress(done, total, image)`` after each image.
+    command : str, optional
+        Command line to record in parameters.json.
+    raise_if_all_failed : bool
+        Raise when every image failed (the command reports them itself).
+    on_image : callable, optional
+        Called with each image's outcome (see :func:`~niimasker_core.batch.run.run_batch`).
+    with_values : bool
+        Keep each image's values as its ``data`` (shared, not copied); the
+        command, which only reports what it wrote, passes False so the
+        values (large for voxels) are dropped and ``data`` is None.
+
+    Returns
+    -------
+    ExtractionResult
+        As :func:`extract_timeseries`.
+    """
+    settings = given if isinstance(given, Settings) else resolve_settings(given, config)
+    output_dir = settings.output_dir
+    batch = run_batch(
+        settings,
+        None if output_dir is None else str(Path(output_dir)),
+        progress=progress,
+        command=command,
+        on_image=on_image,
+    )
+    if raise_if_all_failed and batch.failures and not batch.results:
+        _raise_every_failure(batch)
+    return ExtractionResult.from_batch(batch, output_dir, with_values=with_values)
+
+
+def plan_extraction(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    """Return which image goes with which confounds file, TR and output, reading no image data.
+
+    This is the command's ``--dry_run``: it takes the keywords of
+    :func:`extract_timeseries`, and the settings are validated, patterns
+    expanded, confounds paired and TRs resolved (sidecar or header), exactly
+    as a run would.
+
+    Returns
+    -------
+    list of dict
+        One dict per image: ``image``, ``confounds``, ``paired_by``, ``t_r``,
+        ``t_r_source``, ``output``.
+
+    Raises
+    ------
+    NiimaskerError
+        For bad settings, missing files or confounds that do not pair.
+    """
+    given, faces = _bind(_PLAN_SIGNATURE, args, kwargs)
+    return plan_settings(resolve_settings(given, faces.get("config")))
+
+
+_PLAN_SIGNATURE = _signature(("config",), "list[dict[str, Any]]")
+plan_extraction.__signature__ = _PLAN_SIGNATURE  # type: ignore[attr-defined]
+
+
+def plan_settings(settings: Settings) -> list[dict[str, Any]]:
+    """Return :func:`plan_extraction`'s table for already resolved settings."""
+    from ..batch.plan import plan_runs
+    from ..rois import set_settings
+
+    set_settings(settings)  # labels and mask_img keyed by the ROI sets' names
+
+    return [
+        {
+            "image": p.image,
+            "confounds": p.confounds,
+            "paired_by": p.pairing,
+            "t_r": p.t_r,
+            "t_r_source": p.t_r_source,
+            "output": f"{p.stem}_timeseries.tsv",
+        }
+        for p in select_shard(plan_runs(settings), settings.shard)
+    ]
+
+
+def _raise_every_failure(batch: BatchResult) -> None:
+    """Raise the first failure's class with every image's failure in the message."""
+    first = batch.failures[0].exception
+    if len(batch.failures) == 1:
+        raise first
+    lines = [f"All {len(batch.failures)} images failed:"] + [
+        f"{f.image}: {f.error_type}: {f.message}" for f in batch.failures
+    ]
+    if isinstance(first, NiimaskerError):
+        raise type(first)("\n".join(lines)) from first
+    first.add_note("\n".join(lines[:1] + lines[2:]))
+    raise first
+
+
+def voxels_to_nifti(
+    values: bytes,
+    shape: list[int],
+    mask_values: bytes,
+    mask_shape: list[int],
+    affine: list[list[float]],
+    file: str,
+) -> str:
+    """Write voxel values back to a NIfTI image in the mask's space (zeros outside).
+
+    The R package's ``voxels_to_nifti()`` calls this; values cross as bytes.
+
+    Parameters
+    ----------
+    values : bytes
+        float64 values, column-major: ``shape`` ``[n_voxels]`` (a 3D map) or
+        ``[n_volumes, n_voxels]`` (a 4D image).
+    shape : list of int
+        Shape of ``values``.
+    mask_values : bytes
+        The mask, uint8 column-major, of ``mask_shape``.
+    mask_shape : list of int
+        Its three dimensions.
+    affine : list of list of float
+        Its 4x4 affine.
+    file : str
+        The ``.nii``/``.nii.gz`` to write.
+
+    Returns
+    -------
+    str
+        ``file``.
+
+    Raises
+    ------
+    SettingsError
+        If the number of values does not match the mask's voxels.
+    """
+    import nibabel as nib
+
+    from ..errors import SettingsError
+    from ..io.writers import write_nifti
+
+    mask = (
+        np.frombuffer(bytes(mask_values), dtype=np.uint8)
+        .reshape(tuple(mask_shape), order="F")
+        .astype(bool)
+    )
+    shape = [int(n) for n in shape]
+    data = np.frombuffer(bytes(values), dtype=np.float64).reshape(shape, order="F")
+    n_voxels = int(mask.sum())
+    if data.shape[-1] != n_voxels:
+        raise SettingsError(
+            f"'x' has {data.shape[-1]} values per volume but the mask has {n_voxels} "
+            "voxels. Give one value per voxel (a vector) or a volumes x voxels matrix."
+        )
+    if data.ndim == 1:
+        out = np.zeros(mask.shape, dtype=np.float32)
+        out[mask] = data
+    else:
+        out = np.zeros((*mask.shape, data.shape[0]), dtype=np.float32)
+        out[mask] = data.T
+    write_nifti(file, nib.Nifti1Image(out, np.asarray(affine, dtype=float)))
+    return str(file)
+
+
+def nilearn_atlas(query: str, data_dir: str | None = None) -> dict[str, Any]:
+    """Fetch the atlas a ``nilearn:<atlas>:<parameters>`` query names.
+
+    Parameters
+    ----------
+    query : str
+        For example ``"nilearn:schaefer:400-17-2"``, ``"nilearn:yeo:thick_7"``,
+        ``"nilearn:difumo:64-2"`` or ``"nilearn:msdl"``.
+    data_dir : str, optional
+        nilearn's data folder; None uses ``$NILEARN_DATA`` or ``~/nilearn_data``.
+        The atlas is downloaded there once.
+
+    Returns
+    -------
+    dict
+        ``query``; ``atlas`` (its short name); ``image`` (path of the NIfTI);
+        ``kind`` (``"labels"`` for a 3D labelled atlas, ``"maps"`` for a 4D
+        probabilistic one); ``labels``: ``{"index": [...], "name": [...]}``,
+        the label values (or 1-based map numbers) and names, background
+        excluded.
+
+    Raises
+    ------
+    AtlasQueryError
+        If the query is malformed; the message lists the valid atlases.
+    AtlasFetchError
+        If nilearn cannot download the atlas.
+
+    Examples
+    --------
+    >>> nilearn_atlas("nilearn:yeo:thick_7")["kind"]  # doctest: +SKIP
+    'labels'
+    """
+    from ..rois.atlas_query import fetch_query
+
+    return fetch_query(query, None if data_dir is None else str(data_dir)).to_dict()

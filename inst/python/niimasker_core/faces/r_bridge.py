@@ -1,0 +1,327 @@
+"""The one module the R package calls: the API's results plus its warnings, as plain types.
+
+reticulate 1.28 neither turns Python warnings into R conditions nor gives
+Python exceptions a class, so each call here runs the API under
+:func:`warnings.catch_warnings` and returns, beside the result, every warning
+and (for a :class:`~niimasker_core.errors.NiimaskerError`) the error, each
+with its class names, its message worded for R and its parts. The API's
+:class:`~niimasker_core.batch.results.ExtractionResult` crosses as plain types:
+numeric blocks as ``bytearray`` (float64, column-major) plus shape, so R
+never depends on numpy or pandas conversion (reticulate 1.28 cannot convert
+numpy 2 arrays); :func:`timeseries_to_array` rebuilds one in Python.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import errors
+from ..batch.results import ExtractionResult, ImageTimeseries
+from ..errors import NiimaskerError, Worded
+from ..io.bids import parse_entities
+from . import api
+
+__all__ = [
+    "extract_timeseries",
+    "nilearn_atlas",
+    "read_timeseries",
+    "timeseries_to_array",
+    "to_plain",
+    "voxels_to_nifti",
+]
+
+_FACE = "r"
+
+
+def extract_timeseries(
+    kwargs: Mapping[str, Any], progress: Callable[[int, int, str], None] | None = None
+) -> dict[str, Any]:
+    """Run :func:`niimasker_core.faces.api.extract_timeseries` for R.
+
+    Parameters
+    ----------
+    kwargs : mapping
+        The API's keyword arguments.
+    progress : callable, optional
+        ``progress(done, total, image)`` after each image.
+
+    Returns
+    -------
+    dict
+        ``result`` (the API's result as plain types, see :func:`to_plain`,
+        each timeseries item with its BIDS ``entities``), ``warnings`` and
+        ``error`` (see :func:`_describe`).
+    """
+    return _call(
+        lambda: _with_entities(
+            to_plain(api.extract_timeseries(**kwargs, progress=progress))
+        )
+    )
+
+
+def nilearn_atlas(query: str, data_dir: str | None = None) -> dict[str, Any]:
+    """Run :func:`niimasker_core.faces.api.nilearn_atlas` for R, naming ``query`` in errors.
+
+    Returns
+    -------
+    dict
+        As :func:`extract_timeseries`.
+    """
+
+    def fetch() -> dict[str, Any]:
+        try:
+            return api.nilearn_atlas(query, data_dir)
+        except errors.AtlasQueryError as exc:
+            if exc.parameter == "roi_file":
+                exc.parameter = "query"  # nilearn_atlas()'s argument
+            raise
+
+    return _call(fetch)
+
+
+def voxels_to_nifti(**kwargs: Any) -> dict[str, Any]:
+    """Run :func:`niimasker_core.faces.api.voxels_to_nifti` for R.
+
+    Returns
+    -------
+    dict
+        As :func:`extract_timeseries`; ``result`` is the file written.
+    """
+    return _call(lambda: api.voxels_to_nifti(**kwargs))
+
+
+def read_timeseries(output_dir: str) -> dict[str, Any]:
+    """Read a folder written by the command or ``extract_timeseries(output_dir=)``.
+
+    Parameters
+    ----------
+    output_dir : str
+        The folder holding ``<stem>_timeseries.tsv`` files, their JSON
+        sidecars and ``niimasker_data/parameters.json``.
+
+    Returns
+    -------
+    dict
+        As :func:`extract_timeseries`, ``result`` in the same plain form
+        (values as ``bytearray``, ``volumes`` 0-based), with no ``failures``.
+    """
+    return _call(lambda: _with_entities(_read_output(Path(output_dir))))
+
+
+def to_plain(result: ExtractionResult) -> dict[str, Any]:
+    """Return an extraction's result as the plain types R reads.
+
+    Parameters
+    ----------
+    result : ExtractionResult
+        What :func:`niimasker_core.faces.api.extract_timeseries` returned.
+
+    Returns
+    -------
+    dict
+        ``timeseries``: one dict per image and ROI set with ``file``,
+        ``stem``, ``columns``, ``values`` (bytearray, float64, column-major),
+        ``shape`` ``[volumes, columns]``, ``volumes`` (0-based image index of
+        each row), ``t_r``, ``sidecar``, ``files``, ``skipped`` and
+        ``atlas``; ``failures``: dicts with ``file``, ``error_type``,
+        ``message``; ``parameters``; ``output_dir``; ``skipped``;
+        ``seconds``; and for voxel extraction ``mask`` (see
+        :func:`_mask_to_plain`).
+    """
+    plain = {
+        "timeseries": [_item_to_plain(item) for item in result.timeseries],
+        "failures": [
+            {"file": f.file, "error_type": f.error_type, "message": f.message}
+            for f in result.failures
+        ],
+        "parameters": result.parameters,
+        "output_dir": result.output_dir,
+        "skipped": list(result.skipped),
+        "seconds": result.seconds,
+    }
+    if result.mask_img is not None:
+        plain["mask"] = _mask_to_plain(result.mask_img)
+    return plain
+
+
+def _item_to_plain(item: ImageTimeseries) -> dict[str, Any]:
+    values = item.to_numpy()  # the engine's array itself: one copy, to bytes
+    return {
+        "file": item.file,
+        "stem": item.stem,
+        "columns": item.columns,
+        "values": bytearray(values.tobytes(order="F")),
+        "shape": [int(values.shape[0]), int(values.shape[1])],
+        "volumes": item.volumes,
+        "t_r": item.t_r,
+        "sidecar": item.sidecar,
+        "files": list(item.files),
+        "skipped": item.skipped,
+        "atlas": item.atlas,
+    }
+
+
+def _mask_to_plain(mask_img: Any) -> dict[str, Any]:
+    """Return the voxel mask as bytes (uint8, column-major), its shape and affine."""
+    data = np.asanyarray(mask_img.dataobj).astype(bool).astype(np.uint8)
+    return {
+        "values": bytearray(data.tobytes(order="F")),
+        "shape": [int(n) for n in data.shape],
+        "affine": [[float(v) for v in row] for row in mask_img.affine],
+    }
+
+
+def timeseries_to_array(item: Mapping[str, Any]) -> np.ndarray:
+    """Rebuild the ``(volumes, columns)`` float64 array of one plain timeseries item.
+
+    Parameters
+    ----------
+    item : mapping
+        One element of ``to_plain(...)["timeseries"]`` (or of
+        ``extract_timeseries(...)["result"]["timeseries"]`` here).
+
+    Returns
+    -------
+    numpy.ndarray
+        The cleaned timeseries.
+    """
+    rows, cols = item["shape"]
+    return np.frombuffer(bytes(item["values"]), dtype=np.float64).reshape(
+        (rows, cols), order="F"
+    )
+
+
+def _describe(item: Worded | BaseException) -> dict[str, Any]:
+    """Return an error or warning as plain parts, its message worded for R.
+
+    Parameters
+    ----------
+    item : Worded or BaseException
+        A niimasker error or warning, or any other warning.
+
+    Returns
+    -------
+    dict
+        ``type`` (class name), ``classes`` (our classes in its MRO, most
+        specific first), ``problem`` and ``fix`` (worded for R), ``message``
+        (problem and fix), ``parameter``, ``file``, ``parts``.
+    """
+    ours = [
+        c.__name__
+        for c in type(item).__mro__
+        if c.__module__ == errors.__name__ and c.__name__ in errors.__all__
+    ]
+    ours = [c for c in ours if c != "Worded"]
+    if isinstance(item, Worded):
+        problem, fix = item.problem_for(_FACE), item.fix_for(_FACE)
+        parts = {k: _plain(v) for k, v in item.parts.items()}
+        parameter, file = item.parameter, item.file
+    else:
+        problem, fix, parts, parameter, file = str(item), None, {}, None, None
+    return {
+        "type": type(item).__name__,
+        "classes": ours,
+        "problem": problem,
+        "fix": fix,
+        "message": problem if not fix else f"{problem} {fix}",
+        "parameter": parameter,
+        "file": file,
+        "parts": parts,
+    }
+
+
+def _call(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    result, error = None, None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
+        warnings.simplefilter("always", errors.NiimaskerWarning)
+        try:
+            result = run()
+        except NiimaskerError as exc:
+            error = {**_describe(exc), "traceback": traceback.format_exc()}
+    return {
+        "result": result,
+        "warnings": [_describe(w.message) for w in caught],
+        "error": error,
+    }
+
+
+def _with_entities(result: dict[str, Any]) -> dict[str, Any]:
+    for item in result["timeseries"]:
+        item["entities"] = parse_entities(item["file"])
+    return result
+
+
+def _read_output(folder: Path) -> dict[str, Any]:
+    parameters_file = folder / "niimasker_data" / "parameters.json"
+    if not parameters_file.is_file():
+        raise errors.ImageNotFoundError(
+            "{parameter} {file} holds no niimasker output: "
+            "niimasker_data/parameters.json is missing.",
+            fix="Give the folder the command or extract_timeseries() wrote.",
+            parameter="output_dir",
+            file=str(folder),
+        )
+    parameters = json.loads(parameters_file.read_text(encoding="utf-8"))
+    items = []
+    for run in parameters.get("runs", []):
+        table = folder / run["output"]
+        if not table.is_file():
+            warnings.warn(
+                errors.UnusedOptionWarning(
+                    "{file} is listed in parameters.json but missing; skipped.",
+                    file=str(table),
+                ),
+                stacklevel=2,
+            )
+            continue
+        sidecar_file = table.with_name(table.name[: -len(".tsv")] + ".json")
+        sidecar = json.loads(sidecar_file.read_text(encoding="utf-8"))
+        columns, values = _read_tsv(table)
+        items.append(
+            {
+                "file": run["image"],
+                "stem": table.name[: -len("_timeseries.tsv")],
+                "columns": columns,
+                "values": bytearray(values.tobytes(order="F")),
+                "shape": [int(values.shape[0]), int(values.shape[1])],
+                "volumes": list(sidecar.get("OutputVolumes", range(values.shape[0]))),
+                "t_r": sidecar.get("RepetitionTime"),
+                "sidecar": sidecar,
+                "files": [str(table), str(sidecar_file)],
+            }
+        )
+    return {
+        "timeseries": items,
+        "failures": [],
+        "parameters": parameters,
+        "output_dir": str(folder),
+    }
+
+
+def _read_tsv(path: Path) -> tuple[list[str], np.ndarray]:
+    import pandas as pd
+
+    table = pd.read_csv(
+        path, sep="\t", na_values=["n/a"], keep_default_na=False, dtype=np.float64
+    )
+    return [str(c) for c in table.columns], table.to_numpy(dtype=np.float64)
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value)

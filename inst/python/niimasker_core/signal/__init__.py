@@ -1,0 +1,3 @@
+"""Temporal cleaning: detrending, filtering, confound regression and standardization."""
+
+__all__: list[str] = []

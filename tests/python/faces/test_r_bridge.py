@@ -1,0 +1,128 @@
+"""The module R calls, and the parts errors and warnings carry for each face."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+from conftest import make_bold
+
+import niimasker_core
+from niimasker_core.errors import (
+    ConfigOverrideWarning,
+    NiimaskerWarning,
+    RepetitionTimeWarning,
+    SettingsError,
+)
+from niimasker_core.faces import r_bridge
+from niimasker_core.faces.api import extract_timeseries
+from niimasker_core.params.settings import make_settings
+
+
+def test_a_settings_error_is_worded_per_face():
+    with pytest.raises(SettingsError) as info:
+        make_settings(t_r=-2.0)
+    exc = info.value
+    assert str(exc) == "'t_r' must be a positive number. Got t_r=-2.0."
+    assert exc.render("command").startswith("--t_r must be a positive number.")
+    assert exc.render("r") == "`t_r` must be a positive number, not -2."
+    assert (exc.parameter, exc.value) == ("t_r", -2.0)
+    with pytest.raises(SettingsError) as info:
+        make_settings(detrend="yes")
+    assert info.value.render("r") == '`detrend` must be TRUE or FALSE, not "yes".'
+
+
+def test_parts_survive_pickling():
+    exc = SettingsError(
+        "{parameter} is {value}.", parameter="t_r", value=2.0, fix="Fix."
+    )
+    again = pickle.loads(pickle.dumps(exc))
+    assert again.render("r") == exc.render("r") == "`t_r` is 2. Fix."
+
+
+def test_warnings_are_classes_python_users_can_filter(bold_file, atlas_file):
+    with pytest.warns(RepetitionTimeWarning, match="'t_r' is 1.5 s"):
+        extract_timeseries(str(bold_file), str(atlas_file), t_r=1.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", NiimaskerWarning)
+        extract_timeseries(str(bold_file), str(atlas_file), t_r=1.5)
+
+
+def test_bridge_returns_warnings_and_errors_worded_for_r(bold_file, atlas_file):
+    out = r_bridge.extract_timeseries(
+        {
+            "input_files": [str(bold_file)],
+            "roi_file": str(atlas_file),
+            "t_r": 1.5,
+            "config": {"t_r": 2.0},
+        }
+    )
+    assert out["error"] is None and len(out["result"]["timeseries"]) == 1
+    assert out["result"]["timeseries"][0]["entities"] == {"sub": "01", "task": "rest"}
+    (warning,) = out["warnings"]
+    assert warning["type"] == ConfigOverrideWarning.__name__
+    assert warning["classes"] == ["ConfigOverrideWarning", "NiimaskerWarning"]
+    assert (
+        warning["problem"] == "The config file overrides: `t_r` (given 1.5, config 2)."
+    )
+    out = r_bridge.extract_timeseries({"input_files": [str(bold_file)], "t_r": -1.0})
+    assert out["result"] is None
+    assert out["error"]["classes"] == ["SettingsError", "NiimaskerError"]
+    assert out["error"]["problem"] == "`t_r` must be a positive number, not -1."
+    assert out["error"]["parameter"] == "t_r"
+
+
+def test_atlas_query_errors_name_query():
+    out = r_bridge.nilearn_atlas("nilearn:nope")
+    assert out["error"]["parameter"] == "query"
+    assert out["error"]["problem"].startswith('`query` "nilearn:nope" names an unknown')
+
+
+def test_parallel_workers_import_the_core_and_return_their_warnings(
+    tmp_path, rng, affine, monkeypatch
+):
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    for sub in ("01", "02"):
+        make_bold(rng, affine, n_volumes=8).to_filename(
+            tmp_path / f"sub-{sub}_bold.nii.gz"
+        )
+    seeds = tmp_path / "seeds.tsv"
+    seeds.write_text("x\ty\tz\n0\t0\t0\n500\t500\t500\n")
+    out = r_bridge.extract_timeseries(
+        {
+            "input_files": str(tmp_path / "sub-*_bold.nii.gz"),
+            "roi_file": str(seeds),
+            "n_jobs": 2,
+        }
+    )
+    assert out["error"] is None and len(out["result"]["timeseries"]) == 2
+    kinds = [w["type"] for w in out["warnings"]]
+    assert kinds.count("EmptyRegionWarning") == 2
+    core_parent = str(Path(os.path.realpath(niimasker_core.__file__)).parents[1])
+    assert sys.path[0] == core_parent
+
+
+def test_read_timeseries_reads_what_a_run_wrote(bold_file, atlas_file, tmp_path):
+    out_dir = tmp_path / "out"
+    first = r_bridge.extract_timeseries(
+        {
+            "input_files": [str(bold_file)],
+            "roi_file": str(atlas_file),
+            "output_dir": str(out_dir),
+            "discard_scans": 2,
+            "report": False,
+        }
+    )["result"]
+    again = r_bridge.read_timeseries(str(out_dir))
+    assert again["error"] is None
+    (item,) = again["result"]["timeseries"]
+    (orig,) = first["timeseries"]
+    for key in ("file", "stem", "columns", "shape", "volumes", "entities"):
+        assert item[key] == orig[key], key
+    missing = r_bridge.read_timeseries(str(tmp_path / "nothing"))
+    assert missing["error"]["type"] == "ImageNotFoundError"
