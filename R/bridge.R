@@ -275,13 +275,13 @@ python_started <- function() {
   reticulate::py_available(initialize = FALSE)
 }
 
-#' Names of the parameters declared in `niimasker_core.params.settings.PARAMETERS`
+#' Names of the parameters declared in `niimasker_core.params.declarations.PARAMETERS`
 #'
 #' Used by the contract test that keeps the R formals and the Python
 #' declaration equal.
 #' @noRd
 core_parameter_names <- function() {
-  settings <- reticulate::import_from_path("niimasker_core.params.settings", core_path(), convert = FALSE)
+  settings <- reticulate::import_from_path("niimasker_core.params.declarations", core_path(), convert = FALSE)
   names <- reticulate::py_eval("lambda ps: [p.name for p in ps]")(settings$PARAMETERS)
   as.character(unlist(names))
 }

@@ -9,6 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from niimasker_core.params.options import RunOptions
+from niimasker_core.params.settings import make_settings
+
 SHAPE = (7, 8, 9)
 N_VOLUMES = 40
 
@@ -75,3 +78,8 @@ def confounds_file(tmp_path: Path, rng) -> Path:
     path = tmp_path / "sub-01_task-rest_desc-confounds_timeseries.tsv"
     table.to_csv(path, sep="\t", index=False, na_rep="n/a")
     return path
+
+
+def run_options(values=None, **kwargs) -> RunOptions:
+    """Return each room's options for these parameter values, as the batch builds them."""
+    return RunOptions.from_settings(make_settings(values, **kwargs))

@@ -9,7 +9,7 @@ import pytest
 
 import niimasker_core
 from niimasker_core import errors
-from niimasker_core.params.settings import PARAMETERS
+from niimasker_core.params.declarations import PARAMETERS
 
 MODULES = [
     "niimasker_core",

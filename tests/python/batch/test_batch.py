@@ -141,7 +141,7 @@ def test_dask_local_cluster_writes_the_same_bytes(tmp_path, images, atlas_file):
     assert outputs(tmp_path / "dask") == outputs(tmp_path / "serial")
 
 
-def _worker_environment(plan, settings, roi, output_dir):
+def _worker_environment(plan, job, output_dir):
     return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")
 
 
@@ -150,7 +150,9 @@ def test_dask_local_workers_keep_glibc_thresholds_and_the_environment_is_restore
 ):
     pytest.importorskip("dask.distributed")
     from niimasker_core.batch.dask_cluster import run_on_dask
+    from niimasker_core.batch.job import Job
     from niimasker_core.batch.plan import plan_runs
+    from niimasker_core.params.options import RunOptions
     from niimasker_core.params.settings import make_settings
 
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
@@ -158,10 +160,12 @@ def test_dask_local_workers_keep_glibc_thresholds_and_the_environment_is_restore
     settings = make_settings(
         input_files=images[:1], roi_file=str(atlas_file), dask_scheduler="local"
     )
+    options = RunOptions.from_settings(settings)
+    job = Job(settings, options, ())
     before = dict(os.environ)
     got = list(
         run_on_dask(
-            plan_runs(settings), settings, "roi", None, None, _worker_environment
+            plan_runs(settings, options.confounds), job, None, None, _worker_environment
         )
     )
     # Dask's MALLOC_TRIM_THRESHOLD_=65536 made every chunk's temporaries fresh

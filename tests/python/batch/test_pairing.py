@@ -11,6 +11,7 @@ import pytest
 from niimasker_core.batch.plan import pair_confounds, plan_runs
 from niimasker_core.errors import PairingError, UnusedOptionWarning
 from niimasker_core.io.bids import match_confounds, pair_by_entities, parse_entities
+from niimasker_core.params.options import RunOptions
 from niimasker_core.params.settings import make_settings
 
 SPACE = "space-MNI152NLin2009cAsym_res-2"
@@ -100,7 +101,7 @@ def test_plan_runs_with_patterns_pairs_every_run(tmp_path):
         regressor_files=str(tmp_path / "sub*/ses*/func/*confounds_*.tsv"),
         t_r=2.0,
     )
-    plans = plan_runs(settings)
+    plans = plan_runs(settings, RunOptions.from_settings(settings).confounds)
     assert {p.image: p.confounds for p in plans} == expected
     assert len({p.stem for p in plans}) == len(plans)
     # natural order: run-2 before run-10
@@ -159,7 +160,7 @@ def test_non_bids_names_pair_by_natural_order(tmp_path):
         regressor_files=str(tmp_path / "conf*.tsv"),
         t_r=1.0,
     )
-    plans = plan_runs(settings)
+    plans = plan_runs(settings, RunOptions.from_settings(settings).confounds)
     assert [(p.image, p.confounds, p.pairing) for p in plans] == [
         (i, c, "order") for i, c in zip(images, confounds)
     ]
@@ -170,4 +171,5 @@ def test_non_bids_names_pair_by_natural_order(tmp_path):
 def test_regressors_without_files_is_an_error(tmp_path):
     image = touch(tmp_path / "sub-01_task-rest_bold.nii.gz")
     with pytest.raises(Exception, match="no 'regressor_files'"):
-        plan_runs(make_settings(input_files=[image], regressors="Params6", t_r=2.0))
+        settings = make_settings(input_files=[image], regressors="Params6", t_r=2.0)
+        plan_runs(settings, RunOptions.from_settings(settings).confounds)

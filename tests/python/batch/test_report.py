@@ -20,8 +20,9 @@ from niimasker_core.batch.report import figures, write_report
 from niimasker_core.batch.run import run_batch
 from niimasker_core.errors import ReportWarning
 from niimasker_core.faces.cli import main
+from niimasker_core.params.options import RunOptions
 from niimasker_core.params.settings import make_settings
-from niimasker_core.rois import load_rois
+from niimasker_core.rois.sets import load_roi_sets
 
 _PNG = re.compile(r'<img class="(\w+)" alt="[^"]*" src="data:image/png;base64,([^"]+)"')
 
@@ -157,7 +158,8 @@ def _batch(tmp_path, bold_file, atlas_file):
         input_files=[str(bold_file)], roi_file=str(atlas_file), report=False
     )
     out = tmp_path / "out"
-    return run_batch(settings, str(out)), load_rois(settings), out
+    source = load_roi_sets(RunOptions.from_settings(settings).rois)[0].source
+    return run_batch(settings, str(out)), source, out
 
 
 def test_a_failing_figure_becomes_a_note(tmp_path, bold_file, atlas_file):

@@ -7,13 +7,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_options
 from fmriprep_tree import fmriprep_table, write_confounds
 from nilearn.interfaces.fmriprep import load_confounds, load_confounds_strategy
 
 from niimasker_core.confounds.selection import load_confounds_for_image
 from niimasker_core.confounds.strategies import PRESETS, resolve_spec
 from niimasker_core.errors import ConfoundsError, SettingsError
-from niimasker_core.params.settings import make_settings
 
 N = 60
 IMAGE = "sub-01_task-rest_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz"
@@ -35,8 +35,8 @@ def fmriprep_dir(tmp_path, rng):
 
 
 def ours(path, image=AROMA_IMAGE, **values):
-    settings = make_settings({"input_files": ["x"], **values})
-    return load_confounds_for_image(str(path), settings, N, image=image)
+    options = run_options({"input_files": ["x"], **values}).confounds
+    return load_confounds_for_image(str(path), options, N, image=image)
 
 
 def nilearn_loaded(path, loader, *args, **kwargs):
@@ -244,14 +244,18 @@ def test_full_ica_aroma_needs_the_aroma_image(fmriprep_dir):
 
 def test_spec_errors_and_unused_options():
     with pytest.raises(SettingsError, match="high_pass"):
-        resolve_spec(make_settings(input_files=["x"], regressors=["compcor", "motion"]))
+        resolve_spec(
+            run_options(input_files=["x"], regressors=["compcor", "motion"]).confounds
+        )
     spec = resolve_spec(
-        make_settings(input_files=["x"], regressors="Params6", compcor="temporal")
+        run_options(
+            input_files=["x"], regressors="Params6", compcor="temporal"
+        ).confounds
     )
     assert spec.unused == ("compcor",)
     assert (
         resolve_spec(
-            make_settings(input_files=["x"], regressors=["csf", "motion"])
+            run_options(input_files=["x"], regressors=["csf", "motion"]).confounds
         ).kind
         == "columns"
     )

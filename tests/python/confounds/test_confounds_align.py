@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from conftest import run_options
 
-from niimasker_core.confounds.selection import align_confounds
-from niimasker_core.params.settings import make_settings
+from niimasker_core.confounds.alignment import align_confounds
 
 
 def write_confounds(tmp_path, n=12):
@@ -20,10 +20,10 @@ def write_confounds(tmp_path, n=12):
 
 def test_values_and_mask_start_at_the_first_kept_volume(tmp_path):
     path = write_confounds(tmp_path)
-    settings = make_settings(
+    settings = run_options(
         discard_scans=2, regressors=["a", "b"], fd_threshold=0.5, scrub=0
     )
-    aligned = align_confounds(path, settings, 12, image="img.nii.gz")
+    aligned = align_confounds(path, settings.confounds, 12, image="img.nii.gz")
     assert aligned.values.shape == (10, 2)
     kept = [2, 3, 4, 6, 7, 8, 9, 10, 11]  # volume 5 is censored
     # named columns are regressed as given (never demeaned), from the first kept volume
@@ -37,22 +37,22 @@ def test_values_and_mask_start_at_the_first_kept_volume(tmp_path):
 
 def test_interpolation_keeps_every_volume(tmp_path):
     path = write_confounds(tmp_path)
-    settings = make_settings(
+    settings = run_options(
         regressors=["a"], fd_threshold=0.5, scrub=0, output_volumes="interpolated"
     )
-    aligned = align_confounds(path, settings, 12, image="img.nii.gz")
+    aligned = align_confounds(path, settings.confounds, 12, image="img.nii.gz")
     assert aligned.interpolate and list(aligned.volumes) == list(range(12))
 
 
 def test_nothing_censored_after_discarding_means_no_mask(tmp_path):
     path = write_confounds(tmp_path)
-    settings = make_settings(
-        discard_scans=6, regressors=["a"], fd_threshold=0.5, scrub=0
-    )
-    aligned = align_confounds(path, settings, 12, image="img.nii.gz")
+    settings = run_options(discard_scans=6, regressors=["a"], fd_threshold=0.5, scrub=0)
+    aligned = align_confounds(path, settings.confounds, 12, image="img.nii.gz")
     assert aligned.sample_mask is None and aligned.censored == []
 
 
 def test_no_confounds_file_keeps_the_volumes_after_discarding():
-    aligned = align_confounds(None, make_settings(discard_scans=3), 10, image="i")
+    aligned = align_confounds(
+        None, run_options(discard_scans=3).confounds, 10, image="i"
+    )
     assert aligned.values is None and list(aligned.volumes) == list(range(3, 10))

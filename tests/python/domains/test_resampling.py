@@ -91,7 +91,7 @@ def test_streamed_chunks_clip_to_the_whole_image_range(tmp_path, smoothing_fwhm)
         columns=list(range(voxels.size)),
         voxels=voxels,
         reduce=lambda values: values,
-        grid=Grid(cropped_shape, cropped_affine),
+        domain=Grid(cropped_shape, cropped_affine),
         dtype=np.float32,
     )
     info = read_image_info(path)

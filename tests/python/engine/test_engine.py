@@ -115,7 +115,7 @@ def test_sets_on_the_same_voxels_share_one_gather(
     tmp_path, rng, affine, nan_policy, smoothing
 ):
     """An atlas and its coarser merge read one gather; each equals its run alone."""
-    from niimasker_core.engine.extraction import _same_voxels
+    from niimasker_core.engine.plan import _same_voxels
 
     img = make_bold(rng, affine, n_volumes=12)
     data = np.asanyarray(img.dataobj).copy()

@@ -15,7 +15,7 @@ from conftest import N_VOLUMES, make_bold
 from niimasker_core import __version__
 from niimasker_core.faces.api import extract_timeseries
 from niimasker_core.faces.cli import main
-from niimasker_core.params.settings import PARAMETERS
+from niimasker_core.params.declarations import PARAMETERS
 
 
 def run(capsys, *argv: str) -> tuple[int, str]:

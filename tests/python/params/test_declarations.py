@@ -15,7 +15,8 @@ from niimasker_core import errors
 from niimasker_core.faces import api
 from niimasker_core.faces.cli import build_parser, main
 from niimasker_core.params import config
-from niimasker_core.params.settings import PARAMETER_NAMES, PARAMETERS, Settings
+from niimasker_core.params.declarations import PARAMETER_NAMES, PARAMETERS
+from niimasker_core.params.settings import Settings, make_settings
 
 FACES = {"config", "progress", "command"}  # keywords of the API that are not parameters
 COMMAND_ONLY = {"help", "version", "config", "dry_run", "regressor_names"}
@@ -41,10 +42,17 @@ def test_api_keywords_are_the_declared_names_and_defaults(function):
         assert signature.parameters[param.name].default == param.default, param.name
 
 
-def test_settings_fields_are_the_declared_names_and_defaults():
+def test_settings_fields_are_the_declared_names_and_types():
+    """Settings is written out for readers and type checkers: it must follow the table."""
     fields = dataclasses.fields(Settings)
     assert [f.name for f in fields] == list(PARAMETER_NAMES)
-    assert [f.default for f in fields] == [p.default for p in PARAMETERS]
+    assert [f.type for f in fields] == [p.annotation for p in PARAMETERS]
+    # defaults live in the declarations only: a Settings is built by make_settings
+    assert all(f.default is dataclasses.MISSING for f in fields)
+    defaults = make_settings()
+    assert [getattr(defaults, n) for n in PARAMETER_NAMES] == [
+        p.coerce(p.name, p.default) for p in PARAMETERS
+    ]
 
 
 def test_sidecar_block_is_the_recorded_declarations(tmp_path, bold_file, atlas_file):
@@ -58,7 +66,7 @@ def test_input_files_has_one_default_everywhere():
     declared = next(p.default for p in PARAMETERS if p.name == "input_files")
     signature = inspect.signature(api.extract_timeseries)
     assert signature.parameters["input_files"].default == declared
-    assert Settings().input_files == declared is None  # None: not set, as in R
+    assert make_settings().input_files == declared is None  # None: not set, as in R
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from niimasker_core.errors import ConfigError, SettingsError
-from niimasker_core.params.settings import PARAMETERS, Settings, make_settings
+from niimasker_core.params.declarations import PARAMETERS
+from niimasker_core.params.settings import Settings, make_settings
 
 
 def test_defaults_are_valid_and_frozen():

@@ -24,6 +24,9 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ..errors import SettingsError
+from .job import Job
+from .outcome import Failure
+from .plan import RunPlan
 
 __all__ = ["run_on_dask"]
 
@@ -41,27 +44,25 @@ def _distributed() -> Any:
 
 
 def run_on_dask(
-    plans: Sequence[Any],
-    settings: Any,
-    roi: Any,
+    plans: Sequence[RunPlan],
+    job: Job,
     output_dir: str | None,
     client: Any,
     work: Callable[..., Any],
 ) -> Iterator[Any]:
-    """Yield ``work(plan, settings, roi, output_dir)`` for each plan, run on Dask.
+    """Yield ``work(plan, job, output_dir)`` for each plan, run on Dask.
 
     Parameters
     ----------
     plans : sequence of RunPlan
         The images to run.
-    settings : Settings
-        The batch's settings (``dask_scheduler`` and ``n_jobs`` are used here).
-    roi : RoiSource
-        Sent to the workers once.
+    job : Job
+        The batch's work (its ROI sets loaded), sent to the workers once;
+        its ``dask_scheduler`` and ``n_jobs`` say where they run.
     output_dir : str or None
         Where the workers write.
     client : dask.distributed.Client or None
-        A client to use as it is; None connects to ``settings.dask_scheduler``.
+        A client to use as it is; None connects to ``dask_scheduler``.
     work : callable
         The per-image function; it returns a result or a failure, never raises.
 
@@ -78,6 +79,7 @@ def run_on_dask(
     """
     if not plans:
         return
+    settings = job.settings
     distributed = _distributed()
     owned: list[Any] = []
     environment = {name: os.environ.get(name) for name in _nanny_variables()}
@@ -96,9 +98,9 @@ def run_on_dask(
             ) from None
         owned.insert(0, client)
     try:
-        shared = client.scatter(roi, broadcast=True)
+        shared = client.scatter(job, broadcast=True)
         futures = {
-            client.submit(work, plan, settings, shared, output_dir, pure=False): plan
+            client.submit(work, plan, shared, output_dir, pure=False): plan
             for plan in plans
         }
         for future in distributed.as_completed(futures):
@@ -106,8 +108,6 @@ def run_on_dask(
             try:
                 yield plan.image, future.result()
             except Exception as exc:  # the worker died: a failure of this image
-                from .image import Failure
-
                 yield plan.image, Failure(plan.image, type(exc).__name__, f"{exc}", exc)
     finally:
         for thing in owned:

@@ -3,263 +3,206 @@
 :func:`process_image` is the unit of work of a batch: wherever the batch
 runs (serial, joblib workers, a Dask cluster, one shard of a SLURM array),
 each image goes through this same function, so every way of running writes
-the same bytes. :func:`finished_outputs` reads back an image whose outputs
-are complete and carry the expected fingerprint, so that a batch can skip it.
+the same bytes. Every ROI set is reduced from one streamed read of the
+image; each set is then cleaned, checked and written on its own. Nothing here
+asks which kind a set is: a set whose columns are the elements of a space
+(every voxel of a mask) is cleaned as one linear operator with nilearn's
+``NiftiMasker`` confounds, and written in its own format.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..confounds.selection import align_confounds
-from ..domains.volume.nifti import read_image_info
-from ..engine import extract
+from ..confounds.alignment import AlignedConfounds, align_confounds
+from ..confounds.scrubbing import interpolate_censored
+from ..confounds.stacking import stack_confounds
+from ..domains.volume.nifti import ImageInfo, read_image_info
+from ..engine import Reduction, extract
 from ..errors import CleaningError, EmptyRegionWarning, NiimaskerError
-from ..io.writers import write_json, write_nifti, write_npy, write_rows, write_table
-from ..params.settings import Settings
-from ..rois import RoiSet
-from ..rois.base import RoiSource, check_voxels_left
-from ..signal.cleaning import clean_signals, native_applies, require_t_r, series_options
+from ..io.folder import DATA_DIR
+from ..io.formats import FORMATS, sidecar_of, timeseries_name
+from ..io.writers import write_json, write_nifti, write_rows
+from ..params.options import CleaningOptions
+from ..params.vocabulary import target_dtype
+from ..rois.base import check_voxels_left
+from ..rois.sets import RoiSet
+from ..signal.clean import clean
+from ..signal.cleaning import native_applies, require_t_r, series_options
 from .fingerprint import image_fingerprint
+from .job import Job
+from .outcome import Failure, ImageResult, Outcome
 from .plan import RunPlan
 from .sidecar import image_sidecar
 
-__all__ = [
-    "DATA_DIR",
-    "VOXEL_MASK",
-    "Failure",
-    "ImageResult",
-    "finished_outputs",
-    "process_image",
-    "safe_process",
-    "voxel_extension",
-]
+__all__ = ["process_image", "safe_process"]
 
 log = logging.getLogger("niimasker")
 
-#: The folder, inside the output folder, of run records and derived images.
-DATA_DIR = "niimasker_data"
 
-
-@dataclass
-class ImageResult:
-    """The cleaned timeseries of one image and what was done to get them."""
-
-    image: str
-    stem: str
-    columns: list[str]
-    values: np.ndarray  # (n_output_volumes, n_columns) float64
-    volumes: list[int]  # 0-based index in the image of each output row
-    t_r: float | None
-    sidecar: dict[str, Any]
-    files: list[str] = field(default_factory=list)
-    seconds: float = 0.0  # time spent on the image (0 when skipped)
-    atlas: str | None = None  # the ROI set's name when there are several
-    skipped: bool = False  # outputs were already complete: read back, not redone
-
-
-@dataclass
-class Failure:
-    """An image that could not be processed."""
-
-    image: str
-    error_type: str
-    message: str
-    exception: BaseException
-    seconds: float = 0.0
-
-
-def process_image(
-    plan: RunPlan,
-    settings: Settings,
-    rois: Sequence[RoiSet] | RoiSource,
-    output_dir: str | None,
-) -> list[ImageResult]:
+def process_image(plan: RunPlan, job: Job, output_dir: str | None) -> list[ImageResult]:
     """Extract, clean and (optionally) write the outputs of one image, per ROI set.
 
     Every ROI set is reduced from the same single pass over the image; each
     gets its own table, sidecar and coverage (``<stem><suffix>_...``); the
-    sidecar records the set's own ``mask_img`` (:attr:`RoiSet.settings`).
+    sidecar records the set's own ``mask_img`` (:meth:`Job.recorded`).
 
     Raises
     ------
     NiimaskerError
         Any problem with this image's inputs.
     """
-    if not isinstance(rois, (list, tuple)):
-        rois = [RoiSet("rois", rois, "")]
-    if getattr(rois[0].source, "kind", None) == "voxels":
-        return [_process_voxels(plan, settings, rois[0].source, output_dir)]
     started = time.perf_counter()
-    fingerprint = image_fingerprint(plan, settings)
+    options = job.options
+    fingerprint = image_fingerprint(plan, job.settings)
     info = read_image_info(plan.image, need_4d=False)  # a 3D image is one volume
-    require_t_r(plan.t_r, settings.high_pass, settings.low_pass, plan.image)
-    fixed = 0 if settings.discard_scans == "auto" else settings.discard_scans
-    _check_series(plan, settings, info.n_volumes - fixed)
-    confounds = align_confounds(
-        plan.confounds, settings, info.n_volumes, image=plan.image, spec=plan.spec
+    require_t_r(
+        plan.t_r, options.cleaning.high_pass, options.cleaning.low_pass, plan.image
     )
-    reductions = [roi.source.for_grid(info.shape, info.affine) for roi in rois]
-    for roi, reduction in zip(rois, reductions):
-        check_voxels_left(reduction, roi.source, plan.image, info.shape, info.affine)
+    discard = options.confounds.discard_scans
+    fixed = 0 if discard == "auto" else discard
+    _check_series(plan, options.cleaning, info.n_volumes - fixed)
+    confounds = align_confounds(
+        plan.confounds,
+        options.confounds,
+        info.n_volumes,
+        image=plan.image,
+        spec=plan.spec,
+    )
+    reductions = [s.source.for_grid(info.shape, info.affine) for s in job.sets]
+    for roi_set, reduction in zip(job.sets, reductions):
+        check_voxels_left(
+            reduction, roi_set.source, plan.image, info.shape, info.affine
+        )
     extracted = extract(
         info,
         reductions,
         discard_scans=confounds.discard,
-        smoothing_fwhm=settings.smoothing_fwhm,
-        nan_policy=settings.nan_policy,
-        import_meanwhile=_cleaning_imports(plan, settings, confounds),
+        smoothing_fwhm=options.extraction.smoothing_fwhm,
+        nan_policy=options.extraction.nan_policy,
+        import_meanwhile=_cleaning_imports(plan, job, confounds),
     )
-    results = []
-    for roi, reduction, signals, finite in zip(
-        rois, reductions, extracted.signals, extracted.finite_voxels
-    ):
-        cleaned = clean_signals(signals, **_cleaning(plan, settings, confounds))
-        if confounds.interpolate:
-            from ..confounds.scrubbing import interpolate_censored
-
-            # Kept rows are the censored output; censored rows are interpolated.
-            cleaned = interpolate_censored(
-                cleaned, confounds.sample_mask, confounds.n_kept
-            )
-        for name in reduction.empty_columns:
-            warnings.warn(
-                EmptyRegionWarning(
-                    "Region {region} has no voxels in {file}; its column is n/a.",
-                    file=plan.image,
-                    region=name,
-                ),
-                stacklevel=2,
-            )
-        result = ImageResult(
-            image=plan.image,
-            stem=plan.stem + roi.suffix,
-            columns=list(reduction.columns),
-            values=np.asarray(cleaned, dtype=np.float64),
-            volumes=[int(v) for v in confounds.volumes],
-            t_r=plan.t_r,
-            sidecar=image_sidecar(  # the set's own mask_img, as a run of it alone
-                plan,
-                roi.settings or settings,
-                info.n_volumes,
-                confounds,
-                reduction,
-                fingerprint,
-            ),
-            atlas=roi.name if roi.suffix else None,
+    results = [
+        _set_result(
+            plan, job, roi_set, reduction, signals, info, confounds, fingerprint
         )
-        if output_dir is not None:
-            coverage = _coverage(reduction, finite, settings.nan_policy)
-            result.files = _write_image_outputs(
-                Path(output_dir), result, reduction, coverage
+        for roi_set, reduction, signals in zip(job.sets, reductions, extracted.signals)
+    ]
+    if output_dir is not None:
+        for roi_set, reduction, result, finite in zip(
+            job.sets, reductions, results, extracted.finite_voxels
+        ):
+            coverage = _coverage(reduction, finite, options.extraction.nan_policy)
+            result.files = _write_outputs(
+                Path(output_dir), result, reduction, coverage, roi_set.source
             )
-        results.append(result)
     for result in results:
         result.seconds = time.perf_counter() - started
     return results
 
 
-#: The voxel mask, written once per batch in the data folder.
-VOXEL_MASK = "mask_img.nii.gz"
-_VOXEL_EXTENSIONS = {"nifti": "nii.gz", "npy": "npy", "tsv": "tsv"}
-
-
-def voxel_extension(source: Any) -> str:
-    """Return the timeseries file extension of a ROI source (``tsv`` but for voxels)."""
-    if getattr(source, "kind", None) != "voxels":
-        return "tsv"
-    return _VOXEL_EXTENSIONS[source.output_format]
-
-
-@dataclass
-class _VoxelColumns:
-    """What the sidecar reads of a reduction, for voxels (no per-voxel names)."""
-
-    columns: list[str] = field(default_factory=list)
-    empty_columns: list[str] = field(default_factory=list)
-
-
-def _process_voxels(
-    plan: RunPlan, settings: Settings, voxels: Any, output_dir: str | None
+def _set_result(
+    plan: RunPlan,
+    job: Job,
+    roi_set: RoiSet,
+    reduction: Reduction,
+    signals: np.ndarray,
+    info: ImageInfo,
+    confounds: AlignedConfounds,
+    fingerprint: str,
 ) -> ImageResult:
-    """Every voxel of the batch's mask: :class:`~niimasker_core.NiftiMasker`'s code."""
-    started = time.perf_counter()
-    fingerprint = image_fingerprint(plan, settings)
-    info = read_image_info(plan.image, need_4d=False)
-    require_t_r(plan.t_r, settings.high_pass, settings.low_pass, plan.image)
-    fixed = 0 if settings.discard_scans == "auto" else settings.discard_scans
-    _check_series(plan, settings, info.n_volumes - fixed)
-    confounds = align_confounds(
-        plan.confounds, settings, info.n_volumes, image=plan.image, spec=plan.spec
-    )
-    cleaned = voxels.extract(
-        plan.image,
-        plan.t_r,
-        confounds.values,
-        confounds.sample_mask,
-        confounds.discard,
-    )
+    """Clean one set's signals and describe them (the values, their sidecar)."""
+    source = roi_set.source
+    cleaned = _clean(signals, job.options.cleaning, plan, info, confounds, source.space)
+    wanted = target_dtype(info.source_dtype, source.dtype)
+    if wanted is None and source.dtype is not None:
+        wanted = info.source_dtype
+    if wanted is not None:
+        cleaned = cleaned.astype(wanted)
     if confounds.interpolate:
-        from ..confounds.scrubbing import interpolate_censored
-
+        # Kept rows are the censored output; censored rows are interpolated.
         cleaned = interpolate_censored(cleaned, confounds.sample_mask, confounds.n_kept)
-    sidecar = image_sidecar(
-        plan, settings, info.n_volumes, confounds, _VoxelColumns(), fingerprint
-    )
-    sidecar.pop("Columns")
-    sidecar.pop("EmptyRegions")
-    sidecar.update(
-        {
-            "NumberOfVoxels": voxels.n_voxels,
-            "MaskSource": voxels.mask_source,
-            "MaskFile": f"{DATA_DIR}/{VOXEL_MASK}",
-            "OutputFormat": voxels.output_format,
-        }
-    )
-    result = ImageResult(
+    for name in reduction.empty_columns:
+        warnings.warn(
+            EmptyRegionWarning(
+                "Region {region} has no voxels in {file}; its column is n/a.",
+                file=plan.image,
+                region=name,
+            ),
+            stacklevel=3,
+        )
+    return ImageResult(
         image=plan.image,
-        stem=plan.stem,
-        columns=voxels.columns(),
+        stem=plan.stem + roi_set.suffix,
+        columns=list(reduction.columns),
         values=cleaned,
         volumes=[int(v) for v in confounds.volumes],
         t_r=plan.t_r,
-        sidecar=sidecar,
+        sidecar=image_sidecar(
+            plan,
+            job.recorded(roi_set),  # the set's own mask_img, as a run of it alone
+            info.n_volumes,
+            confounds,
+            fingerprint,
+            columns=source.describe_columns(reduction),
+            output=source.describe_output(),
+        ),
+        atlas=roi_set.name if roi_set.suffix else None,
     )
-    if output_dir is not None:
-        out = Path(output_dir)
-        target = out / f"{plan.stem}_timeseries.{voxel_extension(voxels)}"
-        if voxels.output_format == "nifti":
-            from ..maskers.voxel_batch import write_voxels_nifti
-
-            data = write_voxels_nifti(target, voxels.mask_img, cleaned)
-        elif voxels.output_format == "npy":
-            data = write_npy(target, cleaned.astype(np.float32, copy=False))
-        else:
-            data = write_table(target, cleaned, result.columns)
-        side = write_json(out / f"{plan.stem}_timeseries.json", sidecar)  # last
-        result.files = [str(data), str(side)]
-    result.seconds = time.perf_counter() - started
-    return result
 
 
-def _check_series(plan: RunPlan, settings: Settings, n_volumes: int) -> None:
+def _clean(
+    signals: np.ndarray,
+    options: CleaningOptions,
+    plan: RunPlan,
+    info: ImageInfo,
+    confounds: AlignedConfounds,
+    space: Any,
+) -> np.ndarray:
+    """Clean one set's signals: regions directly, a space's elements as ``NiftiMasker``."""
+    if space is None:
+        return clean(
+            signals,
+            options,
+            t_r=plan.t_r,
+            confounds=confounds.values,
+            sample_mask=confounds.sample_mask,
+        )
+    regressors = stack_confounds(
+        plan.image,
+        info.n_volumes,
+        confounds.values,
+        options.high_variance_confounds,
+        confounds.discard,
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning, module="nilearn")
+        return clean(
+            signals,
+            options,
+            t_r=plan.t_r,
+            confounds=regressors,
+            sample_mask=confounds.sample_mask,
+            many_columns=True,
+            in_place=True,
+        )
+
+
+def _check_series(plan: RunPlan, options: CleaningOptions, n_volumes: int) -> None:
     """Refuse cleaning of a single volume (a 3D image) before anything is read."""
     if n_volumes > 1:
         return
     asked = series_options(
-        detrend=settings.detrend,
-        standardize=settings.standardize_method,
-        high_pass=settings.high_pass,
-        low_pass=settings.low_pass,
+        detrend=options.detrend,
+        standardize=options.standardize,
+        high_pass=options.high_pass,
+        low_pass=options.low_pass,
         confounds=plan.confounds is not None,
     )
     if asked:
@@ -273,7 +216,7 @@ def _check_series(plan: RunPlan, settings: Settings, n_volumes: int) -> None:
         )
 
 
-def _coverage(reduction: Any, low: Any, nan_policy: str) -> list:
+def _coverage(reduction: Reduction, low: Any, nan_policy: str) -> list:
     """Return the reduction's coverage rows, with the finite voxels for nan_policy='omit'.
 
     ``low`` is the smallest count of finite voxels of each region over the
@@ -288,16 +231,14 @@ def _coverage(reduction: Any, low: Any, nan_policy: str) -> list:
     ]
 
 
-def _write_image_outputs(
-    out: Path, result: ImageResult, reduction: Any, coverage: list
+def _write_outputs(
+    out: Path, result: ImageResult, reduction: Reduction, coverage: list, source: Any
 ) -> list[str]:
     # The sidecar is written last: its presence, with the right fingerprint,
     # tells a later run that every other output of the image is complete.
-    files = [
-        write_table(
-            out / f"{result.stem}_timeseries.tsv", result.values, result.columns
-        )
-    ]
+    fmt = FORMATS[source.output_format]
+    table = out / timeseries_name(result.stem, fmt.name)
+    files = [fmt.write(table, result.values, result.columns, source.space)]
     if coverage:
         files.append(write_rows(out / f"{result.stem}_coverage.tsv", coverage))
     for name, img in reduction.images.items():
@@ -307,41 +248,33 @@ def _write_image_outputs(
             img and isinstance(img, list) and isinstance(img[0], dict)
         ):  # a look-up table
             files.append(write_rows(out / DATA_DIR / f"{name}.tsv", img))
-    files.append(write_json(out / f"{result.stem}_timeseries.json", result.sidecar))
+    files.append(write_json(sidecar_of(table), result.sidecar))
     return [str(f) for f in files]
 
 
-def _cleaning(plan: Any, settings: Settings, confounds: Any) -> dict:
-    """Return the keyword arguments of :func:`clean_signals` for this image."""
-    return {
-        "t_r": plan.t_r,
-        "detrend": settings.detrend,
-        "standardize": settings.standardize_method,
-        "standardize_confounds": settings.standardize_confounds,
-        "high_pass": settings.high_pass,
-        "low_pass": settings.low_pass,
-        "confounds": confounds.values,
-        "sample_mask": confounds.sample_mask,
-    }
-
-
-def _cleaning_imports(plan: Any, settings: Settings, confounds: Any) -> tuple:
+def _cleaning_imports(plan: RunPlan, job: Job, confounds: AlignedConfounds) -> tuple:
     """Modules cleaning will import, loaded while the image streams (hidden)."""
-    if native_applies(**_cleaning(plan, settings, confounds), clean_kwargs=None):
+    cleaning = job.options.cleaning
+    if job.space is None and native_applies(
+        t_r=plan.t_r,
+        detrend=cleaning.detrend,
+        standardize=cleaning.standardize,
+        standardize_confounds=cleaning.standardize_confounds,
+        high_pass=cleaning.high_pass,
+        low_pass=cleaning.low_pass,
+        confounds=confounds.values,
+        sample_mask=confounds.sample_mask,
+        clean_kwargs=None,
+    ):
         return ()  # numpy and scipy.linalg only
     return ("nilearn.signal",)
 
 
-def safe_process(
-    plan: RunPlan,
-    settings: Settings,
-    roi: Sequence[RoiSet] | RoiSource,
-    output_dir: str | None,
-) -> list[ImageResult] | Failure:
+def safe_process(plan: RunPlan, job: Job, output_dir: str | None) -> Outcome:
     """Return :func:`process_image`'s result, or the image's failure (never raise)."""
     started = time.perf_counter()
     try:
-        return process_image(plan, settings, roi, output_dir)
+        return process_image(plan, job, output_dir)
     except NiimaskerError as exc:
         return Failure(
             plan.image, type(exc).__name__, str(exc), exc, time.perf_counter() - started
@@ -355,72 +288,3 @@ def safe_process(
             exc,
             time.perf_counter() - started,
         )
-
-
-def finished_outputs(
-    plan: RunPlan, settings: Settings, output_dir: str, suffix: str = ""
-) -> ImageResult | None:
-    """Return the outputs of ``plan`` read back when complete and up to date, else None.
-
-    They are complete when the JSON sidecar (written last) and the timeseries
-    table exist, and up to date when the sidecar's ``Fingerprint`` equals the
-    one these settings and inputs give. The values are read from the table
-    (as written: 9 significant digits).
-
-    Parameters
-    ----------
-    plan : RunPlan
-        The image.
-    settings : Settings
-        The batch's settings.
-    output_dir : str
-        The output folder.
-    suffix : str
-        The ROI set's part of the output names (empty with one set).
-
-    Returns
-    -------
-    ImageResult or None
-        The finished result (``skipped`` set), or None when it must be made.
-    """
-    out = Path(output_dir)
-    stem = plan.stem + suffix
-    table = out / f"{stem}_timeseries.tsv"
-    sidecar_file = out / f"{stem}_timeseries.json"
-    if not (table.is_file() and sidecar_file.is_file()):
-        return None
-    try:
-        sidecar = json.loads(sidecar_file.read_text())
-        if sidecar.get("Fingerprint") != image_fingerprint(plan, settings):
-            return None
-        with open(table) as handle:
-            columns = handle.readline().rstrip("\n").split("\t")
-        import pandas as pd  # the C parser: voxel tables have millions of cells
-
-        values = pd.read_csv(
-            table, sep="\t", na_values=["n/a"], keep_default_na=False,
-            dtype=np.float64, engine="c",
-        ).to_numpy()  # fmt: skip
-    except (OSError, ValueError):
-        return None  # unreadable: made again
-    if values.shape[1] != len(columns) or values.shape[0] != len(
-        sidecar.get("OutputVolumes", [])
-    ):
-        return None
-    files = [str(table)]
-    coverage = out / f"{stem}_coverage.tsv"
-    if coverage.is_file():
-        files.append(str(coverage))
-    files.append(str(sidecar_file))
-    return ImageResult(
-        image=plan.image,
-        stem=stem,
-        columns=columns,
-        values=values,
-        volumes=[int(v) for v in sidecar["OutputVolumes"]],
-        t_r=sidecar.get("RepetitionTime"),
-        sidecar=sidecar,
-        files=files,
-        atlas=suffix[len("_atlas-") :] or None,
-        skipped=True,
-    )

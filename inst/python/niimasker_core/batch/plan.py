@@ -29,6 +29,7 @@ from ..errors import (
     UnusedOptionWarning,
 )
 from ..io.bids import is_bids_name, pair_by_entities
+from ..params.options import ConfoundOptions
 from ..params.settings import Settings
 
 __all__ = [
@@ -299,7 +300,7 @@ def pair_confounds(
     return list(confounds), "order"
 
 
-def plan_runs(settings: Settings) -> list[RunPlan]:
+def plan_runs(settings: Settings, choice: ConfoundOptions) -> list[RunPlan]:
     """Expand inputs, pair confounds, resolve the confound choice and each image's TR.
 
     Everything here is resolved once per batch and carried in the plans: the
@@ -309,6 +310,8 @@ def plan_runs(settings: Settings) -> list[RunPlan]:
     ----------
     settings : Settings
         Validated settings.
+    choice : ConfoundOptions
+        The batch's choice of confounds (resolved once here).
 
     Returns
     -------
@@ -342,7 +345,7 @@ def plan_runs(settings: Settings) -> list[RunPlan]:
         )
     spec = None
     if confounds:
-        spec = resolve_spec(settings)
+        spec = resolve_spec(choice)
         if spec.unused:
             warnings.warn(
                 UnusedOptionWarning(

@@ -19,7 +19,7 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from .image import ImageResult
+    from .outcome import ImageResult
     from .run import BatchResult
 
 __all__ = ["ExtractionFailure", "ExtractionResult", "ImageTimeseries", "to_frame"]

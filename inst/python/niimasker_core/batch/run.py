@@ -32,26 +32,19 @@ from typing import Any
 
 from ..io.folder import folder_lock, remove_stale_temporaries
 from ..io.writers import write_json, write_nifti
+from ..params.options import RunOptions
 from ..params.settings import Settings
-from ..rois import RoiSet, load_roi_sets
-from ..version import __version__
-from .image import (
-    DATA_DIR,
-    VOXEL_MASK,
-    Failure,
-    ImageResult,
-    finished_outputs,
-    safe_process,
-    voxel_extension,
-)
+from ..rois.sets import load_roi_sets
+from .image import safe_process
+from .job import Job
+from .outcome import Failure, ImageResult, Outcome
 from .plan import RunPlan, natural_key, plan_runs
+from .record import parameters_file, record_outcomes, run_record
+from .resume import finished_outputs
 
-__all__ = ["BatchResult", "Outcome", "parameters_file", "run_batch", "select_shard"]
+__all__ = ["BatchResult", "run_batch", "select_shard"]
 
 log = logging.getLogger("niimasker")
-
-#: What one image gives: its result, or why it failed.
-Outcome = ImageResult | Failure
 
 
 @dataclass
@@ -97,15 +90,6 @@ def select_shard(plans: Sequence[RunPlan], shard: str | None) -> list[RunPlan]:
     return [p for p in plans if p.image in mine]
 
 
-def parameters_file(output_dir: str | Path, shard: str | None) -> Path:
-    """Return the path of the run record (one per shard when sharded)."""
-    name = "parameters.json"
-    if shard is not None:
-        index, count = shard.split("/")
-        name = f"parameters_shard-{index}-of-{count}.json"
-    return Path(output_dir) / DATA_DIR / name
-
-
 def run_batch(
     settings: Settings,
     output_dir: str | None = None,
@@ -142,12 +126,13 @@ def run_batch(
     """
     started = time.perf_counter()
     client, settings = _split_client(settings)
-    plans = select_shard(plan_runs(settings), settings.shard)
-    rois = _roi_sets(settings, plans)
-    voxels = (
-        rois[0].source if getattr(rois[0].source, "kind", None) == "voxels" else None
+    options = RunOptions.from_settings(settings)
+    plans = select_shard(plan_runs(settings, options.confounds), settings.shard)
+    sets = load_roi_sets(
+        options.rois, options.voxels, plans[0].image if plans else None
     )
-    parameters = _record(settings, rois, plans, command)
+    job = Job(settings, options, tuple(sets))
+    parameters = run_record(job, plans, command)
     hold = (
         contextlib.nullcontext()
         if output_dir is None
@@ -158,55 +143,43 @@ def run_batch(
             for path in remove_stale_temporaries(output_dir):
                 log.info("Removed '%s', left by a killed run.", path)
             write_json(parameters_file(output_dir, settings.shard), parameters)
-            if voxels is not None:
-                write_nifti(Path(output_dir) / DATA_DIR / VOXEL_MASK, voxels.mask_img)
-        outcomes = _run_all(
-            plans, settings, rois, output_dir, client, progress, on_image
-        )
+            for name, img in sets[0].source.files.items():
+                write_nifti(Path(output_dir) / name, img)
+        outcomes = _run_all(plans, job, output_dir, client, progress, on_image)
         results = [r for o in outcomes if not isinstance(o, Failure) for r in o]
         failures = [o for o in outcomes if isinstance(o, Failure)]
-        _record_outcomes(parameters, outcomes)
-        batch = BatchResult(results, failures, parameters)
-        if voxels is not None:
-            batch.mask_img = voxels.mask_img
+        record_outcomes(parameters, outcomes)
+        batch = BatchResult(results, failures, parameters, mask_img=job.space)
         if output_dir is not None:
             write_json(parameters_file(output_dir, settings.shard), parameters)
-            if settings.report and settings.shard is None and voxels is None:
+            if settings.report and settings.shard is None and job.space is None:
                 from .report import write_report  # imported only when written
 
-                write_report(batch, rois[0].source, output_dir)  # never raises
+                write_report(batch, sets[0].source, output_dir)  # never raises
     batch.seconds = time.perf_counter() - started
     return batch
 
 
-def _roi_sets(settings: Settings, plans: list[RunPlan]) -> list[RoiSet]:
-    """Return the batch's ROI sets; without ``roi_file``, every voxel of the mask."""
-    if settings.roi_file is None and plans:
-        from ..maskers.voxel_batch import VoxelSource  # NiftiMasker's own code
-
-        return [RoiSet("voxels", VoxelSource(settings, plans[0].image), "")]
-    return load_roi_sets(settings)
-
-
 def _run_all(
     plans: list[RunPlan],
-    settings: Settings,
-    rois: list[RoiSet],
+    job: Job,
     output_dir: str | None,
     client: Any,
     progress: Callable[[int, int, str], None] | None,
     on_image: Callable[[Outcome], None] | None,
-) -> list[list[ImageResult] | Failure]:
+) -> list[Outcome]:
     """Skip finished images, run the others where asked; outcomes in plan order."""
-    by_image: dict[str, list[ImageResult] | Failure] = {}
+    by_image: dict[str, Outcome] = {}
     todo = []
-    # voxel outputs (NIfTI, .npy) are not read back: each run redoes them
-    voxel_mode = getattr(rois[0].source, "kind", None) == "voxels"
     for plan in plans:
         done = None
-        if output_dir is not None and not settings.overwrite and not voxel_mode:
+        # outputs of a space's elements (voxels) are not read back: made again
+        if output_dir is not None and not job.settings.overwrite and job.space is None:
             done = [
-                finished_outputs(plan, settings, output_dir, r.suffix) for r in rois
+                finished_outputs(
+                    plan, job.settings, output_dir, s.suffix, s.source.output_format
+                )
+                for s in job.sets
             ]
         if done is None or any(d is None for d in done):
             todo.append(plan)
@@ -214,7 +187,7 @@ def _run_all(
             by_image[plan.image] = done
     total = len(plans)
 
-    def report(image: str, outcome: list[ImageResult] | Failure) -> None:
+    def report(image: str, outcome: Outcome) -> None:
         by_image[image] = outcome
         if on_image is not None:
             for item in [outcome] if isinstance(outcome, Failure) else outcome:
@@ -225,34 +198,29 @@ def _run_all(
     for plan in plans:
         if plan.image in by_image:
             report(plan.image, by_image[plan.image])
-    for image, outcome in _execute(todo, settings, rois, output_dir, client):
+    for image, outcome in _execute(todo, job, output_dir, client):
         report(image, outcome)
     return [by_image[p.image] for p in plans]
 
 
 def _execute(
-    plans: list[RunPlan],
-    settings: Settings,
-    rois: list[RoiSet],
-    output_dir: str | None,
-    client: Any,
-) -> Iterator[tuple[str, list[ImageResult] | Failure]]:
+    plans: list[RunPlan], job: Job, output_dir: str | None, client: Any
+) -> Iterator[tuple[str, Outcome]]:
     """Yield each image and its outcome as it finishes: serial, joblib or Dask."""
+    settings = job.settings
     if client is not None or settings.dask_scheduler is not None:
         from .dask_cluster import run_on_dask  # only with the 'dask' extra
 
-        yield from run_on_dask(plans, settings, rois, output_dir, client, safe_process)
+        yield from run_on_dask(plans, job, output_dir, client, safe_process)
     elif settings.n_jobs == 1 or len(plans) <= 1:
         for plan in plans:
-            yield plan.image, safe_process(plan, settings, rois, output_dir)
+            yield plan.image, safe_process(plan, job, output_dir)
     else:
         from joblib import Parallel, delayed
         from joblib.externals.loky import get_reusable_executor
 
         _let_workers_import_core()
-        jobs = (
-            delayed(_process_in_worker)(p, settings, rois, output_dir) for p in plans
-        )
+        jobs = (delayed(_process_in_worker)(p, job, output_dir) for p in plans)
         try:
             # The context manager removes joblib's temporary folder on exit.
             with Parallel(n_jobs=settings.n_jobs, return_as="generator") as parallel:
@@ -267,13 +235,13 @@ def _execute(
 
 
 def _process_in_worker(
-    plan: RunPlan, settings: Settings, rois: list[RoiSet], output_dir: str | None
+    plan: RunPlan, job: Job, output_dir: str | None
 ) -> tuple[Outcome, list[Warning]]:
     # Warnings given in a worker process never reach the caller's filters, so
     # they travel back with the outcome.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        outcome = safe_process(plan, settings, rois, output_dir)
+        outcome = safe_process(plan, job, output_dir)
     return outcome, [w.message for w in caught]
 
 
@@ -297,73 +265,3 @@ def _split_client(settings: Settings) -> tuple[Any, Settings]:
     address = getattr(scheduler, "scheduler", None)
     address = getattr(address, "address", None) or "client"
     return scheduler, dataclasses.replace(settings, dask_scheduler=str(address))
-
-
-def _record(
-    settings: Settings, rois: list[RoiSet], plans: list[RunPlan], command: str | None
-) -> dict[str, Any]:
-    several = len(rois) > 1
-    extension = voxel_extension(rois[0].source)
-    return {
-        "command": command,
-        "niimasker_version": __version__,
-        "package_versions": _package_versions(),
-        "status": "running",
-        "parameters": settings.to_dict(),
-        "roi": {r.name: _describe(r) for r in rois} if several else _describe(rois[0]),
-        "runs": [
-            {
-                "image": p.image,
-                "confounds": p.confounds,
-                "t_r": p.t_r,
-                "t_r_source": p.t_r_source,
-                "paired_by": p.pairing,
-                "output": f"{p.stem}{rois[0].suffix}_timeseries.{extension}",
-                **(
-                    {"outputs": [f"{p.stem}{r.suffix}_timeseries.tsv" for r in rois]}
-                    if several
-                    else {}
-                ),
-                "status": "planned",
-            }
-            for p in plans
-        ],
-    }
-
-
-def _describe(roi: RoiSet) -> dict[str, Any]:
-    """Return a set's description with its own ``labels`` and ``mask_img``, as given."""
-    described = roi.source.describe()
-    if roi.settings is not None:
-        own = roi.settings.to_dict()
-        described.update(labels=own["labels"], mask_img=own["mask_img"])
-    return described
-
-
-def _record_outcomes(
-    parameters: dict[str, Any], outcomes: list[list[ImageResult] | Failure]
-) -> None:
-    """Mark each run written, skipped or failed (with the reason) in the record."""
-    for run, outcome in zip(parameters["runs"], outcomes):
-        if isinstance(outcome, Failure):
-            run.update(
-                status="failed", error=f"{outcome.error_type}: {outcome.message}"
-            )
-            run["seconds"] = round(outcome.seconds, 3)
-        else:
-            run["status"] = "skipped" if all(r.skipped for r in outcome) else "written"
-            run["seconds"] = round(max(r.seconds for r in outcome), 3)
-    failed = sum(isinstance(o, Failure) for o in outcomes)
-    parameters["status"] = "complete" if not failed else f"{failed} image(s) failed"
-
-
-def _package_versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for name in ("nilearn", "nibabel", "numpy", "scipy", "pandas", "isal"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "not installed"
-    return out

@@ -18,11 +18,13 @@ __all__ = ["image_sidecar"]
 
 def image_sidecar(
     plan: Any,
-    settings: Any,
+    recorded: dict[str, Any],
     n_volumes: int,
     confounds: Any,
-    reduction: Any,
     fingerprint: str,
+    *,
+    columns: dict[str, Any],
+    output: dict[str, Any],
 ) -> dict[str, Any]:
     """Return the JSON-ready sidecar of one image's timeseries.
 
@@ -30,16 +32,19 @@ def image_sidecar(
     ----------
     plan : RunPlan
         The image, its confounds file, TR and TR source.
-    settings : Settings
-        The batch's settings.
+    recorded : dict
+        The parameters that change the numbers (``Settings.recorded()``).
     n_volumes : int
         Volumes in the image.
     confounds : AlignedConfounds
         The confounds as cleaning used them, with the output volumes.
-    reduction : Reduction
-        The regions on the image's grid.
     fingerprint : str
         What the outputs were made from (:mod:`niimasker_core.batch.fingerprint`).
+    columns : dict
+        The ROI set's description of its columns (regions: ``EmptyRegions``
+        and ``Columns``), placed before ``Cleaning``.
+    output : dict
+        What the set adds about its output at the end (voxels: the mask).
 
     Returns
     -------
@@ -61,9 +66,9 @@ def image_sidecar(
         "CensoredVolumes": list(confounds.censored),
         "NumberOfCensoredVolumes": len(confounds.censored),
         "InterpolatedVolumes": interpolated,
-        "EmptyRegions": list(reduction.empty_columns),
-        "Columns": list(reduction.columns),
-        "Cleaning": {**settings.recorded(), "t_r": plan.t_r},
+        **columns,
+        "Cleaning": {**recorded, "t_r": plan.t_r},
         "Fingerprint": fingerprint,
         "niimasker_version": __version__,
+        **output,
     }

@@ -39,7 +39,7 @@ from ..errors import (
     NonSteadyStateWarning,
     TooFewVolumesError,
 )
-from ..params.settings import Settings
+from ..params.options import ConfoundOptions
 from .scrubbing import (
     combine_masks,
     outlier_sample_mask,
@@ -49,10 +49,9 @@ from .strategies import ConfoundSpec, load_with_nilearn, resolve_spec
 from .tables import read_confounds_table
 
 __all__ = [
-    "AlignedConfounds",
     "ConfoundSelection",
-    "align_confounds",
     "check_aroma_image",
+    "check_volumes_left",
     "discard_count",
     "fill_first_row",
     "leading_non_steady_state",
@@ -218,7 +217,7 @@ def check_aroma_image(spec: ConfoundSpec, image: str | None, regressors: Any) ->
         )
 
 
-def _check_volumes_left(
+def check_volumes_left(
     n_volumes: int,
     first: int,
     kept: int,
@@ -244,19 +243,19 @@ def _check_volumes_left(
 
 def load_confounds_for_image(
     path: str,
-    settings: Settings,
+    options: ConfoundOptions,
     n_volumes: int,
     *,
     image: str | None = None,
     spec: ConfoundSpec | None = None,
 ) -> ConfoundSelection:
-    """Choose the confounds of one image as ``settings`` asks, with the volumes to keep.
+    """Choose the confounds of one image as ``options`` ask, with the volumes to keep.
 
     Parameters
     ----------
     path : str
         The image's confounds file.
-    settings : Settings
+    options : ConfoundOptions
         ``regressors``, the strategy options, ``discard_scans``, ``demean``,
         ``detrend``.
     n_volumes : int
@@ -264,7 +263,7 @@ def load_confounds_for_image(
     image : str, optional
         The image path, for messages.
     spec : ConfoundSpec, optional
-        ``settings`` resolved once for the batch (resolved here when None).
+        ``options`` resolved once for the batch (resolved here when None).
 
     Returns
     -------
@@ -283,8 +282,8 @@ def load_confounds_for_image(
     TooFewVolumesError
         If too few volumes remain for the number of confounds.
     """
-    spec = resolve_spec(settings) if spec is None else spec
-    check_aroma_image(spec, image, settings.regressors)
+    spec = resolve_spec(options) if spec is None else spec
+    check_aroma_image(spec, image, options.regressors)
     table = read_confounds_table(path)
     if spec.kind in ("all", "columns"):
         selection = select_confounds(
@@ -292,7 +291,7 @@ def load_confounds_for_image(
         )
     else:
         selection = _select_with_nilearn(path, spec, n_volumes, table)
-    first = discard_count(settings.discard_scans, table, n_volumes, path)
+    first = discard_count(options.discard_scans, table, n_volumes, path)
     named = spec.kind in ("all", "columns")
     kept = np.arange(first, n_volumes)
     if selection.sample_mask is not None:
@@ -300,12 +299,12 @@ def load_confounds_for_image(
     if selection.values is not None and not selection.columns:
         selection.values = None
     n_columns = len(selection.columns)
-    _check_volumes_left(
-        n_volumes, first, kept.size, n_columns, settings.detrend, image or path, path
+    check_volumes_left(
+        n_volumes, first, kept.size, n_columns, options.detrend, image or path, path
     )
     # demean is load_confounds' option: named columns are regressed as given,
     # so that they equal NiftiLabelsMasker(confounds=those columns).
-    demean = settings.demean and not named
+    demean = options.demean and not named
     if demean and n_columns:
         selection.values = selection.values - selection.values[kept].mean(axis=0)
     selection.discard = first
@@ -313,121 +312,6 @@ def load_confounds_for_image(
     if named:
         _warn_kept_non_steady_state(selection.details, first, path)
     return selection
-
-
-@dataclass
-class AlignedConfounds:
-    """The confounds of one image aligned to the volumes kept after ``discard_scans``.
-
-    Attributes
-    ----------
-    values : numpy.ndarray or None
-        ``(n_volumes - discard_scans, n_columns)``, or None (no regressors).
-    sample_mask : numpy.ndarray or None
-        Indices (into the kept volumes) of the volumes cleaning keeps; None
-        keeps all of them.
-    interpolate : bool
-        Censored volumes are interpolated back into the output.
-    volumes : numpy.ndarray
-        0-based image index of each output row.
-    censored : list of int
-        0-based image indices of the censored volumes.
-    n_kept : int
-        Volumes after ``discard_scans``, censored ones included.
-    columns : list of str
-        The confound columns.
-    details : dict
-        JSON-ready facts for the sidecar.
-    discard : int
-        Leading volumes dropped (``discard_scans``, resolved when ``'auto'``).
-    """
-
-    values: np.ndarray | None
-    sample_mask: np.ndarray | None
-    interpolate: bool
-    volumes: np.ndarray
-    censored: list[int]
-    n_kept: int
-    columns: list[str] = field(default_factory=list)
-    details: dict = field(default_factory=dict)
-    discard: int = 0
-
-
-def align_confounds(
-    path: str | None,
-    settings: Settings,
-    n_volumes: int,
-    *,
-    image: str,
-    spec: ConfoundSpec | None = None,
-) -> AlignedConfounds:
-    """Return the confounds and sample mask of one image, aligned to its kept volumes.
-
-    ``discard_scans`` is applied here, once: the values and the sample mask
-    both start at the first kept volume, ready for cleaning.
-
-    Parameters
-    ----------
-    path : str or None
-        The image's confounds file; None when there is none.
-    settings : Settings
-        Validated settings.
-    n_volumes : int
-        Volumes in the image.
-    image : str
-        The image path, for messages.
-    spec : ConfoundSpec, optional
-        The batch's resolved confound specification.
-
-    Returns
-    -------
-    AlignedConfounds
-        Values, sample mask, interpolation decision and output volumes.
-
-    Raises
-    ------
-    TooFewVolumesError
-        If ``discard_scans`` leaves no volume, or too few remain to regress.
-    ConfoundsError
-        If the confounds do not fit the image.
-    """
-    fixed = 0 if settings.discard_scans == "auto" else settings.discard_scans
-    _check_volumes_left(n_volumes, fixed, n_volumes - fixed, 0, False, image, None)
-    if path is None:  # 'auto' without a confounds file drops nothing
-        all_volumes = np.arange(fixed, n_volumes)
-        return AlignedConfounds(
-            None, None, False, all_volumes, [], len(all_volumes), discard=fixed
-        )
-    selection = load_confounds_for_image(
-        path, settings, n_volumes, image=image, spec=spec
-    )
-    first = selection.discard
-    all_volumes = np.arange(first, n_volumes)
-    values = None if selection.values is None else selection.values[first:]
-    sample_mask = None
-    if selection.sample_mask is not None:
-        kept = np.asarray(selection.sample_mask)
-        sample_mask = kept[kept >= first] - first
-        if len(sample_mask) == n_volumes - first:
-            sample_mask = None  # nothing censored after the discarded scans
-    interpolate = settings.output_volumes == "interpolated" and sample_mask is not None
-    censored: list[int] = []
-    volumes = all_volumes
-    if sample_mask is not None:
-        censored = [int(v) for v in np.setdiff1d(all_volumes, all_volumes[sample_mask])]
-        if not interpolate:
-            volumes = all_volumes[sample_mask]
-    return AlignedConfounds(
-        values=values,
-        sample_mask=sample_mask,
-        interpolate=interpolate,
-        volumes=volumes,
-        censored=censored,
-        n_kept=len(all_volumes),
-        columns=list(selection.columns),
-        details=dict(selection.details),
-        discard=first,
-    )
 
 
 def leading_non_steady_state(table: pd.DataFrame) -> int:

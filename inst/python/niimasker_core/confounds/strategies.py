@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfoundsError, SettingsError
-from ..params.settings import Settings
+from ..params.options import ConfoundOptions
 
 __all__ = [
     "COMPONENTS",
@@ -172,10 +172,8 @@ class ConfoundSpec:
         return out
 
 
-def _given_options(settings: Settings) -> dict[str, Any]:
-    return {
-        k: getattr(settings, k) for k in _OPTIONS if getattr(settings, k) is not None
-    }
+def _given_options(options: ConfoundOptions) -> dict[str, Any]:
+    return {k: getattr(options, k) for k in _OPTIONS if getattr(options, k) is not None}
 
 
 def _preset_kwargs(name: str, given: dict[str, Any]) -> tuple[dict, list[str]]:
@@ -234,16 +232,16 @@ def _column_scrub(given: dict[str, Any]) -> dict | None:
     }
 
 
-def resolve_spec(settings: Settings) -> ConfoundSpec:
-    """Resolve ``settings.regressors`` and the strategy options to a :class:`ConfoundSpec`.
+def resolve_spec(options: ConfoundOptions) -> ConfoundSpec:
+    """Resolve ``regressors`` and the strategy options to a :class:`ConfoundSpec`.
 
     Raises
     ------
     SettingsError
         If the combination is invalid (e.g. 'compcor' without 'high_pass').
     """
-    given = _given_options(settings)
-    items = tuple(settings.regressors or ())
+    given = _given_options(options)
+    items = tuple(options.regressors or ())
     presets = {k.lower(): k for k in PRESETS}
     if len(items) == 1 and items[0].lower() in presets:
         name = presets[items[0].lower()]

@@ -1,6 +1,11 @@
-"""The extraction engine: one streamed pass over an image feeds every reduction."""
+"""The extraction engine: one streamed pass over an image feeds every reduction.
 
-from .extraction import Extracted, extract
+:func:`extract` streams an image (any :mod:`domain <niimasker_core.domains>`)
+once through the :class:`Reduction` s the ROI kinds built for it.
+"""
+
+from .extraction import extract
+from .finish import Extracted
 from .reduction import Reduction
 
 __all__ = ["Extracted", "Reduction", "extract"]

@@ -1,4 +1,9 @@
-"""What the engine reduces: which samples of a volume a set of columns reads, and how."""
+"""What the engine reduces: which samples of a volume a set of columns reads, and how.
+
+The ROI kinds build a :class:`Reduction` for each image's domain; the engine
+streams the image once and feeds every chunk of volumes to every reduction.
+The engine owns this contract; the kinds implement it.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..domains.volume.grid import Grid
+from ..domains.base import Domain, SampledImage, float_signal_dtype
 
-__all__ = ["Reduction"]
+__all__ = ["Reduction", "signal_dtype"]
 
 
 @dataclass
@@ -22,20 +27,21 @@ class Reduction:
     columns : list of str
         Output column names, in output order.
     voxels : numpy.ndarray
-        Flat indices (NIfTI/Fortran order) of the voxels read from each volume
-        of ``grid``.
+        Flat indices of the samples read from each volume of ``domain`` (for
+        a grid: voxels in NIfTI/Fortran order).
     reduce : callable
         ``reduce(values)`` takes an array ``(n_volumes, len(voxels))`` and
         returns ``(n_volumes, len(columns))`` in float64.
-    grid : Grid or None
-        Grid the voxel indices refer to. None means the image's own grid;
-        otherwise each volume is resampled (continuous interpolation) to it
-        first, as nilearn's ``NiftiMasker`` does when mask and image differ.
+    domain : Domain or None
+        The domain the indices refer to. None means the image's own;
+        otherwise each volume is resampled to it first (continuous
+        interpolation), as nilearn's ``NiftiMasker`` does when mask and image
+        differ.
     empty_columns : list of str
-        Regions with no voxels on this grid: their column is all NaN (with
+        Regions with no voxels on this domain: their column is all NaN (with
         voxel extraction, they have no column).
     region_voxels : list of int
-        Voxels each region reads on this grid, in region order.
+        Voxels each region reads, in region order.
     coverage : list of dict
         One row per region: ``region``, ``voxels_in_roi``, ``voxels_used``,
         ``fraction`` (always rows; empty when not known).
@@ -54,12 +60,21 @@ class Reduction:
         Dtype of the array the engine collects ``reduce``'s output in (float64
         unless the reduction says otherwise, e.g. voxel gathers of float32
         images, which would double their memory in float64).
+    non_finite : {None, 'zero'}
+        How non-finite values inside the ROI are read: None follows the
+        extraction's ``nan_policy``; ``'zero'`` reads them as 0 the way
+        nilearn's ``NiftiMasker`` does (the image is then read in memory,
+        smoothed and resampled there).
+    keep_float_dtype : bool
+        The signals keep the image's float dtype, other images giving float32
+        (nilearn's ``NiftiMasker``); otherwise they are float32 for float32
+        images and float64 for others (nilearn's region maskers).
     """
 
     columns: list[str]
     voxels: np.ndarray
     reduce: Callable[[np.ndarray], np.ndarray]
-    grid: Grid | None = None
+    domain: Domain | None = None
     empty_columns: list[str] = field(default_factory=list)
     region_voxels: list[int] = field(default_factory=list)
     coverage: list[dict[str, Any]] = field(default_factory=list)
@@ -67,3 +82,17 @@ class Reduction:
     reduce_omit: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
     dtype: Any = np.float64
     elementwise: bool = False
+    non_finite: str | None = None
+    keep_float_dtype: bool = False
+
+
+def signal_dtype(image: SampledImage, reduction: Reduction) -> np.dtype:
+    """Return the dtype of a reduction's signals, as the nilearn masker it follows.
+
+    nilearn's region maskers return float32 signals for float32 data and
+    float64 otherwise (nilearn issue 2135); its ``NiftiMasker`` keeps float
+    data's dtype and gives float32 for others. Cleaning then runs on that dtype.
+    """
+    if reduction.keep_float_dtype:
+        return float_signal_dtype(image.source_dtype)
+    return np.dtype(np.float32) if image.dtype == np.float32 else np.dtype(np.float64)

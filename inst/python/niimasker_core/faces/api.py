@@ -15,11 +15,16 @@ from typing import Any
 
 import numpy as np
 
+from ..batch.plan import plan_runs
 from ..batch.results import ExtractionResult
 from ..batch.run import BatchResult, run_batch, select_shard
 from ..errors import NiimaskerError, SettingsError
+from ..io.formats import timeseries_name
 from ..params.config import load_config, merge_config
-from ..params.settings import PARAMETERS, Settings, make_settings, unknown_names_message
+from ..params.declarations import PARAMETERS
+from ..params.options import RunOptions
+from ..params.settings import Settings, make_settings, unknown_names_message
+from ..rois.sets import split_sets
 
 __all__ = [
     "extract_timeseries",
@@ -85,7 +90,7 @@ def _bind(
 def extract_timeseries(*args: Any, **kwargs: Any) -> ExtractionResult:
     """Extract cleaned ROI timeseries from one or more 4D NIfTI images.
 
-    The keywords are the parameters of :data:`niimasker_core.params.settings.PARAMETERS`
+    The keywords are the parameters of :data:`niimasker_core.params.declarations.PARAMETERS`
     (``help(extract_timeseries)`` shows each with its default), plus
     ``config``, ``progress`` and ``command``.
 
@@ -102,7 +107,7 @@ def extract_timeseries(*args: Any, **kwargs: Any) -> ExtractionResult:
     **parameters
         Every other parameter by its name (``mask_img``, ``t_r``, ``detrend``,
         ...): see ``niimasker -h``; names, defaults and checks are in
-        :data:`niimasker_core.params.settings.PARAMETERS`. ``None`` means not set.
+        :data:`niimasker_core.params.declarations.PARAMETERS`. ``None`` means not set.
     config : str or mapping, optional
         JSON config path or mapping; its values override the arguments above
         (a warning names each override, explicit defaults included).
@@ -241,11 +246,8 @@ plan_extraction.__signature__ = _PLAN_SIGNATURE  # type: ignore[attr-defined]
 
 def plan_settings(settings: Settings) -> list[dict[str, Any]]:
     """Return :func:`plan_extraction`'s table for already resolved settings."""
-    from ..batch.plan import plan_runs
-    from ..rois import set_settings
-
-    set_settings(settings)  # labels and mask_img keyed by the ROI sets' names
-
+    options = RunOptions.from_settings(settings)
+    split_sets(options.rois)  # labels and mask_img keyed by the ROI sets' names
     return [
         {
             "image": p.image,
@@ -253,9 +255,9 @@ def plan_settings(settings: Settings) -> list[dict[str, Any]]:
             "paired_by": p.pairing,
             "t_r": p.t_r,
             "t_r_source": p.t_r_source,
-            "output": f"{p.stem}_timeseries.tsv",
+            "output": timeseries_name(p.stem),
         }
-        for p in select_shard(plan_runs(settings), settings.shard)
+        for p in select_shard(plan_runs(settings, options.confounds), settings.shard)
     ]
 
 

@@ -19,7 +19,8 @@ from typing import Any, NoReturn
 from ..batch.results import ExtractionFailure, ExtractionResult
 from ..errors import NiimaskerError, Worded
 from ..params.coercion import true_or_false
-from ..params.settings import PARAMETERS, Parameter, suggest
+from ..params.declarations import PARAMETERS, Parameter
+from ..params.settings import suggest
 from ..version import __version__
 from .api import plan_settings, resolve_settings, run_with_values
 
@@ -75,7 +76,7 @@ def _flag_options(param: Parameter) -> dict[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser; flags are built from ``settings.PARAMETERS``."""
+    """Return the argument parser; flags are built from ``declarations.PARAMETERS``."""
     parser = _Parser(
         prog="niimasker",
         description=(

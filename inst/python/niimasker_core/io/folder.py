@@ -27,7 +27,10 @@ from pathlib import Path
 from ..errors import OutputFolderBusyError
 from .writers import TEMPORARY_PATTERN
 
-__all__ = ["STALE_SECONDS", "folder_lock", "remove_stale_temporaries"]
+__all__ = ["DATA_DIR", "STALE_SECONDS", "folder_lock", "remove_stale_temporaries"]
+
+#: The folder, inside the output folder, of run records and derived images.
+DATA_DIR = "niimasker_data"
 
 #: A temporary from another host is stale after this many seconds.
 STALE_SECONDS = 24 * 3600
@@ -63,7 +66,7 @@ def remove_stale_temporaries(folder: str | Path) -> list[str]:
     """
     removed = []
     now = time.time()
-    for where in (Path(folder), Path(folder) / "niimasker_data"):
+    for where in (Path(folder), Path(folder) / DATA_DIR):
         if not where.is_dir():
             continue
         for path in where.iterdir():
@@ -124,7 +127,7 @@ def folder_lock(folder: str | Path, shard: str | None = None) -> Iterator[Path]:
     OutputFolderBusyError
         If another batch that may still be running holds the folder.
     """
-    data = Path(folder) / "niimasker_data"
+    data = Path(folder) / DATA_DIR
     data.mkdir(parents=True, exist_ok=True)
     mine = data / _lock_name(shard)
     for other in sorted(data.glob(".lock*")):

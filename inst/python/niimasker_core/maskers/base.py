@@ -6,7 +6,7 @@ and metadata routing are scikit-learn's own) built by composition: ``fit``
 resolves what to extract into a :class:`~niimasker_core.rois.base.Reduction`,
 ``transform`` streams each image once through
 :func:`niimasker_core.engine.extract` and cleans all columns at once with
-:func:`~niimasker_core.signal.operator.clean_columns`.
+:func:`~niimasker_core.signal.clean.clean`.
 
 nilearn 0.10's ``clean__<arg>=value`` keyword arguments (``clean__butterworth__<arg>``
 for the Butterworth filter) are accepted and kept as parameters, so clones and
@@ -16,7 +16,6 @@ for the Butterworth filter) are accepted and kept as parameters, so clones and
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,43 +28,27 @@ from sklearn.base import (
     TransformerMixin,
 )
 
+from ..confounds.stacking import stack_confounds
 from ..domains.volume.grid import Grid
+from ..domains.volume.memory import read_voxels_in_memory
 from ..domains.volume.nifti import read_image_info
-from ..engine import Reduction, extract
-from ..errors import InputFileError
-from ..signal.operator import clean_columns
+from ..engine import extract
+from ..params.options import CleaningOptions
+from ..params.vocabulary import standardize_method
+from ..rois.voxels import voxel_gather
+from ..signal.clean import clean
 
 __all__ = [
     "CLEAN_PREFIX",
     "ImageInput",
     "VolumeMasker",
-    "check_standardize",
     "clean_image_signals",
     "coerce_image",
     "extract_voxels",
-    "signal_dtype",
-    "stack_confounds",
-    "target_dtype",
 ]
 
 #: Prefix of the keyword arguments passed on to ``nilearn.signal.clean``.
 CLEAN_PREFIX = "clean__"
-
-_STANDARDIZE = (False, True, None, "zscore", "zscore_sample", "psc")
-
-
-def target_dtype(source: np.dtype, requested: Any) -> np.dtype | None:
-    """Return the dtype ``requested`` converts data of dtype ``source`` to, or None.
-
-    ``"auto"`` gives int32 for signed integer data and float32 otherwise, as
-    nilearn's ``get_target_dtype``; None means no conversion.
-    """
-    if requested is None:
-        return None
-    if isinstance(requested, str) and requested == "auto":
-        requested = np.int32 if np.dtype(source).kind == "i" else np.float32
-    requested = np.dtype(requested)
-    return None if requested == np.dtype(source) else requested
 
 
 @dataclass
@@ -174,15 +157,6 @@ def coerce_image(imgs: Any) -> ImageInput:
     )
 
 
-def signal_dtype(source: np.dtype) -> np.dtype:
-    """Dtype of extracted signals: float data keep theirs, others become float32.
-
-    This is nilearn's ``apply_mask(dtype="f")``.
-    """
-    source = np.dtype(source)
-    return source if source.kind == "f" else np.dtype(np.float32)
-
-
 def extract_voxels(
     image: ImageInput,
     voxels_c_order: np.ndarray,
@@ -196,7 +170,8 @@ def extract_voxels(
     Files are streamed by the engine; images in memory are resampled,
     smoothed and gathered as nilearn does (non-finite values become 0, as
     nilearn's ``apply_mask``). Files holding non-finite values are read the
-    same in-memory way, so both give nilearn's numbers.
+    same in-memory way (:func:`~niimasker_core.rois.voxels.voxel_gather`), so
+    both give nilearn's numbers.
 
     Parameters
     ----------
@@ -220,83 +195,19 @@ def extract_voxels(
         C-ordered signals, float32 for float32 and integer data, float64 for
         float64 data.
     """
-    dtype = signal_dtype(image.source_dtype)
-    if image.path is not None:
-        reduction = Reduction(
-            columns=_Count(len(voxels_c_order)),
-            voxels=voxels_c_order,
-            reduce=lambda values: values,
-            grid=None if same_grid else grid,
-            dtype=dtype,
-            elementwise=True,
+    if image.path is None:
+        signals = read_voxels_in_memory(
+            image.img, voxels_c_order, grid, same_grid, smoothing_fwhm
         )
-        try:
-            info = read_image_info(image.path, need_4d=False)
-            signals = extract(
-                info,
-                [reduction],
-                discard_scans=discard_scans,
-                smoothing_fwhm=smoothing_fwhm,
-                import_meanwhile=("nilearn.signal",),
-            )
-            return signals.signals[0].astype(dtype, copy=False)
-        except InputFileError:
-            pass  # non-finite values: nilearn zeroes them, so do it in memory
-    signals = _extract_in_memory(image, voxels_c_order, grid, same_grid, smoothing_fwhm)
-    return signals[discard_scans:]
-
-
-class _Count(Sequence):
-    """A sequence of ``n`` column placeholders (the engine needs only their count)."""
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __getitem__(self, index):
-        return range(self.n)[index]
-
-
-def _extract_in_memory(image, voxels, grid, same_grid, smoothing_fwhm) -> np.ndarray:
-    from nilearn.image import load_img, resample_img, smooth_img
-
-    img = image.img if image.img is not None else load_img(image.path)
-    if len(img.shape) == 3:
-        img = nib.Nifti1Image(np.asanyarray(img.dataobj)[..., None], img.affine)
-    if not same_grid:
-        img = resample_img(
-            img,
-            target_affine=grid.affine,
-            target_shape=grid.shape,
-            interpolation="continuous",
-            force_resample=True,
-            copy_header=True,
-        )
-    if smoothing_fwhm is not None:
-        img = smooth_img(img, smoothing_fwhm)
-    data = np.asanyarray(img.dataobj)
-    dtype = signal_dtype(data.dtype)
-    n_volumes = data.shape[3]
-    flat = data.reshape(-1, n_volumes, order="F")
-    signals = np.ascontiguousarray(flat[voxels].T, dtype=dtype)
-    signals[~np.isfinite(signals)] = 0
-    return signals
-
-
-def check_standardize(standardize: Any) -> str | None:
-    """Return the cleaning name of ``standardize`` (True means population z-score)."""
-    if standardize is True:
-        return "zscore"
-    if standardize is False or standardize is None:
-        return None
-    if standardize in ("zscore", "zscore_sample", "psc"):
-        return standardize
-    raise ValueError(
-        f"'standardize' must be one of {', '.join(map(repr, _STANDARDIZE))}; got "
-        f"{standardize!r}."
+        return signals[discard_scans:]
+    extracted = extract(
+        read_image_info(image.path, need_4d=False),
+        [voxel_gather(voxels_c_order, grid, same_grid)],
+        discard_scans=discard_scans,
+        smoothing_fwhm=smoothing_fwhm,
+        import_meanwhile=("nilearn.signal",),
     )
+    return extracted.signals[0]
 
 
 class VolumeMasker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -416,68 +327,30 @@ class VolumeMasker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         if (self.verbose or 0) >= level:
             print(f"[{type(self).__name__}] {message}")
 
-    def _cleaning_params(self, with_hv: bool = True) -> dict[str, Any]:
-        """Everything :func:`clean_image_signals` needs, as plain (hashable) values."""
-        return {
-            "t_r": self.t_r,
-            "detrend": self.detrend,
-            "standardize": check_standardize(self.standardize),
-            "standardize_confounds": self.standardize_confounds,
-            "high_pass": self.high_pass,
-            "low_pass": self.low_pass,
-            "runs": getattr(self, "runs", None),  # region maskers have no runs
-            "clean_kwargs": self._clean_kwargs(),
-            "high_variance_confounds": bool(self.high_variance_confounds and with_hv),
-        }
-
-
-def stack_confounds(
-    image: ImageInput, confounds: Any, high_variance: bool, first_volume: int = 0
-) -> np.ndarray | None:
-    """Stack high-variance confounds (if asked) and the given ones, as nilearn does.
-
-    Parameters
-    ----------
-    image : ImageInput
-        The image (its high-variance confounds are computed by nilearn).
-    confounds : array-like, DataFrame, path, list of them or None
-        The user's confounds.
-    high_variance : bool
-        Prepend ``nilearn.image.high_variance_confounds(image)``.
-    first_volume : int
-        Volumes before it were discarded (their high-variance rows are dropped).
-
-    Returns
-    -------
-    numpy.ndarray or None
-        ``(n_volumes, n_confounds)`` float regressors.
-    """
-    all_confounds = []
-    if high_variance:
-        from nilearn.image import high_variance_confounds
-
-        all_confounds.append(high_variance_confounds(image.original)[first_volume:])
-    if confounds is not None:
-        if isinstance(confounds, list):
-            all_confounds += confounds
-        else:
-            all_confounds.append(confounds)
-    if not all_confounds:
-        return None
-    from nilearn.signal import sanitize_confounds
-
-    return sanitize_confounds(image.n_volumes - first_volume, all_confounds)
+    def _cleaning(self, with_hv: bool = True) -> CleaningOptions:
+        """Everything :func:`clean_image_signals` needs but the TR, as options."""
+        return CleaningOptions(
+            detrend=self.detrend,
+            standardize=standardize_method(self.standardize),
+            standardize_confounds=self.standardize_confounds,
+            high_pass=self.high_pass,
+            low_pass=self.low_pass,
+            clean_kwargs=self._clean_kwargs(),
+            runs=getattr(self, "runs", None),  # region maskers have no runs
+            high_variance_confounds=bool(self.high_variance_confounds and with_hv),
+        )
 
 
 def clean_image_signals(
     signals: np.ndarray,
     image: ImageInput,
-    params: dict[str, Any],
+    t_r: float | None,
+    options: CleaningOptions,
     confounds: Any = None,
     sample_mask: Any = None,
     first_volume: int = 0,
 ) -> np.ndarray:
-    """Clean the signals of one image with a masker's cleaning parameters.
+    """Clean the signals of one image as nilearn's ``NiftiMasker`` does (many columns).
 
     Parameters
     ----------
@@ -485,8 +358,10 @@ def clean_image_signals(
         ``(n_volumes, n_columns)`` raw signals; overwritten.
     image : ImageInput
         Their image (for high-variance confounds).
-    params : dict
-        :meth:`VolumeMasker._cleaning_params`.
+    t_r : float or None
+        The repetition time.
+    options : CleaningOptions
+        :meth:`VolumeMasker._cleaning`.
     confounds : array-like, DataFrame, path, list of them or None
         Regressors.
     sample_mask : array-like or None
@@ -499,18 +374,23 @@ def clean_image_signals(
     numpy.ndarray
         The cleaned signals.
     """
-    params = dict(params)
     regressors = stack_confounds(
-        image, confounds, params.pop("high_variance_confounds"), first_volume
+        image.original,
+        image.n_volumes,
+        confounds,
+        options.high_variance_confounds,
+        first_volume,
     )
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=FutureWarning, module="nilearn")
-        return clean_columns(
+        return clean(
             signals,
+            options,
+            t_r=t_r,
             confounds=regressors,
             sample_mask=sample_mask,
+            many_columns=True,
             in_place=True,
-            **params,
         )
 
 

@@ -430,7 +430,7 @@ class NiftiLabelsMasker(RegionMasker):
             reduction = mean_reducer(labels_data, ids, names)
         else:
             reduction = statistic_reducer(labels_data, ids, names, self.strategy)
-        reduction.grid = grid
+        reduction.domain = grid
         present = set(np.unique(labels_data).tolist())
         emptied = [n for n, i in enumerate(ids) if i not in present]
         self._column_ids = ids

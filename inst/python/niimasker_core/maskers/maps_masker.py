@@ -335,7 +335,7 @@ class NiftiMapsMasker(RegionMasker):
             maps.eliminate_zeros()
             kept = self._kept_maps(maps)
         reduction = maps_reduction(maps, [str(i) for i in range(maps.shape[1])])
-        reduction.grid = grid
+        reduction.domain = grid
         empty = np.flatnonzero(np.diff(maps.indptr) == 0)
 
         def finish(signals: np.ndarray) -> np.ndarray:

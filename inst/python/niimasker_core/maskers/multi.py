@@ -8,9 +8,10 @@ from typing import Any
 import nibabel as nib
 from sklearn.utils.validation import check_is_fitted
 
+from ..params.vocabulary import MASK_STRATEGIES
 from .labels_masker import NiftiLabelsMasker
 from .maps_masker import NiftiMapsMasker
-from .nifti_masker import MASK_STRATEGIES, NiftiMasker
+from .nifti_masker import NiftiMasker
 
 __all__ = ["MultiNiftiLabelsMasker", "MultiNiftiMapsMasker", "MultiNiftiMasker"]
 

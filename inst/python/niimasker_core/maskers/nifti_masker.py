@@ -9,90 +9,30 @@ nilearn's per-column loops. Voxels come in nilearn's order (C order of the mask)
 
 from __future__ import annotations
 
-import inspect
 import warnings
-from typing import Any
 
 import nibabel as nib
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ..domains.volume.grid import Grid, grid_key
+from ..params.vocabulary import MASK_STRATEGIES, target_dtype
+from ..rois.voxels import (
+    compute_mask,
+    given_mask,
+    mask_data,
+    mask_voxels,
+    resample_mask,
+)
 from .base import (
     ImageInput,
     VolumeMasker,
     clean_image_signals,
     coerce_image,
     extract_voxels,
-    target_dtype,
 )
 
-__all__ = ["MASK_STRATEGIES", "NiftiMasker", "compute_mask", "mask_voxels"]
-
-MASK_STRATEGIES = (
-    "background",
-    "epi",
-    "whole-brain-template",
-    "gm-template",
-    "wm-template",
-)
-
-
-def compute_mask(imgs: Any, mask_strategy: str, mask_args: dict | None, memory=None):
-    """Compute a mask from ``imgs`` with nilearn's function for ``mask_strategy``.
-
-    Parameters
-    ----------
-    imgs : Niimg-like or list of them
-        The images the mask is computed from.
-    mask_strategy : str
-        One of :data:`MASK_STRATEGIES`.
-    mask_args : dict or None
-        Extra arguments of the mask function; those it does not take are
-        skipped with a warning, as nilearn does.
-    memory : joblib.Memory or None
-        Cache for the computation.
-
-    Returns
-    -------
-    nibabel.Nifti1Image
-        The binary mask.
-
-    Raises
-    ------
-    ValueError
-        If ``mask_strategy`` is unknown.
-    """
-    from nilearn.maskers.nifti_masker import make_brain_mask_func
-    from nilearn.masking import compute_background_mask, compute_epi_mask
-
-    functions = {
-        "background": compute_background_mask,
-        "epi": compute_epi_mask,
-        "whole-brain-template": make_brain_mask_func("whole-brain"),
-        "gm-template": make_brain_mask_func("gm"),
-        "wm-template": make_brain_mask_func("wm"),
-    }
-    if mask_strategy not in functions:
-        raise ValueError(
-            f"Unknown value of mask_strategy '{mask_strategy}'. Acceptable values are "
-            + ", ".join(f"'{s}'" for s in MASK_STRATEGIES)
-            + "."
-        )
-    function = functions[mask_strategy]
-    accepted = inspect.signature(function).parameters
-    args = {k: v for k, v in (mask_args or {}).items() if k in accepted}
-    skipped = [k for k in (mask_args or {}) if k not in accepted]
-    if skipped:
-        warnings.warn(
-            f"The following arguments are not supported by the masking strategy "
-            f"'{mask_strategy}': {skipped}",
-            UserWarning,
-            stacklevel=3,
-        )
-    if memory is not None and getattr(memory, "location", None) is not None:
-        function = memory.cache(function, ignore=["verbose"])
-    return function(imgs, verbose=0, **args)
+__all__ = ["NiftiMasker"]
 
 
 class NiftiMasker(VolumeMasker):
@@ -252,9 +192,6 @@ class NiftiMasker(VolumeMasker):
             The fitted masker.
         """
         del y
-        from nilearn.image import new_img_like, resample_img
-        from nilearn.masking import load_mask_img
-
         self._check_kwargs()
         if self.dtype is bool:
             raise TypeError("'dtype' cannot be bool")
@@ -271,13 +208,7 @@ class NiftiMasker(VolumeMasker):
             self._log("Computing mask")
             mask = self._compute_mask(imgs)
         else:
-            from nilearn.image import check_niimg
-
-            given = check_niimg(self.mask_img, atleast_4d=True)
-            data = np.asanyarray(given.dataobj)
-            data = np.where(np.isfinite(data), data, 0)
-            mask = new_img_like(given, data.astype(bool).all(axis=3))
-            load_mask_img(mask)
+            mask = given_mask(self.mask_img)
             if imgs is not None:
                 warnings.warn(
                     "[NiftiMasker.fit] Generation of a mask has been requested "
@@ -287,19 +218,12 @@ class NiftiMasker(VolumeMasker):
                     stacklevel=2,
                 )
         self._log("Resampling mask")
-        mask = self._cache(resample_img)(
-            mask,
-            target_affine=self.target_affine,
-            target_shape=self.target_shape,
-            copy=False,
-            interpolation="nearest",
-        )
+        mask = resample_mask(mask, self.target_affine, self.target_shape, self._cache)
         self.mask_img_ = mask
         self.affine_ = (
             self.target_affine if self.target_affine is not None else mask.affine
         )
-        mask_data, _ = load_mask_img(mask, allow_empty=False)
-        self._mask_data = np.asarray(mask_data, dtype=bool)
+        self._mask_data = mask_data(mask)
         self.n_elements_ = int(self._mask_data.sum())
         self._reduction_cache = {}
         self._report_imgs = imgs if self.reports else None
@@ -390,7 +314,8 @@ class NiftiMasker(VolumeMasker):
             grid,
             same,
             self.smoothing_fwhm,
-            self._cleaning_params(with_hv),
+            self.t_r,
+            self._cleaning(with_hv),
             confounds,
             sample_mask,
             discard_scans,
@@ -413,7 +338,9 @@ class NiftiMasker(VolumeMasker):
         key = grid_key(image.shape, image.affine)
         cache = self.__dict__.setdefault("_reduction_cache", {})
         if key not in cache:
-            cache[key] = mask_voxels(self.mask_img_, self._mask_data, image)
+            cache[key] = mask_voxels(
+                self.mask_img_, self._mask_data, image.shape, image.affine
+            )
         if not cache[key][2]:
             warnings.warn(
                 "imgs are being resampled to the mask_img resolution. This process "
@@ -494,46 +421,6 @@ class NiftiMasker(VolumeMasker):
         return report_masker.generate_report()
 
 
-def mask_voxels(
-    mask_img: nib.Nifti1Image, mask_data: np.ndarray, image: ImageInput
-) -> tuple[np.ndarray, Grid, bool]:
-    """Return the mask's voxels (nilearn's order), their grid, and whether it is the image's.
-
-    Parameters
-    ----------
-    mask_img : nibabel.Nifti1Image
-        The fitted mask.
-    mask_data : numpy.ndarray
-        Its boolean data.
-    image : ImageInput
-        The image to extract from.
-
-    Returns
-    -------
-    voxels : numpy.ndarray
-        Flat Fortran-order indices on ``grid``, in C order of the mask.
-    grid : Grid
-        The image's grid, or the mask's bounding box when the grids differ.
-    same : bool
-        Whether the image is on the mask's grid.
-    """
-    same = image.shape == tuple(mask_img.shape[:3]) and np.allclose(
-        image.affine, mask_img.affine
-    )
-    if same:
-        data, grid = mask_data, Grid(image.shape, image.affine)
-    else:
-        from nilearn.image import crop_img
-
-        cropped = crop_img(
-            nib.Nifti1Image(mask_data.astype(np.int8), mask_img.affine), copy=False
-        )
-        data = np.asanyarray(cropped.dataobj).astype(bool)
-        grid = Grid(tuple(int(n) for n in data.shape[:3]), cropped.affine)
-    voxels = np.ravel_multi_index(np.nonzero(data), data.shape, order="F")
-    return voxels.astype(np.int64), grid, same
-
-
 def _extract_and_clean(
     original,
     image,
@@ -541,7 +428,8 @@ def _extract_and_clean(
     grid,
     same,
     smoothing_fwhm,
-    params,
+    t_r,
+    cleaning,
     confounds,
     sample_mask,
     discard_scans=0,
@@ -553,5 +441,5 @@ def _extract_and_clean(
     del original
     signals = extract_voxels(image, voxels, grid, same, smoothing_fwhm, discard_scans)
     return clean_image_signals(
-        signals, image, params, confounds, sample_mask, discard_scans
+        signals, image, t_r, cleaning, confounds, sample_mask, discard_scans
     )

@@ -17,6 +17,8 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 
+from ..params.vocabulary import target_dtype
+
 __all__ = [
     "check_fovs",
     "image_grid",
@@ -295,8 +297,6 @@ def label_lut(labels_img: Any, background_label: Any, lut: Any, labels: Any):
 def inverse_dtype(img: Any, signals: np.ndarray, dtype: Any) -> Any:
     """Give an inverse-transformed image the dtype nilearn's maskers give it."""
     from nilearn.image import new_img_like
-
-    from .base import target_dtype
 
     wanted = target_dtype(signals.dtype, dtype) or signals.dtype
     out = new_img_like(img, img.get_fdata().astype(wanted))

@@ -19,23 +19,20 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ..domains.volume.nifti import (
-    CHUNK_BYTES,
-    ImageInfo,
-    array_image_info,
-    read_image_info,
-)
+from ..confounds.stacking import stack_confounds
+from ..domains.base import CHUNK_BYTES
+from ..domains.volume.nifti import ImageInfo, array_image_info, read_image_info
 from ..engine import Reduction, extract
 from ..errors import InputFileError
-from ..signal.cleaning import clean_signals
+from ..params.options import CleaningOptions
+from ..params.vocabulary import target_dtype
+from ..signal.clean import clean
 from ..signal.operator import run_sample_masks
 from .base import (
     ImageInput,
     VolumeMasker,
     clean_image_signals,
     coerce_image,
-    stack_confounds,
-    target_dtype,
 )
 
 __all__ = ["RegionMasker", "clean_regions", "extract_regions", "image_stream"]
@@ -84,7 +81,7 @@ def extract_regions(
     image : ImageInput
         The image.
     reduction : Reduction
-        The regions on the image grid (or on ``reduction.grid``).
+        The regions on the image grid (or on ``reduction.domain``).
     smoothing_fwhm : float or None
         Smoothing in mm before the reduction.
     chunk_bytes : int
@@ -119,17 +116,18 @@ def extract_regions(
 def clean_regions(
     signals: np.ndarray,
     image: ImageInput,
-    params: dict[str, Any],
+    t_r: float | None,
+    options: CleaningOptions,
     confounds: Any = None,
     sample_mask: Any = None,
 ) -> np.ndarray:
-    """Clean region signals with the command's call into ``nilearn.signal.clean``.
+    """Clean region signals with the command's cleaning, as nilearn's region maskers.
 
     A few hundred columns need no linear-operator shortcut, so the signals go
-    through :func:`~niimasker_core.signal.cleaning.clean_signals` as the command's do,
-    in nilearn's own arithmetic; a single volume (a 3D image) goes through
-    :func:`~niimasker_core.maskers.base.clean_image_signals`, which handles it
-    as nilearn does.
+    through :func:`~niimasker_core.signal.clean.clean` column-wise, as the
+    command's do, in nilearn's own arithmetic; a single volume (a 3D image)
+    goes through :func:`~niimasker_core.maskers.base.clean_image_signals`,
+    which handles it as nilearn does.
 
     Parameters
     ----------
@@ -137,8 +135,10 @@ def clean_regions(
         ``(n_volumes, n_columns)`` raw signals.
     image : ImageInput
         Their image (for high-variance confounds).
-    params : dict
-        :meth:`VolumeMasker._cleaning_params`.
+    t_r : float or None
+        The repetition time.
+    options : CleaningOptions
+        :meth:`VolumeMasker._cleaning`.
     confounds : array-like, DataFrame, path, list of them or None
         Regressors.
     sample_mask : array-like or None
@@ -150,20 +150,17 @@ def clean_regions(
         Cleaned signals, in the dtype of ``signals`` (as nilearn returns them).
     """
     if signals.shape[0] < 2:
-        return clean_image_signals(signals, image, params, confounds, sample_mask)
-    regressors = stack_confounds(image, confounds, params["high_variance_confounds"])
+        return clean_image_signals(signals, image, t_r, options, confounds, sample_mask)
+    regressors = stack_confounds(
+        image.original, image.n_volumes, confounds, options.high_variance_confounds
+    )
     masks = run_sample_masks(sample_mask, 1)
-    cleaned = clean_signals(
+    cleaned = clean(
         signals,
-        t_r=params["t_r"],
-        detrend=params["detrend"],
-        standardize=params["standardize"],
-        standardize_confounds=params["standardize_confounds"],
-        high_pass=params["high_pass"],
-        low_pass=params["low_pass"],
+        options,
+        t_r=t_r,
         confounds=regressors,
         sample_mask=None if masks is None else masks[0],
-        clean_kwargs=params["clean_kwargs"],
     )
     return cleaned.astype(signals.dtype, copy=False)
 
@@ -265,7 +262,8 @@ class RegionMasker(VolumeMasker):
         signals = clean_regions(
             np.ascontiguousarray(signals),
             image,
-            self._cleaning_params(with_hv),
+            self.t_r,
+            self._cleaning(with_hv),
             confounds,
             sample_mask,
         )

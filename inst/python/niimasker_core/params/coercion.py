@@ -5,8 +5,9 @@ A coercer ``coerce(name, value)`` returns the value in its one canonical type
 string -> a tuple) or raises :class:`~niimasker_core.errors.SettingsError`
 naming the parameter and echoing the value. The command's word parsers
 (:func:`true_or_false`, :func:`standardize_word`) turn one command-line word
-into a value. :data:`niimasker_core.params.settings.PARAMETERS` says which coercer
-each parameter uses.
+into a value. :data:`niimasker_core.params.declarations.PARAMETERS` says which coercer
+each parameter uses; the allowed words are in
+:mod:`niimasker_core.params.vocabulary`.
 """
 
 from __future__ import annotations
@@ -18,17 +19,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..errors import SettingsError
+from .vocabulary import STANDARDIZE_CHOICES
 
 __all__ = [
-    "COMPCOR_TYPES",
-    "CONFOUND_MODELS",
-    "ICA_AROMA_TYPES",
-    "NAN_POLICIES",
-    "MASK_STRATEGIES",
-    "OUTPUT_FORMATS",
-    "OUTPUT_VOLUMES",
-    "REDUCTION_STRATEGIES",
-    "STANDARDIZE_CHOICES",
     "as_bool",
     "as_choice",
     "as_count",
@@ -58,31 +51,6 @@ __all__ = [
     "standardize_word",
     "true_or_false",
 ]
-
-STANDARDIZE_CHOICES = ("zscore", "zscore_sample", "psc")
-REDUCTION_STRATEGIES = (
-    "mean",
-    "median",
-    "sum",
-    "minimum",
-    "maximum",
-    "variance",
-    "standard_deviation",
-)
-OUTPUT_VOLUMES = ("censored", "interpolated")
-#: nilearn's expansions of motion, WM/CSF and global signal regressors.
-CONFOUND_MODELS = ("basic", "power2", "derivatives", "full")
-#: nilearn's CompCor variants.
-COMPCOR_TYPES = (
-    "anat_combined",
-    "anat_separated",
-    "temporal",
-    "temporal_anat_combined",
-    "temporal_anat_separated",
-)
-ICA_AROMA_TYPES = ("full", "basic")
-#: What to do with NaN or infinite voxels inside the ROI.
-NAN_POLICIES = ("error", "zero", "omit")
 
 
 def _fail(name: str, value: Any, expected: str | Mapping[str, str]) -> SettingsError:
@@ -483,16 +451,6 @@ def as_roi_files(name: str, value: Any) -> str | tuple[str, ...] | None:
 
 
 # ----------------------------------------------------------------- voxel extraction
-#: nilearn's mask computing strategies (NiftiMasker's ``mask_strategy``).
-MASK_STRATEGIES = (
-    "background",
-    "epi",
-    "whole-brain-template",
-    "gm-template",
-    "wm-template",
-)
-#: How voxel timeseries are written.
-OUTPUT_FORMATS = ("tsv", "nifti", "npy")
 
 
 def as_mask_args(name: str, value: Any) -> dict | None:

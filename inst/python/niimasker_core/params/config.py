@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, ConfigOverrideWarning
-from .settings import PARAMETER_NAMES, canonical_key, unknown_names_message
+from .declarations import PARAMETER_NAMES
+from .settings import canonical_key, unknown_names_message
 
 __all__ = ["load_config", "merge_config"]
 

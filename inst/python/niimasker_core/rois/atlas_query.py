@@ -11,6 +11,7 @@ which downloads into nilearn's data folder (or ``data_dir``) once.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,14 +22,17 @@ import nibabel as nib
 import pandas as pd
 
 from ..errors import AtlasFetchError, AtlasQueryError
+from .base import GridCachedSource, RoiRequest, RoiSource
 
 __all__ = [
     "ATLASES",
     "PREFIX",
     "AtlasSpec",
+    "QueriedAtlas",
     "ResolvedAtlas",
     "fetch_query",
     "is_query",
+    "load",
     "parse_query",
 ]
 
@@ -503,3 +507,71 @@ def _is_background(name: str) -> bool:
     from .label_names import BACKGROUND_NAMES
 
     return name.strip().lower() in BACKGROUND_NAMES
+
+
+def load(request: RoiRequest) -> QueriedAtlas:
+    """Fetch the atlas a ``nilearn:`` query names and load it (the ``query`` kind).
+
+    The fetched image is loaded as a labelled atlas or as maps, with the
+    atlas's own region names unless ``labels`` are given.
+
+    Parameters
+    ----------
+    request : RoiRequest
+        The set's query, its options (``data_dir``, ``labels``...).
+
+    Returns
+    -------
+    QueriedAtlas
+        The fetched atlas's regions, describing the query too.
+    """
+    options = request.options
+    atlas = fetch_query(request.roi_file, options.data_dir)
+    labels = options.labels
+    if labels is None:
+        labels = dict(zip(atlas.index, atlas.name))
+    fetched = dataclasses.replace(
+        request,
+        roi_file=atlas.image,
+        options=dataclasses.replace(options, labels=labels),
+    )
+    from . import label_image, maps  # maps imports scipy.linalg: only when used
+
+    kind = maps if atlas.kind == "maps" else label_image
+    return QueriedAtlas(kind.load(fetched), atlas.to_dict())
+
+
+class QueriedAtlas(GridCachedSource):
+    """An ROI source fetched by a ``nilearn:`` query; describes the query too."""
+
+    def __init__(self, source: RoiSource, atlas: dict[str, Any]) -> None:
+        self.source = source
+        self.kind = source.kind
+        self.atlas = atlas
+
+    def for_grid(self, shape: tuple[int, int, int], affine: Any) -> Any:
+        """Return the reduction of the fetched atlas for this grid."""
+        return self.source.for_grid(shape, affine)
+
+    @property
+    def names(self) -> list[str]:
+        """The region names of the fetched atlas."""
+        return list(self.source.names)
+
+    def region_image(
+        self, reduction: Any, shape: tuple[int, int, int], affine: Any
+    ) -> tuple[Any, str]:
+        """Return the fetched atlas's region image on this grid."""
+        return self.source.region_image(reduction, shape, affine)
+
+    def extent_mm(self) -> Any:
+        """Return the fetched atlas's bounding box in mm."""
+        return self.source.extent_mm()
+
+    def describe(self) -> dict[str, Any]:
+        """Return the fetched atlas's description plus the query."""
+        return {
+            **self.source.describe(),
+            "query": self.atlas["query"],
+            "atlas": self.atlas["atlas"],
+        }

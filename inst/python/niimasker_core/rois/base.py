@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -18,9 +19,11 @@ import numpy as np
 from ..domains.volume.grid import describe_box, extent_mm, grid_corners, grid_key
 from ..engine import Reduction
 from ..errors import RoiError
+from ..params.options import RoiOptions, VoxelOptions
 
 __all__ = [
     "GridCachedSource",
+    "RoiRequest",
     "RoiSource",
     "check_voxels_left",
     "span_statistic_omitting",
@@ -77,16 +80,69 @@ def span_statistic_omitting(
     return reduce_omit
 
 
+@dataclass(frozen=True)
+class RoiRequest:
+    """What one ROI set asks for: its definition, its options, and for voxels the mask.
+
+    Attributes
+    ----------
+    roi_file : str or None
+        The set's ROI definition (a file or a ``nilearn:`` query); None for
+        every voxel of a mask.
+    options : RoiOptions
+        The set's own ``labels``, ``mask_img``, ``strategy``...
+    voxels : VoxelOptions or None
+        The mask and its options, when there is no ``roi_file``.
+    first_image : str or None
+        The batch's first image (a mask is computed from it when none is given).
+    """
+
+    roi_file: str | None
+    options: RoiOptions
+    voxels: VoxelOptions | None = None
+    first_image: str | None = None
+
+
 class RoiSource(Protocol):
-    """An ROI definition loaded once, aligned to each image grid on demand."""
+    """An ROI definition loaded once, aligned to each image grid on demand.
+
+    Attributes
+    ----------
+    kind : str
+        The kind's name, for descriptions (``labels``, ``mask``, ``spheres``...).
+    space : object or None
+        The image whose elements the columns are (every voxel of a mask), or
+        None for regions. A source with a space gives many columns: they are
+        cleaned as one linear operator, may be written as an image in the
+        space (``output_format``), and are made again on each run rather than
+        read back; the report draws region sources only.
+    output_format : str
+        How its timeseries are written (:mod:`niimasker_core.io.formats`).
+    dtype : str or None
+        The dtype signals are given after cleaning (voxel extraction's
+        ``dtype``); None keeps the cleaning's.
+    files : dict
+        Images written once per batch, by path inside the output folder
+        (e.g. a voxel extraction's mask).
+    """
 
     kind: str
+    space: Any
+    output_format: str
+    dtype: str | None
+    files: dict[str, Any]
 
     def for_grid(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
         """Return the reduction for images on this grid."""
 
     def describe(self) -> dict[str, Any]:
         """Return a JSON-ready description for parameters.json."""
+
+    def describe_columns(self, reduction: Reduction) -> dict[str, Any]:
+        """Return the sidecar's description of the columns (before ``Cleaning``)."""
+
+    def describe_output(self) -> dict[str, Any]:
+        """Return what the sidecar adds at its end about the output."""
 
     def region_image(
         self, reduction: Reduction, shape: tuple[int, int, int], affine: np.ndarray
@@ -98,8 +154,18 @@ class GridCachedSource:
     """Base of the ROI kinds: :meth:`for_grid` builds each grid's reduction once.
 
     Subclasses implement ``_build(shape, affine)``; images of a batch usually
-    share one grid, so the ROI is aligned to it only once.
+    share one grid, so the ROI is aligned to it only once. The defaults are
+    those of region kinds: no space, TSV tables, the cleaning's dtype.
     """
+
+    space: Any = None
+    output_format: str = "tsv"
+    dtype: str | None = None
+
+    @property
+    def files(self) -> dict[str, Any]:
+        """Images written once per batch: none for regions."""
+        return {}
 
     def for_grid(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
         """Return the reduction for images on this grid (cached per grid)."""
@@ -108,6 +174,17 @@ class GridCachedSource:
         if key not in cache:
             cache[key] = self._build(tuple(int(n) for n in shape[:3]), affine)
         return cache[key]
+
+    def describe_columns(self, reduction: Reduction) -> dict[str, Any]:
+        """Return the regions without voxels on this grid, and every column's name."""
+        return {
+            "EmptyRegions": list(reduction.empty_columns),
+            "Columns": list(reduction.columns),
+        }
+
+    def describe_output(self) -> dict[str, Any]:
+        """Return nothing more: a region table is described by its columns."""
+        return {}
 
     def region_image(
         self, reduction: Reduction, shape: tuple[int, int, int], affine: np.ndarray

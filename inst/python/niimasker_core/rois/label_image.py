@@ -19,12 +19,36 @@ import numpy as np
 from ..domains.volume.grid import Grid, extent_mm, grid_key
 from ..engine import Reduction
 from ..errors import RoiError, UnusedOptionWarning
-from .base import GridCachedSource
+from .base import GridCachedSource, RoiRequest
 from .label_names import resolve_region_names
 from .masking import load_3d_image, mask_on_grid, resample_nearest
 from .reducers import mean_reducer, statistic_reducer, voxel_reduction
 
-__all__ = ["LabelImage", "load_label_image"]
+__all__ = ["LabelImage", "load", "load_label_image"]
+
+
+def load(request: RoiRequest) -> LabelImage:
+    """Load a labelled atlas or a single-region mask (the registry's ``labels`` kind).
+
+    Parameters
+    ----------
+    request : RoiRequest
+        The set's ``roi_file`` (a 3D image) and its ``labels``, ``mask_img``,
+        ``strategy`` and ``as_voxels``.
+
+    Returns
+    -------
+    LabelImage
+        The regions.
+    """
+    options = request.options
+    return LabelImage(
+        request.roi_file,
+        labels=options.labels,
+        mask_img=options.mask_img,
+        strategy=options.strategy,
+        as_voxels=options.as_voxels,
+    )
 
 
 def load_label_image(path: str) -> nib.Nifti1Image:

@@ -29,16 +29,58 @@ from ..domains.volume.grid import extent_mm, grid_key
 from ..domains.volume.nifti import ImageInfo, iter_chunks, read_image_info
 from ..engine import Reduction
 from ..errors import ImageNotFoundError, InputFileError, RoiError
-from .base import GridCachedSource
+from .base import GridCachedSource, RoiRequest
 from .label_names import resolve_region_names
 from .masking import mask_on_grid
 
-__all__ = ["DENSE_LIMIT", "SPARSE_DENSITY", "Maps", "maps_reduction", "read_maps"]
+__all__ = [
+    "DENSE_LIMIT",
+    "SPARSE_DENSITY",
+    "Maps",
+    "load",
+    "maps_reduction",
+    "read_maps",
+]
 
 #: Above this density the maps' support is kept dense for BLAS; below, sparse.
 SPARSE_DENSITY = 0.2
 #: Largest dense weight matrix (elements, float64) kept in memory.
 DENSE_LIMIT = 32 * 2**20
+
+
+def load(request: RoiRequest) -> Maps:
+    """Load a 4D probabilistic atlas (the registry's ``maps`` kind).
+
+    Parameters
+    ----------
+    request : RoiRequest
+        The set's ``roi_file`` (a 4D image) and its ``labels``, ``mask_img``
+        and ``allow_overlap``.
+
+    Returns
+    -------
+    Maps
+        The maps.
+
+    Raises
+    ------
+    RoiError
+        If ``as_voxels`` or a ``strategy`` other than the mean is asked: a
+        map gives one least-squares signal.
+    """
+    path, options = request.roi_file, request.options
+    if options.as_voxels or options.strategy != "mean":
+        raise RoiError(
+            f"'roi_file' '{path}' is a 4D probabilistic atlas: each map gives one "
+            "least-squares signal, so 'as_voxels' and 'strategy' do not apply. "
+            "Use a 3D labelled atlas for them, or drop those options."
+        )
+    return Maps(
+        path,
+        labels=options.labels,
+        mask_img=options.mask_img,
+        allow_overlap=options.allow_overlap,
+    )
 
 
 def read_maps(

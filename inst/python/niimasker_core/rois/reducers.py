@@ -229,7 +229,7 @@ def voxel_reduction(
         columns=columns,
         voxels=voxels,
         reduce=lambda values: values.astype(np.float64, copy=False),
-        grid=grid,
+        domain=grid,
         elementwise=True,
         empty_columns=empty,  # no voxel, so no column: listed and warned about
         region_voxels=counts.tolist(),

@@ -32,14 +32,49 @@ import pandas as pd
 from ..engine import Reduction
 from ..errors import RoiError
 from ..io.tables import read_user_table
-from .base import GridCachedSource, span_statistic_omitting
+from .base import GridCachedSource, RoiRequest, span_statistic_omitting
 from .label_names import resolve_region_names
 from .masking import mask_on_grid
 
-__all__ = ["COORDINATE_SUFFIXES", "Spheres", "read_coordinates", "sphere_members"]
+__all__ = ["Spheres", "load", "read_coordinates", "sphere_members"]
+
 
 #: File name endings that make ``roi_file`` a coordinates table.
-COORDINATE_SUFFIXES = (".tsv", ".csv")
+def load(request: RoiRequest) -> Spheres:
+    """Load spheres around the coordinates of a table (the registry's ``spheres`` kind).
+
+    Parameters
+    ----------
+    request : RoiRequest
+        The set's ``roi_file`` (a ``.tsv``/``.csv`` of x, y, z) and its
+        ``radius``, ``labels``, ``mask_img``, ``allow_overlap`` and ``as_voxels``.
+
+    Returns
+    -------
+    Spheres
+        The spheres.
+
+    Raises
+    ------
+    RoiError
+        If a ``strategy`` other than the mean is asked.
+    """
+    path, options = request.roi_file, request.options
+    if options.strategy != "mean":
+        raise RoiError(
+            f"'strategy' is {options.strategy!r}, but spheres around the coordinates "
+            f"of '{path}' give each sphere's mean, as nilearn's "
+            "NiftiSpheresMasker does. Drop 'strategy', or use 'as_voxels' to get "
+            "every voxel of each sphere."
+        )
+    return Spheres(
+        path,
+        radius=options.radius,
+        labels=options.labels,
+        mask_img=options.mask_img,
+        allow_overlap=options.allow_overlap,
+        as_voxels=options.as_voxels,
+    )
 
 
 def read_coordinates(path: str) -> pd.DataFrame:

@@ -79,9 +79,9 @@ def region_volume(
         How the voxels were assigned (empty when exact).
     """
     names = list(getattr(roi, "names", reduction.columns))
-    on_image_grid = reduction.grid is None or grid_key(
-        reduction.grid.shape, reduction.grid.affine
-    ) == grid_key(shape, affine)
+    on_image_grid = reduction.domain is None or reduction.domain.key == grid_key(
+        shape, affine
+    )
     if not on_image_grid:
         note = "The ROI grid differs from the image grid; regions are not drawn."
         return np.zeros(shape, dtype=np.int32), names, note

@@ -1,4 +1,10 @@
-"""The voxel grid of a volume: its shape and affine, a key to compare grids, extents in mm."""
+"""The voxel grid of a volume, the volume domain: compare, resample, smooth, locate.
+
+:class:`Grid` implements :class:`~niimasker_core.domains.base.Domain` for NIfTI
+volumes: its samples are voxels in NIfTI (Fortran) order, resampling between
+grids is nilearn's continuous interpolation (separable where the axes agree),
+smoothing is nilearn's ``smooth_img``, and extents are bounding boxes in mm.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +12,133 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Grid", "describe_box", "extent_mm", "grid_corners", "grid_key"]
+from ...errors import SettingsError
+from .resampling import SeparableResampler, axis_aligned_transform
+
+__all__ = [
+    "Grid",
+    "block_as_4d",
+    "describe_box",
+    "extent_mm",
+    "grid_corners",
+    "grid_key",
+]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Grid:
-    """A voxel grid: spatial shape and affine."""
+    """A voxel grid, the volume domain: spatial shape and affine.
+
+    Samples are the grid's voxels in NIfTI (Fortran) order. Grids are
+    compared by :attr:`key` (shape and affine rounded to 1e-6).
+    """
 
     shape: tuple[int, int, int]
     affine: np.ndarray
+
+    @property
+    def key(self) -> tuple:
+        """A hashable key: the shape and the rounded affine."""
+        return grid_key(self.shape, self.affine)
+
+    @property
+    def n_samples(self) -> int:
+        """Voxels in one volume."""
+        return int(np.prod(self.shape))
+
+    def check_kernel(self, fwhm: float, name: str) -> None:
+        """Refuse a smoothing kernel wider than the field of view: it is a typo, and costly.
+
+        scipy's Gaussian filter reads 4 sigma on each side of every voxel, so
+        its memory and time grow with the kernel's width (1e9 mm needs tens
+        of GB).
+
+        Raises
+        ------
+        SettingsError
+            Naming the kernel, the image ``name`` and its field of view.
+        """
+        voxel_mm = np.sqrt((np.asarray(self.affine)[:3, :3] ** 2).sum(axis=0))
+        fov_mm = float(np.max(voxel_mm * np.asarray(self.shape)))
+        if fwhm > fov_mm:
+            raise SettingsError(
+                f"'smoothing_fwhm' is {fwhm:g} mm, wider than the field of view of "
+                f"'{name}' ({fov_mm:g} mm at most), which would blur every voxel into "
+                "one value at a cost that grows with the kernel width. Give the "
+                "kernel FWHM in mm, usually 4-8 (e.g. --smoothing_fwhm 6)."
+            )
+
+    def smooth(self, block: np.ndarray, fwhm: float) -> np.ndarray:
+        """Smooth each volume of ``block`` as ``nilearn.image.smooth_img`` does."""
+        from nilearn.image.image import smooth_array  # nilearn: imported when used
+
+        if block.dtype.kind in "iu":  # smooth_array's own conversion of integer data
+            block = block.astype(
+                np.float64 if block.dtype.itemsize == 8 else np.float32
+            )
+        else:
+            block = block.copy()
+        smooth_array(
+            block_as_4d(block, self.shape),
+            self.affine,
+            fwhm=fwhm,
+            ensure_finite=True,
+            copy=False,
+        )
+        return block
+
+    def resample_from(
+        self,
+        source: Grid,
+        block: np.ndarray,
+        bounds: tuple[float, float] | None = None,
+        cache: dict | None = None,
+    ) -> np.ndarray:
+        """Resample a chunk on ``source`` to this grid (continuous), clipped to ``bounds``.
+
+        Between grids with the same axes, three matrix products (cached in
+        ``cache`` per pair of grids) replace nilearn's 3D spline per volume;
+        otherwise nilearn's ``resample_img`` itself runs on the chunk.
+        """
+        transform = axis_aligned_transform(source.affine, self.affine)
+        if (
+            transform is not None
+            and block.dtype in (np.float32, np.float64)
+            and np.isfinite(block).all()
+        ):
+            cache = {} if cache is None else cache
+            if self.key not in cache:
+                cache[self.key] = SeparableResampler(
+                    source.shape, self.shape, *transform
+                )
+            return cache[self.key](block, clip=bounds)
+        import nibabel as nib
+        from nilearn.image import resample_img  # nilearn: imported when used
+
+        img = nib.Nifti1Image(
+            np.ascontiguousarray(block_as_4d(block, source.shape)), source.affine
+        )
+        out = resample_img(
+            img,
+            target_affine=self.affine,
+            target_shape=self.shape,
+            interpolation="continuous",
+            force_resample=True,
+            copy_header=True,
+            clip=False,  # the image's range, not this chunk's: the engine clips
+        )
+        data = np.asanyarray(out.dataobj)
+        if bounds is not None:
+            np.clip(data, bounds[0], bounds[1], out=data)
+        n = block.shape[0]
+        return np.ascontiguousarray(data.transpose(3, 2, 1, 0)).reshape(n, -1)
+
+
+def block_as_4d(block: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+    """Return an ``(x, y, z, t)`` view of volumes stored as rows in Fortran voxel order."""
+    return block.reshape(block.shape[0], shape[2], shape[1], shape[0]).transpose(
+        3, 2, 1, 0
+    )
 
 
 def grid_key(shape: tuple[int, ...], affine: np.ndarray) -> tuple:

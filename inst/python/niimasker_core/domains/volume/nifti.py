@@ -22,9 +22,11 @@ import numpy as np
 from nibabel.volumeutils import apply_read_scaling
 
 from ...errors import ImageNotFoundError, InputFileError, NiimaskerError
+from ..base import CHUNK_BYTES
+from .grid import Grid
+from .memory import read_voxels_in_memory
 
 __all__ = [
-    "CHUNK_BYTES",
     "ImageInfo",
     "array_image_info",
     "check_geometry",
@@ -33,9 +35,6 @@ __all__ = [
     "read_image_info",
 ]
 
-#: Bytes of raw data read per chunk: a few volumes of an MNI 2 mm image. Small
-#: enough to stay in the CPU cache between inflating and reducing.
-CHUNK_BYTES = 16 * 2**20
 
 #: Compressed bytes ISA-L reads from disk at a time.
 _GZIP_READ_BYTES = 2**20
@@ -66,6 +65,42 @@ class ImageInfo:
     def scaled(self) -> bool:
         """Return True when ``scl_slope``/``scl_inter`` change the stored values."""
         return bool(self.slope != 1.0 or self.inter != 0.0)
+
+    @property
+    def domain(self) -> Grid:
+        """The voxel grid of its volumes."""
+        return Grid(self.shape, self.affine)
+
+    @property
+    def source_dtype(self) -> np.dtype:
+        """The values' dtype as nilearn's maskers see it: float64 when scaled."""
+        return np.dtype(np.float64) if self.scaled else self.raw_dtype.newbyteorder("=")
+
+    def chunks(
+        self, start: int = 0, chunk_bytes: int = CHUNK_BYTES, read_ahead: bool = True
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield ``(first_volume, block)`` of consecutive volumes (see :func:`iter_chunks`)."""
+        return iter_chunks(
+            self, start=start, chunk_bytes=chunk_bytes, read_ahead=read_ahead
+        )
+
+    def read_zeroed(
+        self, samples: np.ndarray, domain: Grid | None, smoothing_fwhm: float | None
+    ) -> np.ndarray:
+        """Read ``samples`` in memory, non-finite values as 0, as nilearn's maskers.
+
+        ``samples`` are voxels of ``domain`` (None: the image's own grid, else
+        the image is resampled to it). See
+        :func:`~niimasker_core.domains.volume.memory.read_voxels_in_memory`.
+        """
+        if self.array is not None:
+            img = nib.Nifti1Image(self.array, self.affine)
+        else:
+            from nilearn.image import load_img  # nilearn: imported when used
+
+            img = load_img(self.path)
+        grid = self.domain if domain is None else domain
+        return read_voxels_in_memory(img, samples, grid, domain is None, smoothing_fwhm)
 
 
 def read_image_info(path: str | Path, *, need_4d: bool = True) -> ImageInfo:

@@ -1,0 +1,102 @@
+"""The run record ``niimasker_data/parameters.json``: what was asked, planned and done.
+
+Written as ``running`` before the first image (the command, every resolved
+parameter, each ROI set, each image's confounds, TR and output) and again at
+the end with each image's outcome: written, skipped or failed with the
+reason. A sharded run keeps its own record.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from ..io.folder import DATA_DIR
+from ..io.formats import timeseries_name
+from ..rois.sets import RoiSet
+from ..version import __version__
+from .job import Job
+from .outcome import Failure, Outcome
+from .plan import RunPlan
+
+__all__ = ["parameters_file", "record_outcomes", "run_record"]
+
+
+def parameters_file(output_dir: str | Path, shard: str | None) -> Path:
+    """Return the path of the run record (one per shard when sharded)."""
+    name = "parameters.json"
+    if shard is not None:
+        index, count = shard.split("/")
+        name = f"parameters_shard-{index}-of-{count}.json"
+    return Path(output_dir) / DATA_DIR / name
+
+
+def run_record(job: Job, plans: list[RunPlan], command: str | None) -> dict[str, Any]:
+    """Return the record of a batch about to run: every image ``planned``."""
+    sets = job.sets
+    several = len(sets) > 1
+    first = sets[0]
+
+    def outputs(plan: RunPlan) -> dict[str, Any]:
+        names = [
+            timeseries_name(plan.stem + s.suffix, s.source.output_format) for s in sets
+        ]
+        return {"output": names[0], **({"outputs": names} if several else {})}
+
+    return {
+        "command": command,
+        "niimasker_version": __version__,
+        "package_versions": _package_versions(),
+        "status": "running",
+        "parameters": job.settings.to_dict(),
+        "roi": {s.name: _describe(job, s) for s in sets}
+        if several
+        else _describe(job, first),
+        "runs": [
+            {
+                "image": p.image,
+                "confounds": p.confounds,
+                "t_r": p.t_r,
+                "t_r_source": p.t_r_source,
+                "paired_by": p.pairing,
+                **outputs(p),
+                "status": "planned",
+            }
+            for p in plans
+        ],
+    }
+
+
+def _describe(job: Job, roi_set: RoiSet) -> dict[str, Any]:
+    """Return a set's description with its own ``labels`` and ``mask_img``, as given."""
+    described = roi_set.source.describe()
+    if roi_set.options is not None:
+        own = job.own_settings(roi_set).to_dict()
+        described.update(labels=own["labels"], mask_img=own["mask_img"])
+    return described
+
+
+def record_outcomes(parameters: dict[str, Any], outcomes: list[Outcome]) -> None:
+    """Mark each run written, skipped or failed (with the reason) in the record."""
+    for run, outcome in zip(parameters["runs"], outcomes):
+        if isinstance(outcome, Failure):
+            run.update(
+                status="failed", error=f"{outcome.error_type}: {outcome.message}"
+            )
+            run["seconds"] = round(outcome.seconds, 3)
+        else:
+            run["status"] = "skipped" if all(r.skipped for r in outcome) else "written"
+            run["seconds"] = round(max(r.seconds for r in outcome), 3)
+    failed = sum(isinstance(o, Failure) for o in outcomes)
+    parameters["status"] = "complete" if not failed else f"{failed} image(s) failed"
+
+
+def _package_versions() -> dict[str, str]:
+    out = {}
+    for name in ("nilearn", "nibabel", "numpy", "scipy", "pandas", "isal"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out

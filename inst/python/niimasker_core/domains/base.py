@@ -1,0 +1,85 @@
+"""The domain seam: what the engine asks of an image and of the space its samples live in.
+
+An image is read as a stream of chunks, ``(volumes, samples)`` arrays, over a
+:class:`Domain`: the voxels of a grid today; surface vertices or CIFTI
+grayordinates next. Everything that depends on the kind of space (resampling
+to another one, smoothing, describing where samples lie) is a method of the
+domain, so the engine, the cleaning, the tables and the sidecars never ask
+which domain they serve. A new domain implements these two protocols and
+registers how its files are opened (:mod:`niimasker_core.domains.registry`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator
+from typing import Any, Protocol
+
+import numpy as np
+
+__all__ = ["CHUNK_BYTES", "Domain", "SampledImage", "float_signal_dtype"]
+
+#: Bytes of raw data read per chunk: a few volumes of an MNI 2 mm image. Small
+#: enough to stay in the CPU cache between inflating and reducing.
+CHUNK_BYTES = 16 * 2**20
+
+
+class Domain(Protocol):
+    """Where the samples of an image live, and the operations that depend on it."""
+
+    @property
+    def key(self) -> Hashable:
+        """A value equal for two domains holding the same samples."""
+
+    @property
+    def n_samples(self) -> int:
+        """Samples in one volume."""
+
+    def check_kernel(self, fwhm: float, name: str) -> None:
+        """Refuse a smoothing kernel that makes no sense here (``name``: the image)."""
+
+    def smooth(self, block: np.ndarray, fwhm: float) -> np.ndarray:
+        """Return ``(volumes, samples)`` values smoothed with a kernel of ``fwhm`` mm."""
+
+    def resample_from(
+        self,
+        source: Domain,
+        block: np.ndarray,
+        bounds: tuple[float, float] | None = None,
+        cache: dict | None = None,
+    ) -> np.ndarray:
+        """Return ``block``, sampled on ``source``, interpolated onto this domain."""
+
+
+class SampledImage(Protocol):
+    """An image the engine streams: its samples, volume by volume."""
+
+    path: str
+    n_volumes: int
+    dtype: np.dtype
+
+    @property
+    def domain(self) -> Domain:
+        """The space of its samples."""
+
+    @property
+    def source_dtype(self) -> np.dtype:
+        """The values' dtype as nilearn's maskers see it (float64 when scaled)."""
+
+    def chunks(
+        self, start: int = 0, chunk_bytes: int = CHUNK_BYTES, read_ahead: bool = True
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield ``(first_volume, block)``, blocks ``(volumes, samples)``, reused."""
+
+    def read_zeroed(
+        self, samples: np.ndarray, domain: Domain | None, smoothing_fwhm: float | None
+    ) -> np.ndarray:
+        """Read ``samples`` of ``domain`` (None: its own) in memory, non-finite as 0."""
+
+
+def float_signal_dtype(dtype: Any) -> np.dtype:
+    """Dtype of voxel signals: float data keep theirs, others become float32.
+
+    This is nilearn's ``apply_mask(dtype="f")``, as its ``NiftiMasker`` uses.
+    """
+    dtype = np.dtype(dtype)
+    return dtype if dtype.kind == "f" else np.dtype(np.float32)

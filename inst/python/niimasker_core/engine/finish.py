@@ -1,0 +1,77 @@
+"""After the stream: clip resampled gathers, check gaps, and give signals their dtype."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..domains.base import SampledImage
+from ..errors import InputFileError
+from .plan import StreamPlan
+from .reduction import Reduction, signal_dtype
+from .stream import Streamed
+
+__all__ = ["Extracted", "finish"]
+
+
+@dataclass
+class Extracted:
+    """Raw (uncleaned) signals of one image for each reduction."""
+
+    signals: list[np.ndarray]  # one (n_volumes_kept, n_columns) array per reduction
+    first_volume: int  # volumes before it were discarded
+    # nan_policy="omit": per reduction, the smallest number of finite voxels of
+    # each column over the volumes (None when every voxel was finite)
+    finite_voxels: list[np.ndarray | None] = field(default_factory=list)
+
+
+def finish(
+    image: SampledImage,
+    reductions: Sequence[Reduction],
+    plan: StreamPlan,
+    streamed: Streamed,
+    start: int,
+) -> Extracted:
+    """Clip resampled voxel gathers, refuse gaps left by ``omit``, cast each signal.
+
+    Raises
+    ------
+    InputFileError
+        If ``nan_policy="omit"`` leaves a region with no finite voxel in some
+        volumes but not all.
+    """
+    outputs = streamed.outputs
+    if plan.clip_after:
+        low = min(float(streamed.seen[0]), 0.0)
+        high = max(float(streamed.seen[1]), 0.0)
+        for key in plan.resampled:
+            for idx in plan.groups[key]:  # voxel gathers only: clipping is elementwise
+                np.clip(outputs[idx], low, high, out=outputs[idx])
+    for red, out, counts in zip(reductions, outputs, streamed.finite_voxels):
+        if counts is not None:
+            _check_some_finite(red, out, image.path, start)
+    return Extracted(
+        signals=[
+            out.astype(signal_dtype(image, red), copy=False)
+            for red, out in zip(reductions, outputs)
+        ],
+        first_volume=start,
+        finite_voxels=streamed.finite_voxels,
+    )
+
+
+def _check_some_finite(red: Reduction, out: np.ndarray, path: str, first: int) -> None:
+    """Raise if a region loses every voxel in some volumes but not all of them."""
+    lost = np.isnan(out)
+    partial = lost.any(axis=0) & ~lost.all(axis=0)
+    if partial.any():
+        column = int(np.flatnonzero(partial)[0])
+        volume = int(np.flatnonzero(lost[:, column])[0]) + first
+        raise InputFileError(
+            f"Region '{red.columns[column]}' has no finite voxel in volume {volume} "
+            f"(0-based) of '{path}', so nan_policy='omit' leaves no value there and "
+            "the timeseries would have a gap. Use nan_policy='zero', or mask the "
+            "region out."
+        )

@@ -1,0 +1,183 @@
+"""The output formats of timeseries: their file names, writers and readers, in one table.
+
+Each format in :data:`FORMATS` says how a ``(volumes, columns)`` table is
+written (a TSV with a header; a 4D NIfTI in the space whose elements the
+columns are, the voxels of a mask; a ``.npy`` array) and, when it can be,
+read back. Writing, resuming a batch, ``read_timeseries`` (Python and R) and
+the sidecars' names all go through this table, so a new format is one entry
+here (and its word in :mod:`niimasker_core.params.vocabulary`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+
+from ..errors import InputFileError
+from .writers import atomic_path, write_npy, write_table
+
+__all__ = [
+    "FORMATS",
+    "OutputFormat",
+    "format_of",
+    "read_table",
+    "sidecar_of",
+    "timeseries_name",
+    "write_voxel_image",
+]
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    """One way of writing timeseries.
+
+    Attributes
+    ----------
+    name : str
+        The word users give (``output_format``).
+    extension : str
+        The file's extension after ``_timeseries.``.
+    write : callable
+        ``write(target, values, columns, space)``: ``space`` is the image
+        whose elements the columns are (a mask), for image formats.
+    read : callable or None
+        ``read(path) -> (columns, values)``; None when the format is not read
+        back (its outputs are made again on each run).
+    """
+
+    name: str
+    extension: str
+    write: Callable[[Path, np.ndarray, Sequence[str], Any], Path]
+    read: Callable[[Path], tuple[list[str], np.ndarray]] | None = None
+
+
+def read_table(path: str | Path) -> tuple[list[str], np.ndarray]:
+    """Read a timeseries TSV: its header's column names and its values (``n/a`` as NaN).
+
+    The values are as written (9 significant digits).
+    """
+    import pandas as pd  # the C parser: voxel tables have millions of cells
+
+    with open(path) as handle:
+        columns = handle.readline().rstrip("\n").split("\t")
+    values = pd.read_csv(
+        path, sep="\t", na_values=["n/a"], keep_default_na=False,
+        dtype=np.float64, engine="c",
+    ).to_numpy()  # fmt: skip
+    return columns, values
+
+
+def _write_table(
+    target: Path, values: np.ndarray, columns: Sequence[str], space: Any
+) -> Path:
+    return write_table(target, values, columns)
+
+
+def _write_npy(
+    target: Path, values: np.ndarray, columns: Sequence[str], space: Any
+) -> Path:
+    return write_npy(target, np.asarray(values).astype(np.float32, copy=False))
+
+
+def _write_image(
+    target: Path, values: np.ndarray, columns: Sequence[str], space: Any
+) -> Path:
+    return write_voxel_image(target, space, values)
+
+
+#: Every output format, by the word that names it.
+FORMATS: dict[str, OutputFormat] = {
+    "tsv": OutputFormat("tsv", "tsv", _write_table, read_table),
+    "nifti": OutputFormat("nifti", "nii.gz", _write_image),
+    "npy": OutputFormat("npy", "npy", _write_npy),
+}
+
+
+def timeseries_name(stem: str, output_format: str = "tsv") -> str:
+    """Return the file name of a timeseries: ``<stem>_timeseries.<extension>``."""
+    return f"{stem}_timeseries.{FORMATS[output_format].extension}"
+
+
+def format_of(path: str | Path) -> OutputFormat:
+    """Return the format a timeseries file was written in, from its name.
+
+    Raises
+    ------
+    InputFileError
+        If the name is no ``_timeseries`` file of a known format.
+    """
+    name = Path(path).name
+    for fmt in FORMATS.values():
+        if name.endswith(f"_timeseries.{fmt.extension}"):
+            return fmt
+    raise InputFileError(
+        "{file} is not a niimasker timeseries file (<stem>_timeseries.tsv, .nii.gz "
+        "or .npy).",
+        file=str(path),
+    )
+
+
+def sidecar_of(path: str | Path) -> Path:
+    """Return the JSON sidecar of a timeseries file (``<stem>_timeseries.json``)."""
+    path = Path(path)
+    extension = format_of(path).extension
+    return path.with_name(path.name[: -len(extension)] + "json")
+
+
+def write_voxel_image(target: Any, mask_img: Any, values: np.ndarray) -> Path:
+    """Write ``(n_volumes, n_voxels)`` signals as a 4D NIfTI in the mask's space.
+
+    The same image as ``NiftiMasker.inverse_transform`` (float32, zeros
+    outside the mask, the mask's affine), written volume by volume through
+    ISA-L's gzip (level 1, nibabel's default) when the name ends in ``.gz``,
+    so memory stays at one volume.
+
+    Parameters
+    ----------
+    target : str or pathlib.Path
+        ``.nii.gz`` (or ``.nii``) file, written atomically.
+    mask_img : nibabel.Nifti1Image
+        The mask.
+    values : numpy.ndarray
+        The signals, voxels in the mask's C order.
+
+    Returns
+    -------
+    pathlib.Path
+        ``target``.
+    """
+    mask = np.asanyarray(mask_img.dataobj).astype(bool)
+    n_volumes = values.shape[0]
+    header = nib.Nifti1Header()
+    header.set_data_shape((*mask.shape, n_volumes))
+    header.set_data_dtype(np.float32)
+    header.set_qform(mask_img.affine, code=1)
+    header.set_sform(mask_img.affine, code=1)
+    header.set_xyzt_units("mm", "sec")
+    header["vox_offset"] = 352
+    if str(target).endswith(".gz"):
+        try:
+            from isal import igzip as gzip_module
+        except ImportError:  # pragma: no cover - isal is a requirement
+            import gzip as gzip_module
+
+        def opener(path):
+            return gzip_module.open(path, "wb", compresslevel=1)
+    else:
+
+        def opener(path):
+            return open(path, "wb")
+
+    volume = np.zeros(mask.shape, dtype=np.float32)
+    with atomic_path(target) as tmp, opener(tmp) as handle:
+        handle.write(header.binaryblock)  # 348 bytes, vox_offset kept as set
+        handle.write(b"\0" * (352 - len(header.binaryblock)))  # no extensions
+        for row in values:
+            volume[mask] = row
+            handle.write(volume.tobytes(order="F"))
+    return Path(target)
