@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from fmriprep_tree import write_bold
 
-from niimasker_core.batch.plan import expand_files, read_header_t_r, resolve_t_r
+from niimasker_core.batch.plan import expand_files, resolve_t_r
+from niimasker_core.domains.volume.nifti import read_header_t_r
 from niimasker_core.errors import ImageNotFoundError, InputFileError
 from niimasker_core.faces.cli import main
 

@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..domains.registry import image_suffixes
 from ..version import __version__
 
 __all__ = ["image_fingerprint", "input_files_of"]
@@ -87,7 +88,7 @@ def image_fingerprint(plan: Any, settings: Any) -> str:
 
 def _json_beside(path: str) -> str | None:
     name = Path(path).name
-    for suffix in (".nii.gz", ".nii", ".tsv", ".csv", ".txt"):
+    for suffix in (*image_suffixes(), ".tsv", ".csv", ".txt"):
         if name.endswith(suffix):
             return str(Path(path).with_name(name[: -len(suffix)] + ".json"))
     return None

@@ -23,7 +23,8 @@ import numpy as np
 from ..confounds.alignment import AlignedConfounds, align_confounds
 from ..confounds.scrubbing import interpolate_censored
 from ..confounds.stacking import stack_confounds
-from ..domains.volume.nifti import ImageInfo, read_image_info
+from ..domains.base import SampledImage
+from ..domains.registry import open_image
 from ..engine import Reduction, extract
 from ..errors import CleaningError, EmptyRegionWarning, NiimaskerError
 from ..io.folder import DATA_DIR
@@ -61,27 +62,25 @@ def process_image(plan: RunPlan, job: Job, output_dir: str | None) -> list[Image
     started = time.perf_counter()
     options = job.options
     fingerprint = image_fingerprint(plan, job.settings)
-    info = read_image_info(plan.image, need_4d=False)  # a 3D image is one volume
+    image = open_image(plan.image)  # a 3D image is one volume
     require_t_r(
         plan.t_r, options.cleaning.high_pass, options.cleaning.low_pass, plan.image
     )
     discard = options.confounds.discard_scans
     fixed = 0 if discard == "auto" else discard
-    _check_series(plan, options.cleaning, info.n_volumes - fixed)
+    _check_series(plan, options.cleaning, image.n_volumes - fixed)
     confounds = align_confounds(
         plan.confounds,
         options.confounds,
-        info.n_volumes,
+        image.n_volumes,
         image=plan.image,
         spec=plan.spec,
     )
-    reductions = [s.source.for_grid(info.shape, info.affine) for s in job.sets]
+    reductions = [s.source.for_domain(image.domain) for s in job.sets]
     for roi_set, reduction in zip(job.sets, reductions):
-        check_voxels_left(
-            reduction, roi_set.source, plan.image, info.shape, info.affine
-        )
+        check_voxels_left(reduction, roi_set.source, plan.image, image.domain)
     extracted = extract(
-        info,
+        image,
         reductions,
         discard_scans=confounds.discard,
         smoothing_fwhm=options.extraction.smoothing_fwhm,
@@ -90,7 +89,7 @@ def process_image(plan: RunPlan, job: Job, output_dir: str | None) -> list[Image
     )
     results = [
         _set_result(
-            plan, job, roi_set, reduction, signals, info, confounds, fingerprint
+            plan, job, roi_set, reduction, signals, image, confounds, fingerprint
         )
         for roi_set, reduction, signals in zip(job.sets, reductions, extracted.signals)
     ]
@@ -113,16 +112,18 @@ def _set_result(
     roi_set: RoiSet,
     reduction: Reduction,
     signals: np.ndarray,
-    info: ImageInfo,
+    image: SampledImage,
     confounds: AlignedConfounds,
     fingerprint: str,
 ) -> ImageResult:
     """Clean one set's signals and describe them (the values, their sidecar)."""
     source = roi_set.source
-    cleaned = _clean(signals, job.options.cleaning, plan, info, confounds, source.space)
-    wanted = target_dtype(info.source_dtype, source.dtype)
+    cleaned = _clean(
+        signals, job.options.cleaning, plan, image, confounds, source.space
+    )
+    wanted = target_dtype(image.source_dtype, source.dtype)
     if wanted is None and source.dtype is not None:
-        wanted = info.source_dtype
+        wanted = image.source_dtype
     if wanted is not None:
         cleaned = cleaned.astype(wanted)
     if confounds.interpolate:
@@ -147,7 +148,7 @@ def _set_result(
         sidecar=image_sidecar(
             plan,
             job.recorded(roi_set),  # the set's own mask_img, as a run of it alone
-            info.n_volumes,
+            image.n_volumes,
             confounds,
             fingerprint,
             columns=source.describe_columns(reduction),
@@ -161,7 +162,7 @@ def _clean(
     signals: np.ndarray,
     options: CleaningOptions,
     plan: RunPlan,
-    info: ImageInfo,
+    image: SampledImage,
     confounds: AlignedConfounds,
     space: Any,
 ) -> np.ndarray:
@@ -176,7 +177,7 @@ def _clean(
         )
     regressors = stack_confounds(
         plan.image,
-        info.n_volumes,
+        image.n_volumes,
         confounds.values,
         options.high_variance_confounds,
         confounds.discard,

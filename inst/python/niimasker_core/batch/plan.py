@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..confounds.strategies import ConfoundSpec, resolve_spec
-from ..domains.volume.nifti import header_t_r
+from ..domains.registry import image_sidecar_path, image_stem, reader_of
 from ..errors import (
     ImageNotFoundError,
     InputFileError,
@@ -36,13 +36,10 @@ __all__ = [
     "RunPlan",
     "expand_files",
     "natural_key",
-    "output_stem",
     "pair_confounds",
     "plan_runs",
-    "read_header_t_r",
     "read_sidecar_t_r",
     "resolve_t_r",
-    "sidecar_path",
 ]
 
 
@@ -116,33 +113,15 @@ def expand_files(patterns: Sequence[str] | None, parameter: str) -> list[str]:
     return list(dict.fromkeys(files))  # a file matched twice is used once
 
 
-def output_stem(image: str) -> str:
-    """Return the image file name without ``.nii``/``.nii.gz``."""
-    name = Path(image).name
-    for suffix in (".nii.gz", ".nii"):
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return Path(name).stem
-
-
 def _unique_stems(images: list[str]) -> list[str]:
-    stems = [output_stem(p) for p in images]
+    stems = [image_stem(p) for p in images]
     if len(set(stems)) == len(stems):
         return stems
     # Same file name in different folders: prefix with the parent folders.
     return [
-        "_".join(Path(p).parent.parts[-2:] + (output_stem(p),)).replace("/", "_")
+        "_".join(Path(p).parent.parts[-2:] + (image_stem(p),)).replace("/", "_")
         for p in images
     ]
-
-
-def sidecar_path(image: str) -> Path:
-    """Return the BIDS JSON sidecar path of an image (``.nii``/``.nii.gz`` -> ``.json``)."""
-    name = Path(image).name
-    for suffix in (".nii.gz", ".nii", ".dtseries.nii"):
-        if name.endswith(suffix):
-            return Path(image).with_name(name[: -len(suffix)] + ".json")
-    return Path(image).with_suffix(".json")
 
 
 def read_sidecar_t_r(image: str) -> float | None:
@@ -154,7 +133,7 @@ def read_sidecar_t_r(image: str) -> float | None:
         If the sidecar exists but is not valid JSON or its ``RepetitionTime``
         is not a positive number.
     """
-    sidecar = sidecar_path(image)
+    sidecar = image_sidecar_path(image)
     if not sidecar.is_file():
         return None
     try:
@@ -172,20 +151,6 @@ def read_sidecar_t_r(image: str) -> float | None:
             "it must be a positive number of seconds. Fix it, or give 't_r'."
         )
     return float(value)
-
-
-def read_header_t_r(image: str) -> float | None:
-    """Return the TR in seconds from the NIfTI header (``pixdim[4]`` with its units).
-
-    Only the header is read. Returns None when the file cannot be opened,
-    has no fourth zoom, or its time units are unknown.
-    """
-    try:
-        import nibabel as nib
-
-        return header_t_r(nib.load(image).header)
-    except Exception:  # unreadable here; the image reader reports it properly
-        return None
 
 
 def resolve_t_r(image: str, given: float | None) -> tuple[float | None, str | None]:
@@ -214,7 +179,11 @@ def resolve_t_r(image: str, given: float | None) -> tuple[float | None, str | No
         When a given ``t_r`` disagrees with the sidecar or the header.
     """
     sidecar = read_sidecar_t_r(image)
-    header = read_header_t_r(image) if sidecar is None or given is not None else None
+    header = (
+        reader_of(image).header_t_r(image)
+        if sidecar is None or given is not None
+        else None
+    )
     if given is not None:
         disagree = {
             where: value

@@ -34,6 +34,9 @@ class Domain(Protocol):
     def n_samples(self) -> int:
         """Samples in one volume."""
 
+    def describe(self) -> str:
+        """Return where the domain lies, in words, for messages."""
+
     def check_kernel(self, fwhm: float, name: str) -> None:
         """Refuse a smoothing kernel that makes no sense here (``name``: the image)."""
 
@@ -48,6 +51,16 @@ class Domain(Protocol):
         cache: dict | None = None,
     ) -> np.ndarray:
         """Return ``block``, sampled on ``source``, interpolated onto this domain."""
+
+    def draw_overlay(
+        self, background: np.ndarray, labels: np.ndarray, figures: Any
+    ) -> tuple[bytes, str] | None:
+        """Draw region ``labels`` over a ``background`` (one value per sample each).
+
+        ``figures`` supplies the drawing functions of the report. Returns the
+        PNG and a phrase saying what it shows, or None when this domain draws
+        no picture.
+        """
 
 
 class SampledImage(Protocol):
@@ -64,6 +77,10 @@ class SampledImage(Protocol):
     @property
     def source_dtype(self) -> np.dtype:
         """The values' dtype as nilearn's maskers see it (float64 when scaled)."""
+
+    @property
+    def volume_bytes(self) -> int:
+        """Bytes of one stored volume (to read a given number of volumes at once)."""
 
     def chunks(
         self, start: int = 0, chunk_bytes: int = CHUNK_BYTES, read_ahead: bool = True

@@ -16,7 +16,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..domains.volume.grid import describe_box, extent_mm, grid_corners, grid_key
+from ..domains.base import Domain
+from ..domains.volume.grid import Grid, describe_box, grid_key
 from ..engine import Reduction
 from ..errors import RoiError
 from ..params.options import RoiOptions, VoxelOptions
@@ -132,11 +133,18 @@ class RoiSource(Protocol):
     dtype: str | None
     files: dict[str, Any]
 
-    def for_grid(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
-        """Return the reduction for images on this grid."""
+    def for_domain(self, domain: Domain) -> Reduction:
+        """Return the reduction for images on this domain (refusing others)."""
 
     def describe(self) -> dict[str, Any]:
-        """Return a JSON-ready description for parameters.json."""
+        """Return a JSON-ready description for parameters.json and the report.
+
+        It holds ``kind`` and ``roi_file``, and ``regions``: one dict per
+        region with at least its ``index`` and ``name``.
+        """
+
+    def describe_extent(self) -> str:
+        """Return where the regions lie, in words, for messages."""
 
     def describe_columns(self, reduction: Reduction) -> dict[str, Any]:
         """Return the sidecar's description of the columns (before ``Cleaning``)."""
@@ -144,18 +152,19 @@ class RoiSource(Protocol):
     def describe_output(self) -> dict[str, Any]:
         """Return what the sidecar adds at its end about the output."""
 
-    def region_image(
-        self, reduction: Reduction, shape: tuple[int, int, int], affine: np.ndarray
+    def region_labels(
+        self, reduction: Reduction, domain: Domain
     ) -> tuple[np.ndarray, str]:
-        """Return each region's voxels on the image grid, numbered from 1, and a note."""
+        """Return each sample's region on the domain (numbered from 1, 0 outside), a note."""
 
 
 class GridCachedSource:
-    """Base of the ROI kinds: :meth:`for_grid` builds each grid's reduction once.
+    """Base of the volume ROI kinds: :meth:`for_domain` builds each grid's reduction once.
 
     Subclasses implement ``_build(shape, affine)``; images of a batch usually
-    share one grid, so the ROI is aligned to it only once. The defaults are
-    those of region kinds: no space, TSV tables, the cleaning's dtype.
+    share one grid, so the ROI is aligned to it only once. An image that is
+    not on a voxel grid is refused. The defaults are those of region kinds:
+    no space, TSV tables, the cleaning's dtype.
     """
 
     space: Any = None
@@ -167,6 +176,22 @@ class GridCachedSource:
         """Images written once per batch: none for regions."""
         return {}
 
+    def for_domain(self, domain: Domain) -> Reduction:
+        """Return the reduction for images on this voxel grid (cached per grid).
+
+        Raises
+        ------
+        RoiError
+            If the image is not sampled on a voxel grid.
+        """
+        if not isinstance(domain, Grid):
+            raise RoiError(
+                f"'roi_file' '{self.describe().get('roi_file')}' defines regions on "
+                f"a voxel grid, but the image is sampled on {domain.describe()}. "
+                "Give regions defined in the image's own space."
+            )
+        return self.for_grid(domain.shape, domain.affine)
+
     def for_grid(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
         """Return the reduction for images on this grid (cached per grid)."""
         cache = self.__dict__.setdefault("_grid_cache", {})
@@ -174,6 +199,14 @@ class GridCachedSource:
         if key not in cache:
             cache[key] = self._build(tuple(int(n) for n in shape[:3]), affine)
         return cache[key]
+
+    def extent_mm(self) -> np.ndarray | None:
+        """Return the ``(2, 3)`` bounding box in mm of the regions (None: not known)."""
+        return None
+
+    def describe_extent(self) -> str:
+        """Return the regions' bounding box in mm, in words."""
+        return describe_box(self.extent_mm())
 
     def describe_columns(self, reduction: Reduction) -> dict[str, Any]:
         """Return the regions without voxels on this grid, and every column's name."""
@@ -185,6 +218,13 @@ class GridCachedSource:
     def describe_output(self) -> dict[str, Any]:
         """Return nothing more: a region table is described by its columns."""
         return {}
+
+    def region_labels(
+        self, reduction: Reduction, domain: Grid
+    ) -> tuple[np.ndarray, str]:
+        """Return each voxel's region on the grid (Fortran order), and a note."""
+        image, note = self.region_image(reduction, domain.shape, domain.affine)
+        return image.ravel(order="F"), note
 
     def region_image(
         self, reduction: Reduction, shape: tuple[int, int, int], affine: np.ndarray
@@ -203,38 +243,32 @@ class GridCachedSource:
 
 
 def check_voxels_left(
-    reduction: Reduction,
-    roi: Any,
-    image: str,
-    shape: tuple[int, int, int],
-    affine: np.ndarray,
+    reduction: Reduction, roi: RoiSource, image: str, domain: Domain
 ) -> None:
-    """Raise when no region keeps a voxel on an image's grid (one region is enough).
+    """Raise when no region keeps a voxel on an image's domain (one region is enough).
 
     Parameters
     ----------
     reduction : Reduction
-        The ROI aligned to the image grid.
+        The ROI aligned to the image's domain.
     roi : RoiSource
-        The ROI; its ``extent_mm()``, when it has one, is named in the message.
+        The ROI; its extent, when it knows it, is named in the message.
     image : str
         The image path.
-    shape, affine
-        The image grid.
+    domain : Domain
+        The image's domain.
 
     Raises
     ------
     RoiError
-        Naming the ROI, the image and both bounding boxes in mm.
+        Naming the ROI, the image and where each lies (bounding boxes in mm).
     """
     if len(reduction.voxels) > 0:
         return
     roi_file = roi.describe().get("roi_file")
-    roi_box = roi.extent_mm() if hasattr(roi, "extent_mm") else None
-    image_box = extent_mm(grid_corners(shape), affine)
     raise RoiError(
         f"No region of 'roi_file' '{roi_file}' keeps a voxel on the grid of "
-        f"'{image}': the regions span {describe_box(roi_box)} and the image "
-        f"{describe_box(image_box)}. Check that both are in the same space (e.g. "
+        f"'{image}': the regions span {roi.describe_extent()} and the image "
+        f"{domain.describe()}. Check that both are in the same space (e.g. "
         "MNI vs native) and that 'mask_img' overlaps the regions."
     )

@@ -1,21 +1,24 @@
-"""What the ROI overlay shows: an image's mean volume and each region's voxels on its grid."""
+"""What the ROI overlay shows: an image's mean and each region's samples on its domain.
+
+Both are one value per sample of the image's domain; the domain draws them
+(:meth:`~niimasker_core.domains.base.Domain.draw_overlay`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-import nibabel as nib
 import numpy as np
 
-from ...domains.volume.grid import grid_key
-from ...domains.volume.nifti import ImageInfo, iter_chunks
+from ...domains.base import Domain, SampledImage
+from ...engine import Reduction
 
-__all__ = ["mean_volume", "region_volume", "to_ras"]
+__all__ = ["mean_volume", "region_labels"]
 
 
 def mean_volume(
-    info: ImageInfo, volumes: Sequence[int], max_volumes: int = 20
+    image: SampledImage, volumes: Sequence[int], max_volumes: int = 20
 ) -> tuple[np.ndarray, int]:
     """Average the first ``max_volumes`` of ``volumes`` (kept volumes) of an image.
 
@@ -23,7 +26,7 @@ def mean_volume(
 
     Parameters
     ----------
-    info : ImageInfo
+    image : SampledImage
         The image.
     volumes : sequence of int
         0-based indices of the kept volumes, ascending.
@@ -33,18 +36,19 @@ def mean_volume(
     Returns
     -------
     mean : numpy.ndarray
-        3D float64 array of ``info.shape``.
+        One float64 value per sample.
     n_used : int
         Number of volumes averaged.
     """
     wanted = np.asarray(sorted(set(int(v) for v in volumes))[:max_volumes])
-    total = np.zeros(info.n_voxels)
+    total = np.zeros(image.domain.n_samples)
     if wanted.size == 0:
-        return total.reshape(info.shape, order="F"), 0
+        return total, 0
     first, last = int(wanted[0]), int(wanted[-1])
-    vol_bytes = info.n_voxels * info.raw_dtype.itemsize
-    chunks = iter_chunks(
-        info, start=first, chunk_bytes=(last - first + 1) * vol_bytes, read_ahead=False
+    chunks = image.chunks(
+        start=first,
+        chunk_bytes=(last - first + 1) * image.volume_bytes,
+        read_ahead=False,
     )
     for start, block in chunks:
         rows = wanted[(wanted >= start) & (wanted < start + len(block))] - start
@@ -52,44 +56,35 @@ def mean_volume(
         if start + len(block) > last:
             break
     chunks.close()
-    return (total / wanted.size).reshape(info.shape, order="F"), int(wanted.size)
+    return total / wanted.size, int(wanted.size)
 
 
-def region_volume(
-    roi: Any, reduction: Any, shape: tuple[int, int, int], affine: np.ndarray
+def region_labels(
+    roi: Any, reduction: Reduction, domain: Domain
 ) -> tuple[np.ndarray, list[str], str]:
-    """Return each region's voxels on an image grid, numbered, as extraction used them.
+    """Return each sample's region on the image's domain, numbered, as extraction used them.
 
     Parameters
     ----------
     roi : RoiSource
         The ROI source of the batch.
     reduction : Reduction
-        ``roi.for_grid(shape, affine)``.
-    shape, affine
-        The image grid.
+        ``roi.for_domain(domain)``.
+    domain : Domain
+        The image's domain.
 
     Returns
     -------
-    regions : numpy.ndarray
-        3D int32 array of ``shape``: 0 outside, ``k`` in region ``names[k - 1]``.
+    labels : numpy.ndarray
+        One int per sample: 0 outside, ``k`` in region ``names[k - 1]``.
     names : list of str
         The regions, in order.
     note : str
-        How the voxels were assigned (empty when exact).
+        How the samples were assigned (empty when exact).
     """
     names = list(getattr(roi, "names", reduction.columns))
-    on_image_grid = reduction.domain is None or reduction.domain.key == grid_key(
-        shape, affine
-    )
-    if not on_image_grid:
+    if reduction.domain is not None and reduction.domain.key != domain.key:
         note = "The ROI grid differs from the image grid; regions are not drawn."
-        return np.zeros(shape, dtype=np.int32), names, note
-    regions, note = roi.region_image(reduction, shape, affine)
-    return regions, names, note
-
-
-def to_ras(data: np.ndarray, affine: np.ndarray) -> np.ndarray:
-    """Reorder the axes of a 3D array so that they run left-to-right, back-to-front, up."""
-    orientation = nib.orientations.io_orientation(affine)
-    return nib.orientations.apply_orientation(data, orientation)
+        return np.zeros(domain.n_samples, dtype=np.int32), names, note
+    labels, note = roi.region_labels(reduction, domain)
+    return labels, names, note

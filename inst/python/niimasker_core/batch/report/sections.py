@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ...domains.volume.nifti import read_image_info
+from ...domains.registry import open_image
 from ...errors import ReportWarning
 from . import overlay
 
@@ -131,15 +131,18 @@ def parameters_section(parameters: dict[str, Any]) -> str:
 
 def overlay_section(result: Any, roi: Any, figures: ModuleType) -> str:
     """Return the ROI overlay on the mean of the first image's kept volumes."""
-    info = read_image_info(result.image, need_4d=False)  # a 3D image is one volume
-    reduction = roi.for_grid(info.shape, info.affine)
-    regions, names, note = overlay.region_volume(
-        roi, reduction, info.shape, info.affine
-    )
-    mean, n_used = overlay.mean_volume(info, result.volumes, MEAN_VOLUMES)
-    png, slices = figures.mosaic(
-        overlay.to_ras(mean, info.affine), overlay.to_ras(regions, info.affine)
-    )
+    image = open_image(result.image)  # a 3D image is one volume
+    domain = image.domain
+    reduction = roi.for_domain(domain)
+    regions, names, note = overlay.region_labels(roi, reduction, domain)
+    mean, n_used = overlay.mean_volume(image, result.volumes, MEAN_VOLUMES)
+    drawn = domain.draw_overlay(mean, regions, figures)
+    if drawn is None:
+        return (
+            "<h2>Regions on the mean image</h2>"
+            '<p class="note">Images of this kind are not drawn.</p>'
+        )
+    png, where = drawn
     colours = figures.region_colours(max(len(names), 1))
     present = set(np.unique(regions).tolist())
     legend = "".join(
@@ -151,8 +154,7 @@ def overlay_section(result: Any, roi: Any, figures: ModuleType) -> str:
     missing = [n for k, n in enumerate(names, start=1) if k not in present]
     caption = (
         f"Mean of the first {n_used} kept volumes of <code>{_e(result.image)}</code> "
-        f"(not the whole run, to keep the report cheap), axial slices "
-        f"{', '.join(map(str, slices))} (anterior up, subject left on the left), "
+        f"(not the whole run, to keep the report cheap), {_e(where)}, "
         "each region tinted in its colour. " + _e(note)
     )
     out = [

@@ -9,7 +9,9 @@ smoothing is nilearn's ``smooth_img``, and extents are bounding boxes in mm.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+import nibabel as nib
 import numpy as np
 
 from ...errors import SettingsError
@@ -22,6 +24,7 @@ __all__ = [
     "extent_mm",
     "grid_corners",
     "grid_key",
+    "to_ras",
 ]
 
 
@@ -45,6 +48,28 @@ class Grid:
     def n_samples(self) -> int:
         """Voxels in one volume."""
         return int(np.prod(self.shape))
+
+    def describe(self) -> str:
+        """Return the grid's bounding box in mm, in words."""
+        return describe_box(extent_mm(grid_corners(self.shape), self.affine))
+
+    def draw_overlay(
+        self, background: np.ndarray, labels: np.ndarray, figures: Any
+    ) -> tuple[bytes, str]:
+        """Draw axial slices of ``background`` with each labelled region tinted.
+
+        Both are one value per voxel (Fortran order); they are turned to
+        RAS+ orientation and drawn with ``figures.mosaic``.
+        """
+        png, slices = figures.mosaic(
+            to_ras(background.reshape(self.shape, order="F"), self.affine),
+            to_ras(labels.reshape(self.shape, order="F"), self.affine),
+        )
+        where = (
+            f"axial slices {', '.join(map(str, slices))} (anterior up, subject left "
+            "on the left)"
+        )
+        return png, where
 
     def check_kernel(self, fwhm: float, name: str) -> None:
         """Refuse a smoothing kernel wider than the field of view: it is a typo, and costly.
@@ -112,7 +137,6 @@ class Grid:
                     source.shape, self.shape, *transform
                 )
             return cache[self.key](block, clip=bounds)
-        import nibabel as nib
         from nilearn.image import resample_img  # nilearn: imported when used
 
         img = nib.Nifti1Image(
@@ -132,6 +156,12 @@ class Grid:
             np.clip(data, bounds[0], bounds[1], out=data)
         n = block.shape[0]
         return np.ascontiguousarray(data.transpose(3, 2, 1, 0)).reshape(n, -1)
+
+
+def to_ras(data: np.ndarray, affine: np.ndarray) -> np.ndarray:
+    """Reorder the axes of a 3D array so that they run left-to-right, back-to-front, up."""
+    orientation = nib.orientations.io_orientation(affine)
+    return nib.orientations.apply_orientation(data, orientation)
 
 
 def block_as_4d(block: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:

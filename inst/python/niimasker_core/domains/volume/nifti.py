@@ -31,6 +31,7 @@ __all__ = [
     "array_image_info",
     "check_geometry",
     "header_t_r",
+    "read_header_t_r",
     "iter_chunks",
     "read_image_info",
 ]
@@ -70,6 +71,11 @@ class ImageInfo:
     def domain(self) -> Grid:
         """The voxel grid of its volumes."""
         return Grid(self.shape, self.affine)
+
+    @property
+    def volume_bytes(self) -> int:
+        """Bytes of one stored volume."""
+        return self.n_voxels * self.raw_dtype.itemsize
 
     @property
     def source_dtype(self) -> np.dtype:
@@ -293,6 +299,18 @@ def _volume_count(shape: tuple[int, ...], path: str, need_4d: bool) -> int:
             "no data. Check that the file was written completely, or regenerate it."
         )
     return n_volumes
+
+
+def read_header_t_r(path: str) -> float | None:
+    """Return the TR in seconds from a NIfTI file's header (``pixdim[4]`` with its units).
+
+    Only the header is read. Returns None when the file cannot be opened,
+    has no fourth zoom, or its time units are unknown.
+    """
+    try:
+        return header_t_r(nib.load(path).header)
+    except Exception:  # unreadable here; the image reader reports it properly
+        return None
 
 
 def header_t_r(header: nib.Nifti1Header) -> float | None:

@@ -1,0 +1,113 @@
+"""How image files are opened: one entry per kind of file, each giving a domain's image.
+
+:data:`IMAGE_READERS` lists, for each kind of image file, the suffixes that
+name it (stripped to make output names and to find the BIDS JSON sidecar),
+how its header is read into a streamable
+:class:`~niimasker_core.domains.base.SampledImage`, and where its header
+keeps the repetition time. A path no reader claims is read as NIfTI, whose
+reader names what is wrong with it. A new domain (surfaces, CIFTI) adds its
+reader here; the batch opens every image through :func:`open_image`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .base import SampledImage
+from .volume.nifti import read_header_t_r, read_image_info
+
+__all__ = [
+    "IMAGE_READERS",
+    "ImageReader",
+    "image_sidecar_path",
+    "image_stem",
+    "image_suffixes",
+    "open_image",
+    "reader_of",
+]
+
+
+@dataclass(frozen=True)
+class ImageReader:
+    """One kind of image file.
+
+    Attributes
+    ----------
+    name : str
+        What the files are (``nifti``).
+    suffixes : tuple of str
+        Their name endings, longest first (``.nii.gz``, ``.nii``).
+    open : callable
+        ``open(path) -> SampledImage``: the header read, the data streamed
+        later; a 3D image is one volume.
+    header_t_r : callable
+        ``header_t_r(path) -> float or None``: the repetition time the header
+        holds, None when it has none or cannot be read.
+    """
+
+    name: str
+    suffixes: tuple[str, ...]
+    open: Callable[[str], SampledImage]
+    header_t_r: Callable[[str], float | None]
+
+
+#: Every kind of image file the batch reads, the default (NIfTI) first.
+IMAGE_READERS: list[ImageReader] = [
+    ImageReader(
+        "nifti",
+        (".nii.gz", ".nii"),
+        lambda path: read_image_info(path, need_4d=False),
+        read_header_t_r,
+    ),
+]
+
+
+def reader_of(path: str) -> ImageReader:
+    """Return the reader of a file, by its name (NIfTI when none claims it)."""
+    name = Path(path).name
+    for reader in IMAGE_READERS:
+        if name.endswith(reader.suffixes):
+            return reader
+    return IMAGE_READERS[0]
+
+
+def open_image(path: str) -> SampledImage:
+    """Read an image's header into an image the engine streams.
+
+    Raises
+    ------
+    ImageNotFoundError
+        If the file does not exist.
+    InputFileError
+        If it cannot be read as its kind of image.
+    """
+    return reader_of(path).open(path)
+
+
+def image_suffixes() -> tuple[str, ...]:
+    """Return every image name ending the readers know, longest first per reader."""
+    return tuple(s for reader in IMAGE_READERS for s in reader.suffixes)
+
+
+def _strip(name: str) -> str | None:
+    for suffix in image_suffixes():
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return None
+
+
+def image_stem(path: str) -> str:
+    """Return the image's file name without its image suffix (``.nii.gz``...)."""
+    name = Path(path).name
+    stem = _strip(name)
+    return Path(name).stem if stem is None else stem
+
+
+def image_sidecar_path(path: str) -> Path:
+    """Return the BIDS JSON sidecar of an image (``.nii.gz`` -> ``.json``)."""
+    stem = _strip(Path(path).name)
+    if stem is None:
+        return Path(path).with_suffix(".json")
+    return Path(path).with_name(stem + ".json")
