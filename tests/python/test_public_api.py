@@ -51,6 +51,7 @@ def test_package_exports():
             "__version__",
             "extract_timeseries",
             "nilearn_atlas",
+            "read_timeseries",
         ]
     )
     assert isinstance(niimasker_core.__version__, str)

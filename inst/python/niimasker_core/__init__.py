@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .batch.results import ExtractionFailure, ExtractionResult, ImageTimeseries
 from .errors import NiimaskerError
-from .faces.api import extract_timeseries, nilearn_atlas
+from .faces.api import extract_timeseries, nilearn_atlas, read_timeseries
 from .version import __version__
 
 #: The drop-in maskers, imported on first use (they pull in scikit-learn).
@@ -40,6 +40,7 @@ __all__ = [
     "__version__",
     "extract_timeseries",
     "nilearn_atlas",
+    "read_timeseries",
 ]
 
 

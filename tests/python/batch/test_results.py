@@ -157,3 +157,35 @@ def test_an_empty_batch_result_reads_well():
     result = ExtractionResult(timeseries=[])
     assert len(result) == 0 and list(result) == []
     assert repr(result).startswith("ExtractionResult: 0 timeseries from 0 image(s)")
+
+
+def test_read_timeseries_reads_back_every_image_and_roi_set(
+    tmp_path, two_images, atlas_file, rng, affine
+):
+    from conftest import make_atlas
+
+    coarse = tmp_path / "atlas-coarse_dseg.nii.gz"
+    make_atlas(rng, affine, n_regions=3).to_filename(coarse)
+    out = tmp_path / "out"
+    made = niimasker_core.extract_timeseries(
+        two_images, [f"fine={atlas_file}", f"coarse={coarse}"], output_dir=str(out)
+    )
+    read = niimasker_core.read_timeseries(out)
+    assert [(t.file, t.atlas, t.stem) for t in read] == [
+        (t.file, t.atlas, t.stem) for t in made
+    ]
+    for got, want in zip(read, made):
+        assert got.columns == want.columns and got.volumes == want.volumes
+        np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-8)
+        assert got.sidecar == want.sidecar and got.t_r_source == want.t_r_source
+    assert read.failures == [] and read.output_dir == str(out)
+    plain = r_bridge.read_timeseries(str(out))["result"]
+    assert [item["atlas"] for item in plain["timeseries"]] == ["fine", "coarse"] * 2
+
+
+def test_read_timeseries_skips_voxel_images_with_a_warning(tmp_path, bold_file):
+    out = tmp_path / "out"
+    niimasker_core.extract_timeseries(str(bold_file), output_dir=str(out))
+    with pytest.warns(niimasker_core.errors.UnusedOptionWarning, match="not read back"):
+        read = niimasker_core.read_timeseries(out)
+    assert len(read) == 0

@@ -31,6 +31,7 @@ __all__ = [
     "nilearn_atlas",
     "plan_extraction",
     "plan_settings",
+    "read_timeseries",
     "resolve_settings",
     "run_with_values",
     "voxels_to_nifti",
@@ -273,6 +274,35 @@ def _raise_every_failure(batch: BatchResult) -> None:
         raise type(first)("\n".join(lines)) from first
     first.add_note("\n".join(lines[:1] + lines[2:]))
     raise first
+
+
+def read_timeseries(output_dir: str | Path) -> ExtractionResult:
+    """Read back the timeseries the command or ``extract_timeseries(output_dir=)`` wrote.
+
+    Parameters
+    ----------
+    output_dir : str or Path
+        The folder holding ``<stem>_timeseries.tsv`` files, their JSON
+        sidecars and ``niimasker_data/parameters.json`` (from this machine or
+        another).
+
+    Returns
+    -------
+    ExtractionResult
+        As :func:`extract_timeseries` returns it, one item per image and ROI
+        set, with no failures; values as written (9 significant digits).
+
+    Raises
+    ------
+    ImageNotFoundError
+        If the folder holds no niimasker output.
+
+    Examples
+    --------
+    >>> result = read_timeseries("derivatives/niimasker")  # doctest: +SKIP
+    >>> result[0].data.head()  # doctest: +SKIP
+    """
+    return ExtractionResult.from_folder(output_dir)
 
 
 def voxels_to_nifti(

@@ -13,11 +13,9 @@ numpy 2 arrays); :func:`timeseries_to_array` rebuilds one in Python.
 
 from __future__ import annotations
 
-import json
 import traceback
 import warnings
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -112,7 +110,7 @@ def read_timeseries(output_dir: str) -> dict[str, Any]:
         As :func:`extract_timeseries`, ``result`` in the same plain form
         (values as ``bytearray``, ``volumes`` 0-based), with no ``failures``.
     """
-    return _call(lambda: _with_entities(_read_output(Path(output_dir))))
+    return _call(lambda: _with_entities(to_plain(api.read_timeseries(output_dir))))
 
 
 def to_plain(result: ExtractionResult) -> dict[str, Any]:
@@ -259,62 +257,6 @@ def _with_entities(result: dict[str, Any]) -> dict[str, Any]:
     for item in result["timeseries"]:
         item["entities"] = parse_entities(item["file"])
     return result
-
-
-def _read_output(folder: Path) -> dict[str, Any]:
-    parameters_file = folder / "niimasker_data" / "parameters.json"
-    if not parameters_file.is_file():
-        raise errors.ImageNotFoundError(
-            "{parameter} {file} holds no niimasker output: "
-            "niimasker_data/parameters.json is missing.",
-            fix="Give the folder the command or extract_timeseries() wrote.",
-            parameter="output_dir",
-            file=str(folder),
-        )
-    parameters = json.loads(parameters_file.read_text(encoding="utf-8"))
-    items = []
-    for run in parameters.get("runs", []):
-        table = folder / run["output"]
-        if not table.is_file():
-            warnings.warn(
-                errors.UnusedOptionWarning(
-                    "{file} is listed in parameters.json but missing; skipped.",
-                    file=str(table),
-                ),
-                stacklevel=2,
-            )
-            continue
-        sidecar_file = table.with_name(table.name[: -len(".tsv")] + ".json")
-        sidecar = json.loads(sidecar_file.read_text(encoding="utf-8"))
-        columns, values = _read_tsv(table)
-        items.append(
-            {
-                "file": run["image"],
-                "stem": table.name[: -len("_timeseries.tsv")],
-                "columns": columns,
-                "values": bytearray(values.tobytes(order="F")),
-                "shape": [int(values.shape[0]), int(values.shape[1])],
-                "volumes": list(sidecar.get("OutputVolumes", range(values.shape[0]))),
-                "t_r": sidecar.get("RepetitionTime"),
-                "sidecar": sidecar,
-                "files": [str(table), str(sidecar_file)],
-            }
-        )
-    return {
-        "timeseries": items,
-        "failures": [],
-        "parameters": parameters,
-        "output_dir": str(folder),
-    }
-
-
-def _read_tsv(path: Path) -> tuple[list[str], np.ndarray]:
-    import pandas as pd
-
-    table = pd.read_csv(
-        path, sep="\t", na_values=["n/a"], keep_default_na=False, dtype=np.float64
-    )
-    return [str(c) for c in table.columns], table.to_numpy(dtype=np.float64)
 
 
 def _plain(value: Any) -> Any:
