@@ -33,42 +33,15 @@ extract_voxels <- function(input_files = NULL, output_dir = NULL, mask_img = NUL
                            low_pass = NULL, high_pass = NULL, t_r = NULL,
                            smoothing_fwhm = NULL, discard_scans = 0L, dtype = NULL,
                            output_format = NULL, n_jobs = 1L, config = NULL) {
-  check_string(output_dir)
+  given <- names(formals(extract_voxels))
+  args <- check_parameters(mget(given), parameter_checks[given])
+  # Only the arguments the caller gave reach the core (see extract_timeseries()).
+  args <- args[names(args) %in% names(match.call())[-1]]
   confounds <- confounds_as_files(regressor_files, output_dir)
   if (!is.null(confounds$temporary)) {
     on.exit(unlink(confounds$temporary, recursive = TRUE), add = TRUE)
   }
-  if (!is.null(mask_args) && !is.list(mask_args)) {
-    abort_niimasker("{.arg mask_args} must be a named list, not {.obj_type_friendly {mask_args}}.",
-                    class = "argument")
-  }
-  args <- list(
-    input_files = as_py_list(check_strings(input_files)),
-    output_dir = output_dir,
-    mask_img = check_string(mask_img),
-    mask_strategy = check_string(mask_strategy, allow_null = FALSE),
-    mask_args = mask_args,
-    target_affine = as_target_affine(target_affine),
-    target_shape = as_py_list(target_shape),
-    regressor_files = as_py_list(confounds$paths),
-    regressors = as_py_list(check_strings(regressors)),
-    runs = as_py_list(runs),
-    standardize = check_flag_or_string(standardize),
-    standardize_confounds = check_flag(standardize_confounds),
-    detrend = check_flag(detrend),
-    high_variance_confounds = check_flag(high_variance_confounds),
-    low_pass = check_number(low_pass),
-    high_pass = check_number(high_pass),
-    t_r = check_number(t_r),
-    smoothing_fwhm = check_number(smoothing_fwhm),
-    discard_scans = check_whole_number_or_string(discard_scans),
-    dtype = check_string(dtype),
-    output_format = check_string(output_format),
-    n_jobs = check_whole_number(n_jobs),
-    report = FALSE,
-    config = check_config(config)
-  )
-  args <- args[!vapply(args, is.null, logical(1))]
+  args$regressor_files <- as_py_list(confounds$paths)
   result <- call_core("extract_timeseries", list(kwargs = args), rename = confounds$rename)
   warn_failed_files(result$failures, rename = confounds$rename)
   voxels_result(result)

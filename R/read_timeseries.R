@@ -4,8 +4,10 @@
 #' `extract_timeseries(output_dir = )` (on this machine or another) into the
 #' tibble [extract_timeseries()] returns, with the same columns (`file`, BIDS
 #' entities, `volume`, regions) and [timeseries_info()] metadata (from the
-#' JSON sidecars and `niimasker_data/parameters.json`). Values are read from
-#' the TSV files, which keep 9 significant digits.
+#' JSON sidecars and `niimasker_data/parameters.json`): every image's table
+#' of every ROI set. Values are read from the TSV files, which keep 9
+#' significant digits. Voxel outputs written as images (`output_format`
+#' `"nifti"` or `"npy"`) are not read back: a warning names each.
 #'
 #' @param output_dir Character. The folder.
 #' @returns A tibble as described in [extract_timeseries()]. `file` is the

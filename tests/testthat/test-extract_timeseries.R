@@ -401,3 +401,18 @@ test_that("a labels or mask_img name that is no ROI set is a settings error nami
   expect_match(conditionMessage(err), "`roi_file`", fixed = TRUE)
   expect_match(conditionMessage(err), "named list or named character vector", fixed = TRUE)
 })
+
+test_that("the help pages document every declared parameter with an @param line", {
+  skip_if_no_core()
+  # the source's man/ from a source tree (test_local), the installed help otherwise
+  root <- test_path("..", "..")
+  rd <- if (dir.exists(file.path(root, "man"))) tools::Rd_db(dir = root) else tools::Rd_db("niimasker")
+  documented <- function(page) {
+    arguments <- Filter(function(x) identical(attr(x, "Rd_tag"), "\\arguments"), rd[[page]])[[1]]
+    items <- Filter(function(x) identical(attr(x, "Rd_tag"), "\\item"), arguments)
+    trimws(unlist(strsplit(vapply(items, function(x) paste(unlist(x[[1]]), collapse = ""), ""), ",")))
+  }
+  declared <- core_parameter_names()
+  expect_setequal(setdiff(documented("extract_timeseries.Rd"), c("config", "progress")), declared)
+  expect_setequal(documented("extract_voxels.Rd"), names(formals(extract_voxels)))
+})

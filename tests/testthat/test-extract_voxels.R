@@ -47,3 +47,17 @@ test_that("voxels_to_nifti() writes a 3D map and a 4D image in the mask's space"
   expect_error(voxels_to_nifti(map[-1], vox, file), class = "niimasker_error")
   expect_error(voxels_to_nifti(map, list(), file), class = "niimasker_error_argument")
 })
+
+test_that("extract_voxels() takes core parameters only, with the core's defaults, checked as extract_timeseries()", {
+  skip_if_no_core()
+  sig <- core_signature("extract_timeseries")
+  r_formals <- formals(extract_voxels)
+  expect_true(all(names(r_formals) %in% names(sig)))
+  for (name in names(r_formals)) {
+    expect_equal(eval(r_formals[[name]]), sig[[name]], label = paste("default of", name))
+  }
+  # one checker table: every argument goes through parameter_checks
+  expect_true(all(names(r_formals) %in% names(parameter_checks)))
+  expect_error(extract_voxels(example_bold("01"), detrend = NA), class = "niimasker_error_argument")
+  expect_error(extract_voxels(example_bold("01"), t_r = "2"), class = "niimasker_error_argument")
+})

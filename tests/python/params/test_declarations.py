@@ -199,3 +199,13 @@ def test_too_many_discarded_scans_is_its_own_class(bold_file, atlas_file):
     assert issubclass(errors.TooFewVolumesError, errors.CleaningError)
     assert issubclass(errors.MissingRepetitionTimeError, errors.CleaningError)
     assert issubclass(errors.AromaImageError, errors.ConfoundsError)
+
+
+@pytest.mark.parametrize("function", [api.extract_timeseries, api.plan_extraction])
+def test_help_documents_every_parameter_from_its_declaration(function):
+    doc = inspect.getdoc(function)
+    assert "{parameters}" not in doc
+    for param in PARAMETERS:
+        assert f"\n{param.name} : " in doc, param.name
+        first_words = " ".join(param.help.split()[:4])
+        assert first_words in " ".join(doc.split()), param.name

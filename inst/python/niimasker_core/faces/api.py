@@ -22,6 +22,7 @@ from ..errors import NiimaskerError, SettingsError
 from ..io.formats import timeseries_name
 from ..params.config import load_config, merge_config
 from ..params.declarations import PARAMETERS
+from ..params.docs import document_parameters
 from ..params.options import RunOptions
 from ..params.settings import Settings, make_settings, unknown_names_message
 from ..rois.sets import split_sets
@@ -88,27 +89,21 @@ def _bind(
     return given, faces
 
 
+@document_parameters
 def extract_timeseries(*args: Any, **kwargs: Any) -> ExtractionResult:
     """Extract cleaned ROI timeseries from one or more 4D NIfTI images.
 
-    The keywords are the parameters of :data:`niimasker_core.params.declarations.PARAMETERS`
-    (``help(extract_timeseries)`` shows each with its default), plus
-    ``config``, ``progress`` and ``command``.
+    Every parameter below is declared once
+    (:data:`niimasker_core.params.declarations.PARAMETERS`): the same name,
+    default and meaning as the command's ``--name`` flag, the config key and
+    the R argument. ``None`` means not set. With ``output_dir``, the
+    outputs are ``<stem>_timeseries.tsv``, its JSON sidecar,
+    ``<stem>_coverage.tsv``, ``niimasker_data/parameters.json`` and (with
+    ``report``) ``report.html``.
 
     Parameters
     ----------
-    input_files : str or sequence of str
-        4D NIfTI images, or one wildcard pattern (naturally sorted).
-    roi_file : str
-        Atlas, mask, probabilistic maps, coordinates table or ``nilearn:`` query.
-    output_dir : str, optional
-        When given, write ``<stem>_timeseries.tsv``, its JSON sidecar,
-        ``<stem>_coverage.tsv``, ``niimasker_data/parameters.json`` and (with
-        ``report``) ``report.html`` there.
-    **parameters
-        Every other parameter by its name (``mask_img``, ``t_r``, ``detrend``,
-        ...): see ``niimasker -h``; names, defaults and checks are in
-        :data:`niimasker_core.params.declarations.PARAMETERS`. ``None`` means not set.
+    {parameters}
     config : str or mapping, optional
         JSON config path or mapping; its values override the arguments above
         (a warning names each override, explicit defaults included).
@@ -218,6 +213,7 @@ def run_with_values(
     return ExtractionResult.from_batch(batch, output_dir, with_values=with_values)
 
 
+@document_parameters
 def plan_extraction(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
     """Return which image goes with which confounds file, TR and output, reading no image data.
 
@@ -225,6 +221,12 @@ def plan_extraction(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
     :func:`extract_timeseries`, and the settings are validated, patterns
     expanded, confounds paired and TRs resolved (sidecar or header), exactly
     as a run would.
+
+    Parameters
+    ----------
+    {parameters}
+    config : str or mapping, optional
+        JSON config path or mapping; its values override the arguments above.
 
     Returns
     -------
