@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from conftest import SHAPE, make_bold
 
-from niimasker_core.domains.volume.nifti import iter_chunks, read_image_info
+from niimasker_core.domains.volume.nifti import read_image_info
+from niimasker_core.domains.volume.stream import iter_chunks
 from niimasker_core.errors import ImageNotFoundError, InputFileError
 
 N_VOXELS = int(np.prod(SHAPE))

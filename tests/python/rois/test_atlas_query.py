@@ -23,7 +23,9 @@ from niimasker_core import nilearn_atlas
 from niimasker_core.errors import AtlasFetchError, AtlasQueryError
 from niimasker_core.faces.api import extract_timeseries
 from niimasker_core.faces.cli import main
-from niimasker_core.rois.atlas_query import ATLASES, fetch_query, is_query, parse_query
+from niimasker_core.rois.atlas_catalogue import ATLASES, parse_query
+from niimasker_core.rois.atlas_query import fetch_query
+from niimasker_core.rois.registry import is_query
 
 SEED_QUERIES = {
     "nilearn:aal:SPM12": ("fetch_atlas_aal", {"version": "SPM12"}),

@@ -10,18 +10,11 @@ extraction, the mask. The R package gets the same content as bytes from
 from __future__ import annotations
 
 import html
-import json
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from ..errors import ImageNotFoundError, UnusedOptionWarning
-from ..io.formats import format_of, sidecar_of
-from .record import parameters_file
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -286,54 +279,6 @@ class ExtractionResult:
             mask_img=batch.mask_img,
         )
 
-    @classmethod
-    def from_folder(cls, output_dir: str | Path) -> ExtractionResult:
-        """Read back the timeseries a batch wrote into ``output_dir``.
-
-        Every image's table of every ROI set listed in
-        ``niimasker_data/parameters.json`` is read with its sidecar, through
-        the output formats (:mod:`niimasker_core.io.formats`); values are as
-        written (9 significant digits). A table that is missing, or in a
-        format that is not read back (voxel images), is skipped with a warning.
-
-        Parameters
-        ----------
-        output_dir : str or Path
-            The folder.
-
-        Returns
-        -------
-        ExtractionResult
-            One item per image and ROI set, with no failures.
-
-        Raises
-        ------
-        ImageNotFoundError
-            If the folder holds no ``niimasker_data/parameters.json``.
-        """
-        folder = Path(output_dir)
-        record_file = parameters_file(folder, shard=None)
-        if not record_file.is_file():
-            raise ImageNotFoundError(
-                "{parameter} {file} holds no niimasker output: "
-                "niimasker_data/parameters.json is missing.",
-                fix="Give the folder the command or extract_timeseries() wrote.",
-                parameter="output_dir",
-                file=str(folder),
-            )
-        parameters = json.loads(record_file.read_text(encoding="utf-8"))
-        roi = parameters.get("roi", {})
-        several = "kind" not in roi  # several sets: described by name
-        items = []
-        for run in parameters.get("runs", []):
-            names = run.get("outputs", [run["output"]])
-            sets = list(roi) if several else [None] * len(names)
-            for name, atlas in zip(names, sets):
-                item = _read_item(folder / name, run["image"], atlas)
-                if item is not None:
-                    items.append(item)
-        return cls(timeseries=items, parameters=parameters, output_dir=str(folder))
-
     def __iter__(self) -> Iterator[ImageTimeseries]:
         """Iterate over :attr:`timeseries`."""
         return iter(self.timeseries)
@@ -417,33 +362,3 @@ def to_frame(
     values = np.asarray(values, dtype=np.float64)
     index = pd.Index(np.asarray(volumes, dtype=np.int64), name="volume")
     return pd.DataFrame(values, index=index, columns=list(columns), copy=False)
-
-
-def _read_item(table: Path, image: str, atlas: str | None) -> ImageTimeseries | None:
-    """Read one written timeseries and its sidecar (None, with a warning, if it can't be)."""
-    fmt = format_of(table)
-    if not table.is_file() or fmt.read is None:
-        why = "missing" if not table.is_file() else f"a {fmt.name} file, not read back"
-        warnings.warn(
-            UnusedOptionWarning(
-                "{file} is listed in parameters.json but {why:text}; skipped.",
-                file=str(table),
-                why=why,
-            ),
-            stacklevel=3,
-        )
-        return None
-    sidecar_file = sidecar_of(table)
-    sidecar = json.loads(sidecar_file.read_text(encoding="utf-8"))
-    columns, values = fmt.read(table)
-    volumes = [int(v) for v in sidecar.get("OutputVolumes", range(values.shape[0]))]
-    return ImageTimeseries(
-        data=to_frame(values, columns, volumes),
-        file=image,
-        stem=table.name[: -len(f"_timeseries.{fmt.extension}")],
-        atlas=atlas,
-        sidecar=sidecar,
-        t_r=sidecar.get("RepetitionTime"),
-        t_r_source=sidecar.get("RepetitionTimeSource"),
-        files=[str(table), str(sidecar_file)],
-    )

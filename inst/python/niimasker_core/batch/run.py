@@ -35,12 +35,14 @@ from ..io.writers import write_json, write_nifti
 from ..params.options import RunOptions
 from ..params.settings import Settings
 from ..rois.sets import load_roi_sets
+from .dask_cluster import run_on_dask
 from .image import safe_process
 from .job import Job
 from .outcome import Failure, ImageResult, Outcome
 from .plan import RunPlan, natural_key, plan_runs
+from .readback import finished_outputs
 from .record import parameters_file, record_outcomes, run_record
-from .resume import finished_outputs
+from .report import write_report
 
 __all__ = ["BatchResult", "run_batch", "select_shard"]
 
@@ -153,8 +155,6 @@ def run_batch(
         if output_dir is not None:
             write_json(parameters_file(output_dir, settings.shard), parameters)
             if settings.report and settings.shard is None and job.space is None:
-                from .report import write_report  # imported only when written
-
                 write_report(batch, sets[0].source, output_dir)  # never raises
     batch.seconds = time.perf_counter() - started
     return batch
@@ -209,8 +209,6 @@ def _execute(
     """Yield each image and its outcome as it finishes: serial, joblib or Dask."""
     settings = job.settings
     if client is not None or settings.dask_scheduler is not None:
-        from .dask_cluster import run_on_dask  # only with the 'dask' extra
-
         yield from run_on_dask(plans, job, output_dir, client, safe_process)
     elif settings.n_jobs == 1 or len(plans) <= 1:
         for plan in plans:

@@ -21,6 +21,7 @@ the columns and the sample mask are exactly nilearn's.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -288,8 +289,6 @@ def _expected_columns(params: dict[str, Any]) -> list[str]:
 
 
 def _check_compcor(params: dict[str, Any], path: str, columns: list[str]) -> None:
-    import json
-
     from nilearn.interfaces.fmriprep.load_confounds_compcor import find_compcor
 
     sidecar = confounds_sidecar_path(path)

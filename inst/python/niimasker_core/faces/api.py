@@ -13,9 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..batch.plan import plan_runs
+from ..batch.readback import read_folder
 from ..batch.results import ExtractionResult
 from ..batch.run import BatchResult, run_batch, select_shard
 from ..errors import NiimaskerError, SettingsError
@@ -25,6 +24,7 @@ from ..params.declarations import PARAMETERS
 from ..params.docs import document_parameters
 from ..params.options import RunOptions
 from ..params.settings import Settings, make_settings, unknown_names_message
+from ..rois.atlas_query import fetch_query
 from ..rois.sets import split_sets
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "read_timeseries",
     "resolve_settings",
     "run_with_values",
-    "voxels_to_nifti",
 ]
 
 #: Keywords of the Python interface that are not parameters (no config key).
@@ -304,73 +303,7 @@ def read_timeseries(output_dir: str | Path) -> ExtractionResult:
     >>> result = read_timeseries("derivatives/niimasker")  # doctest: +SKIP
     >>> result[0].data.head()  # doctest: +SKIP
     """
-    return ExtractionResult.from_folder(output_dir)
-
-
-def voxels_to_nifti(
-    values: bytes,
-    shape: list[int],
-    mask_values: bytes,
-    mask_shape: list[int],
-    affine: list[list[float]],
-    file: str,
-) -> str:
-    """Write voxel values back to a NIfTI image in the mask's space (zeros outside).
-
-    The R package's ``voxels_to_nifti()`` calls this; values cross as bytes.
-
-    Parameters
-    ----------
-    values : bytes
-        float64 values, column-major: ``shape`` ``[n_voxels]`` (a 3D map) or
-        ``[n_volumes, n_voxels]`` (a 4D image).
-    shape : list of int
-        Shape of ``values``.
-    mask_values : bytes
-        The mask, uint8 column-major, of ``mask_shape``.
-    mask_shape : list of int
-        Its three dimensions.
-    affine : list of list of float
-        Its 4x4 affine.
-    file : str
-        The ``.nii``/``.nii.gz`` to write.
-
-    Returns
-    -------
-    str
-        ``file``.
-
-    Raises
-    ------
-    SettingsError
-        If the number of values does not match the mask's voxels.
-    """
-    import nibabel as nib
-
-    from ..errors import SettingsError
-    from ..io.writers import write_nifti
-
-    mask = (
-        np.frombuffer(bytes(mask_values), dtype=np.uint8)
-        .reshape(tuple(mask_shape), order="F")
-        .astype(bool)
-    )
-    shape = [int(n) for n in shape]
-    data = np.frombuffer(bytes(values), dtype=np.float64).reshape(shape, order="F")
-    n_voxels = int(mask.sum())
-    if data.shape[-1] != n_voxels:
-        raise SettingsError(
-            f"'x' has {data.shape[-1]} values per volume but the mask has {n_voxels} "
-            "voxels. Give one value per voxel (a vector) or a volumes x voxels matrix."
-        )
-    if data.ndim == 1:
-        out = np.zeros(mask.shape, dtype=np.float32)
-        out[mask] = data
-    else:
-        out = np.zeros((*mask.shape, data.shape[0]), dtype=np.float32)
-        out[mask] = data.T
-    write_nifti(file, nib.Nifti1Image(out, np.asarray(affine, dtype=float)))
-    return str(file)
+    return read_folder(output_dir)
 
 
 def nilearn_atlas(query: str, data_dir: str | None = None) -> dict[str, Any]:
@@ -406,6 +339,4 @@ def nilearn_atlas(query: str, data_dir: str | None = None) -> dict[str, Any]:
     >>> nilearn_atlas("nilearn:yeo:thick_7")["kind"]  # doctest: +SKIP
     'labels'
     """
-    from ..rois.atlas_query import fetch_query
-
     return fetch_query(query, None if data_dir is None else str(data_dir)).to_dict()

@@ -16,11 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .. import errors
 from ..batch.results import ExtractionFailure, ExtractionResult
 from ..errors import NiimaskerError, Worded
 from ..params.coercion import true_or_false
 from ..params.declarations import PARAMETERS, Parameter
-from ..params.settings import suggest
+from ..params.vocabulary import suggest
 from ..version import __version__
 from .api import plan_settings, resolve_settings, run_with_values
 
@@ -281,8 +282,6 @@ def _print_plan(rows: list[dict[str, Any]], output_dir: str) -> None:
 
 
 def _all_user_errors(failures: list[ExtractionFailure]) -> bool:
-    from .. import errors
-
     return all(f.error_type in errors.__all__ for f in failures)
 
 

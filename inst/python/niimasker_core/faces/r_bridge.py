@@ -18,12 +18,14 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import nibabel as nib
 import numpy as np
 
 from .. import errors
 from ..batch.results import ExtractionResult, ImageTimeseries
-from ..errors import NiimaskerError, Worded
+from ..errors import NiimaskerError, SettingsError, Worded
 from ..io.bids import parse_entities
+from ..io.writers import write_nifti
 from . import api
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "timeseries_to_array",
     "to_plain",
     "voxels_to_nifti",
+    "write_voxels",
 ]
 
 _FACE = "r"
@@ -85,14 +88,14 @@ def nilearn_atlas(query: str, data_dir: str | None = None) -> dict[str, Any]:
 
 
 def voxels_to_nifti(**kwargs: Any) -> dict[str, Any]:
-    """Run :func:`niimasker_core.faces.api.voxels_to_nifti` for R.
+    """Run :func:`write_voxels` for R's ``voxels_to_nifti()``.
 
     Returns
     -------
     dict
         As :func:`extract_timeseries`; ``result`` is the file written.
     """
-    return _call(lambda: api.voxels_to_nifti(**kwargs))
+    return _call(lambda: write_voxels(**kwargs))
 
 
 def read_timeseries(output_dir: str) -> dict[str, Any]:
@@ -194,6 +197,68 @@ def timeseries_to_array(item: Mapping[str, Any]) -> np.ndarray:
     return np.frombuffer(bytes(item["values"]), dtype=np.float64).reshape(
         (rows, cols), order="F"
     )
+
+
+def write_voxels(
+    values: bytes,
+    shape: list[int],
+    mask_values: bytes,
+    mask_shape: list[int],
+    affine: list[list[float]],
+    file: str,
+) -> str:
+    """Write voxel values back to a NIfTI image in the mask's space (zeros outside).
+
+    R's ``voxels_to_nifti()`` calls this (through :func:`voxels_to_nifti`);
+    values cross as bytes.
+
+    Parameters
+    ----------
+    values : bytes
+        float64 values, column-major: ``shape`` ``[n_voxels]`` (a 3D map) or
+        ``[n_volumes, n_voxels]`` (a 4D image).
+    shape : list of int
+        Shape of ``values``.
+    mask_values : bytes
+        The mask, uint8 column-major, of ``mask_shape``.
+    mask_shape : list of int
+        Its three dimensions.
+    affine : list of list of float
+        Its 4x4 affine.
+    file : str
+        The ``.nii``/``.nii.gz`` to write.
+
+    Returns
+    -------
+    str
+        ``file``.
+
+    Raises
+    ------
+    SettingsError
+        If the number of values does not match the mask's voxels.
+    """
+    mask = (
+        np.frombuffer(bytes(mask_values), dtype=np.uint8)
+        .reshape(tuple(mask_shape), order="F")
+        .astype(bool)
+    )
+    shape = [int(n) for n in shape]
+    data = np.frombuffer(bytes(values), dtype=np.float64).reshape(shape, order="F")
+    n_voxels = int(mask.sum())
+    if data.shape[-1] != n_voxels:
+        raise SettingsError(
+            f"'x' has {data.shape[-1]} values per volume but the mask has {n_voxels} "
+            "voxels. Give one value per voxel (a vector) or a volumes x voxels matrix."
+        )
+    if data.ndim == 1:
+        out = np.zeros(mask.shape, dtype=np.float32)
+        out[mask] = data
+    else:
+        out = np.zeros((*mask.shape, data.shape[0]), dtype=np.float32)
+        out[mask] = data.T
+    write_nifti(file, nib.Nifti1Image(out, np.asarray(affine, dtype=float)))
+    return str(file)
 
 
 def _describe(item: Worded | BaseException) -> dict[str, Any]:

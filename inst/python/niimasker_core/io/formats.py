@@ -17,6 +17,7 @@ from typing import Any
 
 import nibabel as nib
 import numpy as np
+from isal import igzip
 
 from ..errors import InputFileError
 from .writers import atomic_path, write_npy, write_table
@@ -161,13 +162,9 @@ def write_voxel_image(target: Any, mask_img: Any, values: np.ndarray) -> Path:
     header.set_xyzt_units("mm", "sec")
     header["vox_offset"] = 352
     if str(target).endswith(".gz"):
-        try:
-            from isal import igzip as gzip_module
-        except ImportError:  # pragma: no cover - isal is a requirement
-            import gzip as gzip_module
 
         def opener(path):
-            return gzip_module.open(path, "wb", compresslevel=1)
+            return igzip.open(path, "wb", compresslevel=1)
     else:
 
         def opener(path):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from isal import igzip
 
 from ..errors import OutputError
 
@@ -193,8 +194,6 @@ def write_nifti(target: str | Path, img: Any) -> Path:
     size = getattr(getattr(img, "dataobj", None), "nbytes", None)  # before gzip
     with atomic_path(target, size_hint=size) as tmp:
         if str(target).endswith(".gz"):
-            from isal import igzip
-
             with igzip.open(tmp, "wb", compresslevel=1) as handle:
                 img.to_file_map(img.make_file_map({"image": handle}))
         else:

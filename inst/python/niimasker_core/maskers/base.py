@@ -15,6 +15,7 @@ for the Butterworth filter) are accepted and kept as parameters, so clones and
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -395,8 +396,6 @@ def clean_image_signals(
 
 
 def _args(func) -> list[str]:
-    import inspect
-
     try:
         return list(inspect.signature(func).parameters)
     except (TypeError, ValueError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import nibabel as nib
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
@@ -434,8 +435,6 @@ class NiftiLabelsMasker(RegionMasker):
         present = set(np.unique(labels_data).tolist())
         emptied = [n for n, i in enumerate(ids) if i not in present]
         self._column_ids = ids
-        import nibabel as nib
-
         self.region_atlas_ = nib.Nifti1Image(
             labels_data.astype(np.int32), labels_img.affine
         )

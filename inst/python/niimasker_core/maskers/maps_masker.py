@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import warnings
 
+import nibabel as nib
 import numpy as np
+from nibabel.filename_parser import splitext_addext
 from scipy import sparse
 from sklearn.utils.validation import check_is_fitted
 
@@ -19,12 +21,8 @@ __all__ = ["NiftiMapsMasker"]
 
 def _maps_info(img):
     """Return what ``read_maps`` streams: the maps' file, or their array."""
-    from nibabel.filename_parser import splitext_addext
-
     path = img.get_filename() if hasattr(img, "get_filename") else None
     if path and splitext_addext(str(path))[1] in (".nii", ".nii.gz"):
-        import nibabel as nib
-
         if nib.is_proxy(img.dataobj):
             return read_image_info(path, need_4d=False)
     return array_image_info(np.asanyarray(img.dataobj), img.affine, "maps_img")
@@ -431,8 +429,6 @@ class NiftiMapsMasker(RegionMasker):
 
 def _dense_maps(maps: sparse.csc_array, shape, affine):
     """Return the maps on a new grid as a 4D image (when ``fit`` resamples them)."""
-    import nibabel as nib
-
     data = (
         maps.toarray().astype(np.float32).reshape(shape + (maps.shape[1],), order="F")
     )

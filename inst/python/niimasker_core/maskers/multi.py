@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -355,9 +357,6 @@ class MultiNiftiMasker(_MultiTransform, NiftiMasker):
 
     def _compute_mask(self, imgs):
         """Compute the mask of all images with nilearn's ``compute_multi_*`` function."""
-        import inspect
-        import warnings
-
         from nilearn.maskers.multi_nifti_masker import _get_mask_strategy
 
         if self.mask_strategy not in MASK_STRATEGIES:

@@ -11,6 +11,7 @@ theirs (resampling, look-up tables, inverse transforms).
 from __future__ import annotations
 
 import warnings
+from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
@@ -253,8 +254,6 @@ def label_lut(labels_img: Any, background_label: Any, lut: Any, labels: Any):
     pandas.DataFrame
         ``index``, ``name`` (and ``color``) by ``index``, background first.
     """
-    from copy import deepcopy
-
     import pandas as pd
     from nilearn._utils.bids import (
         generate_atlas_look_up_table,

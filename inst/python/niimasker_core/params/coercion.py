@@ -12,11 +12,14 @@ each parameter uses; the allowed words are in
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
+
+import numpy as np
 
 from ..errors import SettingsError
 from .vocabulary import STANDARDIZE_CHOICES
@@ -458,8 +461,6 @@ def as_mask_args(name: str, value: Any) -> dict | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        import json
-
         try:
             value = json.loads(value)
         except ValueError:
@@ -531,8 +532,6 @@ def as_dtype(name: str, value: Any) -> str | None:
     """Return ``'auto'``, a numpy dtype name (e.g. ``'float32'``), or None."""
     if value is None:
         return None
-    import numpy as np
-
     if value == "auto":
         return "auto"
     try:

@@ -15,7 +15,6 @@ whole ``Settings``: the rooms below it take the small option objects of
 
 from __future__ import annotations
 
-import difflib
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,13 +22,12 @@ from typing import Any
 
 from ..errors import SettingsError
 from .declarations import CONFIG_ALIASES, PARAMETER_NAMES, PARAMETERS
-from .vocabulary import standardize_method
+from .vocabulary import standardize_method, suggest
 
 __all__ = [
     "Settings",
     "canonical_key",
     "make_settings",
-    "suggest",
     "unknown_names_message",
 ]
 
@@ -121,25 +119,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
-
-
-def suggest(word: str, names: Iterable[str]) -> str:
-    """Return `` (did you mean 'x'?)`` for the closest of ``names``, or ``""``.
-
-    Parameters
-    ----------
-    word : str
-        What the user typed.
-    names : iterable of str
-        The valid names.
-
-    Returns
-    -------
-    str
-        The hint, with a leading space, or an empty string when nothing is close.
-    """
-    close = difflib.get_close_matches(word, list(names), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def unknown_names_message(unknown: Iterable[str], what: str) -> str:

@@ -8,6 +8,8 @@ confounds room's own table (:mod:`niimasker_core.confounds.strategies`).
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -27,6 +29,7 @@ __all__ = [
     "STANDARDIZE_VALUES",
     "default_output_format",
     "standardize_method",
+    "suggest",
     "target_dtype",
 ]
 
@@ -142,3 +145,22 @@ def target_dtype(source: Any, requested: Any) -> np.dtype | None:
         requested = np.int32 if np.dtype(source).kind == "i" else np.float32
     requested = np.dtype(requested)
     return None if requested == np.dtype(source) else requested
+
+
+def suggest(word: str, names: Iterable[str]) -> str:
+    """Return `` (did you mean 'x'?)`` for the closest of ``names``, or ``""``.
+
+    Parameters
+    ----------
+    word : str
+        What the user typed.
+    names : iterable of str
+        The valid names.
+
+    Returns
+    -------
+    str
+        The hint, with a leading space, or an empty string when nothing is close.
+    """
+    close = difflib.get_close_matches(word, list(names), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -26,7 +26,13 @@ import numpy as np
 from scipy import linalg, sparse
 
 from ..domains.volume.grid import extent_mm, grid_key
-from ..domains.volume.nifti import ImageInfo, iter_chunks, read_image_info
+from ..domains.volume.nifti import ImageInfo, read_image_info
+from ..domains.volume.resampling import (
+    SeparableResampler,
+    axis_aligned_transform,
+    value_bounds,
+)
+from ..domains.volume.stream import iter_chunks
 from ..engine import Reduction
 from ..errors import ImageNotFoundError, InputFileError, RoiError
 from .base import GridCachedSource, RoiRequest
@@ -143,8 +149,6 @@ def _read_maps(
     equal to it to rounding (float32 maps: within one ulp). Other grids go
     through ``resample_img`` itself.
     """
-    from ..domains.volume.resampling import SeparableResampler, axis_aligned_transform
-
     resample = shape is not None and grid_key(shape, affine) != grid_key(
         info.shape, info.affine
     )
@@ -192,8 +196,6 @@ def _resampled_entries(
     Values are clipped to the maps' range and rounded to their dtype, as
     ``resample_img`` returns them.
     """
-    from ..domains.volume.resampling import value_bounds
-
     low, high = value_bounds(block)
     ox, oy, _ = resampler.target_shape
     rows, cols, vals = [], [], []

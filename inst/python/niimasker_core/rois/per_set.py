@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import RoiError, SettingsError
-from ..params.settings import suggest
+from ..params.vocabulary import suggest
 
 __all__ = ["values_per_set"]
 

@@ -21,10 +21,12 @@ import nibabel as nib
 
 from ..domains.volume.nifti import check_geometry
 from ..errors import ImageNotFoundError, RoiError
-from .atlas_query import is_query
 from .base import RoiRequest, RoiSource
 
-__all__ = ["KINDS", "RoiKind", "load_source"]
+__all__ = ["KINDS", "PREFIX", "RoiKind", "is_query", "load_source"]
+
+#: How ``roi_file`` names an atlas that nilearn fetches (``nilearn:schaefer:400``).
+PREFIX = "nilearn:"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,11 @@ class RoiKind:
     name: str
     module: str
     matches: Callable[[RoiRequest], bool]
+
+
+def is_query(roi_file: str | None) -> bool:
+    """Tell whether ``roi_file`` is a ``nilearn:<atlas>[:<parameters>]`` query."""
+    return isinstance(roi_file, str) and roi_file.strip().lower().startswith(PREFIX)
 
 
 def _is_coordinates(request: RoiRequest) -> bool:

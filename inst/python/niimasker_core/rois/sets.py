@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..params.options import RoiOptions, VoxelOptions
-from .atlas_query import is_query
 from .base import RoiRequest, RoiSource
 from .per_set import values_per_set
-from .registry import load_source
+from .registry import is_query, load_source
 
 __all__ = ["RoiSet", "load_roi_sets", "roi_set_names", "split_sets"]
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import MissingRepetitionTimeError, TooFewVolumesError
+from .butterworth import butter_sos, sosfiltfilt
 
 __all__ = [
     "clean_signals",
@@ -274,8 +275,6 @@ def _clean_native(
         if confounds is not None:
             confounds = _detrend(confounds)
     if high_pass is not None or low_pass is not None:
-        from .butterworth import butter_sos, sosfiltfilt
-
         if high_pass is not None and low_pass is not None:
             sos = butter_sos(5, [high_pass, low_pass], "bandpass", 1.0 / t_r)
         elif high_pass is not None:

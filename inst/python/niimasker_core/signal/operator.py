@@ -188,30 +188,26 @@ def _clean_run(
     in_place,
 ) -> np.ndarray:
     n_volumes, n_columns = signals.shape
+    linear = {  # the linear steps, the same for every column
+        "t_r": t_r,
+        "detrend": detrend,
+        "standardize_confounds": standardize_confounds,
+        "high_pass": high_pass,
+        "low_pass": low_pass,
+        "confounds": confounds,
+        "clean_kwargs": clean_kwargs,
+    }
     if n_volumes < 2:
         return _clean_one_volume(
-            signals,
-            t_r=t_r,
-            detrend=detrend,
-            standardize=standardize,
-            standardize_confounds=standardize_confounds,
-            high_pass=high_pass,
-            low_pass=low_pass,
-            confounds=confounds,
-            sample_mask=sample_mask,
-            clean_kwargs=clean_kwargs,
+            signals, standardize=standardize, sample_mask=sample_mask, **linear
         )
+    # Everything before standardization is linear and the same for every
+    # column: cleaning the identity gives the operator M, clean(X) = M @ X.
     operator = clean_signals(
         np.eye(n_volumes),
-        t_r=t_r,
-        detrend=detrend,
         standardize=None,
-        standardize_confounds=standardize_confounds,
-        high_pass=high_pass,
-        low_pass=low_pass,
-        confounds=confounds,
         sample_mask=None if sample_mask is None else sample_mask.copy(),
-        clean_kwargs=clean_kwargs,
+        **linear,
     )
     if standardize is None and np.array_equal(operator, np.eye(n_volumes)):
         return signals  # nothing to do (nilearn returns the signals unchanged)
@@ -239,25 +235,16 @@ def _clean_run(
     zero_mean = np.zeros(n_columns, dtype=bool) if standardize == "psc" else None
     for start in range(0, n_columns, BLOCK_COLUMNS):
         cols = slice(start, min(start + BLOCK_COLUMNS, n_columns))
-        block = signals[:, cols].astype(np.float64)
-        mean = block.mean(axis=0)
-        block -= mean
-        constant = ~block.any(axis=0) if zero_constants else None
-        # float32 data: the centred product in float32 (its rounding, ~1e-7 of
-        # each column's spread, is below nilearn's own float32 rounding)
-        cleaned = (product_op @ block.astype(product_op.dtype)).astype(np.float64)
-        if keeps_constants:
-            cleaned += np.outer(response, mean)
-        if standardize == "psc":
-            if psc_shift is not None:
-                cleaned += psc_shift[1][cols]
-            cleaned, invalid = _psc(cleaned)
+        out[:, cols], invalid = _clean_block(
+            signals[:, cols],
+            product_op,
+            response if keeps_constants else None,
+            zero_constants,
+            standardize,
+            None if psc_shift is None else psc_shift[1][cols],
+        )
+        if zero_mean is not None:
             zero_mean[cols] = invalid
-        elif standardize in ("zscore", "zscore_sample"):
-            cleaned = _zscore(cleaned, ddof=1 if standardize == "zscore_sample" else 0)
-        if constant is not None and constant.any():
-            cleaned[:, constant] = 0.0
-        out[:, cols] = cleaned
     if zero_mean is not None and zero_mean.any():
         warnings.warn(
             "psc standardization strategy is meaningless for features that have a "
@@ -266,6 +253,60 @@ def _clean_run(
             stacklevel=3,
         )
     return out
+
+
+def _clean_block(
+    columns: np.ndarray,
+    operator: np.ndarray,
+    response: np.ndarray | None,
+    zero_constants: bool,
+    standardize: str | None,
+    psc_shift: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Clean one block of columns with the operator, then standardize each column.
+
+    Parameters
+    ----------
+    columns : numpy.ndarray
+        ``(n_volumes, n_block)`` raw signals.
+    operator : numpy.ndarray
+        The cleaning operator, in the product's dtype.
+    response : numpy.ndarray or None
+        The operator's response to a constant (``M @ 1``), added back times
+        each column's mean; None when the operator removes constants.
+    zero_constants : bool
+        Constant columns come out exactly 0 (standardized constants).
+    standardize : {None, 'zscore', 'zscore_sample', 'psc'}
+        The standardization.
+    psc_shift : numpy.ndarray or None
+        ``psc``: the original means nilearn adds back.
+
+    Returns
+    -------
+    cleaned : numpy.ndarray
+        The cleaned block, float64.
+    zero_mean : numpy.ndarray or None
+        ``psc``: the columns of mean 0 (set to 0).
+    """
+    block = columns.astype(np.float64)
+    mean = block.mean(axis=0)
+    block -= mean
+    constant = ~block.any(axis=0) if zero_constants else None
+    # float32 data: the centred product in float32 (its rounding, ~1e-7 of
+    # each column's spread, is below nilearn's own float32 rounding)
+    cleaned = (operator @ block.astype(operator.dtype)).astype(np.float64)
+    if response is not None:
+        cleaned += np.outer(response, mean)
+    zero_mean = None
+    if standardize == "psc":
+        if psc_shift is not None:
+            cleaned += psc_shift
+        cleaned, zero_mean = _psc(cleaned)
+    elif standardize in ("zscore", "zscore_sample"):
+        cleaned = _zscore(cleaned, ddof=1 if standardize == "zscore_sample" else 0)
+    if constant is not None and constant.any():
+        cleaned[:, constant] = 0.0
+    return cleaned, zero_mean
 
 
 def _zscore(signals: np.ndarray, ddof: int) -> np.ndarray:
@@ -346,16 +387,14 @@ def _original_mean_weights(
     return volumes.mean(axis=0)
 
 
-def _clean_one_volume(signals, **settings) -> np.ndarray:
+def _clean_one_volume(signals, **options) -> np.ndarray:
     """One volume (a 3D image): nilearn's own ``clean`` on the single row."""
     from nilearn import signal
 
-    standardize = settings.pop("standardize")
-    clean_kwargs = settings.pop("clean_kwargs")
+    standardize = options.pop("standardize")
+    clean_kwargs = options.pop("clean_kwargs")
     if standardize == "zscore":
         standardize = "zscore_sample"  # skipped with a warning for one volume
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=FutureWarning, module="nilearn")
-        return signal.clean(
-            signals, standardize=standardize, **settings, **clean_kwargs
-        )
+        return signal.clean(signals, standardize=standardize, **options, **clean_kwargs)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ...domains.registry import open_image
 from ...errors import ReportWarning
+from ...io.formats import timeseries_name
 from . import overlay
 
 __all__ = [
@@ -175,13 +176,33 @@ def image_section(
     result: Any, figures: ModuleType, number: int, *, draw: bool = True
 ) -> str:
     """Return one image's summary and, if ``draw``, its timeseries figures."""
-    side = result.sidecar
     values = np.asarray(result.values, dtype=np.float64)
     n_rows, n_columns = values.shape
+    out = [
+        f'<section class="image" id="image-{number}"><h2>Image {number}: '
+        f"{_e(result.stem)}</h2>",
+        _table(_summary_rows(result, n_rows, n_columns), ("", "")),
+    ]
+    if not draw or n_rows == 0 or n_columns == 0:
+        why = (
+            "No timeseries to draw."
+            if draw
+            else "Figures are drawn for the first images only."
+        )
+        out.append(f'<p class="note">{why}</p></section>')
+        return "".join(out)
+    out += _figures(result, values, figures)
+    out.append("</section>")
+    return "".join(out)
+
+
+def _summary_rows(result: Any, n_rows: int, n_columns: int) -> list[tuple[str, Any]]:
+    """Return what was done to one image: volumes, TR, confounds, empty regions."""
+    side = result.sidecar
     t_r = side.get("RepetitionTime")
-    rows = [
+    return [
         ("image", result.image),
-        ("output", f"{result.stem}_timeseries.tsv"),
+        ("output", timeseries_name(result.stem)),
         ("volumes in image", side.get("NumberOfVolumesInImage")),
         ("discarded scans", side.get("DiscardedScans")),
         ("censored volumes", side.get("NumberOfCensoredVolumes")),
@@ -196,19 +217,13 @@ def image_section(
         ("confound columns", len(side.get("ConfoundColumns") or [])),
         ("empty regions", ", ".join(side.get("EmptyRegions", [])) or "none"),
     ]
-    out = [
-        f'<section class="image" id="image-{number}"><h2>Image {number}: '
-        f"{_e(result.stem)}</h2>",
-        _table(rows, ("", "")),
-    ]
-    if not draw or n_rows == 0 or n_columns == 0:
-        why = (
-            "No timeseries to draw."
-            if draw
-            else "Figures are drawn for the first images only."
-        )
-        out.append(f'<p class="note">{why}</p></section>')
-        return "".join(out)
+
+
+def _figures(result: Any, values: np.ndarray, figures: ModuleType) -> list[str]:
+    """Return the carpet plot, a few region timeseries and the correlation matrix."""
+    n_columns = values.shape[1]
+    t_r = result.sidecar.get("RepetitionTime")
+    out = []
     shown = np.arange(n_columns)
     if n_columns > MAX_CARPET_ROWS:
         shown = np.unique(
@@ -263,5 +278,4 @@ def image_section(
             f'<p class="note">No correlation matrix: {n_columns} columns is more than '
             f"{MAX_CORRELATION_COLUMNS}.</p>"
         )
-    out.append("</section>")
-    return "".join(out)
+    return out

@@ -1,0 +1,214 @@
+"""Reading back what a batch wrote: to resume it, and for ``read_timeseries``.
+
+Every written timeseries is read through its format
+(:data:`niimasker_core.io.formats.FORMATS`) with its JSON sidecar
+(:func:`read_written`). A batch resumes an image whose outputs are complete
+(the sidecar, written last, and the timeseries exist) and up to date (the
+sidecar's ``Fingerprint`` equals the one the batch's settings and inputs
+give, :mod:`niimasker_core.batch.fingerprint`): :func:`finished_outputs`.
+Only region sets in a format that can be read back are resumed; the outputs
+of a space's elements (every voxel of a mask) are made again.
+:func:`read_folder` reads every timeseries a folder's run record lists.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ImageNotFoundError, UnusedOptionWarning
+from ..io.formats import FORMATS, format_of, sidecar_of, timeseries_name
+from ..params.settings import Settings
+from .fingerprint import image_fingerprint
+from .outcome import ImageResult
+from .plan import RunPlan
+from .record import parameters_file
+from .results import ExtractionResult, ImageTimeseries, to_frame
+
+__all__ = ["finished_outputs", "read_folder", "read_written"]
+
+
+def finished_outputs(
+    plan: RunPlan,
+    settings: Settings,
+    output_dir: str,
+    suffix: str = "",
+    output_format: str = "tsv",
+) -> ImageResult | None:
+    """Return the outputs of ``plan`` read back when complete and up to date, else None.
+
+    The values are read from the table, as written (9 significant digits).
+
+    Parameters
+    ----------
+    plan : RunPlan
+        The image.
+    settings : Settings
+        The batch's settings.
+    output_dir : str
+        The output folder.
+    suffix : str
+        The ROI set's part of the output names (empty with one set).
+    output_format : str
+        How the set's timeseries were written.
+
+    Returns
+    -------
+    ImageResult or None
+        The finished result (``skipped`` set), or None when it must be made.
+    """
+    read = FORMATS[output_format].read
+    if read is None:
+        return None  # not read back: made again
+    out = Path(output_dir)
+    stem = plan.stem + suffix
+    table = out / timeseries_name(stem, output_format)
+    sidecar_file = sidecar_of(table)
+    if not (table.is_file() and sidecar_file.is_file()):
+        return None
+    try:
+        sidecar, columns, values = read_written(
+            table, expect=image_fingerprint(plan, settings)
+        )
+    except (OSError, ValueError):
+        return None  # unreadable: made again
+    if sidecar is None:
+        return None  # made from other inputs or settings
+    if values.shape[1] != len(columns) or values.shape[0] != len(
+        sidecar.get("OutputVolumes", [])
+    ):
+        return None
+    files = [str(table)]
+    coverage = out / f"{stem}_coverage.tsv"
+    if coverage.is_file():
+        files.append(str(coverage))
+    files.append(str(sidecar_file))
+    return ImageResult(
+        image=plan.image,
+        stem=stem,
+        columns=columns,
+        values=values,
+        volumes=[int(v) for v in sidecar["OutputVolumes"]],
+        t_r=sidecar.get("RepetitionTime"),
+        sidecar=sidecar,
+        files=files,
+        atlas=suffix[len("_atlas-") :] or None,
+        skipped=True,
+    )
+
+
+def read_written(
+    table: Path, expect: str | None = None
+) -> tuple[dict[str, Any] | None, list[str], np.ndarray]:
+    """Read a written timeseries and its JSON sidecar.
+
+    Parameters
+    ----------
+    table : Path
+        A ``<stem>_timeseries.<extension>`` file of a format read back.
+    expect : str, optional
+        The fingerprint the outputs must carry; when the sidecar's differs,
+        nothing more is read and the sidecar is None.
+
+    Returns
+    -------
+    sidecar : dict or None
+        The sidecar (None when its fingerprint is not ``expect``).
+    columns : list of str
+        The columns' names.
+    values : numpy.ndarray
+        ``(volumes, columns)``, as written (9 significant digits for TSV).
+
+    Raises
+    ------
+    OSError, ValueError
+        If a file cannot be read or parsed.
+    """
+    sidecar = json.loads(sidecar_of(table).read_text(encoding="utf-8"))
+    if expect is not None and sidecar.get("Fingerprint") != expect:
+        return None, [], np.empty((0, 0))
+    columns, values = format_of(table).read(table)
+    return sidecar, columns, values
+
+
+def read_folder(output_dir: str | Path) -> ExtractionResult:
+    """Read back the timeseries a batch wrote into ``output_dir``.
+
+    Every image's table of every ROI set listed in
+    ``niimasker_data/parameters.json`` is read with its sidecar, through
+    the output formats (:mod:`niimasker_core.io.formats`); values are as
+    written (9 significant digits). A table that is missing, or in a
+    format that is not read back (voxel images), is skipped with a warning.
+
+    Parameters
+    ----------
+    output_dir : str or Path
+        The folder.
+
+    Returns
+    -------
+    ExtractionResult
+        One item per image and ROI set, with no failures.
+
+    Raises
+    ------
+    ImageNotFoundError
+        If the folder holds no ``niimasker_data/parameters.json``.
+    """
+    folder = Path(output_dir)
+    record_file = parameters_file(folder, shard=None)
+    if not record_file.is_file():
+        raise ImageNotFoundError(
+            "{parameter} {file} holds no niimasker output: "
+            "niimasker_data/parameters.json is missing.",
+            fix="Give the folder the command or extract_timeseries() wrote.",
+            parameter="output_dir",
+            file=str(folder),
+        )
+    parameters = json.loads(record_file.read_text(encoding="utf-8"))
+    roi = parameters.get("roi", {})
+    several = "kind" not in roi  # several sets: described by name
+    items = []
+    for run in parameters.get("runs", []):
+        names = run.get("outputs", [run["output"]])
+        sets = list(roi) if several else [None] * len(names)
+        for name, atlas in zip(names, sets):
+            item = _read_item(folder / name, run["image"], atlas)
+            if item is not None:
+                items.append(item)
+    return ExtractionResult(
+        timeseries=items, parameters=parameters, output_dir=str(folder)
+    )
+
+
+def _read_item(table: Path, image: str, atlas: str | None) -> ImageTimeseries | None:
+    """Read one written timeseries and its sidecar (None, with a warning, if it can't be)."""
+    fmt = format_of(table)
+    if not table.is_file() or fmt.read is None:
+        why = "missing" if not table.is_file() else f"a {fmt.name} file, not read back"
+        warnings.warn(
+            UnusedOptionWarning(
+                "{file} is listed in parameters.json but {why:text}; skipped.",
+                file=str(table),
+                why=why,
+            ),
+            stacklevel=3,
+        )
+        return None
+    sidecar, columns, values = read_written(table)
+    sidecar_file = sidecar_of(table)
+    volumes = [int(v) for v in sidecar.get("OutputVolumes", range(values.shape[0]))]
+    return ImageTimeseries(
+        data=to_frame(values, columns, volumes),
+        file=image,
+        stem=table.name[: -len(f"_timeseries.{fmt.extension}")],
+        atlas=atlas,
+        sidecar=sidecar,
+        t_r=sidecar.get("RepetitionTime"),
+        t_r_source=sidecar.get("RepetitionTimeSource"),
+        files=[str(table), str(sidecar_file)],
+    )
