@@ -2,9 +2,12 @@
 
 The public API is :func:`extract_timeseries`, which returns an
 :class:`ExtractionResult` (one :class:`ImageTimeseries`, a pandas DataFrame
-plus its metadata, per image and ROI set), and :class:`NiftiMasker` (imported
-on first use); the ``niimasker`` command and the R package call them. Errors a
-user can cause are in :mod:`niimasker_core.errors`.
+plus its metadata, per image and ROI set), :func:`read_timeseries`, which
+reads a written folder back into one, and the drop-in maskers such as
+:class:`NiftiMasker` (imported on first use); the ``niimasker`` command and
+the R package call them. Errors a user can cause are in
+:mod:`niimasker_core.errors`. How the package is laid out:
+``docs/architecture.md``.
 """
 
 from __future__ import annotations
