@@ -209,3 +209,35 @@ def test_help_documents_every_parameter_from_its_declaration(function):
         assert f"\n{param.name} : " in doc, param.name
         first_words = " ".join(param.help.split()[:4])
         assert first_words in " ".join(doc.split()), param.name
+
+
+def test_room_options_are_declared_parameters_of_their_declared_types():
+    """Each room's option objects repeat names and types of the table: keep them equal."""
+    from niimasker_core.params import options
+
+    declared = {p.name: p for p in PARAMETERS}
+    # given in another form than the parameter's: translated in RunOptions.from_settings
+    translated = {
+        ("CleaningOptions", "standardize"),  # the method: True is 'zscore'
+        ("VoxelOptions", "mask_img"),  # one mask (per-set masks need a roi_file)
+        ("VoxelOptions", "output_format"),  # resolved: 'nifti' by default
+    }
+    extras = {("CleaningOptions", "clean_kwargs")}  # the maskers' clean_args
+    classes = [
+        options.CleaningOptions,
+        options.ConfoundOptions,
+        options.ExtractionOptions,
+        options.RoiOptions,
+        options.VoxelOptions,
+    ]
+    for cls in classes:
+        for field in dataclasses.fields(cls):
+            key = (cls.__name__, field.name)
+            if key in extras:
+                continue
+            assert field.name in declared, key
+            if key not in translated:
+                assert field.type == declared[field.name].annotation, key
+    built = options.RunOptions.from_settings(make_settings(standardize=True))
+    assert built.cleaning.standardize == "zscore"
+    assert built.voxels.output_format == "nifti"

@@ -23,6 +23,7 @@ from ..rois.voxels import (
     mask_data,
     mask_voxels,
     resample_mask,
+    warn_resampling,
 )
 from .base import (
     ImageInput,
@@ -342,14 +343,7 @@ class NiftiMasker(VolumeMasker):
                 self.mask_img_, self._mask_data, image.shape, image.affine
             )
         if not cache[key][2]:
-            warnings.warn(
-                "imgs are being resampled to the mask_img resolution. This process "
-                "is memory intensive. You might want to provide a target_affine "
-                "that is equal to the affine of the imgs or resample the mask "
-                "beforehand to save memory and computation time.",
-                UserWarning,
-                stacklevel=4,
-            )
+            warn_resampling(stacklevel=4)
         return cache[key]
 
     # ------------------------------------------------------ inverse, report

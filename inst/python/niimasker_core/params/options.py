@@ -149,8 +149,8 @@ class RoiOptions:
     """
 
     roi_file: str | tuple[str, ...] | None
-    labels: tuple[str, ...] | str | dict | None
-    mask_img: str | dict | None
+    labels: tuple[str, ...] | str | dict[str, tuple[str, ...] | str | None] | None
+    mask_img: str | dict[str, str | None] | None
     strategy: str
     as_voxels: bool
     radius: float | None

@@ -44,6 +44,7 @@ __all__ = [
     "mask_voxels",
     "resample_mask",
     "voxel_gather",
+    "warn_resampling",
 ]
 
 
@@ -219,6 +220,18 @@ def mask_voxels(
     return voxels.astype(np.int64), grid, same
 
 
+def warn_resampling(stacklevel: int) -> None:
+    """Warn, as nilearn's ``NiftiMasker`` does, that images are resampled to the mask."""
+    warnings.warn(
+        "imgs are being resampled to the mask_img resolution. This process "
+        "is memory intensive. You might want to provide a target_affine "
+        "that is equal to the affine of the imgs or resample the mask "
+        "beforehand to save memory and computation time.",
+        UserWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
 def voxel_gather(
     voxels: np.ndarray, grid: Grid, same: bool, columns: list[str] | None = None
 ) -> Reduction:
@@ -343,14 +356,7 @@ class VoxelSource(GridCachedSource):
         """Return the voxel gather for images on this grid (warned when resampled)."""
         reduction = super().for_grid(shape, affine)
         if reduction.domain is not None:
-            warnings.warn(
-                "imgs are being resampled to the mask_img resolution. This process "
-                "is memory intensive. You might want to provide a target_affine "
-                "that is equal to the affine of the imgs or resample the mask "
-                "beforehand to save memory and computation time.",
-                UserWarning,
-                stacklevel=2,
-            )
+            warn_resampling(stacklevel=3)
         return reduction
 
     def _build(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:

@@ -71,6 +71,22 @@ class Grid:
         )
         return png, where
 
+    def resample_image(
+        self, img: nib.Nifti1Image, clip: bool = True
+    ) -> nib.Nifti1Image:
+        """Resample a whole image onto this grid as nilearn's maskers do (continuous)."""
+        from nilearn.image import resample_img  # nilearn: imported when used
+
+        return resample_img(
+            img,
+            target_affine=self.affine,
+            target_shape=self.shape,
+            interpolation="continuous",
+            force_resample=True,
+            copy_header=True,
+            clip=clip,
+        )
+
     def check_kernel(self, fwhm: float, name: str) -> None:
         """Refuse a smoothing kernel wider than the field of view: it is a typo, and costly.
 
@@ -137,21 +153,11 @@ class Grid:
                     source.shape, self.shape, *transform
                 )
             return cache[self.key](block, clip=bounds)
-        from nilearn.image import resample_img  # nilearn: imported when used
-
         img = nib.Nifti1Image(
             np.ascontiguousarray(block_as_4d(block, source.shape)), source.affine
         )
-        out = resample_img(
-            img,
-            target_affine=self.affine,
-            target_shape=self.shape,
-            interpolation="continuous",
-            force_resample=True,
-            copy_header=True,
-            clip=False,  # the image's range, not this chunk's: the engine clips
-        )
-        data = np.asanyarray(out.dataobj)
+        # the image's range, not this chunk's, clips: the engine does it
+        data = np.asanyarray(self.resample_image(img, clip=False).dataobj)
         if bounds is not None:
             np.clip(data, bounds[0], bounds[1], out=data)
         n = block.shape[0]

@@ -45,19 +45,12 @@ def read_voxels_in_memory(
         C-ordered signals, float data keeping their dtype (others float32),
         non-finite values set to 0.
     """
-    from nilearn.image import resample_img, smooth_img  # nilearn: imported when used
+    from nilearn.image import smooth_img  # nilearn: imported when used
 
     if len(img.shape) == 3:
         img = nib.Nifti1Image(np.asanyarray(img.dataobj)[..., None], img.affine)
     if not same_grid:
-        img = resample_img(
-            img,
-            target_affine=grid.affine,
-            target_shape=grid.shape,
-            interpolation="continuous",
-            force_resample=True,
-            copy_header=True,
-        )
+        img = grid.resample_image(img)
     if smoothing_fwhm is not None:
         img = smooth_img(img, smoothing_fwhm)
     data = np.asanyarray(img.dataobj)
