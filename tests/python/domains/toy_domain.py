@@ -126,6 +126,9 @@ class Groups:
     def describe_extent(self) -> str:
         return f"{len(self.names)} groups of points"
 
+    def columns(self, reduction) -> list[str]:
+        return list(reduction.columns)
+
     def describe_columns(self, reduction) -> dict[str, Any]:
         return {"EmptyRegions": [], "Columns": list(reduction.columns)}
 

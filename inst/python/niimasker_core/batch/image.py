@@ -141,7 +141,7 @@ def _set_result(
     return ImageResult(
         image=plan.image,
         stem=plan.stem + roi_set.suffix,
-        columns=list(reduction.columns),
+        columns=source.columns(reduction),
         values=cleaned,
         volumes=[int(v) for v in confounds.volumes],
         t_r=plan.t_r,

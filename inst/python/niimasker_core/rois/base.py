@@ -146,6 +146,9 @@ class RoiSource(Protocol):
     def describe_extent(self) -> str:
         """Return where the regions lie, in words, for messages."""
 
+    def columns(self, reduction: Reduction) -> list[str]:
+        """Return the names of the columns ``reduction`` gives."""
+
     def describe_columns(self, reduction: Reduction) -> dict[str, Any]:
         """Return the sidecar's description of the columns (before ``Cleaning``)."""
 
@@ -207,6 +210,10 @@ class GridCachedSource:
     def describe_extent(self) -> str:
         """Return the regions' bounding box in mm, in words."""
         return describe_box(self.extent_mm())
+
+    def columns(self, reduction: Reduction) -> list[str]:
+        """Return the names of the columns: the reduction's own."""
+        return list(reduction.columns)
 
     def describe_columns(self, reduction: Reduction) -> dict[str, Any]:
         """Return the regions without voxels on this grid, and every column's name."""

@@ -232,18 +232,16 @@ def warn_resampling(stacklevel: int) -> None:
     )
 
 
-def voxel_gather(
-    voxels: np.ndarray, grid: Grid, same: bool, columns: list[str] | None = None
-) -> Reduction:
+def voxel_gather(voxels: np.ndarray, grid: Grid, same: bool) -> Reduction:
     """Return the reduction reading ``voxels`` as nilearn's ``NiftiMasker`` reads them.
 
-    One column per voxel (named ``columns``, or only counted); non-finite
-    values are read as 0 (the image then in memory); signals keep the
-    image's float dtype (others float32); an image on another grid is
+    One column per voxel (counted, not named: see :meth:`VoxelSource.columns`);
+    non-finite values are read as 0 (the image then in memory); signals keep
+    the image's float dtype (others float32); an image on another grid is
     resampled to ``grid`` first.
     """
     return Reduction(
-        columns=_Count(len(voxels)) if columns is None else columns,
+        columns=_Count(len(voxels)),
         voxels=voxels,
         reduce=lambda values: values,
         domain=None if same else grid,
@@ -329,6 +327,14 @@ class VoxelSource(GridCachedSource):
             self._columns = [f"voxel_{a}_{b}_{c}" for a, b, c in zip(i, j, k)]
         return self._columns
 
+    def columns(self, reduction: Reduction) -> list[str]:
+        """Return the names ``voxel_<i>_<j>_<k>``, made when first asked.
+
+        Hundreds of thousands of names take memory: they are made after the
+        signals are extracted and cleaned, not while.
+        """
+        return self.names
+
     def describe_columns(self, reduction: Reduction) -> dict[str, Any]:
         """Return nothing: voxel columns are described by the mask."""
         return {}
@@ -360,5 +366,4 @@ class VoxelSource(GridCachedSource):
         return reduction
 
     def _build(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
-        voxels, grid, same = mask_voxels(self.mask_img, self.mask_data, shape, affine)
-        return voxel_gather(voxels, grid, same, self.names)
+        return voxel_gather(*mask_voxels(self.mask_img, self.mask_data, shape, affine))
