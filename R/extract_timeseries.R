@@ -113,7 +113,8 @@
 #' @param overwrite Logical. Redo every image. `FALSE`: with `output_dir`, an
 #'   image whose outputs there are complete and were made from the same inputs
 #'   and settings is read back instead of extracted again, so an interrupted
-#'   batch resumes.
+#'   batch resumes. `TRUE` also lets the batch replace files with its outputs'
+#'   names that no niimasker run wrote (refused otherwise).
 #' @param shard Character. `"i/N"`: process only every N-th image starting at
 #'   the i-th (natural order), e.g. one task of a SLURM job array. `NULL`:
 #'   every image.

@@ -194,7 +194,7 @@ def test_live_lock_refuses_a_second_run(tmp_path, images, atlas_file):
     with folder_lock(out, "1/2"), folder_lock(out, "2/2"):  # shards run together
         with pytest.raises(errors.OutputFolderBusyError):
             run(images[:1], atlas_file, out)  # but not with a whole batch
-    lock = out / "niimasker_data" / ".lock"
+    lock = out / "niimasker_data" / ".niimasker-lock"
     lock.write_text(json.dumps({"pid": dead_pid(), "host": socket.gethostname(),
                                 "started": "then"}))  # fmt: skip
     run(images[:1], atlas_file, out)  # a killed run's lock is taken over
@@ -212,11 +212,14 @@ def test_stale_temporaries_go_and_live_ones_stay(tmp_path):
         tmp_path
         / f".b_timeseries.tsv.0123456789ab.{os.getpid()}@{host}.niimasker-tmp.tsv"
     )
-    old = tmp_path / "niimasker_data" / (".parameters.json." + "ab" * 16 + ".tmp.json")
-    for path in (dead, live, old):
+    # a name without niimasker's marker is another program's, however it looks
+    other = (
+        tmp_path / "niimasker_data" / (".parameters.json." + "ab" * 16 + ".tmp.json")
+    )
+    for path in (dead, live, other):
         path.write_text("x")
-    assert sorted(remove_stale_temporaries(tmp_path)) == sorted([str(dead), str(old)])
-    assert live.exists()
+    assert remove_stale_temporaries(tmp_path) == [str(dead)]
+    assert live.exists() and other.exists()
 
 
 def test_temporaries_carry_their_writer(tmp_path):

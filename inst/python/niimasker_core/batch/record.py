@@ -8,19 +8,23 @@ reason. A sharded run keeps its own record.
 
 from __future__ import annotations
 
+import os
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from ..io.folder import DATA_DIR
-from ..io.formats import timeseries_name
-from ..rois.sets import RoiSet
+from ..io.formats import sidecar_of, timeseries_name
+from ..params.options import RunOptions
+from ..params.settings import Settings
+from ..params.vocabulary import default_output_format
+from ..rois.sets import RoiSet, split_sets
 from ..version import __version__
 from .job import Job
 from .outcome import Failure, Outcome
 from .plan import RunPlan
 
-__all__ = ["parameters_file", "record_outcomes", "run_record"]
+__all__ = ["image_outputs", "parameters_file", "record_outcomes", "run_record"]
 
 
 def parameters_file(output_dir: str | Path, shard: str | None) -> Path:
@@ -32,8 +36,34 @@ def parameters_file(output_dir: str | Path, shard: str | None) -> Path:
     return Path(output_dir) / DATA_DIR / name
 
 
+def image_outputs(settings: Settings, plan: RunPlan) -> list[str]:
+    """Return the files the batch writes for one image, relative to the output folder.
+
+    Each ROI set's timeseries, its sidecar and (for region sets) its
+    coverage table, named from the settings alone, before anything is read.
+    Images the ROI kinds derive per image (in ``niimasker_data``) are added
+    to the record when written.
+    """
+    sets = split_sets(RunOptions.from_settings(settings).rois) or [("rois", None)]
+    suffixes = [""] if len(sets) == 1 else [f"_atlas-{name}" for name, _ in sets]
+    voxels = settings.roi_file is None  # every voxel of a mask
+    output_format = default_output_format(settings.output_format, voxels=voxels)
+    names = []
+    for suffix in suffixes:
+        table = timeseries_name(plan.stem + suffix, output_format)
+        names += [table, sidecar_of(table).name]
+        if not voxels:
+            names.append(f"{plan.stem}{suffix}_coverage.tsv")
+    return names
+
+
 def run_record(job: Job, plans: list[RunPlan], command: str | None) -> dict[str, Any]:
-    """Return the record of a batch about to run: every image ``planned``."""
+    """Return the record of a batch about to run: every image ``planned``.
+
+    Each image's planned outputs are listed (``files``) before any is
+    written, so that a later run knows them as niimasker's even when this
+    one is killed half-way.
+    """
     sets = job.sets
     several = len(sets) > 1
     first = sets[0]
@@ -62,6 +92,7 @@ def run_record(job: Job, plans: list[RunPlan], command: str | None) -> dict[str,
                 "paired_by": p.pairing,
                 **outputs(p),
                 "status": "planned",
+                "files": image_outputs(job.settings, p),
             }
             for p in plans
         ],
@@ -77,9 +108,18 @@ def _describe(job: Job, roi_set: RoiSet) -> dict[str, Any]:
     return described
 
 
-def record_outcomes(parameters: dict[str, Any], outcomes: list[Outcome]) -> None:
-    """Mark each run written, skipped or failed (with the reason) in the record."""
+def record_outcomes(
+    parameters: dict[str, Any], outcomes: list[Outcome], output_dir: str | None
+) -> None:
+    """Mark each run written, skipped or failed (with the reason) in the record.
+
+    The files each image's outputs were written to (derived images of
+    ``niimasker_data`` included) join its planned ones.
+    """
     for run, outcome in zip(parameters["runs"], outcomes):
+        if output_dir is not None and not isinstance(outcome, Failure):
+            written = [os.path.relpath(f, output_dir) for r in outcome for f in r.files]
+            run["files"] = list(dict.fromkeys(run["files"] + written))
         if isinstance(outcome, Failure):
             run.update(
                 status="failed", error=f"{outcome.error_type}: {outcome.message}"

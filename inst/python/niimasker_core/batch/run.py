@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..io.folder import folder_lock, remove_stale_temporaries
+from ..io.folder import check_output_dir, folder_lock, remove_stale_temporaries
 from ..io.writers import write_json, write_nifti
 from ..params.options import RunOptions
 from ..params.settings import Settings
@@ -43,6 +43,7 @@ from .plan import RunPlan, natural_key, plan_runs
 from .readback import finished_outputs
 from .record import parameters_file, record_outcomes, run_record
 from .report import write_report
+from .safety import check_outputs
 
 __all__ = ["BatchResult", "run_batch", "select_shard"]
 
@@ -130,6 +131,9 @@ def run_batch(
     client, settings = _split_client(settings)
     options = RunOptions.from_settings(settings)
     plans = select_shard(plan_runs(settings, options.confounds), settings.shard)
+    if output_dir is not None:  # before anything is read or written
+        check_output_dir(output_dir)
+        check_outputs(output_dir, settings, plans)
     sets = load_roi_sets(
         options.rois, options.voxels, plans[0].image if plans else None
     )
@@ -150,7 +154,7 @@ def run_batch(
         outcomes = _run_all(plans, job, output_dir, client, progress, on_image)
         results = [r for o in outcomes if not isinstance(o, Failure) for r in o]
         failures = [o for o in outcomes if isinstance(o, Failure)]
-        record_outcomes(parameters, outcomes)
+        record_outcomes(parameters, outcomes, output_dir)
         batch = BatchResult(results, failures, parameters, mask_img=job.space)
         if output_dir is not None:
             write_json(parameters_file(output_dir, settings.shard), parameters)

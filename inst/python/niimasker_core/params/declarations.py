@@ -603,7 +603,9 @@ PARAMETERS: tuple[Parameter, ...] = (
         False,
         "Redo every image. By default an image whose outputs in OUTPUT_DIR are "
         "complete and were made from the same inputs and settings (their "
-        "fingerprint, in the JSON sidecar) is skipped, so a killed batch resumes.",
+        "fingerprint, in the JSON sidecar) is skipped, so a killed batch resumes. "
+        "It also lets the batch replace files with its outputs' names that no "
+        "niimasker run wrote (refused otherwise).",
         coerce=as_bool,
         annotation="bool",
         word=true_or_false,
