@@ -108,7 +108,7 @@ class NiftiLabelsMasker(RegionMasker):
     labels_img_ : nibabel.Nifti1Image
         The label image, resampled to the data at ``fit`` if needed.
     lut_ : pandas.DataFrame
-        The look-up table.
+        The look-up table of the atlas as given (before any resampling).
     mask_img_ : nibabel.Nifti1Image or None
         The mask.
     region_atlas_ : nibabel.Nifti1Image
@@ -236,6 +236,9 @@ class NiftiLabelsMasker(RegionMasker):
         data = np.asanyarray(labels_img.dataobj)
         if np.all(data == self.background_label):
             raise ValueError("Image has no label.")
+        # nilearn builds lut_ from the atlas as given: regions that resampling
+        # drops keep their rows, and the survivors keep their own names
+        self._lut_atlas = labels_img
         mask_img = None if self.mask_img is None else load_mask(self.mask_img)
         grid = None if imgs is None else image_grid(imgs)
         if self.resampling_target is None:
@@ -308,11 +311,15 @@ class NiftiLabelsMasker(RegionMasker):
     # -- what nilearn derives from the look-up table ---------------------------
     @property
     def lut_(self):
-        """Return the look-up table (``index``, ``name``, ...), built as nilearn does."""
+        """Return the look-up table (``index``, ``name``, ...), built as nilearn does.
+
+        It describes the atlas as given, before any resampling, so a region
+        the data's grid drops keeps its row and every other region its name.
+        """
         check_is_fitted(self)
         if self._lut_cache is None:
             self._lut_cache = label_lut(
-                self.labels_img_, self.background_label, self.lut, self.labels
+                self._lut_atlas, self.background_label, self.lut, self.labels
             )
         return self._lut_cache
 

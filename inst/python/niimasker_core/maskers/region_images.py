@@ -241,7 +241,9 @@ def label_lut(labels_img: Any, background_label: Any, lut: Any, labels: Any):
     Parameters
     ----------
     labels_img : nibabel image
-        The fitted atlas.
+        The atlas as given, before any resampling (nilearn's ``lut_`` keeps
+        the regions resampling drops, and ``labels`` name the regions of this
+        image in order).
     background_label : int or float
         The background value.
     lut : pandas.DataFrame, path or None

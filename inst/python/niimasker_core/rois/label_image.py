@@ -4,13 +4,15 @@ Region statistics follow nilearn's ``NiftiLabelsMasker``: the atlas (and
 ``mask_img``) are resampled to the image grid with nearest-neighbour
 interpolation, and each region's voxels are summarised per volume. With
 ``as_voxels`` every voxel is returned, as ``NiftiMasker`` does with the region
-as its mask: the image is then resampled to the ROI grid when they differ.
+as its mask: when the grids differ, the image is resampled to (and smoothed
+on) each region's bounding box on the ROI grid.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import nibabel as nib
@@ -23,6 +25,7 @@ from .base import GridCachedSource, RoiRequest
 from .label_names import resolve_region_names
 from .masking import load_3d_image, mask_on_grid, resample_nearest
 from .reducers import mean_reducer, statistic_reducer, voxel_reduction
+from .voxels import region_boxes
 
 __all__ = ["LabelImage", "load", "load_label_image"]
 
@@ -188,13 +191,26 @@ class LabelImage(GridCachedSource):
         flat[voxels[known]] = order[where[known]] + 1
         return flat.reshape(shape, order="F"), ""
 
+    def _voxels(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
+        """Return every voxel of every region, each as ``NiftiMasker(mask_img=<region>)``.
+
+        Columns are the ROI grid's voxels. An image on another grid is
+        resampled to, and smoothed on, each region's bounding box, as
+        nilearn's ``NiftiMasker`` does (:func:`~.voxels.region_boxes`).
+        """
+        roi_grid = Grid(self.img.shape, self.img.affine)
+        data = self.labels_on_grid(roi_grid.shape, roi_grid.affine)
+        reduction = voxel_reduction(data, self.ids, self.names, roi_grid)
+        if roi_grid.key == grid_key(shape, affine):
+            return reduction
+        voxels, domain = region_boxes(
+            reduction.voxels, reduction.region_voxels, roi_grid, shape, affine
+        )
+        return replace(reduction, voxels=voxels, domain=domain)
+
     def _build(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
         if self.as_voxels:
-            # NiftiMasker keeps the ROI grid and resamples the image onto it.
-            data = self.labels_on_grid(self.img.shape, self.img.affine)
-            return voxel_reduction(
-                data, self.ids, self.names, Grid(self.img.shape, self.img.affine)
-            )
+            return self._voxels(shape, affine)
         data = self.labels_on_grid(shape, affine)
         counts_in_roi = {
             i: int(n) for i, n in zip(*np.unique(self.data, return_counts=True))

@@ -27,6 +27,7 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 
+from ..domains.volume.boxes import Boxes
 from ..domains.volume.grid import Grid
 from ..engine import Reduction
 from ..io.folder import DATA_DIR
@@ -42,6 +43,7 @@ __all__ = [
     "load",
     "mask_data",
     "mask_voxels",
+    "region_boxes",
     "resample_mask",
     "voxel_gather",
     "warn_resampling",
@@ -218,6 +220,69 @@ def mask_voxels(
         grid = Grid(tuple(int(n) for n in data.shape[:3]), cropped.affine)
     voxels = np.ravel_multi_index(np.nonzero(data), data.shape, order="F")
     return voxels.astype(np.int64), grid, same
+
+
+def region_boxes(
+    voxels: np.ndarray,
+    counts: Sequence[int],
+    roi_grid: Grid,
+    shape: tuple[int, int, int],
+    affine: np.ndarray,
+) -> tuple[np.ndarray, Grid | Boxes]:
+    """Return regions' voxels as ``NiftiMasker(mask_img=<region>)`` reads each, on its box.
+
+    For an image on another grid than the regions, nilearn's ``NiftiMasker``
+    resamples the image to the region cropped to its bounding box, and
+    smooths it there (:func:`mask_voxels`); so each region here gets that box.
+    :func:`mask_voxels` crops each region given on the box around it with one
+    voxel more on each side (as far as the grid goes): the box it keeps is the
+    one it would keep from the whole grid, at the cost of the region's size.
+
+    Parameters
+    ----------
+    voxels : numpy.ndarray
+        Flat Fortran-order indices on ``roi_grid``, grouped by region, in C
+        order within each (as :func:`~niimasker_core.rois.reducers.voxel_reduction`
+        orders them).
+    counts : sequence of int
+        Voxels of each region, in order (regions without voxels get no box).
+    roi_grid : Grid
+        The regions' grid.
+    shape, affine
+        The image's grid.
+
+    Returns
+    -------
+    voxels : numpy.ndarray
+        The same voxels, in the same order, as indices of the returned domain.
+    domain : Grid or Boxes
+        The one region's box, or every region's box one after the other
+        (``roi_grid`` when no region has a voxel).
+    """
+    found, grids, offset = [], [], 0
+    bounds = np.cumsum([0, *counts])
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        if stop == start:
+            continue
+        ijk = np.stack(
+            np.unravel_index(voxels[start:stop], roi_grid.shape, order="F"), axis=1
+        )
+        low = np.maximum(ijk.min(axis=0) - 1, 0)
+        high = np.minimum(ijk.max(axis=0) + 2, roi_grid.shape)
+        region = np.zeros(tuple(high - low), dtype=bool)
+        region[tuple((ijk - low).T)] = True
+        box = roi_grid.affine.copy()
+        box[:3, 3] += roi_grid.affine[:3, :3] @ low
+        indices, grid, _ = mask_voxels(
+            nib.Nifti1Image(region.astype(np.int8), box), region, shape, affine
+        )
+        found.append(indices + offset)
+        grids.append(grid)
+        offset += grid.n_samples
+    if not grids:  # no region has a voxel: nothing is read
+        return voxels, roi_grid
+    domain = grids[0] if len(grids) == 1 else Boxes.around(grids)
+    return np.concatenate(found), domain
 
 
 def warn_resampling(stacklevel: int) -> None:
