@@ -2,7 +2,8 @@
 # Set up niimasker on Debian 12 and run a Makefile target:  sh bootstrap.sh demo | test | check | ...
 #
 # Installs, from Debian's packages, only what is missing (make, Python 3 with venv and its shared
-# library for R, R with the packages the R side needs, pandoc), then runs `make TARGET`, which
+# library for R, R with the packages the R side needs, pandoc, and the reference tools the tests
+# compare with), then runs `make TARGET`, which
 # makes the Python virtualenv (.venv, packages from PyPI) and the R library (.Rlib).
 # With no target it only installs the system packages. Run as root (or with sudo for apt-get).
 set -eu
@@ -11,6 +12,8 @@ cd "$(dirname "$0")"
 # Debian packages by what they provide; each is installed only when its check fails.
 R_PACKAGES="r-base-core r-cran-reticulate r-cran-tibble r-cran-testthat r-cran-withr \
 r-cran-knitr r-cran-rmarkdown r-cran-roxygen2 r-cran-jsonlite r-cran-cli r-cran-rlang pandoc"
+# Reference tools the tests compare with: Connectome Workbench (wb_command) for CIFTI.
+TEST_TOOLS="connectome-workbench"
 
 missing=""
 want() { missing="$missing $1"; }
@@ -27,7 +30,7 @@ if command -v python3 >/dev/null 2>&1; then
 else
   want python3; want python3-venv; want libpython3-dev
 fi
-for p in $R_PACKAGES; do has_deb "$p" || want "$p"; done
+for p in $R_PACKAGES $TEST_TOOLS; do has_deb "$p" || want "$p"; done
 
 if [ -n "$missing" ]; then
   echo "bootstrap: installing from Debian:$missing"

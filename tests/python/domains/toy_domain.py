@@ -57,6 +57,8 @@ class Points:
 class PointsImage:
     """A ``volumes x points`` array saved with :func:`numpy.save`, streamed in chunks."""
 
+    sample_major = False
+
     def __init__(self, path: str) -> None:
         self.path = str(path)
         self.data = np.load(path, mmap_mode="r")

@@ -64,11 +64,18 @@ class Domain(Protocol):
 
 
 class SampledImage(Protocol):
-    """An image the engine streams: its samples, volume by volume."""
+    """An image the engine streams: its samples, volume by volume.
+
+    An image stored sample by sample (``sample_major``, CIFTI: each
+    grayordinate's whole series together) also yields chunks of samples,
+    every volume each (:meth:`sample_chunks`), which the engine reads when
+    every reduction is a mean over groups of samples.
+    """
 
     path: str
     n_volumes: int
     dtype: np.dtype
+    sample_major: bool
 
     @property
     def domain(self) -> Domain:
@@ -86,6 +93,11 @@ class SampledImage(Protocol):
         self, start: int = 0, chunk_bytes: int = CHUNK_BYTES, read_ahead: bool = True
     ) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(first_volume, block)``, blocks ``(volumes, samples)``, reused."""
+
+    def sample_chunks(
+        self, start: int = 0, chunk_bytes: int = CHUNK_BYTES
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield ``(first_sample, block)``, blocks ``(volumes from start, samples)``."""
 
     def read_zeroed(
         self, samples: np.ndarray, domain: Domain | None, smoothing_fwhm: float | None

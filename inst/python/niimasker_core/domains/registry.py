@@ -4,9 +4,11 @@
 name it (stripped to make output names and to find the BIDS JSON sidecar),
 how its header is read into a streamable
 :class:`~niimasker_core.domains.base.SampledImage`, and where its header
-keeps the repetition time. A path no reader claims is read as NIfTI, whose
-reader names what is wrong with it. A new domain (surfaces, CIFTI) adds its
-reader here; the batch opens every image through :func:`open_image`.
+keeps the repetition time. A path is read by the reader whose suffix is the
+longest that ends it (``.dtseries.nii`` is CIFTI, not NIfTI); a path no
+reader claims is read as NIfTI, whose reader names what is wrong with it. A
+new domain adds its reader here; the batch opens every image through
+:func:`open_image`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .base import SampledImage
+from .surface.cifti import open_cifti_series, read_cifti_t_r
 from .volume.nifti import read_header_t_r, read_image_info
+
 
 __all__ = [
     "IMAGE_READERS",
@@ -61,16 +65,25 @@ IMAGE_READERS: list[ImageReader] = [
         lambda path: read_image_info(path, need_4d=False),
         read_header_t_r,
     ),
+    ImageReader(
+        "cifti", (".dtseries.nii", ".dscalar.nii"), open_cifti_series, read_cifti_t_r
+    ),
 ]
 
 
 def reader_of(path: str) -> ImageReader:
-    """Return the reader of a file, by its name (NIfTI when none claims it)."""
+    """Return the reader of a file: the one whose suffix ending it is longest.
+
+    NIfTI when none claims it.
+    """
     name = Path(path).name
-    for reader in IMAGE_READERS:
-        if name.endswith(reader.suffixes):
-            return reader
-    return IMAGE_READERS[0]
+    claims = [
+        (len(suffix), reader)
+        for reader in IMAGE_READERS
+        for suffix in reader.suffixes
+        if name.endswith(suffix)
+    ]
+    return max(claims, key=lambda c: c[0])[1] if claims else IMAGE_READERS[0]
 
 
 def open_image(path: str) -> SampledImage:
@@ -87,8 +100,9 @@ def open_image(path: str) -> SampledImage:
 
 
 def image_suffixes() -> tuple[str, ...]:
-    """Return every image name ending the readers know, longest first per reader."""
-    return tuple(s for reader in IMAGE_READERS for s in reader.suffixes)
+    """Return every image name ending the readers know, longest first."""
+    suffixes = {s for reader in IMAGE_READERS for s in reader.suffixes}
+    return tuple(sorted(suffixes, key=len, reverse=True))
 
 
 def _strip(name: str) -> str | None:

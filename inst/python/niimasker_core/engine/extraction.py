@@ -20,7 +20,7 @@ from ..domains.base import CHUNK_BYTES, SampledImage
 from .finish import Extracted, finish
 from .plan import plan_stream
 from .reduction import Reduction
-from .stream import NonFiniteValues, stream
+from .stream import NonFiniteValues, stream, stream_samples
 
 __all__ = ["extract"]
 
@@ -80,6 +80,18 @@ def extract(
     SettingsError
         If ``smoothing_fwhm`` is wider than the image's field of view.
     """
+    if image.sample_major and all(r.groups is not None for r in reductions):
+        if smoothing_fwhm:
+            image.domain.check_kernel(smoothing_fwhm, image.path)
+        streamed = stream_samples(
+            image,
+            reductions,
+            start=discard_scans,
+            nan_policy=nan_policy,
+            chunk_bytes=chunk_bytes,
+            progress=progress,
+        )
+        return finish(image, reductions, None, streamed, discard_scans)
     plan = plan_stream(
         image,
         reductions,

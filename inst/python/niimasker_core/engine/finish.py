@@ -30,11 +30,11 @@ class Extracted:
 def finish(
     image: SampledImage,
     reductions: Sequence[Reduction],
-    plan: StreamPlan,
+    plan: StreamPlan | None,
     streamed: Streamed,
     start: int,
 ) -> Extracted:
-    """Clip resampled voxel gathers, refuse gaps left by ``omit``, cast each signal.
+    """Divide group means, clip resampled voxel gathers, refuse gaps, cast each signal.
 
     Raises
     ------
@@ -43,14 +43,20 @@ def finish(
         volumes but not all.
     """
     outputs = streamed.outputs
-    if plan.clip_after:
+    for idx, means in streamed.means.items():
+        outputs[idx], streamed.finite_voxels[idx] = means.finish(
+            image.path, list(reductions[idx].columns), start
+        )
+    if plan is not None and plan.clip_after:
         low = min(float(streamed.seen[0]), 0.0)
         high = max(float(streamed.seen[1]), 0.0)
         for key in plan.resampled:
             for idx in plan.groups[key]:  # voxel gathers only: clipping is elementwise
                 np.clip(outputs[idx], low, high, out=outputs[idx])
-    for red, out, counts in zip(reductions, outputs, streamed.finite_voxels):
-        if counts is not None:
+    for idx, (red, out, counts) in enumerate(
+        zip(reductions, outputs, streamed.finite_voxels)
+    ):
+        if counts is not None and idx not in streamed.means:
             _check_some_finite(red, out, image.path, start)
     return Extracted(
         signals=[

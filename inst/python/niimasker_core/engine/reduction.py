@@ -69,6 +69,13 @@ class Reduction:
         The signals keep the image's float dtype, other images giving float32
         (nilearn's ``NiftiMasker``); otherwise they are float32 for float32
         images and float64 for others (nilearn's region maskers).
+    groups : numpy.ndarray or None
+        A mean over groups of samples, computed by the engine
+        (:mod:`~niimasker_core.engine.group_means`): the column of each
+        sample of ``voxels``. Samples with no signal in the run are left out
+        of their column's mean; ``reduce`` is not used. Such reductions can
+        be fed samples in pieces, so images stored sample by sample (CIFTI)
+        stream without being held whole.
     """
 
     columns: list[str]
@@ -84,6 +91,7 @@ class Reduction:
     elementwise: bool = False
     non_finite: str | None = None
     keep_float_dtype: bool = False
+    groups: np.ndarray | None = None
 
 
 def signal_dtype(image: SampledImage, reduction: Reduction) -> np.dtype:

@@ -14,10 +14,11 @@ import numpy as np
 
 from ..domains.base import SampledImage
 from ..errors import InputFileError
+from .group_means import GroupMeans
 from .plan import StreamPlan
 from .reduction import Reduction, signal_dtype
 
-__all__ = ["NonFiniteValues", "Streamed", "stream"]
+__all__ = ["NonFiniteValues", "Streamed", "stream", "stream_samples"]
 
 
 class NonFiniteValues(Exception):
@@ -35,6 +36,8 @@ class Streamed:
     outputs: list[np.ndarray]  # one (n_volumes_kept, n_columns) array per reduction
     finite_voxels: list[np.ndarray | None]  # nan_policy="omit": fewest finite voxels
     seen: list[float] = field(default_factory=lambda: [np.inf, -np.inf])
+    # reductions over groups of samples: their running sums, by reduction index
+    means: dict[int, GroupMeans] = field(default_factory=dict)
 
 
 def stream(
@@ -58,14 +61,7 @@ def stream(
     NonFiniteValues
         If a reduction reading non-finite values as 0 meets some.
     """
-    n_kept = image.n_volumes - start
-    out = Streamed(
-        outputs=[
-            np.empty((n_kept, len(r.columns)), dtype=_collected_dtype(image, r))
-            for r in reductions
-        ],
-        finite_voxels=[None] * len(reductions),
-    )
+    out = _collecting(image, reductions, start, nan_policy)
     resamplers: dict = {}  # one per domain, kept over the stream
     own = plan.domains[plan.image_key]
     for first, block in image.chunks(start=start, chunk_bytes=chunk_bytes):
@@ -86,6 +82,9 @@ def stream(
             gathered: dict[int, tuple] = {}  # reductions on the same voxels share it
             for idx in members:
                 red = reductions[idx]
+                if idx in out.means:  # a mean over groups: NaN handled there
+                    out.means[idx].add(_gather(smoothed, red.voxels), rows, None)
+                    continue
                 source = plan.shared[idx]
                 if source not in gathered:
                     gathered[source] = _gather_checked(
@@ -106,6 +105,57 @@ def stream(
         if progress is not None:
             progress(first + block.shape[0] - start)
     return out
+
+
+def stream_samples(
+    image: SampledImage,
+    reductions: Sequence[Reduction],
+    *,
+    start: int,
+    nan_policy: str,
+    chunk_bytes: int,
+    progress: Callable[[int], None] | None = None,
+) -> Streamed:
+    """Read an image stored sample by sample once, in chunks of samples.
+
+    Every reduction must be a mean over groups of samples (``groups``): each
+    gets, from each chunk, the samples of its own that the chunk holds.
+    ``progress`` is told the volumes done in proportion to the samples read.
+    """
+    out = _collecting(image, reductions, start, nan_policy)
+    n_kept = image.n_volumes - start
+    n_samples = max(image.domain.n_samples, 1)
+    ordered = [np.argsort(r.voxels, kind="stable") for r in reductions]
+    sorted_voxels = [r.voxels[o] for r, o in zip(reductions, ordered)]
+    for first, block in image.sample_chunks(start=start, chunk_bytes=chunk_bytes):
+        stop = first + block.shape[1]
+        for idx, (order, voxels) in enumerate(zip(ordered, sorted_voxels)):
+            lo, hi = np.searchsorted(voxels, [first, stop])
+            if hi > lo:
+                values = block[:, voxels[lo:hi] - first]
+                out.means[idx].add(values, slice(None), order[lo:hi])
+        if progress is not None:
+            progress(n_kept * stop // n_samples)
+    return out
+
+
+def _collecting(
+    image: SampledImage, reductions: Sequence[Reduction], start: int, nan_policy: str
+) -> Streamed:
+    """Return empty outputs for every reduction, and running sums for group means."""
+    n_kept = image.n_volumes - start
+    return Streamed(
+        outputs=[
+            np.empty((n_kept, len(r.columns)), dtype=_collected_dtype(image, r))
+            for r in reductions
+        ],
+        finite_voxels=[None] * len(reductions),
+        means={
+            idx: GroupMeans(r.groups, len(r.columns), n_kept, nan_policy)
+            for idx, r in enumerate(reductions)
+            if r.groups is not None
+        },
+    )
 
 
 def _collected_dtype(image: SampledImage, red: Reduction) -> np.dtype:

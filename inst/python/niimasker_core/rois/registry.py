@@ -6,8 +6,9 @@ a :class:`~niimasker_core.rois.base.RoiSource`, and one line in
 is loaded, so a labels run never imports the maps' scipy code) and a cheap
 test of the :class:`~niimasker_core.rois.base.RoiRequest` it reads. The first
 kind whose test passes loads the set; the order settles what a file is (a
-``nilearn:`` query, a coordinates table, a 4D image of maps, any other image
-as labels, and no ``roi_file`` at all as every voxel of a mask).
+``nilearn:`` query, a coordinates table, a surface atlas, a 4D image of maps,
+any other image as labels, and no ``roi_file`` at all as every voxel of a
+mask).
 """
 
 from __future__ import annotations
@@ -73,6 +74,10 @@ def _is_maps(request: RoiRequest) -> bool:
     return len(img.shape) == 4 and img.shape[3] > 1
 
 
+def _is_surface_atlas(request: RoiRequest) -> bool:
+    return (request.roi_file or "").lower().endswith(".dlabel.nii")
+
+
 def _is_voxels(request: RoiRequest) -> bool:
     return request.roi_file is None and request.first_image is not None
 
@@ -81,6 +86,7 @@ def _is_voxels(request: RoiRequest) -> bool:
 KINDS: list[RoiKind] = [
     RoiKind("query", f"{__package__}.atlas_query", lambda r: is_query(r.roi_file)),
     RoiKind("spheres", f"{__package__}.spheres", _is_coordinates),
+    RoiKind("surface_labels", f"{__package__}.surface_labels", _is_surface_atlas),
     RoiKind("maps", f"{__package__}.maps", _is_maps),
     RoiKind("labels", f"{__package__}.label_image", _is_image_file),
     RoiKind("voxels", f"{__package__}.voxels", _is_voxels),

@@ -50,6 +50,9 @@ class ImageInfo:
     header_t_r: float | None  # pixdim[4] in seconds, if the units say so
     array: np.ndarray | None = None  # the data of an in-memory image, (x, y, z, t)
 
+    #: Volumes are stored one after the other (see ``SampledImage``).
+    sample_major = False
+
     @property
     def n_voxels(self) -> int:
         """Return the number of voxels in one volume."""

@@ -1,0 +1,3 @@
+"""The surface domain: vertices of cortical meshes and CIFTI grayordinates."""
+
+__all__: list[str] = []

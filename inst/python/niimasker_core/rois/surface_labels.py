@@ -1,0 +1,270 @@
+"""ROIs from a surface atlas: a CIFTI ``.dlabel.nii``, or GIFTI/FreeSurfer hemispheres.
+
+Each label key is a region; its signal is the mean over its vertices (and,
+in CIFTI, voxels) in each volume, as ``wb_command -cifti-parcellate -method
+MEAN`` and nilearn's ``SurfaceLabelsMasker`` compute it. A region spans every
+structure carrying its key (a network label on both hemispheres is one
+region). The atlas matches the image structure by structure and vertex by
+vertex (:func:`~niimasker_core.domains.surface.grayordinates.transfer`), so
+an atlas covering the medial wall fits an image leaving it out; key 0 (the
+``???`` label) is no region. Regions are the keys the atlas uses, in key
+order, named from its label table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+
+from ..domains.base import Domain
+from ..domains.surface.cifti import brain_model_domain, load_cifti
+from ..domains.surface.grayordinates import Grayordinates, transfer
+from ..engine import Reduction
+from ..errors import RoiError
+from .base import RoiRequest
+from .label_names import resolve_region_names
+
+__all__ = ["SurfaceAtlas", "SurfaceLabels", "load", "read_dlabel"]
+
+
+@dataclass(frozen=True)
+class SurfaceAtlas:
+    """A label per sample of some grayordinates, and the label table naming them.
+
+    Attributes
+    ----------
+    path : str
+        The atlas as named in outputs (one file, or the first of a pair).
+    domain : Grayordinates
+        Where its labels are.
+    labels : numpy.ndarray
+        One integer key per sample of ``domain``.
+    table : dict of int to str
+        The name of each key the file's label table holds.
+    """
+
+    path: str
+    domain: Grayordinates
+    labels: np.ndarray
+    table: dict[int, str]
+
+
+def read_dlabel(path: str) -> SurfaceAtlas:
+    """Read a CIFTI label file (``.dlabel.nii``): one map of label keys per grayordinate.
+
+    Raises
+    ------
+    ImageNotFoundError
+        If the file does not exist.
+    RoiError
+        If it is not a dense CIFTI label file of one map.
+    """
+    img = load_cifti(path, "'roi_file'", RoiError)
+    maps, models = (img.header.get_axis(i) for i in range(2))
+    if not isinstance(maps, nib.cifti2.LabelAxis) or not isinstance(
+        models, nib.cifti2.BrainModelAxis
+    ):
+        raise RoiError(
+            f"'roi_file' '{path}' is a CIFTI file but not a dense label file (its "
+            f"axes are {type(maps).__name__} and {type(models).__name__}). Give a "
+            ".dlabel.nii atlas."
+        )
+    if len(maps) != 1:
+        raise RoiError(
+            f"'roi_file' '{path}' holds {len(maps)} label maps ("
+            + ", ".join(repr(str(n)) for n in maps.name[:5])
+            + "); one is read. Keep the one you want with wb_command "
+            "-cifti-label-export-table or -file-convert, e.g. "
+            f"wb_command -cifti-merge out.dlabel.nii -cifti '{path}' -column 1."
+        )
+    data = np.asarray(img.dataobj[0])
+    if data.dtype.kind == "f":
+        if not np.all(np.isfinite(data)) or not np.array_equal(data, np.round(data)):
+            raise RoiError(
+                f"'roi_file' '{path}' holds label keys that are not whole numbers."
+            )
+    table = {int(key): str(name) for key, (name, _) in maps.label[0].items()}
+    return SurfaceAtlas(
+        path=path,
+        domain=brain_model_domain(models),
+        labels=data.astype(np.int64),
+        table=table,
+    )
+
+
+def load(request: RoiRequest) -> SurfaceLabels:
+    """Load a surface atlas (the registry's ``surface_labels`` kind).
+
+    Raises
+    ------
+    RoiError
+        If the atlas cannot be read, or an option asks for what surface
+        atlases do not give (``as_voxels``, ``mask_img``, a statistic other
+        than the mean).
+    """
+    options = request.options
+    asked = [
+        name
+        for name, given in (
+            ("as_voxels", options.as_voxels),
+            ("mask_img", options.mask_img is not None),
+            ("strategy", options.strategy != "mean"),
+        )
+        if given
+    ]
+    if asked:
+        raise RoiError(
+            f"'roi_file' '{request.roi_file}' is a surface atlas, whose regions give "
+            "the mean of their vertices; "
+            + ", ".join(f"'{name}'" for name in asked)
+            + " (for volume atlases) cannot be used with it. Drop "
+            + ("it" if len(asked) == 1 else "them")
+            + "."
+        )
+    return SurfaceLabels(read_dlabel(request.roi_file), labels=options.labels)
+
+
+class SurfaceLabels:
+    """A surface atlas, matched to each image's grayordinates on demand.
+
+    Parameters
+    ----------
+    atlas : SurfaceAtlas
+        The labels and their names.
+    labels : sequence of str, str or None
+        Region names replacing the label table's (see
+        :func:`~niimasker_core.rois.label_names.resolve_region_names`).
+    """
+
+    kind = "labels"
+    space = None
+    output_format = "tsv"
+    dtype = None
+
+    def __init__(self, atlas: SurfaceAtlas, *, labels: Any = None) -> None:
+        self.atlas = atlas
+        keys, counts = np.unique(atlas.labels, return_counts=True)
+        present = keys != 0
+        if not present.any():
+            raise RoiError(
+                f"'roi_file' '{atlas.path}' labels no vertex or voxel (every key "
+                "is 0), so it defines no region."
+            )
+        self.counts = dict(zip(keys[present].tolist(), counts[present].tolist()))
+        ids = keys[present].tolist()
+        if labels is None:
+            labels = {i: atlas.table.get(i, str(i)) for i in ids}
+        self.ids, self.names = resolve_region_names(labels, ids, atlas.path)
+        self._cache: dict = {}
+
+    @property
+    def files(self) -> dict[str, Any]:
+        """Images written once per batch: none for regions."""
+        return {}
+
+    def describe(self) -> dict[str, Any]:
+        """Return a JSON-ready description for parameters.json."""
+        return {
+            "kind": self.kind,
+            "roi_file": self.atlas.path,
+            "regions": [{"index": i, "name": n} for i, n in zip(self.ids, self.names)],
+            "strategy": "mean",
+            "mask_img": None,
+        }
+
+    def describe_extent(self) -> str:
+        """Return the structures the atlas labels, in words."""
+        labelled = []
+        start = 0
+        for structure in self.atlas.domain.structures:
+            stop = start + len(structure.indices)
+            if np.any(self.atlas.labels[start:stop] != 0):
+                labelled.append(structure.describe())
+            start = stop
+        return ", ".join(labelled)
+
+    def for_domain(self, domain: Domain) -> Reduction:
+        """Return the reduction for images on these grayordinates (cached).
+
+        Raises
+        ------
+        RoiError
+            If the image is not sampled on grayordinates, or a structure both
+            have lies on another mesh or grid.
+        """
+        if not isinstance(domain, Grayordinates):
+            raise RoiError(
+                f"'roi_file' '{self.atlas.path}' defines regions on the cortical "
+                f"surface, but the image is not a surface image (it spans "
+                f"{domain.describe()}). Give a "
+                "surface image (.dtseries.nii), or a volume atlas for a volume image."
+            )
+        if domain.key not in self._cache:
+            self._cache[domain.key] = self._build(domain)
+        return self._cache[domain.key]
+
+    def _build(self, domain: Grayordinates) -> Reduction:
+        labels, mismatched = transfer(self.atlas.labels, self.atlas.domain, domain)
+        if mismatched:
+            theirs, mine = mismatched[0]
+            raise RoiError(
+                f"'roi_file' '{self.atlas.path}' has {theirs.describe()}, but the "
+                f"image has {mine.describe()}: they are not the same space. Give "
+                "an atlas on the image's mesh (e.g. fsLR 32k for fMRIPrep's "
+                "91k grayordinates), or resample one to the other first "
+                "(wb_command -label-resample)."
+            )
+        ids = np.asarray(self.ids, dtype=np.int64)
+        order = np.argsort(ids)
+        where = np.clip(np.searchsorted(ids[order], labels), 0, len(ids) - 1)
+        known = (labels != 0) & (ids[order][where] == labels)
+        samples = np.flatnonzero(known)
+        groups = order[where[known]]
+        used = np.bincount(groups, minlength=len(ids))
+        return Reduction(
+            columns=list(self.names),
+            voxels=samples,
+            reduce=_not_used,
+            empty_columns=[n for n, u in zip(self.names, used) if u == 0],
+            region_voxels=used.tolist(),
+            coverage=[
+                {
+                    "region": name,
+                    "voxels_in_roi": self.counts.get(i, 0),
+                    "voxels_used": int(u),
+                    "fraction": int(u) / self.counts[i] if self.counts.get(i) else 0.0,
+                }
+                for i, name, u in zip(self.ids, self.names, used)
+            ],
+            groups=groups,
+        )
+
+    def columns(self, reduction: Reduction) -> list[str]:
+        """Return the names of the columns: the regions'."""
+        return list(reduction.columns)
+
+    def describe_columns(self, reduction: Reduction) -> dict[str, Any]:
+        """Return the regions with no sample in the image, and every column's name."""
+        return {
+            "EmptyRegions": list(reduction.empty_columns),
+            "Columns": list(reduction.columns),
+        }
+
+    def describe_output(self) -> dict[str, Any]:
+        """Return nothing more: a region table is described by its columns."""
+        return {}
+
+    def region_labels(
+        self, reduction: Reduction, domain: Domain
+    ) -> tuple[np.ndarray, str]:
+        """Return each sample's region (numbered from 1, 0 outside), and no note."""
+        out = np.zeros(domain.n_samples, dtype=np.int32)
+        out[reduction.voxels] = reduction.groups + 1
+        return out, ""
+
+
+def _not_used(values: np.ndarray) -> np.ndarray:
+    raise AssertionError("group means are computed by the engine")

@@ -1,0 +1,92 @@
+"""Small CIFTI and GIFTI files for tests: two cortical meshes and a subcortical structure.
+
+The meshes are small (a few hundred vertices), each hemisphere leaves some
+vertices out of the image (a medial wall), and the subcortical structure is a
+handful of voxels: enough for matching by vertex and by voxel to fail loudly
+when it is wrong.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+from nibabel.cifti2 import cifti2_axes
+
+N_LEFT, N_RIGHT = 240, 260  # mesh sizes: different, so hemispheres cannot mix
+VOLUME_SHAPE = (6, 7, 8)
+AFFINE = np.array(
+    [[2.0, 0, 0, -6], [0, 2.0, 0, -7], [0, 0, 2.0, -8], [0, 0, 0, 1]], dtype=float
+)
+T_R = 0.8
+
+
+def brain_models(
+    rng: np.random.Generator, *, medial_wall: bool = True, subcortex: bool = True
+) -> cifti2_axes.BrainModelAxis:
+    """Return a brain-model axis: both cortices (with a medial wall left out), a thalamus."""
+    axes = []
+    for name, size in (("CortexLeft", N_LEFT), ("CortexRight", N_RIGHT)):
+        keep = np.ones(size, dtype=bool)
+        if medial_wall:
+            keep[rng.choice(size, size // 10, replace=False)] = False
+        axes.append(cifti2_axes.BrainModelAxis.from_mask(keep, name=name))
+    if subcortex:
+        mask = np.zeros(VOLUME_SHAPE, dtype=bool)
+        mask[2:4, 3:5, 1:6] = True
+        axes.append(
+            cifti2_axes.BrainModelAxis.from_mask(
+                mask, name="thalamus_left", affine=AFFINE
+            )
+        )
+    out = axes[0]
+    for axis in axes[1:]:
+        out = out + axis
+    return out
+
+
+def write_dtseries(
+    path: Path,
+    models: cifti2_axes.BrainModelAxis,
+    rng: np.random.Generator,
+    n_volumes: int = 30,
+    dtype=np.float32,
+    t_r: float = T_R,
+) -> np.ndarray:
+    """Write a dense timeseries; return its data ``(volumes, grayordinates)``."""
+    base = 100 + 20 * rng.random(len(models))
+    data = (base + rng.normal(0, 1, (n_volumes, len(models))).cumsum(axis=0)).astype(
+        dtype
+    )
+    series = cifti2_axes.SeriesAxis(start=0, step=t_r, size=n_volumes, unit="SECOND")
+    nib.Cifti2Image(data, header=(series, models)).to_filename(str(path))
+    return data
+
+
+def write_dlabel(
+    path: Path,
+    models: cifti2_axes.BrainModelAxis,
+    keys: np.ndarray,
+    names: dict[int, str] | None = None,
+) -> None:
+    """Write a one-map label file with a key per grayordinate."""
+    used = sorted({0, *np.unique(keys).tolist(), *(names or {})})
+    table = {
+        int(k): (
+            "???" if k == 0 else (names or {}).get(int(k), f"Parcel_{k}"),
+            (k * 0.01 % 1, 0.5, 0.5, 1.0 if k else 0.0),
+        )
+        for k in used
+    }
+    maps = cifti2_axes.LabelAxis(["parcels"], [table])
+    data = np.asarray(keys, dtype=np.float32)[None, :]
+    nib.Cifti2Image(data, header=(maps, models)).to_filename(str(path))
+
+
+def random_keys(
+    models: cifti2_axes.BrainModelAxis, rng: np.random.Generator, n_regions: int = 6
+) -> np.ndarray:
+    """Return a key per grayordinate: regions 1..n, some on both hemispheres, some 0."""
+    keys = rng.integers(0, n_regions + 1, len(models))
+    return keys
