@@ -1,0 +1,3 @@
+"""The surface domain: GIFTI data sampled on the vertices of a cortical mesh."""
+
+__all__: list[str] = []
