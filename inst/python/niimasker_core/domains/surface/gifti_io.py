@@ -354,6 +354,13 @@ def _parse_xml(path: str, buffer: bytes) -> ET.Element:
     try:
         return ET.fromstring(buffer)
     except ET.ParseError as exc:
+        if not buffer.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+            raise InputFileError(
+                "{file} is not a GIFTI file: GIFTI is XML, and this file does not "
+                "start with '<'.",
+                file=path,
+                fix="Give a .gii file (NIfTI images are .nii or .nii.gz).",
+            ) from None
         raise InputFileError(
             "{file} is not a complete GIFTI file: its XML is cut short or corrupt "
             "({reason:text}).",
@@ -580,7 +587,7 @@ def _decode_ascii(path: str, spec: _Spec, out: np.ndarray) -> None:
             reason=exc,
         ) from None
     _check_size(path, spec, values.size * values.dtype.itemsize)
-    out[...] = values.reshape(-1)
+    out[...] = values.ravel(order=spec.layout.order)  # as nibabel reshapes it
 
 
 def _read_external(path: str, spec: _Spec, out: np.ndarray) -> None:
