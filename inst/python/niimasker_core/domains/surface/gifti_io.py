@@ -1,14 +1,15 @@
 """Read the data arrays of a GIFTI file fast, with exactly nibabel's values.
 
 nibabel parses a GIFTI file with expat and hands every ``<Data>`` element's
-text to Python, where each DataArray is decoded in turn: an fsaverage5 time
-series of 650 frames takes about half a second per hemisphere. Here the file
-is read once and its payloads are found with ``bytes.find`` (the base64 text
-never holds ``<``); what is left, the skeleton (a few hundred bytes per
-DataArray), is parsed by :mod:`xml.etree.ElementTree`, so tags, attributes,
-metadata, comments, entities and CDATA are read by a real XML parser. Each
-payload is then decoded in worker threads (``binascii`` and ISA-L's inflate,
-which releases the GIL) straight into its row of one preallocated array.
+text to Python, where each DataArray is decoded in turn. Here the file is
+memory-mapped and its payloads are found with ``find`` (base64 text never
+holds ``<``); what is left, the skeleton (a few hundred bytes per DataArray),
+is parsed by :mod:`xml.etree.ElementTree`, so tags, attributes, metadata,
+comments, entities and CDATA are read by a real XML parser. The payloads are
+then decoded by two threads (``binascii``, which holds the GIL, and ISA-L's
+inflate, which releases it) into the rows of one preallocated array, and the
+pages of the file already decoded are unmapped, so that the process holds
+little more than the values.
 
 A payload is cut from the skeleton only when it sits between ``<Data>`` and
 ``</Data>`` and holds no ``&``; it is replaced by a marker, and the parsed
@@ -22,6 +23,9 @@ spellings and defaults, ASCII through :func:`numpy.loadtxt`, base64 with or
 without zlib compression, external files at their offset, either byte order,
 row- or column-major. Values come back in native byte order, as
 ``np.stack([d.data for d in nib.load(path).darrays])`` gives them.
+
+Decoding base64 and inflating are most of the time left (about 0.07 s each
+per fsaverage5 hemisphere of 650 frames; ``bench/bench_gifti.py``).
 """
 
 from __future__ import annotations
@@ -164,6 +168,7 @@ class _Spec:
     layout: _Layout
     meta: dict[str, str]
     payload: memoryview | str | None
+    span: tuple[int, int] | None = None  # the payload's bytes in the mapped file
 
 
 def read_gifti_arrays(
@@ -271,7 +276,8 @@ def _read_specs(path: str) -> tuple[dict[str, str], list[_Spec]]:
     parsed = _parse_skeleton(buffer)
     if parsed is None:  # the fast cut did not hold: parse everything
         parsed = _parse_xml(path, buffer[:]), []
-    root, payloads = parsed
+    root, spans = parsed
+    view = memoryview(buffer)
     if root.tag != "GIFTI":
         raise InputFileError(
             "{file} is XML but not GIFTI: its root element is <{tag:text}>.",
@@ -287,12 +293,27 @@ def _read_specs(path: str) -> tuple[dict[str, str], list[_Spec]]:
         key = tuple(element.attrib.items())
         if key not in layouts:
             layouts[key] = _layout(path, index, element.attrib)
-        payload = payloads[index] if payloads else None
+        span = spans[index] if spans else None
+        payload = view[span[0] : span[1]] if span else None
         if payload is None and (data := element.find("Data")) is not None:
             payload = data.text or ""
         meta = _metadata(element.find("MetaData"))
-        specs.append(_Spec(index, layouts[key], meta, payload))
+        specs.append(_Spec(index, layouts[key], meta, payload, span))
+    _release(buffer, 0, len(buffer))  # the scan touched it all; decoding maps anew
     return _metadata(root.find("MetaData")), specs
+
+
+def _release(buffer: bytes | mmap.mmap, start: int, end: int) -> None:
+    """Unmap the whole pages of ``buffer[start:end]`` (the file keeps them).
+
+    A mapped file's pages count in the process's resident memory once read;
+    dropping those already decoded keeps it to about the arrays decoded.
+    """
+    if isinstance(buffer, mmap.mmap) and hasattr(buffer, "madvise"):
+        first = -(-start // mmap.PAGESIZE) * mmap.PAGESIZE
+        last = end // mmap.PAGESIZE * mmap.PAGESIZE
+        if last > first:
+            buffer.madvise(mmap.MADV_DONTNEED, first, last - first)
 
 
 def _map_file(path: str) -> bytes | mmap.mmap:
@@ -313,15 +334,15 @@ def _map_file(path: str) -> bytes | mmap.mmap:
 
 def _parse_skeleton(
     buffer: bytes | mmap.mmap,
-) -> tuple[ET.Element, list[memoryview]] | None:
+) -> tuple[ET.Element, list[tuple[int, int]]] | None:
     """Parse the XML with every simple payload cut out; None if the cut is unsure.
 
-    Returns the root and, per DataArray in document order, its payload (a
-    view into ``buffer``).
+    Returns the root and, per DataArray in document order, where its payload
+    lies in ``buffer``.
     """
     view = memoryview(buffer)
     pieces: list[bytes | memoryview] = []
-    cuts: list[memoryview] = []
+    cuts: list[tuple[int, int]] = []
     start = 0
     at = buffer.find(_DATA_OPEN)
     while at >= 0:
@@ -332,7 +353,7 @@ def _parse_skeleton(
         closed = buffer[end : end + len(_DATA_CLOSE)] == _DATA_CLOSE
         if closed and buffer.find(b"&", begin, end) < 0:
             pieces += [view[start:begin], b"@%d@" % len(cuts)]
-            cuts.append(view[begin:end])
+            cuts.append((begin, end))
             start = end
         at = buffer.find(_DATA_OPEN, end)
     pieces.append(view[start:])
@@ -340,14 +361,14 @@ def _parse_skeleton(
         root = ET.fromstring(b"".join(pieces))
     except ET.ParseError:
         return None
-    payloads: list[memoryview] = []
+    n_arrays = 0
     for element in root.iter("DataArray"):
         data = element.find("Data")
         marker = _MARKER.fullmatch(data.text or "") if data is not None else None
-        if marker is None or int(marker.group(1)) != len(payloads):
+        if marker is None or int(marker.group(1)) != n_arrays:
             return None
-        payloads.append(cuts[len(payloads)])
-    return (root, payloads) if len(payloads) == len(cuts) else None
+        n_arrays += 1
+    return (root, cuts) if n_arrays == len(cuts) else None
 
 
 def _parse_xml(path: str, buffer: bytes) -> ET.Element:
@@ -528,6 +549,7 @@ def _tasks(
 
 
 def _decode_task(path: str, task: list[tuple[_Spec, np.ndarray]]) -> None:
+    """Decode a few DataArrays in turn, then unmap their payloads."""
     for spec, out in task:
         encoding = spec.layout.encoding
         if spec.payload is None and encoding != "External":
@@ -548,6 +570,9 @@ def _decode_task(path: str, task: list[tuple[_Spec, np.ndarray]]) -> None:
                 file=path,
                 index=spec.index,
             )
+    first, last = task[0][0], task[-1][0]
+    if first.span and last.span and isinstance(first.payload, memoryview):
+        _release(first.payload.obj, first.span[0], last.span[1])
 
 
 def _decode_base64(path: str, spec: _Spec, out: np.ndarray) -> None:
