@@ -90,3 +90,78 @@ def random_keys(
     """Return a key per grayordinate: regions 1..n, some on both hemispheres, some 0."""
     keys = rng.integers(0, n_regions + 1, len(models))
     return keys
+
+
+def write_func_gii(
+    path: Path,
+    data: np.ndarray,
+    structure: str | None,
+    time_step_ms: float | None = 800.0,
+    one_array: bool = False,
+    intent: str = "NIFTI_INTENT_TIME_SERIES",
+) -> None:
+    """Write ``(volumes, vertices)`` data as fMRIPrep does: one DataArray per volume.
+
+    ``one_array`` writes a single two-dimensional DataArray instead
+    (``vertices x volumes``: Workbench with a time-series ``intent``, nilearn
+    with ``NIFTI_INTENT_NONE``).
+    """
+    meta = {} if time_step_ms is None else {"TimeStep": f"{time_step_ms:f}"}
+    if one_array:
+        arrays = [
+            nib.gifti.GiftiDataArray(
+                np.ascontiguousarray(data.T),
+                intent=intent,
+                datatype="NIFTI_TYPE_FLOAT32",
+                meta=nib.gifti.GiftiMetaData(meta),
+            )
+        ]
+    else:
+        arrays = [
+            nib.gifti.GiftiDataArray(
+                row.astype(np.float32),
+                intent="NIFTI_INTENT_TIME_SERIES",
+                datatype="NIFTI_TYPE_FLOAT32",
+                meta=nib.gifti.GiftiMetaData(meta),
+            )
+            for row in data
+        ]
+    file_meta = {} if structure is None else {"AnatomicalStructurePrimary": structure}
+    nib.save(
+        nib.gifti.GiftiImage(darrays=arrays, meta=nib.gifti.GiftiMetaData(file_meta)),
+        str(path),
+    )
+
+
+def write_label_gii(
+    path: Path, keys: np.ndarray, names: dict[int, str], structure: str | None = None
+) -> None:
+    """Write one hemisphere's labels with a label table."""
+    table = nib.gifti.GiftiLabelTable()
+    for key, name in sorted(names.items()):
+        label = nib.gifti.GiftiLabel(
+            key=int(key), red=0.5, green=0.5, blue=0.5, alpha=1
+        )
+        label.label = name
+        table.labels.append(label)
+    array = nib.gifti.GiftiDataArray(
+        np.asarray(keys, dtype=np.int32),
+        intent="NIFTI_INTENT_LABEL",
+        datatype="NIFTI_TYPE_INT32",
+    )
+    meta = {} if structure is None else {"AnatomicalStructurePrimary": structure}
+    nib.save(
+        nib.gifti.GiftiImage(
+            darrays=[array], labeltable=table, meta=nib.gifti.GiftiMetaData(meta)
+        ),
+        str(path),
+    )
+
+
+def surface_series(
+    rng: np.random.Generator, n_vertices: int, n_volumes: int = 30
+) -> np.ndarray:
+    """Return ``(volumes, vertices)`` float32 values: a baseline and a random walk."""
+    base = 100 + 20 * rng.random(n_vertices)
+    walk = rng.normal(0, 1, (n_volumes, n_vertices)).cumsum(axis=0)
+    return (base + walk).astype(np.float32)

@@ -41,7 +41,7 @@ def input_files_of(plan: Any, settings: Any) -> list[str]:
     list of str
         Paths, in a fixed order.
     """
-    candidates = [plan.image, _json_beside(plan.image)]
+    candidates = [f for path in plan.files for f in (path, _json_beside(path))]
     if plan.confounds is not None:
         candidates += [plan.confounds, _json_beside(plan.confounds)]
     rois = settings.roi_file

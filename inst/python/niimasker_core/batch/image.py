@@ -62,7 +62,7 @@ def process_image(plan: RunPlan, job: Job, output_dir: str | None) -> list[Image
     started = time.perf_counter()
     options = job.options
     fingerprint = image_fingerprint(plan, job.settings)
-    image = open_image(plan.image)  # a 3D image is one volume
+    image = open_image(plan.image, plan.companions)  # a 3D image is one volume
     require_t_r(
         plan.t_r, options.cleaning.high_pass, options.cleaning.low_pass, plan.image
     )

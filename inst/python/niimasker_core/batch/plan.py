@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..confounds.strategies import ConfoundSpec, resolve_spec
-from ..domains.registry import image_sidecar_path, image_stem, reader_of
+from ..domains.registry import (
+    image_sidecar_path,
+    image_stem_of,
+    join_halves,
+    reader_of,
+)
 from ..errors import (
     ImageNotFoundError,
     InputFileError,
@@ -45,7 +50,11 @@ __all__ = [
 
 @dataclass(frozen=True)
 class RunPlan:
-    """One image to process: its confounds, TR and output stem."""
+    """One image to process: its confounds, TR and output stem.
+
+    ``image`` names it; an image held in two files (a surface run's two
+    hemispheres) has the other in ``companions``.
+    """
 
     image: str
     confounds: str | None
@@ -54,6 +63,12 @@ class RunPlan:
     stem: str
     pairing: str | None = None  # 'bids', 'order' or None (no confounds)
     spec: ConfoundSpec | None = None  # the batch's confound choice (with confounds)
+    companions: tuple[str, ...] = ()  # the image's other files (a hemisphere)
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Every file the image is made of, ``image`` first."""
+        return (self.image, *self.companions)
 
 
 def natural_key(text: str) -> list:
@@ -113,14 +128,14 @@ def expand_files(patterns: Sequence[str] | None, parameter: str) -> list[str]:
     return list(dict.fromkeys(files))  # a file matched twice is used once
 
 
-def _unique_stems(images: list[str]) -> list[str]:
-    stems = [image_stem(p) for p in images]
+def _unique_stems(images: list[tuple[str, tuple[str, ...]]]) -> list[str]:
+    stems = [image_stem_of(p, c) for p, c in images]
     if len(set(stems)) == len(stems):
         return stems
     # Same file name in different folders: prefix with the parent folders.
     return [
-        "_".join(Path(p).parent.parts[-2:] + (image_stem(p),)).replace("/", "_")
-        for p in images
+        "_".join(Path(p).parent.parts[-2:] + (stem,)).replace("/", "_")
+        for (p, _), stem in zip(images, stems)
     ]
 
 
@@ -303,7 +318,8 @@ def plan_runs(settings: Settings, choice: ConfoundOptions) -> list[RunPlan]:
             },
             parameter="input_files",
         )
-    images = expand_files(settings.input_files, "input_files")
+    halves = join_halves(expand_files(settings.input_files, "input_files"))
+    images = [path for path, _ in halves]
     confounds = expand_files(settings.regressor_files, "regressor_files")
     paired, rule = pair_confounds(images, confounds)
     if settings.regressors and not confounds:
@@ -327,9 +343,9 @@ def plan_runs(settings: Settings, choice: ConfoundOptions) -> list[RunPlan]:
                 ),
                 stacklevel=2,
             )
-    stems = _unique_stems(images)
+    stems = _unique_stems(halves)
     plans = []
-    for image, conf, stem in zip(images, paired, stems):
+    for (image, companions), conf, stem in zip(halves, paired, stems):
         t_r, source = resolve_t_r(image, settings.t_r)
         plans.append(
             RunPlan(
@@ -340,6 +356,7 @@ def plan_runs(settings: Settings, choice: ConfoundOptions) -> list[RunPlan]:
                 stem=stem,
                 pairing=rule,
                 spec=None if conf is None else spec,
+                companions=companions,
             )
         )
     return plans

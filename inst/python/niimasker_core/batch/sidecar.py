@@ -53,7 +53,7 @@ def image_sidecar(
     """
     interpolated = list(confounds.censored) if confounds.interpolate else []
     return {
-        "Sources": [plan.image],
+        "Sources": list(plan.files),
         "RepetitionTime": plan.t_r,
         "RepetitionTimeSource": plan.t_r_source,
         "NumberOfVolumesInImage": n_volumes,

@@ -13,20 +13,24 @@ new domain adds its reader here; the batch opens every image through
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .base import SampledImage
 from .surface.cifti import open_cifti_series, read_cifti_t_r
+from .surface.gifti import open_gifti_series, read_gifti_t_r
+from .surface.hemispheres import other_half, without_hemisphere
 from .volume.nifti import read_header_t_r, read_image_info
-
 
 __all__ = [
     "IMAGE_READERS",
     "ImageReader",
     "image_sidecar_path",
     "image_stem",
+    "image_stem_of",
+    "join_halves",
     "image_suffixes",
     "open_image",
     "reader_of",
@@ -49,12 +53,18 @@ class ImageReader:
     header_t_r : callable
         ``header_t_r(path) -> float or None``: the repetition time the header
         holds, None when it has none or cannot be read.
+    other_half : callable or None
+        For files holding half an image (a hemisphere): ``other_half(path)``
+        is the path the other half has by its naming rules ('' when the name
+        follows none). Both given, they are one image, opened as
+        ``open(path, (other,))``. None: every file is a whole image.
     """
 
     name: str
     suffixes: tuple[str, ...]
-    open: Callable[[str], SampledImage]
+    open: Callable[..., SampledImage]
     header_t_r: Callable[[str], float | None]
+    other_half: Callable[[str], str] | None = None
 
 
 #: Every kind of image file the batch reads, the default (NIfTI) first.
@@ -67,6 +77,13 @@ IMAGE_READERS: list[ImageReader] = [
     ),
     ImageReader(
         "cifti", (".dtseries.nii", ".dscalar.nii"), open_cifti_series, read_cifti_t_r
+    ),
+    ImageReader(
+        "gifti",
+        (".func.gii", ".shape.gii", ".gii"),
+        open_gifti_series,
+        read_gifti_t_r,
+        other_half=other_half,
     ),
 ]
 
@@ -86,8 +103,11 @@ def reader_of(path: str) -> ImageReader:
     return max(claims, key=lambda c: c[0])[1] if claims else IMAGE_READERS[0]
 
 
-def open_image(path: str) -> SampledImage:
+def open_image(path: str, companions: tuple[str, ...] = ()) -> SampledImage:
     """Read an image's header into an image the engine streams.
+
+    ``companions`` are the other files of an image held in several (the
+    other hemisphere, see :func:`join_halves`).
 
     Raises
     ------
@@ -96,7 +116,39 @@ def open_image(path: str) -> SampledImage:
     InputFileError
         If it cannot be read as its kind of image.
     """
+    if companions:
+        return reader_of(path).open(path, tuple(companions))
     return reader_of(path).open(path)
+
+
+def join_halves(paths: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """Return each image as its first file and the other files it is made of.
+
+    Two files that are each other's other half (``hemi-L`` and ``hemi-R``)
+    are one image, named by the first in ``paths``; any other file is an
+    image of its own.
+    """
+    given = {os.path.normpath(p): p for p in paths}
+    taken: set[str] = set()
+    images = []
+    for path in paths:
+        if os.path.normpath(path) in taken:
+            continue
+        reader = reader_of(path)
+        other = reader.other_half(path) if reader.other_half else ""
+        partner = given.get(os.path.normpath(other)) if other else None
+        if partner is not None and os.path.normpath(partner) not in taken:
+            taken.add(os.path.normpath(partner))
+            images.append((path, (partner,)))
+        else:
+            images.append((path, ()))
+    return images
+
+
+def image_stem_of(path: str, companions: tuple[str, ...] = ()) -> str:
+    """Return an image's output stem: a pair's without the hemisphere."""
+    stem = image_stem(path)
+    return without_hemisphere(stem) if companions else stem
 
 
 def image_suffixes() -> tuple[str, ...]:

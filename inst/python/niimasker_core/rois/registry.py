@@ -24,7 +24,10 @@ from ..domains.volume.nifti import check_geometry
 from ..errors import ImageNotFoundError, RoiError
 from .base import RoiRequest, RoiSource
 
-__all__ = ["KINDS", "PREFIX", "RoiKind", "is_query", "load_source"]
+__all__ = ["KINDS", "PREFIX", "SURFACE_ATLASES", "RoiKind", "is_query", "load_source"]
+
+#: The endings of surface atlas files (CIFTI, GIFTI, FreeSurfer).
+SURFACE_ATLASES = (".dlabel.nii", ".label.gii", ".annot")
 
 #: How ``roi_file`` names an atlas that nilearn fetches (``nilearn:schaefer:400``).
 PREFIX = "nilearn:"
@@ -75,7 +78,7 @@ def _is_maps(request: RoiRequest) -> bool:
 
 
 def _is_surface_atlas(request: RoiRequest) -> bool:
-    return (request.roi_file or "").lower().endswith(".dlabel.nii")
+    return (request.roi_file or "").lower().endswith(SURFACE_ATLASES)
 
 
 def _is_voxels(request: RoiRequest) -> bool:

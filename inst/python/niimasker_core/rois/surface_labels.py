@@ -1,5 +1,10 @@
 """ROIs from a surface atlas: a CIFTI ``.dlabel.nii``, or GIFTI/FreeSurfer hemispheres.
 
+A GIFTI (``.label.gii``) or FreeSurfer (``.annot``) atlas holds one
+hemisphere per file; the other is found by name (``hemi-L``/``hemi-R``,
+``lh.``/``rh.``, ``.L.``/``.R.``) and read with it when it exists. Its keys
+0 and below (FreeSurfer's ``-1``: no label) are no region.
+
 Each label key is a region; its signal is the mean over its vertices (and,
 in CIFTI, voxels) in each volume, as ``wb_command -cifti-parcellate -method
 MEAN`` and nilearn's ``SurfaceLabelsMasker`` compute it. A region spans every
@@ -14,6 +19,7 @@ order, named from its label table.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import nibabel as nib
@@ -21,13 +27,26 @@ import numpy as np
 
 from ..domains.base import Domain
 from ..domains.surface.cifti import brain_model_domain, load_cifti
-from ..domains.surface.grayordinates import Grayordinates, transfer
+from ..domains.surface.grayordinates import (
+    CORTEX_LEFT,
+    Grayordinates,
+    Structure,
+    transfer,
+)
+from ..domains.surface.hemispheres import other_half, structure_of
 from ..engine import Reduction
-from ..errors import RoiError
+from ..errors import ImageNotFoundError, RoiError
 from .base import RoiRequest
 from .label_names import resolve_region_names
 
-__all__ = ["SurfaceAtlas", "SurfaceLabels", "load", "read_dlabel"]
+__all__ = [
+    "SurfaceAtlas",
+    "SurfaceLabels",
+    "load",
+    "read_dlabel",
+    "read_hemisphere_labels",
+    "read_surface_atlas",
+]
 
 
 @dataclass(frozen=True)
@@ -95,6 +114,92 @@ def read_dlabel(path: str) -> SurfaceAtlas:
     )
 
 
+def _read_half(path: str) -> tuple[str, np.ndarray, dict[int, str]]:
+    """Read one hemisphere's labels: its structure, a key per vertex, the names."""
+    if not Path(path).is_file():
+        raise ImageNotFoundError(f"'roi_file' not found: '{path}'. Check the path.")
+    anatomical = None
+    try:
+        if path.lower().endswith(".annot"):
+            keys, _, names = nib.freesurfer.read_annot(path)
+            table = {
+                i: n.decode() if isinstance(n, bytes) else str(n)
+                for i, n in enumerate(names)
+            }
+        else:
+            img = nib.load(path)
+            keys = np.asarray(img.darrays[0].data)
+            table = {
+                int(k): str(n) for k, n in img.labeltable.get_labels_as_dict().items()
+            }
+            anatomical = img.meta.get("AnatomicalStructurePrimary") or (
+                img.darrays[0].meta.get("AnatomicalStructurePrimary")
+            )
+    except Exception as exc:
+        raise RoiError(
+            f"Cannot read 'roi_file' '{path}' as a surface atlas ({exc}). Give a "
+            "GIFTI .label.gii or a FreeSurfer .annot file."
+        ) from None
+    structure = structure_of(path, anatomical)
+    if structure is None:
+        raise RoiError(
+            f"Cannot tell which hemisphere 'roi_file' '{path}' labels: its metadata "
+            "has no AnatomicalStructurePrimary and its name no hemi-L/hemi-R, "
+            "lh./rh. or .L./.R. Rename it (e.g. lh.aparc.annot)."
+        )
+    keys = np.asarray(keys).reshape(-1)
+    if keys.dtype.kind == "f" and not np.array_equal(keys, np.round(keys)):
+        raise RoiError(
+            f"'roi_file' '{path}' holds label keys that are not whole numbers."
+        )
+    return structure, keys.astype(np.int64), table
+
+
+def read_hemisphere_labels(path: str) -> SurfaceAtlas:
+    """Read a GIFTI or FreeSurfer atlas: this hemisphere, and the other when it exists.
+
+    Keys 0 and below label no region. A key on both hemispheres is one region,
+    named from the left one's table (as nilearn's ``SurfaceLabelsMasker``
+    reads both halves as one image).
+
+    Raises
+    ------
+    ImageNotFoundError
+        If the file does not exist.
+    RoiError
+        If a file cannot be read, its hemisphere cannot be told, or both name
+        the same one.
+    """
+    other = other_half(path)
+    halves = [_read_half(path)]
+    if other and Path(other).is_file():
+        halves.append(_read_half(other))
+    halves.sort(key=lambda h: h[0] != CORTEX_LEFT)
+    if len({h[0] for h in halves}) != len(halves):
+        raise RoiError(
+            f"'roi_file' '{path}' and '{other}' label the same hemisphere. Give "
+            "one file per hemisphere."
+        )
+    table: dict[int, str] = {}
+    for _, _, names in reversed(halves):  # the left one's names win
+        table.update(names)
+    structures = tuple(
+        Structure(name=s, surface=True, size=len(k), indices=np.arange(len(k)))
+        for s, k, _ in halves
+    )
+    keys = np.concatenate([np.where(k > 0, k, 0) for _, k, _ in halves])
+    return SurfaceAtlas(
+        path=path, domain=Grayordinates(structures), labels=keys, table=table
+    )
+
+
+def read_surface_atlas(path: str) -> SurfaceAtlas:
+    """Read a surface atlas of any kind this module knows, by its name."""
+    if path.lower().endswith(".dlabel.nii"):
+        return read_dlabel(path)
+    return read_hemisphere_labels(path)
+
+
 def load(request: RoiRequest) -> SurfaceLabels:
     """Load a surface atlas (the registry's ``surface_labels`` kind).
 
@@ -124,7 +229,7 @@ def load(request: RoiRequest) -> SurfaceLabels:
             + ("it" if len(asked) == 1 else "them")
             + "."
         )
-    return SurfaceLabels(read_dlabel(request.roi_file), labels=options.labels)
+    return SurfaceLabels(read_surface_atlas(request.roi_file), labels=options.labels)
 
 
 class SurfaceLabels:

@@ -132,7 +132,8 @@ def parameters_section(parameters: dict[str, Any]) -> str:
 
 def overlay_section(result: Any, roi: Any, figures: ModuleType) -> str:
     """Return the ROI overlay on the mean of the first image's kept volumes."""
-    image = open_image(result.image)  # a 3D image is one volume
+    files = (result.sidecar or {}).get("Sources") or [result.image]
+    image = open_image(files[0], tuple(files[1:]))  # a 3D image is one volume
     domain = image.domain
     reduction = roi.for_domain(domain)
     regions, names, note = overlay.region_labels(roi, reduction, domain)

@@ -1,0 +1,213 @@
+"""GIFTI surface timeseries: one file per hemisphere, read as one image.
+
+fMRIPrep writes a run sampled on a surface as two files,
+``..._hemi-L_space-fsaverage5_bold.func.gii`` and its ``hemi-R`` twin, each
+one DataArray per volume. The two halves are read as one image whose
+domain is :class:`~niimasker_core.domains.surface.grayordinates.Grayordinates`
+of every vertex of each mesh (left first), so an atlas matches them
+hemisphere by hemisphere and vertex by vertex. Each file is read whole
+(:mod:`~niimasker_core.domains.surface.gifti_io`: GIFTI stores values as
+compressed text, volume by volume), then streamed from memory.
+
+The repetition time is the DataArrays' ``TimeStep`` metadata, which
+FreeSurfer's ``mri_vol2surf`` (as fMRIPrep runs it) writes in milliseconds:
+a value of 20 or more is read as milliseconds, a smaller one as seconds
+(no fMRI run has a TR of 20 ms or 20 s); 0 means unknown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ...errors import InputFileError
+from ..base import CHUNK_BYTES
+from .gifti_io import read_gifti_arrays
+from .grayordinates import CORTEX_LEFT, Grayordinates, Structure
+from .hemispheres import structure_of
+
+__all__ = ["GiftiSeries", "open_gifti_series", "read_gifti_t_r", "time_step_seconds"]
+
+#: Intents that are not data sampled on vertices over time.
+_NOT_SERIES = {
+    "NIFTI_INTENT_LABEL": "a label file (an atlas): give it as 'roi_file'",
+    "NIFTI_INTENT_POINTSET": "a mesh (vertex coordinates), not data on it",
+    "NIFTI_INTENT_TRIANGLE": "a mesh (its triangles), not data on it",
+}
+
+
+def time_step_seconds(value: float | None) -> float | None:
+    """Return a GIFTI ``TimeStep`` in seconds: 20 or more is milliseconds; 0 unknown."""
+    if value is None or not np.isfinite(value) or value <= 0:
+        return None
+    return value / 1000.0 if value >= 20 else float(value)
+
+
+@dataclass(frozen=True, eq=False)
+class GiftiSeries:
+    """One or two GIFTI hemispheres of a run, in memory, as one image.
+
+    Implements :class:`~niimasker_core.domains.base.SampledImage`.
+    """
+
+    path: str
+    files: tuple[str, ...]
+    data: np.ndarray  # (volumes, vertices), hemispheres one after the other
+    header_t_r: float | None
+    grayordinates: Grayordinates
+
+    #: Volumes are read one after the other.
+    sample_major = False
+
+    @property
+    def n_volumes(self) -> int:
+        """Volumes in the run."""
+        return int(self.data.shape[0])
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The values' dtype."""
+        return self.data.dtype
+
+    @property
+    def source_dtype(self) -> np.dtype:
+        """The values' dtype, as nibabel reads them."""
+        return self.data.dtype
+
+    @property
+    def domain(self) -> Grayordinates:
+        """Every vertex of each hemisphere's mesh."""
+        return self.grayordinates
+
+    @property
+    def volume_bytes(self) -> int:
+        """Bytes of one volume."""
+        return int(self.data.shape[1]) * self.data.dtype.itemsize
+
+    def chunks(
+        self, start: int = 0, chunk_bytes: int = CHUNK_BYTES, read_ahead: bool = True
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield ``(first_volume, block)`` of consecutive volumes, every vertex."""
+        per_chunk = max(1, chunk_bytes // max(self.volume_bytes, 1))
+        for first in range(start, self.n_volumes, per_chunk):
+            yield first, self.data[first : first + per_chunk]
+
+    def sample_chunks(
+        self, start: int = 0, chunk_bytes: int = CHUNK_BYTES
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield ``(first_sample, block)``: every volume from ``start``, some vertices."""
+        yield 0, self.data[start:]
+
+    def read_zeroed(
+        self, samples: np.ndarray, domain: Any, smoothing_fwhm: float | None
+    ) -> np.ndarray:
+        """Read ``samples`` of every volume, non-finite values as 0."""
+        if smoothing_fwhm:
+            self.grayordinates.check_kernel(smoothing_fwhm, self.path)
+        values = self.data[:, np.asarray(samples)]
+        return np.where(np.isfinite(values), values, 0)
+
+
+def _read_half(path: str) -> tuple[str, np.ndarray, float | None]:
+    """Read one hemisphere: its structure, its ``(volumes, vertices)`` data, its TR."""
+    arrays = read_gifti_arrays(path)
+    if arrays.intent in _NOT_SERIES:
+        raise InputFileError(
+            f"Input image '{path}' is {_NOT_SERIES[arrays.intent]}. Give the "
+            "run's surface data (e.g. fMRIPrep's *_hemi-L_*_bold.func.gii)."
+        )
+    if arrays.dtype.kind not in "fiu":
+        raise InputFileError(
+            f"Input image '{path}' holds {arrays.dtype} values; numbers are needed."
+        )
+    structure = structure_of(path, arrays.anatomical_structure)
+    if structure is None:
+        raise InputFileError(
+            f"Cannot tell which hemisphere '{path}' holds: its metadata has no "
+            "AnatomicalStructurePrimary and its name no hemi-L/hemi-R, lh./rh. "
+            "or .L./.R. Rename it (e.g. sub-01_hemi-L_bold.func.gii)."
+        )
+    data = arrays.data
+    if arrays.n_arrays == 1 and len(arrays.dims) == 2 and not arrays.transposed:
+        data = data.T  # one (vertices, volumes) array, as nilearn writes them
+    return structure, data, time_step_seconds(arrays.time_step)
+
+
+def open_gifti_series(path: str, companions: tuple[str, ...] = ()) -> GiftiSeries:
+    """Read a GIFTI run: one hemisphere, or both (``path`` and its other half).
+
+    Parameters
+    ----------
+    path : str
+        One hemisphere's ``.func.gii`` (the left one of a pair).
+    companions : tuple of str
+        The other hemisphere's file, when the run has both.
+
+    Raises
+    ------
+    ImageNotFoundError
+        If a file does not exist.
+    InputFileError
+        If a file is not surface data, its hemisphere cannot be told, both
+        are the same hemisphere, or they differ in their number of volumes.
+    """
+    halves = [(f, *_read_half(f)) for f in (path, *companions)]
+    halves.sort(key=lambda h: h[1] != CORTEX_LEFT)
+    names = [h[1] for h in halves]
+    if len(set(names)) != len(names):
+        raise InputFileError(
+            f"'{halves[0][0]}' and '{halves[1][0]}' both hold the "
+            f"{names[0].removeprefix('CIFTI_STRUCTURE_').lower()} hemisphere. Give "
+            "one file per hemisphere."
+        )
+    lengths = {h[2].shape[0] for h in halves}
+    if len(lengths) > 1:
+        raise InputFileError(
+            "The hemispheres of one run differ in their number of volumes: "
+            + ", ".join(f"'{h[0]}' has {h[2].shape[0]}" for h in halves)
+            + ". Give the two halves of the same run."
+        )
+    steps = [h[3] for h in halves if h[3] is not None]
+    data = halves[0][2] if len(halves) == 1 else np.hstack([h[2] for h in halves])
+    structures = tuple(
+        Structure(
+            name=h[1],
+            surface=True,
+            size=int(h[2].shape[1]),
+            indices=np.arange(h[2].shape[1]),
+        )
+        for h in halves
+    )
+    return GiftiSeries(
+        path=path,
+        files=tuple(h[0] for h in halves),
+        data=np.ascontiguousarray(data),
+        header_t_r=steps[0] if steps else None,
+        grayordinates=Grayordinates(structures),
+    )
+
+
+#: The first DataArray's TimeStep, in the file's first bytes (its payload follows).
+_TIME_STEP = re.compile(
+    rb"<Name>\s*(?:<!\[CDATA\[)?\s*TimeStep\s*(?:\]\]>)?\s*</Name>\s*"
+    rb"<Value>\s*(?:<!\[CDATA\[)?\s*([-+0-9.eE]+)"
+)
+
+
+def read_gifti_t_r(path: str) -> float | None:
+    """Return a GIFTI file's first ``TimeStep`` in seconds (None: absent, unreadable).
+
+    Only the file's head is read: the metadata precede the first payload.
+    """
+    try:
+        with open(path, "rb") as file:
+            head = file.read(1 << 16)
+        head = head[: head.find(b"<Data>")] if b"<Data>" in head else head
+        found = _TIME_STEP.search(head)
+        return time_step_seconds(float(found.group(1))) if found else None
+    except (OSError, ValueError):
+        return None
