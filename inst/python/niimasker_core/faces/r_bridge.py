@@ -319,8 +319,12 @@ def _call(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 
 
 def _with_entities(result: dict[str, Any]) -> dict[str, Any]:
+    """Give each item its image's BIDS entities (a hemisphere pair's without ``hemi``)."""
     for item in result["timeseries"]:
-        item["entities"] = parse_entities(item["file"])
+        entities = parse_entities(item["file"])
+        if len((item.get("sidecar") or {}).get("Sources") or ()) > 1:
+            entities.pop("hemi", None)
+        item["entities"] = entities
     return result
 
 

@@ -26,7 +26,7 @@ import nibabel as nib
 import numpy as np
 
 from ..domains.base import Domain
-from ..domains.surface.cifti import brain_model_domain, load_cifti
+from ..domains.surface.cifti_header import read_cifti_header
 from ..domains.surface.grayordinates import (
     CORTEX_LEFT,
     Grayordinates,
@@ -35,7 +35,7 @@ from ..domains.surface.grayordinates import (
 )
 from ..domains.surface.hemispheres import other_half, structure_of
 from ..engine import Reduction
-from ..errors import ImageNotFoundError, RoiError
+from ..errors import ImageNotFoundError, InputFileError, RoiError
 from .base import RoiRequest
 from .label_names import resolve_region_names
 
@@ -81,36 +81,34 @@ def read_dlabel(path: str) -> SurfaceAtlas:
     RoiError
         If it is not a dense CIFTI label file of one map.
     """
-    img = load_cifti(path, "'roi_file'", RoiError)
-    maps, models = (img.header.get_axis(i) for i in range(2))
-    if not isinstance(maps, nib.cifti2.LabelAxis) or not isinstance(
-        models, nib.cifti2.BrainModelAxis
-    ):
+    try:
+        header = read_cifti_header(path, "'roi_file'")
+    except InputFileError as exc:
+        raise RoiError(str(exc)) from None
+    if header.row_kind != "LABELS" or header.column_kind != "BRAIN_MODELS":
         raise RoiError(
             f"'roi_file' '{path}' is a CIFTI file but not a dense label file (its "
-            f"axes are {type(maps).__name__} and {type(models).__name__}). Give a "
-            ".dlabel.nii atlas."
+            f"axes are {header.row_kind.lower()} and {header.column_kind.lower()}). "
+            "Give a .dlabel.nii atlas."
         )
-    if len(maps) != 1:
+    if header.rows != 1:
         raise RoiError(
-            f"'roi_file' '{path}' holds {len(maps)} label maps ("
-            + ", ".join(repr(str(n)) for n in maps.name[:5])
-            + "); one is read. Keep the one you want with wb_command "
-            "-cifti-label-export-table or -file-convert, e.g. "
+            f"'roi_file' '{path}' holds {header.rows} label maps ("
+            + ", ".join(repr(n) for n in header.map_names[:5])
+            + "); one is read. Keep the one you want, e.g. "
             f"wb_command -cifti-merge out.dlabel.nii -cifti '{path}' -column 1."
         )
-    data = np.asarray(img.dataobj[0])
+    data = header.read_columns(0, header.columns)[0]
     if data.dtype.kind == "f":
         if not np.all(np.isfinite(data)) or not np.array_equal(data, np.round(data)):
             raise RoiError(
                 f"'roi_file' '{path}' holds label keys that are not whole numbers."
             )
-    table = {int(key): str(name) for key, (name, _) in maps.label[0].items()}
     return SurfaceAtlas(
         path=path,
-        domain=brain_model_domain(models),
+        domain=header.domain,
         labels=data.astype(np.int64),
-        table=table,
+        table=dict(header.label_tables[0]) if header.label_tables else {},
     )
 
 
