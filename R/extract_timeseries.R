@@ -6,13 +6,17 @@
 #' `niimasker` command, its JSON config and the Python API; the Python core
 #' checks their values, and `niimasker -h` lists their defaults and choices.
 #'
-#' @param input_files Character. 4D NIfTI images, or one wildcard pattern
-#'   such as `"fmriprep/sub-*/func/*preproc_bold.nii.gz"`. Files are
-#'   naturally sorted; a 3D image (beta map, VBM) gives one row. `NULL`:
-#'   taken from `config`.
+#' @param input_files Character. 4D NIfTI images, CIFTI dense timeseries
+#'   (`.dtseries.nii`) or GIFTI hemispheres (`.func.gii`; a run's `hemi-L`
+#'   and `hemi-R` files are one image), or one wildcard pattern such as
+#'   `"fmriprep/sub-*/func/*preproc_bold.nii.gz"`. Files are naturally
+#'   sorted; a 3D image (beta map, VBM) gives one row. `NULL`: taken from
+#'   `config`.
 #' @param roi_file Character. The regions: a labelled atlas (integer labels,
 #'   0 = background), a binary mask of one region, a 4D probabilistic atlas,
-#'   a `.tsv`/`.csv` of `x`, `y`, `z` coordinates for spheres, or a nilearn
+#'   a `.tsv`/`.csv` of `x`, `y`, `z` coordinates for spheres, a surface
+#'   atlas for surface images (`.dlabel.nii`, or one hemisphere's
+#'   `.label.gii` or `.annot`, its other half found by name), or a nilearn
 #'   atlas query such as `"nilearn:schaefer:400-17-2"` (see
 #'   [nilearn_atlas()]). Several ROI sets are extracted from one read of each
 #'   image when `roi_file` has several elements: a character vector, named

@@ -84,7 +84,7 @@ def test_batch_extracts_cleans_writes_reports_and_resumes(toy, points, tmp_path)
     assert table.read_text().splitlines()[0] == "front\tback\todd"
     record = json.loads((out / "niimasker_data" / "parameters.json").read_text())
     assert record["roi"]["kind"] == "groups" and record["status"] == "complete"
-    assert "Images of this kind are not drawn" in (out / "report.html").read_text()
+    assert "drawn on volume images only" in (out / "report.html").read_text()
     again = niimasker_core.extract_timeseries([str(p) for p in paths], **kwargs)
     assert again.skipped == [str(p) for p in paths]
     np.testing.assert_allclose(again[0].to_numpy(), result[0].to_numpy(), rtol=1e-8)

@@ -137,7 +137,9 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p(
         "input_files",
         None,
-        "One or more 4D NIfTI images, or one quoted wildcard pattern such as "
+        "One or more 4D NIfTI images, CIFTI dense timeseries (.dtseries.nii) or "
+        "GIFTI hemispheres (.func.gii; a run's hemi-L and hemi-R files are one "
+        "image), or one quoted wildcard pattern such as "
         "'fmriprep/sub-*/func/*preproc_bold.nii.gz'. Files are naturally sorted. "
         "A 3D image (beta map, VBM, mean image) gives one row.",
         coerce=as_strings,
@@ -152,8 +154,10 @@ PARAMETERS: tuple[Parameter, ...] = (
         None,
         "The regions: a labelled atlas NIfTI (integer labels, 0 = background), a "
         "binary mask of one region, a 4D probabilistic atlas (one map per region), "
-        "a .tsv/.csv of x, y, z coordinates for spheres, or a nilearn atlas query "
-        "such as 'nilearn:schaefer:400-17-2'. Several ROI sets are read from one "
+        "a .tsv/.csv of x, y, z coordinates for spheres, a surface atlas for "
+        "surface images (.dlabel.nii, or one hemisphere's .label.gii or .annot, "
+        "its other half found by name), or a nilearn atlas query such as "
+        "'nilearn:schaefer:400-17-2'. Several ROI sets are read from one "
         "pass over each image: repeat -r (or give a list), each 'path' or "
         "'name=path'; their outputs are <stem>_atlas-<name>_timeseries.tsv.",
         coerce=as_roi_files,

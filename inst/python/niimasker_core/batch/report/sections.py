@@ -142,7 +142,8 @@ def overlay_section(result: Any, roi: Any, figures: ModuleType) -> str:
     if drawn is None:
         return (
             "<h2>Regions on the mean image</h2>"
-            '<p class="note">Images of this kind are not drawn.</p>'
+            '<p class="note">Regions are drawn on volume images only; the '
+            "signals of each image are below.</p>"
         )
     png, where = drawn
     colours = figures.region_colours(max(len(names), 1))
