@@ -15,10 +15,15 @@ Data, made once in DIR (seeded):
 Settings on both sides: the region means only (no cleaning), so the work
 compared is reading and reducing. Each measurement is a fresh child process,
 best of ``--repeat``: "call" is the extraction call (imports excluded),
-"process" the whole child, with its peak RSS (``os.wait4``). Outputs are
-compared (max abs difference).
+"process" the whole child, with its peak RSS (``os.wait4``); nilearn's child
+loads the mesh, builds both ``SurfaceImage``s, extracts and writes the table;
+the ``niimasker`` command writes its table, sidecar, coverage, record and
+report. The data are made in a child too (the children would inherit a large
+parent's peak RSS). Outputs are compared (max abs difference) with the first
+tool of each case.
 
-Usage: python bench/bench_surface.py DIR [--volumes 300] [--repeat 3]
+Usage: python bench/bench_surface.py DIR [--gifti-volumes 650]
+[--cifti-volumes 1200] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -44,21 +49,20 @@ def make_gifti(folder: Path, n_volumes: int) -> dict[str, str]:
     rng = np.random.default_rng(5)
     paths = {}
     for side, structure in (("L", "CortexLeft"), ("R", "CortexRight")):
-        bold = (
-            folder / f"sub-bench_task-rest_hemi-{side}_space-fsaverage5_bold.func.gii"
-        )
-        atlas = folder / f"hemi-{side}_atlas-bench400_dseg.label.gii"
+        stem = f"sub-bench_task-rest_hemi-{side}_space-fsaverage5_run-{n_volumes}_bold"
+        bold = folder / f"{stem}.func.gii"
+        atlas = folder / f"hemi-{side}_atlas-Yeo7_dseg.label.gii"
         paths[f"bold_{side}"], paths[f"atlas_{side}"] = str(bold), str(atlas)
         if bold.exists() and atlas.exists():
             continue
         n = 10242
-        first = 1 if side == "L" else 1 + N_REGIONS // 2
-        keys = rng.integers(first, first + N_REGIONS // 2, n).astype(np.int32)
+        # Yeo's 7 networks: the same keys and names on both hemispheres
+        keys = rng.integers(1, 8, n).astype(np.int32)
         keys[: n // 12] = 0
         table = nib.gifti.GiftiLabelTable()
-        for key in [0, *range(first, first + N_REGIONS // 2)]:
+        for key in range(8):
             label = nib.gifti.GiftiLabel(key, 0.5, 0.5, 0.5, 1.0)
-            label.label = f"region{key:03d}"
+            label.label = "Medial_Wall" if key == 0 else f"7Networks_{key}"
             table.labels.append(label)
         meta = nib.gifti.GiftiMetaData({"AnatomicalStructurePrimary": structure})
         nib.save(
@@ -90,7 +94,10 @@ def make_cifti(folder: Path, n_volumes: int) -> dict[str, str]:
     import nibabel as nib
     from nibabel.cifti2 import cifti2_axes
 
-    bold = folder / "sub-bench_task-rest_space-fsLR_den-91k_bold.dtseries.nii"
+    bold = (
+        folder
+        / f"sub-bench_task-rest_space-fsLR_den-91k_run-{n_volumes}_bold.dtseries.nii"
+    )
     atlas = folder / "atlas-bench400_dseg.dlabel.nii"
     if bold.exists() and atlas.exists():
         return {"bold": str(bold), "atlas": str(atlas)}
@@ -146,6 +153,7 @@ def child(kind: str, paths: dict[str, str], out: str) -> dict:
             mesh=mesh, data={"left": paths["atlas_L"], "right": paths["atlas_R"]}
         )
         signals = SurfaceLabelsMasker(labels_img=labels).fit_transform(image)
+        np.savetxt(out + ".tsv", signals, delimiter="\t", fmt="%.8g")
     else:
         import scipy.sparse  # noqa: F401  (the group means use it)
 
@@ -191,7 +199,9 @@ def best(runs: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
-    parser.add_argument("--volumes", type=int, default=300)
+    parser.add_argument("--gifti-volumes", type=int, default=650)
+    parser.add_argument("--cifti-volumes", type=int, default=1200)
+    parser.add_argument("--make", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -200,57 +210,77 @@ def main() -> None:
         print(json.dumps(child(kind, json.loads(paths), out)))
         return
     args.folder.mkdir(parents=True, exist_ok=True)
-    gifti = make_gifti(args.folder, args.volumes)
-    cifti = make_cifti(args.folder, args.volumes)
+    if args.make:  # in a child: the parent stays small, its children inherit its RSS
+        gifti = make_gifti(args.folder, args.gifti_volumes)
+        cifti = make_cifti(args.folder, args.cifti_volumes)
+        print(json.dumps({"gifti": gifti, "cifti": cifti}))
+        return
+    made = subprocess.run(
+        [sys.executable, __file__, str(args.folder), "--make"]
+        + [
+            f"--gifti-volumes={args.gifti_volumes}",
+            f"--cifti-volumes={args.cifti_volumes}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    paths = json.loads(made.stdout.strip().splitlines()[-1])
+    gifti, cifti = paths["gifti"], paths["cifti"]
     wb = shutil.which("wb_command")
+    command = str(Path(sys.executable).with_name("niimasker"))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         me = [sys.executable, __file__, str(args.folder)]
-        cases = {
-            "GIFTI fsaverage5 pair": [
-                ("nilearn SurfaceLabelsMasker", "nilearn", gifti),
-                ("niimasker", "ours_gifti", gifti),
-            ],
-            "CIFTI 91k": [("niimasker", "ours_cifti", cifti)],
-        }
-        for case, sides in cases.items():
-            measured = {}
-            for name, kind, paths in sides:
-                out = f"{tmp}/{kind}.npy"
-                runs = [
-                    run_child([*me, "--child", kind, json.dumps(paths), out])
-                    for _ in range(args.repeat)
-                ]
-                measured[name] = (best(runs), np.load(out))
-            if case.startswith("CIFTI") and wb:
-                out = f"{tmp}/wb.ptseries.nii"
-                argv = [
-                    wb,
-                    "-cifti-parcellate",
-                    cifti["bold"],
-                    cifti["atlas"],
-                    "COLUMN",
-                    out,
-                ]
-                runs = [run_child(argv) for _ in range(args.repeat)]
-                import nibabel as nib
 
-                measured["wb_command -cifti-parcellate"] = (
-                    best(runs),
-                    np.asarray(nib.load(out).get_fdata()),
-                )
-            reference_name = (
-                next(iter(measured))
-                if case.startswith("GIFTI")
-                else ("wb_command -cifti-parcellate")
-            )
-            reference = measured.get(reference_name)
+        def child_side(kind: str, paths: dict) -> tuple[dict, np.ndarray]:
+            out = f"{tmp}/{kind}.npy"
+            argv = [*me, "--child", kind, json.dumps(paths), out]
+            runs = [run_child(argv) for _ in range(args.repeat)]
+            return best(runs), np.load(out)
+
+        def command_side(
+            files: list[str], atlas: str, name: str
+        ) -> tuple[dict, np.ndarray]:
+            out = Path(tmp) / f"command_{name}"
+            argv = [command, str(out), "-i", *files, "-r", atlas, "--overwrite"]
+            runs = [run_child(argv) for _ in range(args.repeat)]
+            table = next(out.glob("*_timeseries.tsv"))
+            return best(runs), np.loadtxt(table, skiprows=1, ndmin=2)
+
+        def wb_side() -> tuple[dict, np.ndarray]:
+            import nibabel as nib
+
+            out = f"{tmp}/wb.ptseries.nii"
+            argv = [
+                wb,
+                "-cifti-parcellate",
+                cifti["bold"],
+                cifti["atlas"],
+                "COLUMN",
+                out,
+            ]
+            runs = [run_child(argv) for _ in range(args.repeat)]
+            return best(runs), np.asarray(nib.load(out).get_fdata())
+
+        files = [gifti["bold_L"], gifti["bold_R"]]
+        cases = {
+            f"GIFTI fsaverage5 pair, {args.gifti_volumes} volumes, 7 networks": {
+                "nilearn SurfaceLabelsMasker (+ table)": child_side("nilearn", gifti),
+                "niimasker call": child_side("ours_gifti", gifti),
+                "niimasker command": command_side(files, gifti["atlas_L"], "gifti"),
+            },
+            f"CIFTI fsLR 91k, {args.cifti_volumes} volumes, 400 parcels": {
+                **({"wb_command -cifti-parcellate": wb_side()} if wb else {}),
+                "niimasker call": child_side("ours_cifti", cifti),
+                "niimasker command": command_side(
+                    [cifti["bold"]], cifti["atlas"], "cifti"
+                ),
+            },
+        }
+        for case, measured in cases.items():
+            reference = next(iter(measured.values()))
             for name, (times, values) in measured.items():
-                diff = (
-                    float(np.abs(values - reference[1]).max())
-                    if reference
-                    else float("nan")
-                )
                 rows.append(
                     {
                         "case": case,
@@ -258,24 +288,16 @@ def main() -> None:
                         "call_s": times.get("call_s"),
                         "process_s": times["process_s"],
                         "peak_mib": times["peak_mib"],
-                        "max_abs_diff": diff,
-                        "ratio_process": (
-                            reference[0]["process_s"] / times["process_s"]
-                            if reference
-                            else None
-                        ),
+                        "max_abs_diff": float(np.abs(values - reference[1]).max()),
+                        "ratio_process": reference[0]["process_s"] / times["process_s"],
                         "ratio_call": (
-                            reference[0].get("call_s") / times["call_s"]
-                            if reference
-                            and reference[0].get("call_s")
-                            and times.get("call_s")
+                            reference[0]["call_s"] / times["call_s"]
+                            if reference[0].get("call_s") and times.get("call_s")
                             else None
                         ),
                     }
                 )
-    print(
-        f"{args.volumes} volumes, best of {args.repeat}; load {os.getloadavg()[0]:.2f}"
-    )
+    print(f"best of {args.repeat}; load {os.getloadavg()[0]:.2f}")
     print(
         "| case | tool | call s | process s | peak MiB | x faster (call / process) | max abs diff |"
     )

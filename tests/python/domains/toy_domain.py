@@ -50,6 +50,8 @@ class Points:
     def resample_from(self, source, block, bounds=None, cache=None):
         raise AssertionError("points are never resampled")  # pragma: no cover
 
+    draws_regions = False
+
     def draw_overlay(self, background, labels, figures):
         return None
 

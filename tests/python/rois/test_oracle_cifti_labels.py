@@ -268,3 +268,50 @@ def test_given_names_replace_the_label_table(cifti):
     n = len(ours(series, atlas).columns)
     names = [f"r{i}" for i in range(n)]
     assert list(ours(series, atlas, labels=names).columns) == names
+
+
+def test_samples_without_signal_leave_the_mean_as_cifti_weights_do(
+    wb_command, tmp_path, rng
+):
+    """Vertices 0 or NaN in every volume (medial wall, dropout) are left out.
+
+    The oracle: XCP-D's call, wb_command -cifti-parcellate -method MEAN
+    -only-numeric -cifti-weights with a weight of 0 on those grayordinates.
+    """
+    from nibabel.cifti2 import cifti2_axes
+
+    models = brain_models(rng)
+    series = tmp_path / "bold.dtseries.nii"
+    data = write_dtseries(series, models, rng)
+    atlas = tmp_path / "atlas.dlabel.nii"
+    keys = random_keys(models, rng)
+    write_dlabel(atlas, models, keys)
+    dead = rng.choice(len(models), 40, replace=False)
+    data[:, dead[:25]] = 0.0
+    data[:, dead[25:]] = np.nan
+    write_dtseries_values(series, models, data)
+    weights = tmp_path / "weights.dscalar.nii"
+    alive = np.ones((1, len(models)), np.float32)
+    alive[0, dead] = 0
+    scalars = cifti2_axes.ScalarAxis(["weights"])
+    nib.Cifti2Image(alive, header=(scalars, models)).to_filename(str(weights))
+    out = tmp_path / "weighted.ptseries.nii"
+    subprocess.run(
+        [wb_command, "-cifti-parcellate", str(series), str(atlas), "COLUMN", str(out)]
+        + ["-method", "MEAN", "-only-numeric", "-cifti-weights", str(weights)],
+        check=True,
+        capture_output=True,
+    )
+    expected = nib.load(out).get_fdata()
+    got = ours(series, atlas)  # nan_policy 'error': NaN in every volume is no signal
+    np.testing.assert_allclose(got.to_numpy(), expected, rtol=1e-6)
+    coverage = tmp_path / "out"
+    from niimasker_core.faces.cli import main
+
+    assert main([str(coverage), "-i", str(series), "-r", str(atlas)]) == 0
+    table = pd.read_csv(coverage / "bold_coverage.tsv", sep="\t")
+    ids = sorted(set(keys.tolist()) - {0})
+    for row, key in zip(table.itertuples(), ids):
+        members = np.flatnonzero(keys == key)
+        assert row.voxels_in_roi == len(members)
+        assert row.voxels_used == len(np.setdiff1d(members, dead))

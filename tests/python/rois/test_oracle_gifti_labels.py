@@ -276,3 +276,86 @@ def test_hemisphere_names(tmp_path):
     assert without_hemisphere("hemi-R_atlas") == "atlas"
     assert without_hemisphere("lh.bold") == "bold"
     assert without_hemisphere("S.L.bold") == "S.bold"
+
+
+def test_keys_naming_other_regions_on_each_side_stay_two_regions(tmp_path, rng):
+    """Schaefer's annots number 1..N on each side with LH_/RH_ names: 2N columns."""
+    n = 300
+    data, keys = {}, {}
+    paths = []
+    for hemi in ("L", "R"):
+        data[hemi] = surface_series(rng, n, n_volumes=10)
+        path = tmp_path / f"{hemi.lower()}h.bold.func.gii"
+        write_func_gii(path, data[hemi], None)
+        paths.append(str(path))
+        keys[hemi] = rng.integers(0, 4, n)
+        names = {0: "Medial_Wall"} | {k: f"{hemi}H_net{k}" for k in range(1, 4)}
+        names[3] = "shared"  # the same key and name on both sides: one region
+        write_label_gii(
+            tmp_path / f"{hemi.lower()}h.atlas.label.gii", keys[hemi], names
+        )
+    got = extract_timeseries(paths, str(tmp_path / "lh.atlas.label.gii"), t_r=2.0)
+    table = got.timeseries[0].data
+    assert list(table.columns) == [
+        "LH_net1", "LH_net2", "shared", "RH_net1", "RH_net2"
+    ]  # fmt: skip
+    both = np.hstack([data["L"], data["R"]])
+    every = np.concatenate([keys["L"], keys["R"]])
+    side = np.repeat(["L", "R"], n)
+    for column, (hemi, key) in {
+        "LH_net1": ("L", 1),
+        "RH_net2": ("R", 2),
+        "shared": (None, 3),
+    }.items():
+        members = (every == key) & ((side == hemi) if hemi else True)
+        expected = both[:, members].mean(axis=1, dtype=np.float64)
+        np.testing.assert_allclose(table[column], expected, rtol=1e-6)
+
+
+def test_confounds_pair_by_entities_and_clean_as_nilearn(
+    run, tmp_path, fsaverage5, rng
+):
+    """The pair's confounds file is found by its entities, hemi ignored."""
+    from fmriprep_tree import fmriprep_table, write_confounds
+
+    bold, atlas = run
+    table, meta = fmriprep_table(30, rng)
+    confounds = write_confounds(
+        tmp_path / "conf" / "sub-01_task-rest_desc-confounds_timeseries.tsv",
+        table,
+        meta,
+    )
+    motion = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
+    got = extract_timeseries(
+        [str(bold["L"][0]), str(bold["R"][0])],
+        str(atlas["L"][0]),
+        regressor_files=[str(confounds)],
+        regressors=motion,
+        standardize="zscore_sample",
+    ).timeseries[0]
+    assert got.sidecar["ConfoundColumns"] == motion
+    from nilearn.signal import clean
+
+    expected = clean(
+        nilearn_means(fsaverage5, bold, atlas),
+        confounds=table[motion].to_numpy(),
+        standardize="zscore_sample",
+        t_r=0.8,
+        detrend=False,
+    )
+    np.testing.assert_allclose(got.data.to_numpy(), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_two_surface_atlases_from_one_read_equal_separate_runs(run, tmp_path, rng):
+    bold, atlas = run
+    files = [str(bold["L"][0]), str(bold["R"][0])]
+    coarse = tmp_path / "hemi-L_coarse.label.gii"
+    write_label_gii(coarse, (atlas["L"][1] > 3).astype(int), {0: "bg", 1: "back"})
+    both = extract_timeseries(files, [f"fine={atlas['L'][0]}", f"coarse={coarse}"])
+    fine = extract_timeseries(files, str(atlas["L"][0])).timeseries[0]
+    alone = extract_timeseries(files, str(coarse)).timeseries[0]
+    by_set = {item.atlas: item for item in both.timeseries}
+    np.testing.assert_array_equal(by_set["fine"].data.to_numpy(), fine.data.to_numpy())
+    np.testing.assert_array_equal(
+        by_set["coarse"].data.to_numpy(), alone.data.to_numpy()
+    )

@@ -94,10 +94,14 @@ def process_image(plan: RunPlan, job: Job, output_dir: str | None) -> list[Image
         for roi_set, reduction, signals in zip(job.sets, reductions, extracted.signals)
     ]
     if output_dir is not None:
-        for roi_set, reduction, result, finite in zip(
-            job.sets, reductions, results, extracted.finite_voxels
+        for roi_set, reduction, result, finite, used in zip(
+            job.sets,
+            reductions,
+            results,
+            extracted.finite_voxels,
+            extracted.samples_used,
         ):
-            coverage = _coverage(reduction, finite, options.extraction.nan_policy)
+            coverage = _coverage(reduction, finite, options.extraction.nan_policy, used)
             result.files = _write_outputs(
                 Path(output_dir), result, reduction, coverage, roi_set.source
             )
@@ -217,13 +221,28 @@ def _check_series(plan: RunPlan, options: CleaningOptions, n_volumes: int) -> No
         )
 
 
-def _coverage(reduction: Reduction, low: Any, nan_policy: str) -> list:
+def _coverage(
+    reduction: Reduction, low: Any, nan_policy: str, used: Any = None
+) -> list:
     """Return the reduction's coverage rows, with the finite voxels for nan_policy='omit'.
 
     ``low`` is the smallest count of finite voxels of each region over the
-    volumes (None: every voxel was finite in every volume).
+    volumes (None: every voxel was finite in every volume). ``used``: for
+    means over groups of samples, the samples with signal in the run, which
+    replace the samples the region has on the image.
     """
     rows = reduction.coverage
+    if used is not None:
+        rows = [
+            {
+                **row,
+                "voxels_used": int(n),
+                "fraction": int(n) / row["voxels_in_roi"]
+                if row["voxels_in_roi"]
+                else 0.0,
+            }
+            for row, n in zip(rows, used)
+        ]
     if nan_policy != "omit" or not rows:
         return rows
     return [

@@ -24,7 +24,13 @@ CHUNK_BYTES = 16 * 2**20
 
 
 class Domain(Protocol):
-    """Where the samples of an image live, and the operations that depend on it."""
+    """Where the samples of an image live, and the operations that depend on it.
+
+    ``draws_regions`` says whether :meth:`draw_overlay` draws (the report
+    reads the image's mean only then).
+    """
+
+    draws_regions: bool
 
     @property
     def key(self) -> Hashable:

@@ -25,6 +25,9 @@ class Extracted:
     # nan_policy="omit": per reduction, the smallest number of finite voxels of
     # each column over the volumes (None when every voxel was finite)
     finite_voxels: list[np.ndarray | None] = field(default_factory=list)
+    # means over groups of samples: per reduction, the samples of each column
+    # with signal in the run (the others are left out); None for other reductions
+    samples_used: list[np.ndarray | None] = field(default_factory=list)
 
 
 def finish(
@@ -43,8 +46,9 @@ def finish(
         volumes but not all.
     """
     outputs = streamed.outputs
+    used: list[np.ndarray | None] = [None] * len(reductions)
     for idx, means in streamed.means.items():
-        outputs[idx], streamed.finite_voxels[idx] = means.finish(
+        outputs[idx], used[idx], streamed.finite_voxels[idx] = means.finish(
             image.path, list(reductions[idx].columns), start
         )
     if plan is not None and plan.clip_after:
@@ -65,6 +69,7 @@ def finish(
         ],
         first_volume=start,
         finite_voxels=streamed.finite_voxels,
+        samples_used=used,
     )
 
 

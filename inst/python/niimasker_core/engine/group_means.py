@@ -1,10 +1,13 @@
-"""Region means over groups of samples, fed in pieces.
+"""Region means over groups of samples, fed in pieces, leaving out samples with no signal.
 
 A surface or grayordinate region's signal is the mean over its samples
 (vertices, voxels) in each volume, as nilearn's ``SurfaceLabelsMasker`` and
-``wb_command -cifti-parcellate -method MEAN`` compute it. Non-finite values
-follow ``nan_policy`` as in volumes: an error naming the sample and volume,
-0, or left out of that volume's mean.
+``wb_command -cifti-parcellate -method MEAN`` compute it. A sample with no
+signal in the run (non-finite in every kept volume, or 0 in every one: the
+medial wall, a dropout) is left out of its region's mean and of the samples
+it counts used, as XCP-D does with ``-cifti-weights``. Other non-finite
+values follow ``nan_policy`` as in volumes: an error naming the sample and
+volume, 0, or left out of that volume's mean.
 
 The sums are accumulated in float64 from any piece of the data: a chunk of
 volumes (every sample) or a chunk of samples (every volume), so an image
@@ -45,11 +48,13 @@ class GroupMeans:
             (np.ones(len(groups)), (np.arange(len(groups)), groups)),
             shape=(len(groups), n_columns),
         )
-        self.sizes = np.bincount(groups, minlength=n_columns).astype(np.float64)
+        self.n_volumes = n_volumes
         self.sums = np.zeros((n_volumes, n_columns))
         self.non_finite = np.zeros((n_volumes, n_columns))
+        self.sample_bad = np.zeros(len(groups), dtype=np.int64)  # non-finite volumes
+        self.sample_signal = np.zeros(len(groups), dtype=bool)  # a finite non-zero
+        self.first_bad = np.full(len(groups), -1, dtype=np.int64)  # its first volume
         self.nan_policy = nan_policy
-        self.first_bad: tuple[int, int] | None = None  # (volume, sample)
 
     def add(self, values: np.ndarray, rows: slice, samples: np.ndarray | None) -> None:
         """Add ``values`` (volumes ``rows`` x the reduction's ``samples``) to the sums.
@@ -58,26 +63,32 @@ class GroupMeans:
         in order); ``rows`` the volumes, counted from the first kept.
         """
         weights = self.membership if samples is None else self.membership[samples]
+        where = slice(None) if samples is None else samples
         values = np.asarray(values, dtype=np.float64)
         bad = ~np.isfinite(values)
         if bad.any():
-            if self.first_bad is None:
-                volume, sample = (int(i[0]) for i in np.nonzero(bad))
-                position = sample if samples is None else int(samples[sample])
-                self.first_bad = (volume + (rows.start or 0), position)
             values = np.where(bad, 0.0, values)
             self.non_finite[rows] += (weights.T @ bad.T.astype(np.float64)).T
+            self.sample_bad[where] += bad.sum(axis=0)
+            hit = bad.any(axis=0)
+            first = np.where(hit, bad.argmax(axis=0) + (rows.start or 0), -1)
+            known = self.first_bad[where]
+            self.first_bad[where] = np.where(known >= 0, known, first)
+        self.sample_signal[where] |= (values != 0).any(axis=0)
         self.sums[rows] += (weights.T @ values.T).T
 
     def finish(
         self, path: str, columns: list[str], first_volume: int
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Return each column's means and (``omit``) its fewest finite samples.
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Return each column's means, its samples used, and (``omit``) its fewest.
 
         Returns
         -------
         means : numpy.ndarray
-            ``(n_volumes, n_columns)`` float64; NaN where a column has no sample.
+            ``(n_volumes, n_columns)`` float64; NaN where a column has no
+            sample with signal.
+        used : numpy.ndarray
+            Samples with signal in each column.
         fewest : numpy.ndarray or None
             With ``nan_policy="omit"`` and non-finite values met, the fewest
             finite samples of each column in any volume; None otherwise.
@@ -85,34 +96,40 @@ class GroupMeans:
         Raises
         ------
         InputFileError
-            ``nan_policy="error"`` and a non-finite value met; or ``"omit"``
-            leaving a column with no finite sample in a volume.
+            ``nan_policy="error"`` and a sample non-finite in some volumes
+            only; or ``"omit"`` leaving a column with no sample in a volume.
         """
-        counts = np.broadcast_to(self.sizes, self.sums.shape)
+        all_bad = self.sample_bad == self.n_volumes
+        empty = all_bad | (~self.sample_signal & (self.sample_bad == 0))
+        partial = (self.sample_bad > 0) & ~all_bad
+        used = self.membership.T @ (~empty).astype(np.float64)
+        # empty samples add nothing to the sums (non-finite values were read as 0)
+        counts = np.broadcast_to(used, self.sums.shape)
         fewest = None
-        if self.first_bad is not None:
-            volume, sample = self.first_bad
+        if partial.any():
+            sample = int(np.flatnonzero(partial)[0])
             if self.nan_policy == "error":
-                column = int(self.membership[[sample]].indices[0])
                 raise InputFileError(
-                    "{file} has a NaN or infinite value in volume {volume} "
-                    "(0-based), at sample {sample} of region {region}.",
+                    "{file} has a NaN or infinite value in volume {volume} (0-based) "
+                    "at sample {sample} of region {region}, which is finite in "
+                    "other volumes.",
                     file=path,
-                    volume=volume + first_volume,
+                    volume=int(self.first_bad[sample]) + first_volume,
                     sample=sample,
-                    region=columns[column],
-                    fix="Give nan_policy='zero' to count such values as 0, or "
-                    "'omit' to leave them out of each volume's mean.",
+                    region=columns[int(self.membership[[sample]].indices[0])],
+                    fix="Give nan_policy='zero' to count them as 0, or 'omit' to "
+                    "leave them out of those volumes' means.",
                 )
             if self.nan_policy == "omit":
-                counts = counts - self.non_finite
+                in_empty = self.membership.T @ all_bad.astype(np.float64)
+                counts = counts - (self.non_finite - in_empty)
                 fewest = counts.min(axis=0).astype(np.int64)
-                _check_no_gap(counts, self.sizes, columns, path, first_volume)
+                _check_no_gap(counts, used, columns, path, first_volume)
         with np.errstate(invalid="ignore", divide="ignore"):
             means = np.where(
                 counts > 0, self.sums / np.where(counts > 0, counts, 1), np.nan
             )
-        return means, fewest
+        return means, used.astype(np.int64), fewest
 
 
 def _check_no_gap(

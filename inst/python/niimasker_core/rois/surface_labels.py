@@ -3,7 +3,8 @@
 A GIFTI (``.label.gii``) or FreeSurfer (``.annot``) atlas holds one
 hemisphere per file; the other is found by name (``hemi-L``/``hemi-R``,
 ``lh.``/``rh.``, ``.L.``/``.R.``) and read with it when it exists. Its keys
-0 and below (FreeSurfer's ``-1``: no label) are no region.
+0 and below (FreeSurfer's ``-1``: no label) are no region, and a key is one
+region across the hemispheres only when both name it alike.
 
 Each label key is a region; its signal is the mean over its vertices (and,
 in CIFTI, voxels) in each volume, as ``wb_command -cifti-parcellate -method
@@ -156,9 +157,8 @@ def _read_half(path: str) -> tuple[str, np.ndarray, dict[int, str]]:
 def read_hemisphere_labels(path: str) -> SurfaceAtlas:
     """Read a GIFTI or FreeSurfer atlas: this hemisphere, and the other when it exists.
 
-    Keys 0 and below label no region. A key on both hemispheres is one region,
-    named from the left one's table (as nilearn's ``SurfaceLabelsMasker``
-    reads both halves as one image).
+    Keys 0 and below label no region. A key on both hemispheres is one region
+    when both name it alike; otherwise they are two (see :func:`_keep_apart`).
 
     Raises
     ------
@@ -178,8 +178,10 @@ def read_hemisphere_labels(path: str) -> SurfaceAtlas:
             f"'roi_file' '{path}' and '{other}' label the same hemisphere. Give "
             "one file per hemisphere."
         )
+    if len(halves) == 2:
+        halves[1] = _keep_apart(halves[0], halves[1])
     table: dict[int, str] = {}
-    for _, _, names in reversed(halves):  # the left one's names win
+    for _, _, names in reversed(halves):  # shared keys have one name: either
         table.update(names)
     structures = tuple(
         Structure(name=s, surface=True, size=len(k), indices=np.arange(len(k)))
@@ -189,6 +191,35 @@ def read_hemisphere_labels(path: str) -> SurfaceAtlas:
     return SurfaceAtlas(
         path=path, domain=Grayordinates(structures), labels=keys, table=table
     )
+
+
+def _keep_apart(
+    left: tuple[str, np.ndarray, dict[int, str]],
+    right: tuple[str, np.ndarray, dict[int, str]],
+) -> tuple[str, np.ndarray, dict[int, str]]:
+    """Renumber the right half's keys that name another region on the left.
+
+    A key used on both hemispheres is one region only when both tables give it
+    the same name (FreeSurfer's ``aparc``); otherwise (Schaefer's annots
+    number 1..N on each side, ``LH_``/``RH_`` names) the right one gets a key
+    after every left key, so the two never share a column.
+    """
+    structure, keys, names = right
+    used_left = set(np.unique(left[1][left[1] > 0]).tolist())
+    used_right = np.unique(keys[keys > 0]).tolist()
+    clashes = [
+        k for k in used_right if k in used_left and left[2].get(k) != names.get(k)
+    ]
+    if not clashes:
+        return right
+    start = max(used_left | set(used_right) | set(left[2]) | set(names)) + 1
+    moved = {k: start + i for i, k in enumerate(clashes)}
+    renumbered = keys.copy()
+    for old, new in moved.items():
+        renumbered[keys == old] = new
+    table = {k: n for k, n in names.items() if k not in moved}
+    table.update({new: names.get(old, str(old)) for old, new in moved.items()})
+    return structure, renumbered, table
 
 
 def read_surface_atlas(path: str) -> SurfaceAtlas:

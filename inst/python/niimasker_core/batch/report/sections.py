@@ -135,10 +135,12 @@ def overlay_section(result: Any, roi: Any, figures: ModuleType) -> str:
     files = (result.sidecar or {}).get("Sources") or [result.image]
     image = open_image(files[0], tuple(files[1:]))  # a 3D image is one volume
     domain = image.domain
-    reduction = roi.for_domain(domain)
-    regions, names, note = overlay.region_labels(roi, reduction, domain)
-    mean, n_used = overlay.mean_volume(image, result.volumes, MEAN_VOLUMES)
-    drawn = domain.draw_overlay(mean, regions, figures)
+    drawn = None
+    if domain.draws_regions:
+        reduction = roi.for_domain(domain)
+        regions, names, note = overlay.region_labels(roi, reduction, domain)
+        mean, n_used = overlay.mean_volume(image, result.volumes, MEAN_VOLUMES)
+        drawn = domain.draw_overlay(mean, regions, figures)
     if drawn is None:
         return (
             "<h2>Regions on the mean image</h2>"

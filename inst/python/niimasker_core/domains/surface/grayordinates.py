@@ -88,6 +88,9 @@ class Grayordinates:
 
     structures: tuple[Structure, ...]
 
+    #: Regions are not drawn (that needs a mesh): the report shows the signals.
+    draws_regions = False
+
     @property
     def key(self) -> tuple:
         """A key equal for two domains sampling the same vertices and voxels."""

@@ -50,6 +50,9 @@ class Boxes:
     frame: Grid
     grids: tuple[Grid, ...]
 
+    #: Boxes may overlap: the report draws on the image's grid instead.
+    draws_regions = False
+
     @classmethod
     def around(cls, grids: Sequence[Grid]) -> Boxes:
         """Return the boxes framed by the smallest grid holding them all.

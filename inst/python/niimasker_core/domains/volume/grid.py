@@ -39,6 +39,9 @@ class Grid:
     shape: tuple[int, int, int]
     affine: np.ndarray
 
+    #: Regions are drawn on the mean image, a mosaic of slices.
+    draws_regions = True
+
     @property
     def key(self) -> tuple:
         """A hashable key: the shape and the rounded affine."""
