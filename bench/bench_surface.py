@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_labels import run_child
 
 N_REGIONS = 400
 
@@ -169,23 +170,6 @@ def child(kind: str, paths: dict[str, str], out: str) -> dict:
     done = time.perf_counter()
     np.save(out, signals)
     return {"import_s": imported - started, "call_s": done - imported}
-
-
-def run_child(argv: list[str]) -> dict:
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-        code = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-    if code != 0:
-        raise RuntimeError(f"{argv[:4]} failed ({code}):\n{stderr[-3000:]}")
-    lines = stdout.strip().splitlines()
-    report = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {}
-    return {**report, "process_s": wall, "peak_mib": usage.ru_maxrss / 1024}
 
 
 def best(runs: list[dict]) -> dict:

@@ -32,7 +32,7 @@ from ..io.formats import FORMATS, sidecar_of, timeseries_name
 from ..io.writers import write_json, write_nifti, write_rows
 from ..params.options import CleaningOptions
 from ..params.vocabulary import target_dtype
-from ..rois.base import check_voxels_left
+from ..rois.base import check_voxels_left, coverage_rows
 from ..rois.sets import RoiSet
 from ..signal.clean import clean
 from ..signal.cleaning import native_applies, require_t_r, series_options
@@ -233,16 +233,11 @@ def _coverage(
     """
     rows = reduction.coverage
     if used is not None:
-        rows = [
-            {
-                **row,
-                "voxels_used": int(n),
-                "fraction": int(n) / row["voxels_in_roi"]
-                if row["voxels_in_roi"]
-                else 0.0,
-            }
-            for row, n in zip(rows, used)
-        ]
+        rows = coverage_rows(
+            [row["region"] for row in rows],
+            [row["voxels_in_roi"] for row in rows],
+            used,
+        )
     if nan_policy != "omit" or not rows:
         return rows
     return [

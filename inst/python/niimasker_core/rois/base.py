@@ -24,9 +24,11 @@ from ..params.options import RoiOptions, VoxelOptions
 
 __all__ = [
     "GridCachedSource",
+    "RegionColumns",
     "RoiRequest",
     "RoiSource",
     "check_voxels_left",
+    "coverage_rows",
     "span_statistic_omitting",
 ]
 
@@ -161,13 +163,12 @@ class RoiSource(Protocol):
         """Return each sample's region on the domain (numbered from 1, 0 outside), a note."""
 
 
-class GridCachedSource:
-    """Base of the volume ROI kinds: :meth:`for_domain` builds each grid's reduction once.
+class RegionColumns:
+    """Defaults of the region kinds: one column per region, written as TSV.
 
-    Subclasses implement ``_build(shape, affine)``; images of a batch usually
-    share one grid, so the ROI is aligned to it only once. An image that is
-    not on a voxel grid is refused. The defaults are those of region kinds:
-    no space, TSV tables, the cleaning's dtype.
+    No space, TSV tables, the cleaning's dtype, no image written per batch;
+    the columns are the reduction's, described by their names and the
+    regions left empty on the image.
     """
 
     space: Any = None
@@ -178,6 +179,30 @@ class GridCachedSource:
     def files(self) -> dict[str, Any]:
         """Images written once per batch: none for regions."""
         return {}
+
+    def columns(self, reduction: Reduction) -> list[str]:
+        """Return the names of the columns: the reduction's own."""
+        return list(reduction.columns)
+
+    def describe_columns(self, reduction: Reduction) -> dict[str, Any]:
+        """Return the regions without voxels on this grid, and every column's name."""
+        return {
+            "EmptyRegions": list(reduction.empty_columns),
+            "Columns": list(reduction.columns),
+        }
+
+    def describe_output(self) -> dict[str, Any]:
+        """Return nothing more: a region table is described by its columns."""
+        return {}
+
+
+class GridCachedSource(RegionColumns):
+    """Base of the volume ROI kinds: :meth:`for_domain` builds each grid's reduction once.
+
+    Subclasses implement ``_build(shape, affine)``; images of a batch usually
+    share one grid, so the ROI is aligned to it only once. An image that is
+    not on a voxel grid is refused.
+    """
 
     def for_domain(self, domain: Domain) -> Reduction:
         """Return the reduction for images on this voxel grid (cached per grid).
@@ -211,21 +236,6 @@ class GridCachedSource:
         """Return the regions' bounding box in mm, in words."""
         return describe_box(self.extent_mm())
 
-    def columns(self, reduction: Reduction) -> list[str]:
-        """Return the names of the columns: the reduction's own."""
-        return list(reduction.columns)
-
-    def describe_columns(self, reduction: Reduction) -> dict[str, Any]:
-        """Return the regions without voxels on this grid, and every column's name."""
-        return {
-            "EmptyRegions": list(reduction.empty_columns),
-            "Columns": list(reduction.columns),
-        }
-
-    def describe_output(self) -> dict[str, Any]:
-        """Return nothing more: a region table is described by its columns."""
-        return {}
-
     def region_labels(
         self, reduction: Reduction, domain: Grid
     ) -> tuple[np.ndarray, str]:
@@ -247,6 +257,31 @@ class GridCachedSource:
 
     def _build(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
         raise NotImplementedError
+
+
+def coverage_rows(
+    names: list[str], in_roi: list[int], used: list[int]
+) -> list[dict[str, Any]]:
+    """Return the coverage table's rows: each region's samples, those used, the fraction.
+
+    Parameters
+    ----------
+    names : list of str
+        The regions, in column order.
+    in_roi : list of int
+        Samples (voxels, vertices) each region has in its ROI file.
+    used : list of int
+        Samples each region's signal is over.
+    """
+    return [
+        {
+            "region": name,
+            "voxels_in_roi": int(n),
+            "voxels_used": int(u),
+            "fraction": int(u) / int(n) if n else 0.0,
+        }
+        for name, n, u in zip(names, in_roi, used)
+    ]
 
 
 def check_voxels_left(

@@ -21,7 +21,7 @@ import numpy as np
 from ..domains.volume.grid import Grid, extent_mm, grid_key
 from ..engine import Reduction
 from ..errors import RoiError, UnusedOptionWarning
-from .base import GridCachedSource, RoiRequest
+from .base import GridCachedSource, RoiRequest, coverage_rows
 from .label_names import resolve_region_names
 from .masking import load_3d_image, mask_on_grid, resample_nearest
 from .reducers import mean_reducer, statistic_reducer, voxel_reduction
@@ -219,13 +219,9 @@ class LabelImage(GridCachedSource):
             reduction = mean_reducer(data, self.ids, self.names)
         else:
             reduction = statistic_reducer(data, self.ids, self.names, self.strategy)
-        reduction.coverage = [
-            {
-                "region": name,
-                "voxels_in_roi": counts_in_roi.get(i, 0),
-                "voxels_used": used,
-                "fraction": used / counts_in_roi[i] if counts_in_roi.get(i) else 0.0,
-            }
-            for i, name, used in zip(self.ids, self.names, reduction.region_voxels)
-        ]
+        reduction.coverage = coverage_rows(
+            self.names,
+            [counts_in_roi.get(i, 0) for i in self.ids],
+            reduction.region_voxels,
+        )
         return reduction

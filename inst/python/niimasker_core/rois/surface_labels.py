@@ -37,7 +37,7 @@ from ..domains.surface.grayordinates import (
 from ..domains.surface.hemispheres import other_half, structure_of
 from ..engine import Reduction
 from ..errors import ImageNotFoundError, InputFileError, RoiError
-from .base import RoiRequest
+from .base import RegionColumns, RoiRequest, coverage_rows
 from .label_names import resolve_region_names
 
 __all__ = [
@@ -261,7 +261,7 @@ def load(request: RoiRequest) -> SurfaceLabels:
     return SurfaceLabels(read_surface_atlas(request.roi_file), labels=options.labels)
 
 
-class SurfaceLabels:
+class SurfaceLabels(RegionColumns):
     """A surface atlas, matched to each image's grayordinates on demand.
 
     Parameters
@@ -274,9 +274,6 @@ class SurfaceLabels:
     """
 
     kind = "labels"
-    space = None
-    output_format = "tsv"
-    dtype = None
 
     def __init__(self, atlas: SurfaceAtlas, *, labels: Any = None) -> None:
         self.atlas = atlas
@@ -293,11 +290,6 @@ class SurfaceLabels:
             labels = {i: atlas.table.get(i, str(i)) for i in ids}
         self.ids, self.names = resolve_region_names(labels, ids, atlas.path)
         self._cache: dict = {}
-
-    @property
-    def files(self) -> dict[str, Any]:
-        """Images written once per batch: none for regions."""
-        return {}
 
     def describe(self) -> dict[str, Any]:
         """Return a JSON-ready description for parameters.json."""
@@ -364,32 +356,11 @@ class SurfaceLabels:
             reduce=_not_used,
             empty_columns=[n for n, u in zip(self.names, used) if u == 0],
             region_voxels=used.tolist(),
-            coverage=[
-                {
-                    "region": name,
-                    "voxels_in_roi": self.counts.get(i, 0),
-                    "voxels_used": int(u),
-                    "fraction": int(u) / self.counts[i] if self.counts.get(i) else 0.0,
-                }
-                for i, name, u in zip(self.ids, self.names, used)
-            ],
+            coverage=coverage_rows(
+                self.names, [self.counts.get(i, 0) for i in self.ids], used.tolist()
+            ),
             groups=groups,
         )
-
-    def columns(self, reduction: Reduction) -> list[str]:
-        """Return the names of the columns: the regions'."""
-        return list(reduction.columns)
-
-    def describe_columns(self, reduction: Reduction) -> dict[str, Any]:
-        """Return the regions with no sample in the image, and every column's name."""
-        return {
-            "EmptyRegions": list(reduction.empty_columns),
-            "Columns": list(reduction.columns),
-        }
-
-    def describe_output(self) -> dict[str, Any]:
-        """Return nothing more: a region table is described by its columns."""
-        return {}
 
     def region_labels(
         self, reduction: Reduction, domain: Domain
