@@ -97,3 +97,27 @@ def test_a_nifti_that_is_not_cifti_is_refused(tmp_path, affine):
     nib.Nifti1Image(np.zeros((3, 4, 5, 6), np.float32), affine).to_filename(str(nifti1))
     with pytest.raises(errors.InputFileError, match="not a NIfTI-2 file"):
         read_cifti_header(str(nifti1))
+
+
+def test_scaled_values_read_as_nibabel_reads_them(tmp_path, rng):
+    """scl_slope and scl_inter apply, in float64, as nibabel's array proxy."""
+    from nibabel.nifti2 import header_dtype
+
+    from niimasker_core.domains.surface.cifti import open_cifti_series
+
+    models = brain_models(rng, subcortex=False)
+    path = tmp_path / "scaled.dtseries.nii"
+    series = cifti2_axes.SeriesAxis(0, 2.0, 6, unit="SECOND")
+    stored = rng.normal(0, 100, (6, len(models))).astype(np.float32)
+    nib.Cifti2Image(stored, header=(series, models)).to_filename(str(path))
+    raw = bytearray(path.read_bytes())
+    header = np.frombuffer(bytes(raw[:540]), dtype=header_dtype).copy()
+    header["scl_slope"], header["scl_inter"] = 0.5, 3.0
+    raw[:540] = header.tobytes()
+    path.write_bytes(bytes(raw))
+    expected = np.asanyarray(nib.load(path).dataobj)
+    image = open_cifti_series(str(path))
+    assert image.dtype == expected.dtype == np.float64
+    got = np.vstack([block for _, block in image.chunks(start=0, chunk_bytes=64)])
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(image.header.read_columns(3, 9), expected[:, 3:9])

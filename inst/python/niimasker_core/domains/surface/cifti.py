@@ -81,13 +81,16 @@ class CiftiSeries:
     ) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(first_volume, block)`` of consecutive volumes, every sample.
 
-        The file holds each sample's series together, so it is read whole
-        first (a reduction that is not a mean over groups needs this).
+        The file holds each sample's series together, so the volumes from
+        ``start`` are first gathered whole, a chunk of samples at a time (a
+        reduction that is not a mean over groups needs this).
         """
-        data = np.ascontiguousarray(self.header.read_columns(0, self.header.columns))
+        data = np.empty((self.n_volumes - start, self.header.columns), self.dtype)
+        for first, block in self.sample_chunks(start, chunk_bytes):
+            data[:, first : first + block.shape[1]] = block
         per_chunk = max(1, chunk_bytes // max(self.volume_bytes, 1))
-        for first in range(start, data.shape[0], per_chunk):
-            yield first, data[first : first + per_chunk]
+        for first in range(0, data.shape[0], per_chunk):
+            yield start + first, data[first : first + per_chunk]
 
     def read_zeroed(
         self, samples: np.ndarray, domain: Any, smoothing_fwhm: float | None

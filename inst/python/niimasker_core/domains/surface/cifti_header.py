@@ -103,7 +103,7 @@ class CiftiHeader:
             )
         block = values.reshape(stop - start, self.rows).T
         if self.slope != 1.0 or self.inter != 0.0:
-            return block * self.slope + self.inter
+            return block.astype(np.float64) * self.slope + self.inter  # as nibabel
         return block.astype(self.dtype.newbyteorder("="), copy=False)
 
 
