@@ -450,3 +450,20 @@ def test_a_folder(tmp_path):
     folder = tmp_path / "dir.gii"
     folder.mkdir()
     assert_input_error(folder, "Cannot read")
+
+
+def test_lazy_reading_decodes_at_the_first_use(series_file):
+    """Opening a run reads its skeleton only; a corrupt payload is met when read."""
+    from niimasker_core.domains.registry import open_image
+
+    text = series_file.read_text()
+    at = text.index("<Data>") + 40
+    series_file.write_text(text[:at] + "AAAAAAAA" + text[at + 8 :])
+    lazy = read_gifti_arrays(series_file, lazy=True)
+    assert lazy.shape == (3, 400) and lazy.dtype == np.float32
+    image = open_image(str(series_file))  # what the report does: no decoding
+    assert image.n_volumes == 3 and image.domain.n_samples == 400
+    with pytest.raises(InputFileError, match="DataArray 0 is corrupt"):
+        lazy.data  # noqa: B018
+    with pytest.raises(InputFileError, match="DataArray 0 is corrupt"):
+        next(image.chunks())

@@ -20,13 +20,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from ...errors import InputFileError
 from ..base import CHUNK_BYTES
-from .gifti_io import read_gifti_arrays
+from .gifti_io import GiftiArrays, read_gifti_arrays
 from .grayordinates import CORTEX_LEFT, Grayordinates, Structure
 from .hemispheres import structure_of
 
@@ -49,34 +50,42 @@ def time_step_seconds(value: float | None) -> float | None:
 
 @dataclass(frozen=True, eq=False)
 class GiftiSeries:
-    """One or two GIFTI hemispheres of a run, in memory, as one image.
+    """One or two GIFTI hemispheres of a run, as one image.
 
-    Implements :class:`~niimasker_core.domains.base.SampledImage`.
+    Opening reads each file's XML skeleton only; the values are decoded at
+    the first read of any of them (a report asking for the domain decodes
+    nothing). Implements :class:`~niimasker_core.domains.base.SampledImage`.
     """
 
     path: str
     files: tuple[str, ...]
-    data: np.ndarray  # (volumes, vertices), hemispheres one after the other
+    halves: tuple[GiftiArrays, ...]  # left first
     header_t_r: float | None
     grayordinates: Grayordinates
 
     #: Volumes are read one after the other.
     sample_major = False
 
+    @cached_property
+    def data(self) -> np.ndarray:
+        """Return ``(volumes, vertices)``, hemispheres one after the other."""
+        parts = [_volumes_first(h) for h in self.halves]
+        return np.ascontiguousarray(parts[0] if len(parts) == 1 else np.hstack(parts))
+
     @property
     def n_volumes(self) -> int:
         """Volumes in the run."""
-        return int(self.data.shape[0])
+        return _volumes_first_shape(self.halves[0])[0]
 
     @property
     def dtype(self) -> np.dtype:
         """The values' dtype."""
-        return self.data.dtype
+        return self.halves[0].dtype
 
     @property
     def source_dtype(self) -> np.dtype:
         """The values' dtype, as nibabel reads them."""
-        return self.data.dtype
+        return self.halves[0].dtype
 
     @property
     def domain(self) -> Grayordinates:
@@ -86,7 +95,7 @@ class GiftiSeries:
     @property
     def volume_bytes(self) -> int:
         """Bytes of one volume."""
-        return int(self.data.shape[1]) * self.data.dtype.itemsize
+        return self.grayordinates.n_samples * self.dtype.itemsize
 
     def chunks(
         self, start: int = 0, chunk_bytes: int = CHUNK_BYTES, read_ahead: bool = True
@@ -112,9 +121,25 @@ class GiftiSeries:
         return np.where(np.isfinite(values), values, 0)
 
 
-def _read_half(path: str) -> tuple[str, np.ndarray, float | None]:
-    """Read one hemisphere: its structure, its ``(volumes, vertices)`` data, its TR."""
-    arrays = read_gifti_arrays(path)
+def _volumes_first_shape(arrays: GiftiArrays) -> tuple[int, int]:
+    """Return ``(volumes, vertices)`` of one hemisphere's file."""
+    rows, columns = arrays.shape
+    return (columns, rows) if _one_by_vertex(arrays) else (rows, columns)
+
+
+def _volumes_first(arrays: GiftiArrays) -> np.ndarray:
+    """Return one hemisphere's values, ``(volumes, vertices)``."""
+    return arrays.data.T if _one_by_vertex(arrays) else arrays.data
+
+
+def _one_by_vertex(arrays: GiftiArrays) -> bool:
+    """Tell one ``(vertices, volumes)`` array, as nilearn writes them."""
+    return arrays.n_arrays == 1 and len(arrays.dims) == 2 and not arrays.transposed
+
+
+def _read_half(path: str) -> tuple[str, GiftiArrays, float | None]:
+    """Read one hemisphere's skeleton: its structure, its arrays (lazy), its TR."""
+    arrays = read_gifti_arrays(path, lazy=True)
     if arrays.intent in _NOT_SERIES:
         raise InputFileError(
             f"Input image '{path}' is {_NOT_SERIES[arrays.intent]}. Give the "
@@ -131,10 +156,7 @@ def _read_half(path: str) -> tuple[str, np.ndarray, float | None]:
             "AnatomicalStructurePrimary and its name no hemi-L/hemi-R, lh./rh. "
             "or .L./.R. Rename it (e.g. sub-01_hemi-L_bold.func.gii)."
         )
-    data = arrays.data
-    if arrays.n_arrays == 1 and len(arrays.dims) == 2 and not arrays.transposed:
-        data = data.T  # one (vertices, volumes) array, as nilearn writes them
-    return structure, data, time_step_seconds(arrays.time_step)
+    return structure, arrays, time_step_seconds(arrays.time_step)
 
 
 def open_gifti_series(path: str, companions: tuple[str, ...] = ()) -> GiftiSeries:
@@ -164,28 +186,28 @@ def open_gifti_series(path: str, companions: tuple[str, ...] = ()) -> GiftiSerie
             f"{names[0].removeprefix('CIFTI_STRUCTURE_').lower()} hemisphere. Give "
             "one file per hemisphere."
         )
-    lengths = {h[2].shape[0] for h in halves}
-    if len(lengths) > 1:
+    shapes = [_volumes_first_shape(h[2]) for h in halves]
+    if len({shape[0] for shape in shapes}) > 1:
         raise InputFileError(
             "The hemispheres of one run differ in their number of volumes: "
-            + ", ".join(f"'{h[0]}' has {h[2].shape[0]}" for h in halves)
+            + ", ".join(f"'{h[0]}' has {s[0]}" for h, s in zip(halves, shapes))
+            + ". Give the two halves of the same run."
+        )
+    if len({h[2].dtype for h in halves}) > 1:
+        raise InputFileError(
+            "The hemispheres of one run differ in their data type: "
+            + ", ".join(f"'{h[0]}' holds {h[2].dtype}" for h in halves)
             + ". Give the two halves of the same run."
         )
     steps = [h[3] for h in halves if h[3] is not None]
-    data = halves[0][2] if len(halves) == 1 else np.hstack([h[2] for h in halves])
     structures = tuple(
-        Structure(
-            name=h[1],
-            surface=True,
-            size=int(h[2].shape[1]),
-            indices=np.arange(h[2].shape[1]),
-        )
-        for h in halves
+        Structure(name=h[1], surface=True, size=s[1], indices=np.arange(s[1]))
+        for h, s in zip(halves, shapes)
     )
     return GiftiSeries(
         path=path,
         files=tuple(h[0] for h in halves),
-        data=np.ascontiguousarray(data),
+        halves=tuple(h[2] for h in halves),
         header_t_r=steps[0] if steps else None,
         grayordinates=Grayordinates(structures),
     )

@@ -39,7 +39,8 @@ import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from isal import isal_zlib
@@ -82,7 +83,9 @@ class GiftiArrays:
     path : str
         The file read.
     data : numpy.ndarray
-        Two dimensions, native byte order. Several DataArrays (a time series,
+        Decoded when first asked for (:func:`read_gifti_arrays` with
+        ``lazy=True`` reads only the XML skeleton). Two dimensions, native
+        byte order. Several DataArrays (a time series,
         one array per frame, as fMRIPrep, FreeSurfer and nibabel write it):
         ``(n_arrays, n_values)``, row ``i`` the values of DataArray ``i``, as
         ``np.stack([d.data for d in nib.load(path).darrays])`` (each array's
@@ -105,13 +108,26 @@ class GiftiArrays:
     """
 
     path: str
-    data: np.ndarray
     dtype: np.dtype
     intent: str
     dims: tuple[int, ...]
     transposed: bool
     meta: Mapping[str, str]
     array_meta: tuple[Mapping[str, str], ...]
+    shape: tuple[int, int]  # of ``data``, known before decoding
+    specs: list[_Spec] = field(repr=False, default_factory=list)
+    n_threads: int = field(repr=False, default=1)
+
+    @cached_property
+    def data(self) -> np.ndarray:
+        """Return the values (decoded once, at the first call)."""
+        first = self.specs[0].layout
+        rows = np.empty((len(self.specs), first.count), dtype=self.dtype)
+        _decode_all(self.path, self.specs, list(rows), self.n_threads)
+        if len(self.specs) == 1 and len(first.shape) == 2:
+            data = rows[0].reshape(first.shape, order=first.order)
+            return data.T if self.transposed else data
+        return rows
 
     @property
     def n_arrays(self) -> int:
@@ -172,7 +188,7 @@ class _Spec:
 
 
 def read_gifti_arrays(
-    path: str | os.PathLike, *, n_threads: int = _THREADS
+    path: str | os.PathLike, *, n_threads: int = _THREADS, lazy: bool = False
 ) -> GiftiArrays:
     """Read every DataArray of a GIFTI file into one two-dimensional array.
 
@@ -182,6 +198,10 @@ def read_gifti_arrays(
         A ``.gii`` file, e.g. fMRIPrep's ``*_hemi-L_space-fsaverage5_bold.func.gii``.
     n_threads : int, default=2 (1 on one core)
         Threads decoding the payloads; 1 decodes in the calling thread.
+    lazy : bool, default=False
+        Read the skeleton only (dimensions, types, metadata) and decode the
+        payloads when ``data`` is first asked for; decoding errors are then
+        raised there.
 
     Returns
     -------
@@ -212,23 +232,25 @@ def read_gifti_arrays(
             fix="Give a GIFTI file of surface data (a .func.gii or .shape.gii).",
         )
     dtype = first.dtype.newbyteorder("=")
-    rows = np.empty((len(specs), first.count), dtype=dtype)
-    _decode_all(path, specs, list(rows), n_threads)
-    data, transposed = rows, False
+    shape, transposed = (len(specs), first.count), False
     if len(specs) == 1 and len(first.shape) == 2:
-        data = rows[0].reshape(first.shape, order=first.order)
         transposed = first.intent == TIME_SERIES
-        data = data.T if transposed else data
-    return GiftiArrays(
+        shape = first.shape[::-1] if transposed else first.shape
+    arrays = GiftiArrays(
         path=path,
-        data=data,
         dtype=dtype,
         intent=first.intent,
         dims=first.shape,
         transposed=transposed,
         meta=meta,
         array_meta=tuple(spec.meta for spec in specs),
+        shape=(int(shape[0]), int(shape[1])),
+        specs=specs,
+        n_threads=n_threads,
     )
+    if not lazy:
+        arrays.data  # noqa: B018 (decoded now, errors raised here)
+    return arrays
 
 
 def read_gifti_data_arrays(
