@@ -359,3 +359,21 @@ def test_two_surface_atlases_from_one_read_equal_separate_runs(run, tmp_path, rn
     np.testing.assert_array_equal(
         by_set["coarse"].data.to_numpy(), alone.data.to_numpy()
     )
+
+
+def test_t_r_disagreeing_with_a_gifti_header_names_gifti(tmp_path, rng):
+    """The warning names the file's own kind of header, not NIfTI's."""
+    paths = []
+    for hemi in ("L", "R"):
+        path = tmp_path / f"{hemi.lower()}h.bold.func.gii"
+        write_func_gii(path, surface_series(rng, 50, n_volumes=6), None)
+        paths.append(str(path))
+        write_label_gii(
+            tmp_path / f"{hemi.lower()}h.atlas.label.gii",
+            rng.integers(0, 3, 50),
+            {0: "wall", 1: "a", 2: "b"},
+        )
+    with pytest.warns(
+        errors.RepetitionTimeWarning, match="its GIFTI header says 0.8 s"
+    ):
+        extract_timeseries(paths, str(tmp_path / "lh.atlas.label.gii"), t_r=2.0)

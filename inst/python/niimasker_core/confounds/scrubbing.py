@@ -12,11 +12,14 @@ segment rule.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..errors import ConfoundsError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "combine_masks",

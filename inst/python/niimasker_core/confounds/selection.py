@@ -28,10 +28,9 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..errors import (
     AromaImageError,
@@ -47,6 +46,9 @@ from .scrubbing import (
 )
 from .strategies import ConfoundSpec, load_with_nilearn, resolve_spec
 from .tables import read_confounds_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "ConfoundSelection",
@@ -108,6 +110,8 @@ def _match_columns(
 def _check_numeric_rows(
     table: pd.DataFrame, columns: list[str], path: str, n_volumes: int
 ) -> None:
+    import pandas as pd  # pandas: only with tables
+
     non_numeric = [c for c in columns if not pd.api.types.is_numeric_dtype(table[c])]
     if non_numeric:
         raise ConfoundsError(

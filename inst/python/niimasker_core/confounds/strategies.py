@@ -29,13 +29,15 @@ import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..errors import ConfoundsError, SettingsError
 from ..params.options import ConfoundOptions
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "COMPONENTS",
@@ -371,6 +373,7 @@ def load_with_nilearn(
     ConfoundsError
         Naming the missing columns, or repeating nilearn's complaint.
     """
+    import pandas as pd  # pandas: only with tables
     from nilearn.interfaces.fmriprep import load_confounds
 
     missing = [c for c in _expected_columns(params) if c not in table.columns]

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..errors import ConfoundsError, ImageNotFoundError
 from ..io.tables import read_user_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["HEADERLESS_LAYOUTS", "read_confounds_table"]
 
@@ -94,6 +96,8 @@ def _all_numbers(line: str) -> bool:
 
 
 def _read_headerless(path: str) -> pd.DataFrame:
+    import pandas as pd  # pandas: only with tables
+
     sep = r"\s*,\s*" if path.lower().endswith(".csv") else r"\s+"
     try:
         table = pd.read_csv(

@@ -45,6 +45,8 @@ class ImageReader:
     ----------
     name : str
         What the files are (``nifti``).
+    title : str
+        Their name in messages (``NIfTI``).
     suffixes : tuple of str
         Their name endings, longest first (``.nii.gz``, ``.nii``).
     open : callable
@@ -61,6 +63,7 @@ class ImageReader:
     """
 
     name: str
+    title: str
     suffixes: tuple[str, ...]
     open: Callable[..., SampledImage]
     header_t_r: Callable[[str], float | None]
@@ -71,15 +74,21 @@ class ImageReader:
 IMAGE_READERS: list[ImageReader] = [
     ImageReader(
         "nifti",
+        "NIfTI",
         (".nii.gz", ".nii"),
         lambda path: read_image_info(path, need_4d=False),
         read_header_t_r,
     ),
     ImageReader(
-        "cifti", (".dtseries.nii", ".dscalar.nii"), open_cifti_series, read_cifti_t_r
+        "cifti",
+        "CIFTI",
+        (".dtseries.nii", ".dscalar.nii"),
+        open_cifti_series,
+        read_cifti_t_r,
     ),
     ImageReader(
         "gifti",
+        "GIFTI",
         (".func.gii", ".shape.gii", ".gii"),
         open_gifti_series,
         read_gifti_t_r,

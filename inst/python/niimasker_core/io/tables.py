@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..errors import ImageNotFoundError, NiimaskerError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["MISSING_VALUES", "read_user_table"]
 
@@ -43,6 +45,8 @@ def read_user_table(
     NiimaskerError
         ``error``, if the file cannot be parsed.
     """
+    import pandas as pd  # pandas: only with tables
+
     if not Path(path).is_file():
         raise ImageNotFoundError(f"The {what} was not found: '{path}'.")
     sep = "," if path.lower().endswith(".csv") else "\t"

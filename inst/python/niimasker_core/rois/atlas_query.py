@@ -17,16 +17,18 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nibabel as nib
-import pandas as pd
 
 from ..errors import AtlasFetchError, AtlasQueryError
 from .atlas_catalogue import parse_query
 from .base import GridCachedSource, RoiRequest, RoiSource
 from .label_names import BACKGROUND_NAMES
 from .registry import load_source
+
+if TYPE_CHECKING:
+    pass
 
 __all__ = ["QueriedAtlas", "ResolvedAtlas", "fetch_query", "load"]
 
@@ -164,6 +166,8 @@ def _image_path(
 def _labels(
     bunch: Mapping[str, Any], kind: str, shape: tuple[int, ...]
 ) -> tuple[list[int], list[str]]:
+    import pandas as pd  # pandas: only with tables
+
     lut = bunch.get("lut")
     if (
         kind == "labels"
@@ -192,6 +196,8 @@ def _labels(
 
 
 def _names(labels: Any) -> list[str] | None:
+    import pandas as pd  # pandas: only with tables
+
     if labels is None:
         return None
     if isinstance(labels, pd.DataFrame):

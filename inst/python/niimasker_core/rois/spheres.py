@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nibabel as nib
 import numpy as np
-import pandas as pd
 
 from ..engine import Reduction
 from ..errors import RoiError
@@ -35,6 +34,9 @@ from ..io.tables import read_user_table
 from .base import GridCachedSource, RoiRequest, span_statistic_omitting
 from .label_names import resolve_region_names
 from .masking import mask_on_grid
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Spheres", "load", "read_coordinates", "sphere_members"]
 
@@ -98,6 +100,8 @@ def read_coordinates(path: str) -> pd.DataFrame:
     RoiError
         If columns are missing or values are not numbers.
     """
+    import pandas as pd  # pandas: only with tables
+
     table = read_user_table(path, what="coordinates file", error=RoiError, as_text=True)
     columns = {str(c).strip().lower(): c for c in table.columns}
     missing = [c for c in ("x", "y", "z") if c not in columns]
@@ -133,6 +137,8 @@ def read_coordinates(path: str) -> pd.DataFrame:
 def _numbers(
     column: pd.Series, what: str, path: str, *, allow_missing: bool
 ) -> np.ndarray:
+    import pandas as pd  # pandas: only with tables
+
     text = column.str.strip()
     blank = text.isin(["", "n/a", "NA", "NaN", "nan"])
     values = pd.to_numeric(text.where(~blank, "nan"), errors="coerce").to_numpy(float)

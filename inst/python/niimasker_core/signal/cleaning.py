@@ -263,8 +263,6 @@ def _clean_native(
     equal nilearn's to rounding (tested beside it). It saves the ~1 s import
     of ``nilearn.signal`` (``scipy.signal``, ``scipy.stats``, scikit-learn).
     """
-    from scipy import linalg
-
     signals = _as_float(signals.copy())
     if confounds is not None:
         confounds = _as_float(np.asarray(confounds))
@@ -292,6 +290,8 @@ def _clean_native(
             confound_max = np.max(np.abs(confounds), axis=0)
             confound_max[confound_max == 0] = 1
             confounds /= confound_max
+        from scipy import linalg  # scipy: only to regress confounds
+
         q, r, _ = linalg.qr(confounds, mode="economic", pivoting=True)
         q = q[:, np.abs(np.diag(r)) > np.finfo(np.float64).eps * 100.0]
         signals -= q.dot(q.T).dot(signals)
