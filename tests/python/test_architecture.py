@@ -101,3 +101,22 @@ def test_every_kind_is_one_module_with_a_load_function():
         module = importlib.import_module(kind.module)
         assert callable(module.load), kind.name
         assert module.__name__.startswith("niimasker_core.rois."), kind.name
+
+
+def test_the_command_starts_without_the_heavy_packages():
+    """Start-up is most of a small run: tables, solvers and nilearn load on use."""
+    import subprocess
+    import sys
+
+    heavy = (
+        "pandas nilearn sklearn matplotlib dask "
+        "scipy.sparse scipy.linalg scipy.ndimage scipy.signal scipy.interpolate"
+    )
+    code = (
+        "import sys, niimasker_core.faces.cli; "
+        f"print([m for m in {heavy.split()!r} if m in sys.modules])"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "[]"
