@@ -121,3 +121,14 @@ def test_scaled_values_read_as_nibabel_reads_them(tmp_path, rng):
     got = np.vstack([block for _, block in image.chunks(start=0, chunk_bytes=64)])
     np.testing.assert_array_equal(got, expected)
     np.testing.assert_array_equal(image.header.read_columns(3, 9), expected[:, 3:9])
+
+
+def test_a_file_written_again_is_read_again(tmp_path, rng):
+    """The header is read once per process, until the file changes."""
+    path = tmp_path / "bold.dtseries.nii"
+    models = brain_models(rng)
+    write_dtseries(path, models, rng, n_volumes=5)
+    first = read_cifti_header(str(path))
+    assert read_cifti_header(str(path)) is first
+    write_dtseries(path, models, rng, n_volumes=7)
+    assert read_cifti_header(str(path)).rows == 7

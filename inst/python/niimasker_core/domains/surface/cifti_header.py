@@ -14,6 +14,8 @@ The tests compare every field with nibabel's reading of the same files.
 
 from __future__ import annotations
 
+import functools
+import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,6 +129,13 @@ def read_cifti_header(path: str, what: str = "Input image") -> CiftiHeader:
     """
     if not Path(path).is_file():
         raise ImageNotFoundError(f"{what} not found: '{path}'. Check the path.")
+    stat = os.stat(path)  # a file written again is read again
+    return _read_header(path, what, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_header(path: str, what: str, *stamp: int) -> CiftiHeader:
+    """Read a header once per process (the plan reads the TR, the run the rest)."""
     with open(path, "rb") as file:
         head = file.read(544)
         header, order = _nifti2(head, path, what)
