@@ -22,6 +22,7 @@ from .base import SampledImage
 from .surface.cifti import open_cifti_series, read_cifti_t_r
 from .surface.gifti import open_gifti_series, read_gifti_t_r
 from .surface.hemispheres import other_half, without_hemisphere
+from .surface.mgh import open_mgh_series, read_mgh_t_r
 from .volume.nifti import read_header_t_r, read_image_info
 
 __all__ = [
@@ -83,6 +84,13 @@ IMAGE_READERS: list[ImageReader] = [
         (".func.gii", ".shape.gii", ".gii"),
         open_gifti_series,
         read_gifti_t_r,
+        other_half=other_half,
+    ),
+    ImageReader(
+        "mgh",
+        (".mgz", ".mgh"),
+        open_mgh_series,
+        read_mgh_t_r,
         other_half=other_half,
     ),
 ]

@@ -30,7 +30,13 @@ from .gifti_io import read_gifti_arrays
 from .grayordinates import CORTEX_LEFT, Grayordinates, Structure
 from .hemispheres import structure_of
 
-__all__ = ["GiftiSeries", "open_gifti_series", "read_gifti_t_r", "time_step_seconds"]
+__all__ = [
+    "GiftiSeries",
+    "join_hemispheres",
+    "open_gifti_series",
+    "read_gifti_t_r",
+    "time_step_seconds",
+]
 
 #: Intents that are not data sampled on vertices over time.
 _NOT_SERIES = {
@@ -155,8 +161,24 @@ def open_gifti_series(path: str, companions: tuple[str, ...] = ()) -> GiftiSerie
         If a file is not surface data, its hemisphere cannot be told, both
         are the same hemisphere, or they differ in their number of volumes.
     """
-    halves = [(f, *_read_half(f)) for f in (path, *companions)]
-    halves.sort(key=lambda h: h[1] != CORTEX_LEFT)
+    return join_hemispheres(path, [(f, *_read_half(f)) for f in (path, *companions)])
+
+
+def join_hemispheres(
+    path: str, halves: list[tuple[str, str, np.ndarray, float | None]]
+) -> GiftiSeries:
+    """Join one or two hemispheres' series into one image, the left first.
+
+    Each half is ``(file, structure, (volumes, vertices) data, TR or None)``;
+    FreeSurfer ``.mgh`` runs are joined this way too.
+
+    Raises
+    ------
+    InputFileError
+        If both are the same hemisphere, or they differ in their number of
+        volumes.
+    """
+    halves = sorted(halves, key=lambda h: h[1] != CORTEX_LEFT)
     names = [h[1] for h in halves]
     if len(set(names)) != len(names):
         raise InputFileError(
@@ -182,12 +204,13 @@ def open_gifti_series(path: str, companions: tuple[str, ...] = ()) -> GiftiSerie
         )
         for h in halves
     )
+    files = tuple(h[0] for h in halves)
     return GiftiSeries(
         path=path,
-        files=tuple(h[0] for h in halves),
+        files=files,
         data=np.ascontiguousarray(data),
         header_t_r=steps[0] if steps else None,
-        grayordinates=Grayordinates(structures),
+        grayordinates=Grayordinates(structures, files=files),
     )
 
 
