@@ -59,6 +59,8 @@ class ImageReader:
         is the path the other half has by its naming rules ('' when the name
         follows none). Both given, they are one image, opened as
         ``open(path, (other,))``. None: every file is a whole image.
+    header : str
+        Where ``header_t_r`` reads the repetition time, in words (messages).
     """
 
     name: str
@@ -66,6 +68,7 @@ class ImageReader:
     open: Callable[..., SampledImage]
     header_t_r: Callable[[str], float | None]
     other_half: Callable[[str], str] | None = None
+    header: str = "the NIfTI header"
 
 
 #: Every kind of image file the batch reads, the default (NIfTI) first.
@@ -77,7 +80,11 @@ IMAGE_READERS: list[ImageReader] = [
         read_header_t_r,
     ),
     ImageReader(
-        "cifti", (".dtseries.nii", ".dscalar.nii"), open_cifti_series, read_cifti_t_r
+        "cifti",
+        (".dtseries.nii", ".dscalar.nii"),
+        open_cifti_series,
+        read_cifti_t_r,
+        header="the CIFTI series axis",
     ),
     ImageReader(
         "gifti",
@@ -85,6 +92,7 @@ IMAGE_READERS: list[ImageReader] = [
         open_gifti_series,
         read_gifti_t_r,
         other_half=other_half,
+        header="the GIFTI TimeStep",
     ),
     ImageReader(
         "mgh",
@@ -92,6 +100,7 @@ IMAGE_READERS: list[ImageReader] = [
         open_mgh_series,
         read_mgh_t_r,
         other_half=other_half,
+        header="the MGH header",
     ),
 ]
 
