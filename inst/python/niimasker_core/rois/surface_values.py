@@ -201,8 +201,15 @@ def surface_mask_on(path: str, domain: Grayordinates) -> np.ndarray:
     Raises
     ------
     RoiError
-        If the mask cannot be read, or lies on another mesh than the image.
+        If the mask is not a surface file, cannot be read, or lies on another
+        mesh than the image.
     """
+    if not is_surface_file(path):
+        raise RoiError(
+            f"'mask_img' '{path}' is not a surface mask, but the regions are on the "
+            "cortical surface. Give a vertex mask (.dscalar.nii, or one "
+            "hemisphere's .shape.gii or .label.gii), or drop 'mask_img'."
+        )
     mask = read_surface_values(path, "mask_img")
     inside = np.all(mask.values != 0, axis=1)
     carried, mismatched = transfer(inside, mask.domain, domain, fill=False)
