@@ -1,4 +1,4 @@
-"""Surface maps as ROIs (``.dscalar.nii``, ``.shape.gii`` pairs), beside nilearn's SurfaceMapsMasker.
+"""Surface maps as ROIs (.dscalar.nii, .shape.gii pairs), beside nilearn's SurfaceMapsMasker.
 
 Each map is a region; a volume's signals are the least-squares fit of its
 vertices on the maps, as nilearn's ``SurfaceMapsMasker`` (and
