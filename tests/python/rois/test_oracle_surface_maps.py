@@ -240,3 +240,24 @@ def test_volume_images_and_options_are_refused(twins, bold_file):
         extract_timeseries([str(bold_file)], str(dscalar))
     with pytest.raises(errors.RoiError, match="'strategy' do not apply"):
         extract_timeseries([str(bold_file)], str(dscalar), strategy="median")
+
+
+def test_func_gii_maps_of_one_two_dimensional_array(twins, tmp_path):
+    """nilearn writes maps as one (vertices, maps) DataArray in a .func.gii pair."""
+    import nibabel as nib
+
+    bold, maps, _, _, shape_gii = twins
+    for hemi, structure in (("L", "CortexLeft"), ("R", "CortexRight")):
+        array = nib.gifti.GiftiDataArray(maps[hemi], datatype="NIFTI_TYPE_FLOAT32")
+        meta = nib.gifti.GiftiMetaData({"AnatomicalStructurePrimary": structure})
+        nib.save(
+            nib.gifti.GiftiImage(darrays=[array], meta=meta),
+            str(tmp_path / f"hemi-{hemi}_maps.func.gii"),
+        )
+    files = [str(bold["L"][0]), str(bold["R"][0])]
+    got = extract_timeseries(files, str(tmp_path / "hemi-L_maps.func.gii")).timeseries[
+        0
+    ]
+    assert list(got.data.columns) == [str(i) for i in range(1, N_MAPS + 1)]
+    named = extract_timeseries(files, str(shape_gii)).timeseries[0]
+    np.testing.assert_allclose(got.data.to_numpy(), named.data.to_numpy(), rtol=1e-6)
