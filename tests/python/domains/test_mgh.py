@@ -24,7 +24,8 @@ def test_an_mgh_pair_streams_chunks_of_frames_from_disk(halves):
     tmp, expected = halves
     image = open_image(str(tmp / "rh.run.mgh"), (str(tmp / "lh.run.mgh"),))
     assert isinstance(image, MghSeries)
-    assert all(isinstance(h, np.memmap) for h in image.halves)  # not read yet
+    assert [h.shape for h in image.halves] == [(9, 70), (9, 90)]  # on disk, not read
+    assert not any(isinstance(h, np.ndarray) for h in image.halves)
     assert image.files == (str(tmp / "lh.run.mgh"), str(tmp / "rh.run.mgh"))
     assert (image.n_volumes, image.domain.n_samples, image.dtype) == (
         9,

@@ -112,6 +112,8 @@ def test_gifti_maps_equal_nilearn_and_the_cifti_twin(twins, fsaverage5):
     np.testing.assert_allclose(
         cifti.data.to_numpy(), gifti.data.to_numpy(), rtol=1e-6, atol=1e-9
     )
+    renamed = extract_timeseries(files, str(shape_gii), labels=list("abcd"))
+    assert list(renamed.timeseries[0].data.columns) == list("abcd")
     cross = extract_timeseries(files, str(dscalar)).timeseries[0]  # CIFTI maps on GIFTI
     np.testing.assert_allclose(cross.data.to_numpy(), gifti.data.to_numpy(), rtol=1e-6)
 

@@ -10,7 +10,7 @@ carry no hemisphere metadata, so the name says which half a file is.
 A ``.mgz`` is read whole with nibabel (it is gzip-compressed: a frame cannot
 be reached without inflating the ones before it), then streamed from memory.
 A ``.mgh`` stores its frames one after the other, uncompressed, so it is
-mapped and read a chunk of frames at a time (:class:`MghSeries`): memory
+read a chunk of frames at a time (:class:`MghSeries`): memory
 stays at one chunk whatever the run's length. The repetition time is the
 header's ``tr`` field, in milliseconds (0: unknown).
 """
@@ -86,18 +86,32 @@ def _read_half(path: str) -> tuple[str, str, np.ndarray, float | None]:
     return path, structure, native, _t_r(img.header)
 
 
-def _map_half(path: str) -> tuple[str, str, np.ndarray, float | None]:
-    """Map one uncompressed hemisphere: ``(volumes, vertices)`` on disk, not read."""
+@dataclass(frozen=True)
+class _Frames:
+    """Where one uncompressed hemisphere's ``(volumes, vertices)`` values lie on disk."""
+
+    path: str
+    offset: int
+    dtype: np.dtype  # as stored (big-endian)
+    shape: tuple[int, int]
+
+    def read(self, first: int, stop: int) -> np.ndarray:
+        """Read volumes ``first`` to ``stop`` (a ``(volumes, vertices)`` array)."""
+        stop = min(stop, self.shape[0])
+        row = self.shape[1] * self.dtype.itemsize
+        with open(self.path, "rb") as file:
+            file.seek(self.offset + first * row)
+            values = np.fromfile(file, self.dtype, (stop - first) * self.shape[1])
+        return values.reshape(stop - first, self.shape[1])
+
+
+def _map_half(path: str) -> tuple[str, str, _Frames, float | None]:
+    """Locate one uncompressed hemisphere's values on disk, without reading them."""
     structure, img = _open_half(path)
-    n_frames, n_vertices = _frames(img)
-    mapped = np.memmap(
-        path,
-        dtype=np.dtype(img.get_data_dtype()),
-        mode="r",
-        offset=int(img.dataobj.offset),
-        shape=(n_frames, n_vertices),
+    frames = _Frames(
+        path, int(img.dataobj.offset), np.dtype(img.get_data_dtype()), _frames(img)
     )
-    return path, structure, mapped, _t_r(img.header)
+    return path, structure, frames, _t_r(img.header)
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,7 +123,7 @@ class MghSeries:
 
     path: str
     files: tuple[str, ...]
-    halves: tuple[np.ndarray, ...]  # each (volumes, vertices), mapped
+    halves: tuple[_Frames, ...]  # each (volumes, vertices), on disk
     header_t_r: float | None
     grayordinates: Grayordinates
 
@@ -141,8 +155,8 @@ class MghSeries:
         """Bytes of one volume."""
         return int(sum(h.shape[1] for h in self.halves)) * self.dtype.itemsize
 
-    def _read(self, volumes: slice, samples: Any = slice(None)) -> np.ndarray:
-        block = np.hstack([h[volumes] for h in self.halves])[:, samples]
+    def _read(self, first: int, stop: int) -> np.ndarray:
+        block = np.hstack([h.read(first, stop) for h in self.halves])
         return block.astype(self.dtype, copy=False)
 
     def chunks(
@@ -151,13 +165,13 @@ class MghSeries:
         """Yield ``(first_volume, block)`` of consecutive volumes, every vertex."""
         per_chunk = max(1, chunk_bytes // max(self.volume_bytes, 1))
         for first in range(start, self.n_volumes, per_chunk):
-            yield first, self._read(slice(first, first + per_chunk))
+            yield first, self._read(first, first + per_chunk)
 
     def sample_chunks(
         self, start: int = 0, chunk_bytes: int = CHUNK_BYTES
     ) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(first_sample, block)``: every volume from ``start``, every vertex."""
-        yield 0, self._read(slice(start, None))
+        yield 0, self._read(start, self.n_volumes)
 
     def read_zeroed(
         self, samples: np.ndarray, domain: Any, smoothing_fwhm: float | None
@@ -165,12 +179,19 @@ class MghSeries:
         """Read ``samples`` of every volume, non-finite values as 0."""
         if smoothing_fwhm:
             self.grayordinates.check_kernel(smoothing_fwhm, self.path)
-        values = self._read(slice(None), np.asarray(samples))
+        samples = np.asarray(samples)
+        per_chunk = max(1, CHUNK_BYTES // max(self.volume_bytes, 1))
+        values = np.vstack(
+            [
+                self._read(first, first + per_chunk)[:, samples]
+                for first in range(0, self.n_volumes, per_chunk)
+            ]
+        )
         return np.where(np.isfinite(values), values, 0)
 
 
-def _join_mapped(path: str, halves: list) -> MghSeries:
-    """Join mapped halves as :func:`join_hemispheres` joins read ones (same checks)."""
+def _join_on_disk(path: str, halves: list) -> MghSeries:
+    """Join halves left on disk as :func:`join_hemispheres` joins read ones (same checks)."""
     halves = sorted(halves, key=lambda h: h[1] != CORTEX_LEFT)
     empty = [(f, s, np.empty((d.shape[0], 0)), t) for f, s, d, t in halves]
     join_hemispheres(path, empty)  # the same refusals: one side twice, lengths
@@ -196,7 +217,7 @@ def open_mgh_series(
 ) -> GiftiSeries | MghSeries:
     """Read an MGH surface run: one hemisphere, or both (``path`` and its other half).
 
-    Uncompressed ``.mgh`` files are mapped and streamed; ``.mgz`` files are
+    Uncompressed ``.mgh`` files are streamed from disk; ``.mgz`` files are
     read whole.
 
     Parameters
@@ -217,7 +238,7 @@ def open_mgh_series(
     """
     files = (path, *companions)
     if all(f.lower().endswith(".mgh") for f in files):
-        return _join_mapped(path, [_map_half(f) for f in files])
+        return _join_on_disk(path, [_map_half(f) for f in files])
     return join_hemispheres(path, [_read_half(f) for f in files])
 
 
