@@ -166,3 +166,35 @@ def test_a_file_of_no_known_hemisphere_is_refused(tmp_path, rng):
     )
     with pytest.raises(errors.InputFileError, match="lh./rh. or hemi-L/hemi-R"):
         extract_timeseries([str(path)], str(tmp_path / "lh.a.label.gii"))
+
+
+def test_lh_rh_runs_pair_with_their_confounds_by_entities(tmp_path, rng):
+    """A wildcard of two subjects' lh./rh. runs: each run gets its own confounds."""
+    write_label_gii(
+        tmp_path / "lh.a.label.gii", rng.integers(0, 3, 100), {1: "a", 2: "b"}
+    )
+    atlas = str(tmp_path / "lh.a.label.gii")
+    expected = {}
+    for sub in ("01", "02"):
+        runs = [
+            str(tmp_path / f"{h}.sub-{sub}_task-rest_bold.mgz") for h in ("lh", "rh")
+        ]
+        for run in runs:
+            write_mgh(run, surface_series(rng, 100, N_VOLUMES))
+        confounds = tmp_path / f"sub-{sub}_task-rest_desc-confounds_timeseries.tsv"
+        pd.DataFrame({"trans_x": rng.normal(size=N_VOLUMES)}).to_csv(
+            confounds, sep="\t", index=False
+        )
+        alone = extract_timeseries(
+            runs, atlas, regressor_files=[str(confounds)], regressors=["trans_x"]
+        )
+        expected[f"sub-{sub}_task-rest_bold"] = alone.timeseries[0].data
+    result = extract_timeseries(
+        str(tmp_path / "?h.sub-*_bold.mgz"),
+        atlas,
+        regressor_files=str(tmp_path / "sub-*_desc-confounds_timeseries.tsv"),
+        regressors=["trans_x"],
+    )
+    assert sorted(t.stem for t in result.timeseries) == sorted(expected)
+    for item in result.timeseries:
+        pd.testing.assert_frame_equal(item.data, expected[item.stem])
