@@ -14,7 +14,9 @@ region). The atlas matches the image structure by structure and vertex by
 vertex (:func:`~niimasker_core.domains.surface.grayordinates.transfer`), so
 an atlas covering the medial wall fits an image leaving it out; key 0 (the
 ``???`` label) is no region. Regions are the keys the atlas uses, in key
-order, named from its label table.
+order, named from its label table. A surface ``mask_img`` (a vertex mask,
+:func:`~niimasker_core.rois.surface_values.surface_mask_on`) keeps each
+region's vertices inside it, as nilearn's ``SurfaceLabelsMasker`` does.
 """
 
 from __future__ import annotations
