@@ -7,8 +7,9 @@
 #' checks their values, and `niimasker -h` lists their defaults and choices.
 #'
 #' @param input_files Character. 4D NIfTI images, CIFTI dense timeseries
-#'   (`.dtseries.nii`) or GIFTI hemispheres (`.func.gii`; a run's `hemi-L`
-#'   and `hemi-R` files are one image), or one wildcard pattern such as
+#'   (`.dtseries.nii`), GIFTI hemispheres (`.func.gii`) or FreeSurfer surface
+#'   series (`.mgh`/`.mgz`; a run's `hemi-L` and `hemi-R`, or `lh.` and
+#'   `rh.`, files are one image), or one wildcard pattern such as
 #'   `"fmriprep/sub-*/func/*preproc_bold.nii.gz"`. Files are naturally
 #'   sorted; a 3D image (beta map, VBM) gives one row. `NULL`: taken from
 #'   `config`.
@@ -16,19 +17,24 @@
 #'   0 = background), a binary mask of one region, a 4D probabilistic atlas,
 #'   a `.tsv`/`.csv` of `x`, `y`, `z` coordinates for spheres, a surface
 #'   atlas for surface images (`.dlabel.nii`, or one hemisphere's
-#'   `.label.gii` or `.annot`, its other half found by name), or a nilearn
-#'   atlas query such as `"nilearn:schaefer:400-17-2"` (see
-#'   [nilearn_atlas()]). Several ROI sets are extracted from one read of each
-#'   image when `roi_file` has several elements: a character vector, named
-#'   (`c(schaefer = "a.nii.gz", seeds = "b.tsv")`) or not (names then come from
-#'   the files' `atlas-<name>` entity or stem). `NULL`: taken from `config`.
+#'   `.label.gii` or `.annot`, its other half found by name), surface maps
+#'   (`.dscalar.nii`, or one hemisphere's `.shape.gii` or `.func.gii`: a
+#'   region per map), or a nilearn atlas query such as
+#'   `"nilearn:schaefer:400-17-2"` (see [nilearn_atlas()]). Several ROI sets
+#'   are extracted from one read of each image when `roi_file` has several
+#'   elements: a character vector, named
+#'   (`c(schaefer = "a.nii.gz", seeds = "b.tsv")`) or not (names then come
+#'   from the files' `atlas-<name>` entity or stem). `NULL`: taken from
+#'   `config`.
 #' @param output_dir Character. When given, also writes there the files the
 #'   `niimasker` command writes (`<stem>_timeseries.tsv`, JSON sidecars,
 #'   `niimasker_data/parameters.json`). `NULL`: nothing is written.
 #' @param mask_img Character. A binary NIfTI mask restricting an atlas or
-#'   spheres to the voxels inside it; with several ROI sets it applies to
-#'   each. To give each set its own mask, name the masks by set (the names of
-#'   `roi_file`): a named character vector or named list, e.g.
+#'   spheres to the voxels inside it; for a surface atlas or maps, a vertex
+#'   mask (`.dscalar.nii`, or one hemisphere's `.shape.gii` or `.label.gii`;
+#'   non-zero = in). With several ROI sets it applies to each. To give each
+#'   set its own mask, name the masks by set (the names of `roi_file`): a
+#'   named character vector or named list, e.g.
 #'   `c(schaefer = "gm_mask.nii.gz")`; a set left out gets no mask. `NULL`:
 #'   no mask.
 #' @param labels Character, data frame or named list. Region names in

@@ -165,3 +165,49 @@ def surface_series(
     base = 100 + 20 * rng.random(n_vertices)
     walk = rng.normal(0, 1, (n_volumes, n_vertices)).cumsum(axis=0)
     return (base + walk).astype(np.float32)
+
+
+def write_mgh(path: Path, data: np.ndarray, tr_ms: float = 800.0) -> None:
+    """Write ``(volumes, vertices)`` data as FreeSurfer does: ``vertices x 1 x 1 x frames``."""
+    from nibabel.freesurfer import mghformat
+
+    frames = np.ascontiguousarray(data.T)[:, None, None, :]
+    img = mghformat.MGHImage(frames, np.eye(4))
+    img.header["tr"] = tr_ms
+    img.to_filename(str(path))
+
+
+def write_dscalar(
+    path: Path,
+    models: cifti2_axes.BrainModelAxis,
+    values: np.ndarray,
+    names: list[str] | None = None,
+) -> None:
+    """Write ``(maps, grayordinates)`` values as a dense scalar file, maps named."""
+    names = names or [f"map{i + 1}" for i in range(values.shape[0])]
+    axis = cifti2_axes.ScalarAxis(names)
+    data = np.asarray(values, dtype=np.float32)
+    nib.Cifti2Image(data, header=(axis, models)).to_filename(str(path))
+
+
+def write_shape_gii(
+    path: Path,
+    values: np.ndarray,
+    structure: str | None = None,
+    names: list[str] | None = None,
+) -> None:
+    """Write one hemisphere's ``(vertices, maps)`` values, one DataArray per map."""
+    arrays = [
+        nib.gifti.GiftiDataArray(
+            np.asarray(column, dtype=np.float32),
+            intent="NIFTI_INTENT_SHAPE",
+            datatype="NIFTI_TYPE_FLOAT32",
+            meta=nib.gifti.GiftiMetaData({"Name": names[i]} if names else {}),
+        )
+        for i, column in enumerate(np.atleast_2d(values.T))
+    ]
+    meta = {} if structure is None else {"AnatomicalStructurePrimary": structure}
+    nib.save(
+        nib.gifti.GiftiImage(darrays=arrays, meta=nib.gifti.GiftiMetaData(meta)),
+        str(path),
+    )

@@ -42,7 +42,7 @@ def test_given_t_r_wins_and_disagreement_warns(tmp_path, rng):
     )
     with pytest.warns(
         UserWarning,
-        match=r"'t_r' is 1\.5 s but .* the JSON sidecar says 2 s and its NIfTI header says 2 s",
+        match=r"'t_r' is 1\.5 s but .* the JSON sidecar says 2 s and the NIfTI header says 2 s",
     ):
         assert resolve_t_r(str(path), 1.5) == (1.5, "parameter")
     import warnings

@@ -374,6 +374,6 @@ def test_t_r_disagreeing_with_a_gifti_header_names_gifti(tmp_path, rng):
             {0: "wall", 1: "a", 2: "b"},
         )
     with pytest.warns(
-        errors.RepetitionTimeWarning, match="its GIFTI header says 0.8 s"
+        errors.RepetitionTimeWarning, match="the GIFTI TimeStep says 0.8 s"
     ):
         extract_timeseries(paths, str(tmp_path / "lh.atlas.label.gii"), t_r=2.0)

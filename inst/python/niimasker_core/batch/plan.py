@@ -208,7 +208,7 @@ def resolve_t_r(image: str, given: float | None) -> tuple[float | None, str | No
         if disagree:
             says = {
                 "sidecar": "the JSON sidecar says",
-                "header": f"its {reader_of(image).title} header says",
+                "header": f"{reader_of(image).header} says",
             }
             warnings.warn(
                 RepetitionTimeWarning(

@@ -22,6 +22,7 @@ from .base import SampledImage
 from .surface.cifti import open_cifti_series, read_cifti_t_r
 from .surface.gifti import open_gifti_series, read_gifti_t_r
 from .surface.hemispheres import other_half, without_hemisphere
+from .surface.mgh import open_mgh_series, read_mgh_t_r
 from .volume.nifti import read_header_t_r, read_image_info
 
 __all__ = [
@@ -45,8 +46,6 @@ class ImageReader:
     ----------
     name : str
         What the files are (``nifti``).
-    title : str
-        Their name in messages (``NIfTI``).
     suffixes : tuple of str
         Their name endings, longest first (``.nii.gz``, ``.nii``).
     open : callable
@@ -60,39 +59,48 @@ class ImageReader:
         is the path the other half has by its naming rules ('' when the name
         follows none). Both given, they are one image, opened as
         ``open(path, (other,))``. None: every file is a whole image.
+    header : str
+        Where ``header_t_r`` reads the repetition time, in words (messages).
     """
 
     name: str
-    title: str
     suffixes: tuple[str, ...]
     open: Callable[..., SampledImage]
     header_t_r: Callable[[str], float | None]
     other_half: Callable[[str], str] | None = None
+    header: str = "the NIfTI header"
 
 
 #: Every kind of image file the batch reads, the default (NIfTI) first.
 IMAGE_READERS: list[ImageReader] = [
     ImageReader(
         "nifti",
-        "NIfTI",
         (".nii.gz", ".nii"),
         lambda path: read_image_info(path, need_4d=False),
         read_header_t_r,
     ),
     ImageReader(
         "cifti",
-        "CIFTI",
         (".dtseries.nii", ".dscalar.nii"),
         open_cifti_series,
         read_cifti_t_r,
+        header="the CIFTI series axis",
     ),
     ImageReader(
         "gifti",
-        "GIFTI",
         (".func.gii", ".shape.gii", ".gii"),
         open_gifti_series,
         read_gifti_t_r,
         other_half=other_half,
+        header="the GIFTI TimeStep",
+    ),
+    ImageReader(
+        "mgh",
+        (".mgz", ".mgh"),
+        open_mgh_series,
+        read_mgh_t_r,
+        other_half=other_half,
+        header="the MGH header",
     ),
 ]
 

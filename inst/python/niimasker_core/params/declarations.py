@@ -137,9 +137,10 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p(
         "input_files",
         None,
-        "One or more 4D NIfTI images, CIFTI dense timeseries (.dtseries.nii) or "
-        "GIFTI hemispheres (.func.gii; a run's hemi-L and hemi-R files are one "
-        "image), or one quoted wildcard pattern such as "
+        "One or more 4D NIfTI images, CIFTI dense timeseries (.dtseries.nii), "
+        "GIFTI hemispheres (.func.gii) or FreeSurfer surface series (.mgh/.mgz; "
+        "a run's hemi-L and hemi-R, or lh. and rh., files are one image), or "
+        "one quoted wildcard pattern such as "
         "'fmriprep/sub-*/func/*preproc_bold.nii.gz'. Files are naturally sorted. "
         "A 3D image (beta map, VBM, mean image) gives one row.",
         coerce=as_strings,
@@ -156,7 +157,9 @@ PARAMETERS: tuple[Parameter, ...] = (
         "binary mask of one region, a 4D probabilistic atlas (one map per region), "
         "a .tsv/.csv of x, y, z coordinates for spheres, a surface atlas for "
         "surface images (.dlabel.nii, or one hemisphere's .label.gii or .annot, "
-        "its other half found by name), or a nilearn atlas query such as "
+        "its other half found by name), surface maps (.dscalar.nii, or one "
+        "hemisphere's .shape.gii or .func.gii: a region per map), or a nilearn "
+        "atlas query such as "
         "'nilearn:schaefer:400-17-2'. Several ROI sets are read from one "
         "pass over each image: repeat -r (or give a list), each 'path' or "
         "'name=path'; their outputs are <stem>_atlas-<name>_timeseries.tsv.",
@@ -181,7 +184,9 @@ PARAMETERS: tuple[Parameter, ...] = (
         "mask_img",
         None,
         "A binary NIfTI mask restricting an atlas or spheres to the voxels inside "
-        "it (for example a grey-matter mask). Ignored, with a warning, for a "
+        "it (for example a grey-matter mask); for a surface atlas or maps, a "
+        "vertex mask (.dscalar.nii, or one hemisphere's .shape.gii or .label.gii; "
+        "non-zero = in). Ignored, with a warning, for a "
         "single-region mask. One path applies to every ROI set; with several, "
         "repeat -m as 'name=path' (a mapping of set name to path in a config or "
         "Python) to give each set its own: sets left out get no mask.",

@@ -6,7 +6,7 @@ a :class:`~niimasker_core.rois.base.RoiSource`, and one line in
 is loaded, so a labels run never imports the maps' scipy code) and a cheap
 test of the :class:`~niimasker_core.rois.base.RoiRequest` it reads. The first
 kind whose test passes loads the set; the order settles what a file is (a
-``nilearn:`` query, a coordinates table, a surface atlas, a 4D image of maps,
+``nilearn:`` query, a coordinates table, a surface atlas, surface maps, a 4D image of maps,
 any other image as labels, and no ``roi_file`` at all as every voxel of a
 mask).
 """
@@ -24,10 +24,20 @@ from ..domains.volume.nifti import check_geometry
 from ..errors import ImageNotFoundError, RoiError
 from .base import RoiRequest, RoiSource
 
-__all__ = ["KINDS", "PREFIX", "SURFACE_ATLASES", "RoiKind", "is_query", "load_source"]
+__all__ = [
+    "KINDS",
+    "PREFIX",
+    "SURFACE_ATLASES",
+    "SURFACE_MAPS",
+    "RoiKind",
+    "is_query",
+    "load_source",
+]
 
 #: The endings of surface atlas files (CIFTI, GIFTI, FreeSurfer).
 SURFACE_ATLASES = (".dlabel.nii", ".label.gii", ".annot")
+#: The endings of surface maps (CIFTI, GIFTI): one region per map.
+SURFACE_MAPS = (".dscalar.nii", ".shape.gii", ".func.gii")
 
 #: How ``roi_file`` names an atlas that nilearn fetches (``nilearn:schaefer:400``).
 PREFIX = "nilearn:"
@@ -81,6 +91,10 @@ def _is_surface_atlas(request: RoiRequest) -> bool:
     return (request.roi_file or "").lower().endswith(SURFACE_ATLASES)
 
 
+def _is_surface_maps(request: RoiRequest) -> bool:
+    return (request.roi_file or "").lower().endswith(SURFACE_MAPS)
+
+
 def _is_voxels(request: RoiRequest) -> bool:
     return request.roi_file is None and request.first_image is not None
 
@@ -90,6 +104,7 @@ KINDS: list[RoiKind] = [
     RoiKind("query", f"{__package__}.atlas_query", lambda r: is_query(r.roi_file)),
     RoiKind("spheres", f"{__package__}.spheres", _is_coordinates),
     RoiKind("surface_labels", f"{__package__}.surface_labels", _is_surface_atlas),
+    RoiKind("surface_maps", f"{__package__}.surface_maps", _is_surface_maps),
     RoiKind("maps", f"{__package__}.maps", _is_maps),
     RoiKind("labels", f"{__package__}.label_image", _is_image_file),
     RoiKind("voxels", f"{__package__}.voxels", _is_voxels),

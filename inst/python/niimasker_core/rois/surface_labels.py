@@ -14,7 +14,9 @@ region). The atlas matches the image structure by structure and vertex by
 vertex (:func:`~niimasker_core.domains.surface.grayordinates.transfer`), so
 an atlas covering the medial wall fits an image leaving it out; key 0 (the
 ``???`` label) is no region. Regions are the keys the atlas uses, in key
-order, named from its label table.
+order, named from its label table. A surface ``mask_img`` (a vertex mask,
+:func:`~niimasker_core.rois.surface_values.surface_mask_on`) keeps each
+region's vertices inside it, as nilearn's ``SurfaceLabelsMasker`` does.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from ..engine import Reduction
 from ..errors import ImageNotFoundError, InputFileError, RoiError
 from .base import RegionColumns, RoiRequest, coverage_rows
 from .label_names import resolve_region_names
+from .surface_values import mesh_mismatch, surface_mask_on
 
 __all__ = [
     "SurfaceAtlas",
@@ -236,15 +239,13 @@ def load(request: RoiRequest) -> SurfaceLabels:
     ------
     RoiError
         If the atlas cannot be read, or an option asks for what surface
-        atlases do not give (``as_voxels``, ``mask_img``, a statistic other
-        than the mean).
+        atlases do not give (``as_voxels``, a statistic other than the mean).
     """
     options = request.options
     asked = [
         name
         for name, given in (
             ("as_voxels", options.as_voxels),
-            ("mask_img", options.mask_img is not None),
             ("strategy", options.strategy != "mean"),
         )
         if given
@@ -258,7 +259,11 @@ def load(request: RoiRequest) -> SurfaceLabels:
             + ("it" if len(asked) == 1 else "them")
             + "."
         )
-    return SurfaceLabels(read_surface_atlas(request.roi_file), labels=options.labels)
+    return SurfaceLabels(
+        read_surface_atlas(request.roi_file),
+        labels=options.labels,
+        mask_img=options.mask_img,
+    )
 
 
 class SurfaceLabels(RegionColumns):
@@ -271,12 +276,19 @@ class SurfaceLabels(RegionColumns):
     labels : sequence of str, str or None
         Region names replacing the label table's (see
         :func:`~niimasker_core.rois.label_names.resolve_region_names`).
+    mask_img : str or None
+        A surface mask (:func:`~niimasker_core.rois.surface_values.surface_mask_on`):
+        regions keep only its vertices, as nilearn's
+        ``SurfaceLabelsMasker(mask_img=...)``.
     """
 
     kind = "labels"
 
-    def __init__(self, atlas: SurfaceAtlas, *, labels: Any = None) -> None:
+    def __init__(
+        self, atlas: SurfaceAtlas, *, labels: Any = None, mask_img: str | None = None
+    ) -> None:
         self.atlas = atlas
+        self.mask_img = mask_img
         keys, counts = np.unique(atlas.labels, return_counts=True)
         present = keys != 0
         if not present.any():
@@ -298,7 +310,7 @@ class SurfaceLabels(RegionColumns):
             "roi_file": self.atlas.path,
             "regions": [{"index": i, "name": n} for i, n in zip(self.ids, self.names)],
             "strategy": "mean",
-            "mask_img": None,
+            "mask_img": self.mask_img,
         }
 
     def describe_extent(self) -> str:
@@ -326,7 +338,8 @@ class SurfaceLabels(RegionColumns):
                 f"'roi_file' '{self.atlas.path}' defines regions on the cortical "
                 f"surface, but the image is not a surface image (it spans "
                 f"{domain.describe()}). Give a "
-                "surface image (.dtseries.nii), or a volume atlas for a volume image."
+                "surface image (.dtseries.nii, .func.gii, .mgz), or a volume atlas "
+                "for a volume image."
             )
         if domain.key not in self._cache:
             self._cache[domain.key] = self._build(domain)
@@ -335,14 +348,9 @@ class SurfaceLabels(RegionColumns):
     def _build(self, domain: Grayordinates) -> Reduction:
         labels, mismatched = transfer(self.atlas.labels, self.atlas.domain, domain)
         if mismatched:
-            theirs, mine = mismatched[0]
-            raise RoiError(
-                f"'roi_file' '{self.atlas.path}' has {theirs.describe()}, but the "
-                f"image has {mine.describe()}: they are not the same space. Give "
-                "an atlas on the image's mesh (e.g. fsLR 32k for fMRIPrep's "
-                "91k grayordinates), or resample one to the other first "
-                "(wb_command -label-resample)."
-            )
+            raise mesh_mismatch("roi_file", self.atlas.path, self.atlas.domain, domain)
+        if self.mask_img is not None:
+            labels = np.where(surface_mask_on(self.mask_img, domain), labels, 0)
         ids = np.asarray(self.ids, dtype=np.int64)
         order = np.argsort(ids)
         where = np.clip(np.searchsorted(ids[order], labels), 0, len(ids) - 1)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import os
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -235,6 +235,8 @@ def _parse_xml(
                 {int(label.get("Key")): (label.text or "") for label in table}
             )
     domain = _brain_models(column_map) if column_kind == "BRAIN_MODELS" else None
+    if domain is not None:
+        domain = replace(domain, files=(path,))
     if domain is not None and domain.n_samples != columns:
         raise ValueError(
             f"its brain models count {domain.n_samples} grayordinates but its "

@@ -31,7 +31,13 @@ from .gifti_io import GiftiArrays, read_gifti_arrays
 from .grayordinates import CORTEX_LEFT, Grayordinates, Structure
 from .hemispheres import structure_of
 
-__all__ = ["GiftiSeries", "open_gifti_series", "read_gifti_t_r", "time_step_seconds"]
+__all__ = [
+    "GiftiSeries",
+    "join_hemispheres",
+    "open_gifti_series",
+    "read_gifti_t_r",
+    "time_step_seconds",
+]
 
 #: Intents that are not data sampled on vertices over time.
 _NOT_SERIES = {
@@ -59,7 +65,7 @@ class GiftiSeries:
 
     path: str
     files: tuple[str, ...]
-    halves: tuple[GiftiArrays, ...]  # left first
+    halves: tuple[GiftiArrays | np.ndarray, ...]  # left first, see join_hemispheres
     header_t_r: float | None
     grayordinates: Grayordinates
 
@@ -121,15 +127,19 @@ class GiftiSeries:
         return np.where(np.isfinite(values), values, 0)
 
 
-def _volumes_first_shape(arrays: GiftiArrays) -> tuple[int, int]:
-    """Return ``(volumes, vertices)`` of one hemisphere's file."""
-    rows, columns = arrays.shape
-    return (columns, rows) if _one_by_vertex(arrays) else (rows, columns)
+def _volumes_first_shape(half: GiftiArrays | np.ndarray) -> tuple[int, int]:
+    """Return ``(volumes, vertices)`` of one hemisphere (read, or its file's arrays)."""
+    if isinstance(half, np.ndarray):
+        return int(half.shape[0]), int(half.shape[1])
+    rows, columns = half.shape
+    return (columns, rows) if _one_by_vertex(half) else (rows, columns)
 
 
-def _volumes_first(arrays: GiftiArrays) -> np.ndarray:
-    """Return one hemisphere's values, ``(volumes, vertices)``."""
-    return arrays.data.T if _one_by_vertex(arrays) else arrays.data
+def _volumes_first(half: GiftiArrays | np.ndarray) -> np.ndarray:
+    """Return one hemisphere's values, ``(volumes, vertices)``, decoding a file's."""
+    if isinstance(half, np.ndarray):
+        return half
+    return half.data.T if _one_by_vertex(half) else half.data
 
 
 def _one_by_vertex(arrays: GiftiArrays) -> bool:
@@ -177,8 +187,25 @@ def open_gifti_series(path: str, companions: tuple[str, ...] = ()) -> GiftiSerie
         If a file is not surface data, its hemisphere cannot be told, both
         are the same hemisphere, or they differ in their number of volumes.
     """
-    halves = [(f, *_read_half(f)) for f in (path, *companions)]
-    halves.sort(key=lambda h: h[1] != CORTEX_LEFT)
+    return join_hemispheres(path, [(f, *_read_half(f)) for f in (path, *companions)])
+
+
+def join_hemispheres(
+    path: str, halves: list[tuple[str, str, GiftiArrays | np.ndarray, float | None]]
+) -> GiftiSeries:
+    """Join one or two hemispheres' series into one image, the left first.
+
+    Each half is ``(file, structure, data, TR or None)``, its data a GIFTI
+    file's arrays (decoded at the first read) or ``(volumes, vertices)``
+    values already read (FreeSurfer ``.mgz`` runs are joined this way too).
+
+    Raises
+    ------
+    InputFileError
+        If both are the same hemisphere, or they differ in their number of
+        volumes.
+    """
+    halves = sorted(halves, key=lambda h: h[1] != CORTEX_LEFT)
     names = [h[1] for h in halves]
     if len(set(names)) != len(names):
         raise InputFileError(
@@ -204,12 +231,13 @@ def open_gifti_series(path: str, companions: tuple[str, ...] = ()) -> GiftiSerie
         Structure(name=h[1], surface=True, size=s[1], indices=np.arange(s[1]))
         for h, s in zip(halves, shapes)
     )
+    files = tuple(h[0] for h in halves)
     return GiftiSeries(
         path=path,
-        files=tuple(h[0] for h in halves),
+        files=files,
         halves=tuple(h[2] for h in halves),
         header_t_r=steps[0] if steps else None,
-        grayordinates=Grayordinates(structures),
+        grayordinates=Grayordinates(structures, files=files),
     )
 
 

@@ -87,6 +87,8 @@ class Grayordinates:
     """
 
     structures: tuple[Structure, ...]
+    #: The files the samples come from (for messages; not part of the key).
+    files: tuple[str, ...] = ()
 
     #: Regions are not drawn (that needs a mesh): the report shows the signals.
     draws_regions = False
@@ -114,6 +116,19 @@ class Grayordinates:
         return "the grayordinates of " + ", ".join(
             s.describe() for s in self.structures
         )
+
+    def describe_meshes(self) -> str:
+        """Return each surface's mesh size, for messages (``cortex_left: 10242-vertex``)."""
+        meshes = [
+            f"{s.short_name.lower()}: {s.size}-vertex mesh"
+            for s in self.structures
+            if s.surface
+        ]
+        return ", ".join(meshes) or "no surface"
+
+    def describe_files(self) -> str:
+        """Return the files the samples come from, quoted, for messages."""
+        return " and ".join(f"'{f}'" for f in self.files) or "the image"
 
     def check_kernel(self, fwhm: float, name: str) -> None:
         """Refuse smoothing: surfaces are not smoothed here.
