@@ -35,6 +35,7 @@ from ..io.writers import write_json, write_nifti
 from ..params.options import RunOptions
 from ..params.settings import Settings
 from ..rois.sets import load_roi_sets
+from .budget import check_memory_budget, check_voxel_disk
 from .dask_cluster import run_on_dask
 from .image import safe_process
 from .job import Job
@@ -131,6 +132,7 @@ def run_batch(
     client, settings = _split_client(settings)
     options = RunOptions.from_settings(settings)
     plans = select_shard(plan_runs(settings, options.confounds), settings.shard)
+    check_memory_budget(settings, plans)  # from the headers, before any data
     if output_dir is not None:  # before anything is read or written
         check_output_dir(output_dir)
         check_outputs(output_dir, settings, plans)
@@ -138,6 +140,9 @@ def run_batch(
         options.rois, options.voxels, plans[0].image if plans else None
     )
     job = Job(settings, options, tuple(sets))
+    if output_dir is not None and job.space is not None:
+        source = sets[0].source
+        check_voxel_disk(plans, source.n_voxels, source.output_format, output_dir)
     parameters = run_record(job, plans, command)
     hold = (
         contextlib.nullcontext()

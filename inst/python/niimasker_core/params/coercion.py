@@ -46,6 +46,7 @@ __all__ = [
     "as_runs",
     "as_scheduler",
     "as_shard",
+    "as_size",
     "as_standardize",
     "as_strings",
     "as_target_affine",
@@ -120,6 +121,43 @@ def as_count(name: str, value: Any, *, minimum: int) -> int:
     if not isinstance(value, int) or value < minimum:
         raise _fail(name, value, f"a whole number >= {minimum}")
     return value
+
+
+#: Size units: kB, MB, GB, TB are powers of 1000 (as Dask reads them),
+#: KiB, MiB, GiB, TiB powers of 1024; a bare number is bytes.
+_SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "k": 10**3,
+    "m": 10**6,
+    "g": 10**9,
+    "t": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
+_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*$")
+
+
+def as_size(name: str, value: Any) -> int | None:
+    """Return a size in bytes from a number or a word such as ``'8GB'``, or None."""
+    if value is None:
+        return None
+    expected = "a size such as '8GB', '500MB' or a number of bytes"
+    if isinstance(value, bool):
+        raise _fail(name, value, expected)
+    if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:
+        return int(value)
+    match = _SIZE.match(value) if isinstance(value, str) else None
+    unit = _SIZE_UNITS.get(match.group(2).lower()) if match else None
+    if unit is None or float(match.group(1)) <= 0:
+        raise _fail(name, value, expected)
+    return int(float(match.group(1)) * unit)
 
 
 def as_path(name: str, value: Any) -> str | None:
