@@ -1,4 +1,4 @@
-"""Dask faults: a worker that dies is retried once, then named; a scheduler that is away times out."""
+"""Dask faults: a dead worker is retried once, then named; an absent scheduler times out."""
 
 from __future__ import annotations
 
