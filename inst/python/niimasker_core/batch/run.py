@@ -39,6 +39,7 @@ from .budget import check_memory_budget, check_voxel_disk
 from .dask_cluster import run_on_dask
 from .image import safe_process
 from .job import Job
+from .name_length import check_name_lengths
 from .outcome import Failure, ImageResult, Outcome
 from .plan import RunPlan, natural_key, plan_runs
 from .readback import finished_outputs
@@ -136,6 +137,7 @@ def run_batch(
     if output_dir is not None:  # before anything is read or written
         check_output_dir(output_dir)
         check_outputs(output_dir, settings, plans)
+        check_name_lengths(output_dir, settings, plans)
     sets = load_roi_sets(
         options.rois, options.voxels, plans[0].image if plans else None
     )

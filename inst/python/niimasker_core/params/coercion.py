@@ -216,11 +216,30 @@ def _one_labels(name: str, value: Any) -> tuple[str, ...] | str | None:
             return text
         return (text,)
     if isinstance(value, Iterable):
+        value = list(value)
+        _refuse_missing_names(name, value)
         items = tuple(str(v) for v in value)
         if len(items) == 1 and items[0].lower().endswith(_TABLE_SUFFIXES):
             return items[0]
         return items or None
     raise _fail(name, value, "a list of names or a .tsv file path")
+
+
+def _refuse_missing_names(name: str, names: list) -> None:
+    """Refuse None or NaN among region names: they name nothing (``str`` would say 'None')."""
+    missing = [
+        v for v in names if v is None or (isinstance(v, float) and math.isnan(v))
+    ]
+    if missing:
+        raise SettingsError(
+            "{parameter} must hold one name (text) per region, but {n} of its "
+            "{total} entries are None or NaN, which name nothing.",
+            parameter=name,
+            n=len(missing),
+            total=len(names),
+            fix="Give every region a name, or leave {parameter} out to name the "
+            "regions by their numbers (or by the atlas's labels table).",
+        )
 
 
 def as_standardize(name: str, value: Any) -> bool | str:
