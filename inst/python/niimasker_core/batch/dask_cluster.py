@@ -24,6 +24,7 @@ at the end.
 from __future__ import annotations
 
 import os
+from concurrent.futures import CancelledError
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -142,8 +143,6 @@ def run_on_dask(
 
 def _worker_lost(exc: Exception, distributed: Any) -> bool:
     """Tell whether a task failed because its worker died (not because of the image)."""
-    from concurrent.futures import CancelledError
-
     return isinstance(exc, (CancelledError, distributed.KilledWorker))
 
 
