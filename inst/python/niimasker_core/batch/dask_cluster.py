@@ -24,8 +24,8 @@ at the end.
 from __future__ import annotations
 
 import os
-from concurrent.futures import CancelledError
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import CancelledError
 from typing import Any
 
 from ..errors import SettingsError, WorkerLostError
