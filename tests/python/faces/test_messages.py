@@ -96,3 +96,11 @@ def test_nan_seeds_are_named(bold_file, affine):
         sphere_members(
             np.array([[np.inf, 0, 0], [0, np.nan, 0]]), [4, 4], (5, 6, 7), affine
         )
+
+
+def test_a_bare_flag_before_the_folder_keeps_other_hints(
+    capsys, tmp_path, bold_file, atlas_file
+):
+    argv = ["--detrend", tmp_path / "o", "-i", bold_file, "-r", atlas_file, "--detrnd"]
+    line = one_error_line(capsys, argv)
+    assert "unrecognized argument '--detrnd' (did you mean '--detrend'?)" in line

@@ -31,15 +31,18 @@ __all__ = ["build_parser", "main"]
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line with a "did you mean" hint."""
 
-    #: Words after a value-less flag that are not its values: ``(flag, problem)``
+    #: Words after a value-less flag that are not its values: ``(flag, word, problem)``
     #: (set by :func:`_spell_bare_flags`), named when a word is left over.
-    bare_followers: tuple[tuple[str, str], ...] = ()
+    bare_followers: tuple[tuple[str, str, str], ...] = ()
 
     def parse_args(self, args: Any = None, namespace: Any = None) -> Any:  # noqa: D102
         parsed, extras = self.parse_known_args(args, namespace)
-        if extras and self.bare_followers:  # '--standardize yes': 'yes' is left over
-            flag, problem = self.bare_followers[0]
-            self.error(f"argument {flag}: {problem}")
+        for flag, word, problem in self.bare_followers:
+            # '--standardize yes': 'yes' is left over, or taken as OUTPUT_DIR
+            # and the real output folder is left over
+            taken = getattr(parsed, "output_dir", None) == word
+            if word in extras or (taken and extras and extras[0][:1] != "-"):
+                self.error(f"argument {flag}: {problem}")
         if extras:
             flags = [o for a in self._actions for o in a.option_strings]
             bad = extras[0]
@@ -182,7 +185,7 @@ def _spell_bare_flags(
             takes_value = takes_value and bare[token].word(following) is not None
         except ValueError as exc:
             takes_value = False
-            followers.append((token, str(exc)))
+            followers.append((token, following, str(exc)))
         if not takes_value:
             out[i] = f"{token}=true"
     if parser is not None:
