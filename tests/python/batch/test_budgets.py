@@ -190,3 +190,12 @@ def test_max_memory_words(word, size):
 def test_max_memory_bad_words(word):
     with pytest.raises(SettingsError, match="'max_memory' must be a size"):
         as_size("max_memory", word)
+
+
+def test_max_memory_from_a_config(capsys, tmp_path, bold_file, no_reads):
+    the_bomb = bomb(tmp_path / "bomb.nii.gz", (1000, 1000, 1000))
+    config = tmp_path / "study.json"
+    config.write_text('{"max_memory": "2GB"}')
+    argv = [tmp_path / "o", "-i", bold_file, "-r", the_bomb, "-c", config]
+    line = one_error_line(capsys, argv)
+    assert line.startswith("BudgetError: ") and "budget of 2.0 GB" in line
