@@ -9,6 +9,7 @@ test passes only if the refusal comes from the header alone.
 from __future__ import annotations
 
 import gzip
+import shutil
 from collections import namedtuple
 from pathlib import Path
 
@@ -199,3 +200,24 @@ def test_max_memory_from_a_config(capsys, tmp_path, bold_file, no_reads):
     argv = [tmp_path / "o", "-i", bold_file, "-r", the_bomb, "-c", config]
     line = one_error_line(capsys, argv)
     assert line.startswith("BudgetError: ") and "budget of 2.0 GB" in line
+
+
+def test_a_gifti_run_is_checked_from_its_xml(tmp_path, monkeypatch):
+    from niimasker_core.domains.surface import gifti_io
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("GIFTI data were decoded")
+
+    monkeypatch.setattr(gifti_io, "_decode_all", refuse)
+    func = EXTDATA / "fmriprep" / "sub-01" / "func"
+    names = [f"sub-01_task-rest_hemi-{h}_space-toy_bold.func.gii" for h in "LR"]
+    for name in names:
+        shutil.copy(func / name, tmp_path / name)  # L: 400 vertices, R: 420
+    text = (tmp_path / names[0]).read_text()
+    (tmp_path / names[0]).write_text(text.replace('Dim0="400"', 'Dim0="100000000"'))
+    atlas = [str(EXTDATA / f"hemi-{h}_atlas-toy14_dseg.label.gii") for h in "LR"]
+    with pytest.raises(BudgetError, match=r"hemi-L.*\(80, 100000000\).*32.0 GB"):
+        extract_timeseries([str(tmp_path / names[0])], atlas, max_memory="1GB")
+    right = nib.load(tmp_path / names[1])
+    claim = budget.read_claim(tmp_path / names[1])
+    assert claim.data_bytes == sum(d.data.nbytes for d in right.darrays)

@@ -55,6 +55,8 @@ def check_memory_budget(settings: Settings, plans: Sequence[RunPlan]) -> None:
             check_file_size(claim, "input image")
             if whole_first and number == 0:  # the voxel mask is computed from it
                 need, what = claim.data_bytes, "computing the mask from the whole image"
+            elif not claim.streamed:
+                need, what = claim.data_bytes, "the whole file (GIFTI is read whole)"
             else:
                 need, what = claim.volume_bytes, "one volume"
             check_memory(claim, need, budget, "input image", what)

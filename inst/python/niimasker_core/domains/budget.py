@@ -23,6 +23,7 @@ import numpy as np
 from nibabel.openers import ImageOpener
 
 from ..errors import BudgetError, InputFileError
+from .surface.gifti_io import read_gifti_claim
 
 __all__ = [
     "Claim",
@@ -46,6 +47,8 @@ class Claim:
     shape: tuple[int, ...]
     dtype: np.dtype
     offset: int
+    #: Read a volume at a time (NIfTI, CIFTI); a GIFTI file is read whole.
+    streamed: bool = True
 
     @property
     def data_bytes(self) -> int:
@@ -66,7 +69,7 @@ class Claim:
 
 
 def read_claim(path: str | Path) -> Claim | None:
-    """Read what a NIfTI-1/2 header (``.nii``, ``.nii.gz``, CIFTI) claims, and nothing else.
+    """Read what a NIfTI-1/2 header (``.nii``, ``.nii.gz``, CIFTI) or GIFTI XML claims.
 
     Parameters
     ----------
@@ -76,10 +79,17 @@ def read_claim(path: str | Path) -> Claim | None:
     Returns
     -------
     Claim or None
-        None when the file is not a NIfTI-1/2 file (or cannot be opened):
-        the readers report that themselves.
+        None when the file is not a NIfTI-1/2 or GIFTI file (or cannot be
+        opened): the readers report that themselves. A GIFTI file's XML is
+        parsed for its ``Dim`` attributes; no payload is decoded.
     """
     path = str(path)
+    if path.lower().endswith(".gii") and Path(path).is_file():
+        try:
+            shape, dtype = read_gifti_claim(path)
+        except Exception:  # not GIFTI: the readers say why
+            return None
+        return Claim(path, shape, np.dtype(dtype), 0, streamed=False)
     if not path.lower().endswith((".nii", ".nii.gz")) or not Path(path).is_file():
         return None
     try:
@@ -121,8 +131,8 @@ def check_file_size(claim: Claim, role: str) -> None:
     InputFileError
         If the file ends before its header's data do.
     """
-    if claim.path.lower().endswith(".gz"):
-        return  # known only while inflating: the readers check it
+    if claim.path.lower().endswith(".gz") or not claim.streamed:
+        return  # known only while inflating (or decoding): the readers check it
     size = os.stat(claim.path).st_size
     wanted = claim.offset + claim.data_bytes
     if size < wanted:
