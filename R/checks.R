@@ -96,6 +96,20 @@ check_whole_number_or_string <- function(x, arg = rlang::caller_arg(x),
   )
 }
 
+# A size such as `"8GB"`, or a number of bytes (a double: sizes pass 2^31).
+check_size <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
+  if (is.null(x) || (is.character(x) && length(x) == 1L && !is.na(x))) {
+    return(invisible(x))
+  }
+  if (is.numeric(x) && length(x) == 1L && !is.na(x)) {
+    return(invisible(as.double(x)))
+  }
+  abort_niimasker(
+    "{.arg {arg}} must be a single string such as \"8GB\", a number of bytes or `NULL`, not {.obj_type_friendly {x}}.",
+    class = "argument", call = call
+  )
+}
+
 # Python ints of 2^31 or more do not survive reticulate 1.28, so whole
 # numbers must fit an R integer.
 is_whole_number <- function(x) {

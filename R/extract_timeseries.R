@@ -132,6 +132,14 @@
 #'   cluster: a scheduler address such as `"tcp://host:8786"`, or `"local"`
 #'   for a local cluster of `n_jobs` workers. Needs Python's `dask` and
 #'   `distributed`. `NULL`: in this R session (or `n_jobs` processes).
+#' @param dask_timeout Number. Seconds to wait for the Dask scheduler given
+#'   in `dask_scheduler` to answer before giving up with an error.
+#' @param max_memory Character or number. Memory budget, e.g. `"8GB"` or
+#'   `"500MB"` (a number is bytes). Before reading, each file's header says
+#'   how big its data are: a run streamed needs one volume in memory, an
+#'   atlas or mask is read whole; a file claiming more than the budget is
+#'   refused (class `niimasker_error_budget`), as are voxel outputs larger
+#'   than the free space of `output_dir`. `NULL`: half the machine's memory.
 #' @param verbose Logical. Print one line per image (done, skipped or
 #'   failed).
 #' @param config Character or list. A JSON config file, or a named list with
@@ -193,7 +201,8 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
                                std_dvars_threshold = NULL, compcor = NULL, n_compcor = NULL,
                                ica_aroma = NULL, demean = TRUE, output_volumes = "censored",
                                report = TRUE, n_jobs = 1L, overwrite = FALSE, shard = NULL,
-                               dask_scheduler = NULL, verbose = FALSE, config = NULL,
+                               dask_scheduler = NULL, dask_timeout = 10,
+                               max_memory = NULL, verbose = FALSE, config = NULL,
                                progress = NULL) {
   args <- check_parameters(mget(names(parameter_checks)), parameter_checks)
   # Only the arguments the caller gave reach the core, so that it can tell an
@@ -267,6 +276,8 @@ parameter_checks <- list(
   overwrite = check_flag,
   shard = check_string,
   dask_scheduler = check_string,
+  dask_timeout = function(x, ...) check_number(x, allow_null = FALSE, ...),
+  max_memory = check_size,
   verbose = check_flag,
   config = check_config
 )

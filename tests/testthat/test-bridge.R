@@ -5,6 +5,7 @@ expected_r_classes <- list(
   AromaImageError = c("niimasker_error_aroma_image", "niimasker_error_confounds"),
   AtlasFetchError = c("niimasker_error_atlas_fetch", "niimasker_error_atlas_query", "niimasker_error_roi"),
   AtlasQueryError = c("niimasker_error_atlas_query", "niimasker_error_roi"),
+  BudgetError = "niimasker_error_budget",
   CleaningError = "niimasker_error_cleaning",
   ConfigError = "niimasker_error_config",
   ConfoundsError = "niimasker_error_confounds",
@@ -19,7 +20,8 @@ expected_r_classes <- list(
   SettingsError = "niimasker_error_settings",
   TooFewVolumesError = c("niimasker_error_too_few_volumes", "niimasker_error_confounds",
                          "niimasker_error_cleaning", "niimasker_error_input_file"),
-  MissingRepetitionTimeError = c("niimasker_error_missing_repetition_time", "niimasker_error_cleaning")
+  MissingRepetitionTimeError = c("niimasker_error_missing_repetition_time", "niimasker_error_cleaning"),
+  WorkerLostError = "niimasker_error_worker_lost"
 )
 
 py_raiser <- function() {

@@ -416,3 +416,61 @@ test_that("the help pages document every declared parameter with an @param line"
   expect_setequal(setdiff(documented("extract_timeseries.Rd"), c("config", "progress")), declared)
   expect_setequal(documented("extract_voxels.Rd"), names(formals(extract_voxels)))
 })
+
+write_bomb <- function(shape) {
+  # A .nii.gz of ~100 bytes whose header claims `shape` float32 voxels.
+  path <- withr::local_tempfile(fileext = ".nii.gz", .local_envir = parent.frame())
+  code <- paste(
+    "def write_bomb(path, shape):",
+    "    import gzip, nibabel as nib, numpy as np",
+    "    header = nib.Nifti1Header()",
+    "    header.set_data_shape([int(n) for n in shape])",
+    "    header.set_data_dtype(np.float32)",
+    "    header.set_sform(np.eye(4), 1)",
+    "    header['vox_offset'] = 352",
+    "    with gzip.open(path, 'wb') as f:",
+    "        f.write(header.binaryblock + bytes(4 + 64))",
+    sep = "\n"
+  )
+  reticulate::py_run_string(code, local = TRUE)$write_bomb(path, as.list(shape))
+  path
+}
+
+test_that("an atlas whose header claims more than max_memory is refused before reading", {
+  skip_if_no_core()
+  bomb <- write_bomb(c(1000, 1000, 1000))
+  err <- expect_error(
+    extract_timeseries(example_bold(), bomb, max_memory = "1GB"),
+    class = "niimasker_error_budget"
+  )
+  expect_match(conditionMessage(err), basename(bomb), fixed = TRUE)
+  expect_match(conditionMessage(err), "4.0 GB in memory, over the budget of 1.0 GB", fixed = TRUE)
+  expect_match(conditionMessage(err), 'raise `max_memory` (e.g. max_memory = "64GB")', fixed = TRUE)
+  expect_error(
+    extract_voxels(example_bold(), mask_img = bomb, max_memory = 1e9),
+    class = "niimasker_error_budget"
+  )
+  expect_error(extract_timeseries(example_bold(), example_atlas(), max_memory = TRUE),
+               class = "niimasker_error_argument")
+})
+
+test_that("an input name too long for its outputs is refused before anything is written", {
+  skip_if_no_core()
+  dir <- withr::local_tempdir()
+  long <- file.path(dir, paste0("sub-01_task-", strrep("x", 220), "_bold.nii.gz"))
+  file.copy(example_bold(), long)
+  out <- file.path(dir, "out")
+  err <- expect_error(extract_timeseries(long, example_atlas(), output_dir = out),
+                      class = "niimasker_error_output")
+  expect_match(conditionMessage(err), "too long for its outputs", fixed = TRUE)
+  expect_false(dir.exists(out))
+})
+
+test_that("labels that are NA or None say they name nothing", {
+  skip_if_no_core()
+  err <- expect_error(
+    extract_timeseries(example_bold(), example_atlas(), labels = as.list(rep(NA, 12))),
+    class = "niimasker_error"
+  )
+  expect_false(grepl("background", conditionMessage(err)))
+})

@@ -30,6 +30,10 @@ Errors::
     │   └── AromaImageError (ValueError)    full ICA-AROMA on a non-AROMA image
     ├── CleaningError (ValueError)          cleaning settings do not fit the data
     │   └── MissingRepetitionTimeError      filtering without a repetition time
+    ├── BudgetError (MemoryError)           an input needs more memory than
+    │                                       ``max_memory``, or its outputs more
+    │                                       disk than the output folder has
+    ├── WorkerLostError (RuntimeError)      a Dask worker died running an image
     ├── TooFewVolumesError (ValueError)     too few volumes left (also a
     │                                       ConfoundsError, CleaningError and
     │                                       InputFileError, as before)
@@ -59,6 +63,7 @@ __all__ = [
     "AromaImageError",
     "AtlasFetchError",
     "AtlasQueryError",
+    "BudgetError",
     "CleaningError",
     "ConfigError",
     "ConfigOverrideWarning",
@@ -82,6 +87,7 @@ __all__ = [
     "TooFewVolumesError",
     "UnusedOptionWarning",
     "Worded",
+    "WorkerLostError",
 ]
 
 #: The faces a message can be worded for.
@@ -340,6 +346,18 @@ class TooFewVolumesError(ConfoundsError, CleaningError, InputFileError):
 
 class OutputFolderBusyError(OutputError):
     """Raised when another niimasker run holds the output folder's lock."""
+
+
+class BudgetError(NiimaskerError, MemoryError):
+    """Raised before reading when a file's header claims more than the budget allows.
+
+    An image, atlas or mask whose data would not fit in ``max_memory``, or
+    voxel outputs that would not fit in the output folder's free space.
+    """
+
+
+class WorkerLostError(NiimaskerError, RuntimeError):
+    """Raised when the Dask worker running an image died (twice) before finishing it."""
 
 
 class NiimaskerWarning(Worded, UserWarning):

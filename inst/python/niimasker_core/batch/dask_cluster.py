@@ -5,7 +5,11 @@
 and stopped here), or, from Python, a ``dask.distributed.Client`` (for
 example on a ``dask_jobqueue.SLURMCluster``), which is used as it is and left
 open. Each image is one task running the same function as a serial batch;
-the workers write the outputs, so they must see the output folder.
+the workers write the outputs, so they must see the output folder. A
+scheduler that does not answer within ``dask_timeout`` seconds is an error;
+an image whose worker died (its task cancelled or the worker killed) is
+submitted once more, and if that worker dies too the image fails with a
+:class:`~niimasker_core.errors.WorkerLostError` naming it.
 
 The local cluster's workers start without Dask's default
 ``MALLOC_TRIM_THRESHOLD_=65536`` (``distributed.nanny.pre-spawn-environ``):
@@ -21,9 +25,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import CancelledError
 from typing import Any
 
-from ..errors import SettingsError
+from ..errors import SettingsError, WorkerLostError
 from .job import Job
 from .outcome import Failure
 from .plan import RunPlan
@@ -90,11 +95,19 @@ def run_on_dask(
                 owned.append(cluster)
                 client = distributed.Client(cluster)
             else:
-                client = distributed.Client(settings.dask_scheduler, timeout="30s")
+                client = distributed.Client(
+                    settings.dask_scheduler, timeout=f"{settings.dask_timeout}s"
+                )
         except OSError as exc:
             raise SettingsError(
-                f"'dask_scheduler' {settings.dask_scheduler!r} cannot be reached "
-                f"({exc}). Check the address, or use 'local'."
+                "{parameter} {value} cannot be reached within {timeout:g} s "
+                "({problem:text}).",
+                parameter="dask_scheduler",
+                value=settings.dask_scheduler,
+                timeout=settings.dask_timeout,
+                problem=" ".join(str(exc).split()),
+                fix="Check the address and that the scheduler runs, use 'local', "
+                "or wait longer with {--dask_timeout}.",
             ) from None
         owned.insert(0, client)
     try:
@@ -103,17 +116,48 @@ def run_on_dask(
             client.submit(work, plan, shared, output_dir, pure=False): plan
             for plan in plans
         }
-        for future in distributed.as_completed(futures):
+        retried: set[str] = set()
+        finished = distributed.as_completed(futures)
+        for future in finished:
             plan = futures[future]
             try:
                 yield plan.image, future.result()
             except Exception as exc:  # the worker died: a failure of this image
-                yield plan.image, Failure(plan.image, type(exc).__name__, f"{exc}", exc)
+                if not _worker_lost(exc, distributed):
+                    failure = Failure(plan.image, type(exc).__name__, f"{exc}", exc)
+                elif plan.image not in retried:  # once more, on another worker
+                    retried.add(plan.image)
+                    again = client.submit(work, plan, shared, output_dir, pure=False)
+                    futures[again] = plan
+                    finished.add(again)
+                    continue
+                else:
+                    failure = _lost(plan.image, exc)
+                yield plan.image, failure
     finally:
         for thing in owned:
             thing.close()
         if owned:
             _restore(environment)
+
+
+def _worker_lost(exc: Exception, distributed: Any) -> bool:
+    """Tell whether a task failed because its worker died (not because of the image)."""
+    return isinstance(exc, (CancelledError, distributed.KilledWorker))
+
+
+def _lost(image: str, exc: Exception) -> Failure:
+    """Return the failure of an image whose worker died twice."""
+    error = WorkerLostError(
+        "The Dask worker running {file} died before finishing it, twice "
+        "({kind:text}: {problem:text}).",
+        file=image,
+        kind=type(exc).__name__,
+        problem=" ".join(str(exc).split()) or "no detail",
+        fix="Run the batch again to retry it (finished images are skipped), and "
+        "check the workers' logs and memory.",
+    )
+    return Failure(image, type(error).__name__, str(error), error)
 
 
 def _local_cluster(distributed: Any, n_jobs: int) -> Any:

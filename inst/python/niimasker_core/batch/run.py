@@ -35,9 +35,11 @@ from ..io.writers import write_json, write_nifti
 from ..params.options import RunOptions
 from ..params.settings import Settings
 from ..rois.sets import load_roi_sets
+from .budget import check_memory_budget, check_voxel_disk
 from .dask_cluster import run_on_dask
 from .image import safe_process
 from .job import Job
+from .name_length import check_name_lengths
 from .outcome import Failure, ImageResult, Outcome
 from .plan import RunPlan, natural_key, plan_runs
 from .readback import finished_outputs
@@ -131,13 +133,18 @@ def run_batch(
     client, settings = _split_client(settings)
     options = RunOptions.from_settings(settings)
     plans = select_shard(plan_runs(settings, options.confounds), settings.shard)
+    check_memory_budget(settings, plans)  # from the headers, before any data
     if output_dir is not None:  # before anything is read or written
         check_output_dir(output_dir)
         check_outputs(output_dir, settings, plans)
+        check_name_lengths(output_dir, settings, plans)
     sets = load_roi_sets(
         options.rois, options.voxels, plans[0].image if plans else None
     )
     job = Job(settings, options, tuple(sets))
+    if output_dir is not None and job.space is not None:
+        source = sets[0].source
+        check_voxel_disk(plans, source.n_voxels, source.output_format, output_dir)
     parameters = run_record(job, plans, command)
     hold = (
         contextlib.nullcontext()

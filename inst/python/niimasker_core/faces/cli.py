@@ -31,8 +31,18 @@ __all__ = ["build_parser", "main"]
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line with a "did you mean" hint."""
 
+    #: Words after a value-less flag that are not its values: ``(flag, word, problem)``
+    #: (set by :func:`_spell_bare_flags`), named when a word is left over.
+    bare_followers: tuple[tuple[str, str, str], ...] = ()
+
     def parse_args(self, args: Any = None, namespace: Any = None) -> Any:  # noqa: D102
         parsed, extras = self.parse_known_args(args, namespace)
+        for flag, word, problem in self.bare_followers:
+            # '--standardize yes': 'yes' is left over, or taken as OUTPUT_DIR
+            # and the real output folder is left over
+            taken = getattr(parsed, "output_dir", None) == word
+            if word in extras or (taken and extras and extras[0][:1] != "-"):
+                self.error(f"argument {flag}: {problem}")
         if extras:
             flags = [o for a in self._actions for o in a.option_strings]
             bad = extras[0]
@@ -66,7 +76,7 @@ def _flag_options(param: Parameter) -> dict[str, Any]:
     if param.bare:
         options.update(nargs="?", const=True)
     if param.word is not None:
-        options["type"] = param.word
+        options["type"] = _typed(param.word)
     if param.choices and param.word is None:
         options["choices"] = param.choices
     else:
@@ -74,6 +84,21 @@ def _flag_options(param: Parameter) -> dict[str, Any]:
             "{true,false}" if param.word is true_or_false else param.name
         )
     return options
+
+
+def _typed(word: Any) -> Any:
+    """Wrap a word's converter so that argparse says what the word must be."""
+    expected = {int: "a whole number", float: "a number"}.get(word)
+
+    def convert(text: str) -> Any:
+        try:
+            return word(text)
+        except ValueError as exc:
+            problem = f"expected {expected}, got {text!r}" if expected else str(exc)
+            raise argparse.ArgumentTypeError(problem) from None
+
+    convert.__name__ = getattr(word, "__name__", "value")
+    return convert
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,26 +149,48 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _spell_bare_flags(argv: Sequence[str]) -> list[str]:
-    """Write a value-less boolean flag as ``--flag=true``.
+def _spell_bare_flags(
+    argv: Sequence[str], parser: argparse.ArgumentParser | None = None
+) -> list[str]:
+    """Write a bare boolean flag as ``--flag=true``, a value ``-1/2`` as ``--flag=-1/2``.
 
     A flag such as ``--detrend`` takes an optional value; written bare before
-    the output folder, argparse would take the folder as its value.
+    the output folder, argparse would take the folder as its value. A word
+    after it that is not one of its values is noted on ``parser``
+    (``bare_followers``), so that a left-over ``yes`` is reported as a bad
+    value of that flag. A value starting with ``-`` that is no flag
+    (``--shard -1/2``) is joined to its flag, so that the parameter's own
+    check says what is wrong with it.
     """
     bare = {name: p for p in PARAMETERS if p.bare for name in _flag_names(p)}
-    out = list(argv)
+    single = {
+        name
+        for p in PARAMETERS
+        if not (p.bare or p.many or p.repeat)
+        for name in _flag_names(p)
+    }
+    flags = {o for a in parser._actions for o in a.option_strings} if parser else set()
+    followers = []
+    out: list[str | None] = list(argv)
     for i, token in enumerate(out):
+        following = out[i + 1] if i + 1 < len(out) else None
+        if token in single and following and following.startswith("-"):
+            if following not in flags and following.split("=")[0] not in flags:
+                out[i], out[i + 1] = f"{token}={following}", None
+            continue
         if token not in bare:
             continue
-        following = out[i + 1] if i + 1 < len(out) else None
         try:
             takes_value = following is not None and not following.startswith("-")
             takes_value = takes_value and bare[token].word(following) is not None
-        except ValueError:
+        except ValueError as exc:
             takes_value = False
+            followers.append((token, following, str(exc)))
         if not takes_value:
             out[i] = f"{token}=true"
-    return out
+    if parser is not None:
+        parser.bare_followers = tuple(followers)
+    return [token for token in out if token is not None]
 
 
 class _Progress:
@@ -199,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return the exit code (also used as the process status)."""
     argv = list(argv) if argv is not None else sys.argv[1:]
     parser = build_parser()
-    args = vars(parser.parse_args(_spell_bare_flags(argv)))
+    args = vars(parser.parse_args(_spell_bare_flags(argv, parser)))
     config = args.pop("config", None)
     dry_run = args.pop("dry_run", False)
     for param in PARAMETERS:  # one -m is its value, as in a config; several a list

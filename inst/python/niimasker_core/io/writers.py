@@ -22,6 +22,7 @@ from ..errors import OutputError
 __all__ = [
     "TEMPORARY_PATTERN",
     "atomic_path",
+    "temporary_name",
     "write_json",
     "write_nifti",
     "write_npy",
@@ -57,9 +58,7 @@ def atomic_path(target: str | Path, *, size_hint: int | None = None) -> Iterator
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        suffix = "".join(target.suffixes)
-        writer = f"{uuid.uuid4().hex[:12]}.{os.getpid()}@{socket.gethostname()}"
-        tmp = target.parent / f".{target.name}.{writer}.niimasker-tmp{suffix}"
+        tmp = target.parent / temporary_name(target.name)
         # Created with open(), not mkstemp: mkstemp's 0600 mode would survive
         # the rename and hide the outputs from the rest of the lab; open()
         # honours the user's umask like any other file they write.
@@ -79,6 +78,13 @@ def atomic_path(target: str | Path, *, size_hint: int | None = None) -> Iterator
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+def temporary_name(name: str) -> str:
+    """Return the name :func:`atomic_path` writes ``name`` under first (see TEMPORARY_PATTERN)."""
+    suffix = "".join(Path(name).suffixes)
+    writer = f"{uuid.uuid4().hex[:12]}.{os.getpid()}@{socket.gethostname()}"
+    return f".{name}.{writer}.niimasker-tmp{suffix}"
 
 
 def _write_error(target: Path, exc: OSError, size_hint: int | None) -> OutputError:

@@ -46,6 +46,7 @@ __all__ = [
     "as_runs",
     "as_scheduler",
     "as_shard",
+    "as_size",
     "as_standardize",
     "as_strings",
     "as_target_affine",
@@ -122,6 +123,43 @@ def as_count(name: str, value: Any, *, minimum: int) -> int:
     return value
 
 
+#: Size units: kB, MB, GB, TB are powers of 1000 (as Dask reads them),
+#: KiB, MiB, GiB, TiB powers of 1024; a bare number is bytes.
+_SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "k": 10**3,
+    "m": 10**6,
+    "g": 10**9,
+    "t": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
+_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*$")
+
+
+def as_size(name: str, value: Any) -> int | None:
+    """Return a size in bytes from a number or a word such as ``'8GB'``, or None."""
+    if value is None:
+        return None
+    expected = "a size such as '8GB', '500MB' or a number of bytes"
+    if isinstance(value, bool):
+        raise _fail(name, value, expected)
+    if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:
+        return int(value)
+    match = _SIZE.match(value) if isinstance(value, str) else None
+    unit = _SIZE_UNITS.get(match.group(2).lower()) if match else None
+    if unit is None or float(match.group(1)) <= 0:
+        raise _fail(name, value, expected)
+    return int(float(match.group(1)) * unit)
+
+
 def as_path(name: str, value: Any) -> str | None:
     """Return one file path as a string (a one-item list accepted), or None."""
     if value is None or value == "":
@@ -178,11 +216,30 @@ def _one_labels(name: str, value: Any) -> tuple[str, ...] | str | None:
             return text
         return (text,)
     if isinstance(value, Iterable):
+        value = list(value)
+        _refuse_missing_names(name, value)
         items = tuple(str(v) for v in value)
         if len(items) == 1 and items[0].lower().endswith(_TABLE_SUFFIXES):
             return items[0]
         return items or None
     raise _fail(name, value, "a list of names or a .tsv file path")
+
+
+def _refuse_missing_names(name: str, names: list) -> None:
+    """Refuse None or NaN among region names: they name nothing (``str`` would say 'None')."""
+    missing = [
+        v for v in names if v is None or (isinstance(v, float) and math.isnan(v))
+    ]
+    if missing:
+        raise SettingsError(
+            "{parameter} must hold one name (text) per region, but {n} of its "
+            "{total} entries are None or NaN, which name nothing.",
+            parameter=name,
+            n=len(missing),
+            total=len(names),
+            fix="Give every region a name, or leave {parameter} out to name the "
+            "regions by their numbers (or by the atlas's labels table).",
+        )
 
 
 def as_standardize(name: str, value: Any) -> bool | str:

@@ -38,6 +38,7 @@ from .coercion import (
     as_runs,
     as_scheduler,
     as_shard,
+    as_size,
     as_standardize,
     as_strings,
     as_target_affine,
@@ -644,6 +645,30 @@ PARAMETERS: tuple[Parameter, ...] = (
         coerce=as_scheduler,
         annotation="str | Any | None",
         metavar="ADDRESS",
+        run_only=True,
+    ),
+    _p(
+        "dask_timeout",
+        10.0,
+        "Seconds to wait for the Dask scheduler given in dask_scheduler to answer "
+        "before giving up with an error.",
+        coerce=as_number,
+        annotation="float",
+        word=float,
+        metavar="SECONDS",
+        run_only=True,
+    ),
+    _p(
+        "max_memory",
+        None,
+        "Memory budget, e.g. '8GB' or '500MB' (a bare number is bytes). Before "
+        "reading, each file's header says how big its data are: a run streamed "
+        "needs one volume in memory, an atlas or mask is read whole; a file "
+        "claiming more than the budget is refused, as are voxel outputs larger "
+        "than the output folder's free space. Default: half the machine's memory.",
+        coerce=as_size,
+        annotation="int | None",
+        metavar="SIZE",
         run_only=True,
     ),
     _p(

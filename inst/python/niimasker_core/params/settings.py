@@ -90,6 +90,8 @@ class Settings:
     overwrite: bool
     shard: str | None
     dask_scheduler: str | Any | None
+    dask_timeout: float
+    max_memory: int | None
     verbose: bool
 
     def to_dict(self) -> dict[str, Any]:

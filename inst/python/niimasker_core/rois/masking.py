@@ -11,7 +11,7 @@ import nibabel as nib
 import numpy as np
 
 from ..domains.volume.grid import grid_key
-from ..domains.volume.nifti import check_geometry
+from ..domains.volume.nifti import check_geometry, read_whole
 from ..errors import ImageNotFoundError, RoiError
 
 __all__ = ["load_3d_image", "mask_on_grid", "resample_nearest"]
@@ -52,7 +52,11 @@ def load_3d_image(path: str, parameter: str, what: str) -> nib.Nifti1Image:
     check_geometry(img.shape, img.affine, f"'{parameter}' '{path}'", RoiError)
     if len(img.shape) == 4 and img.shape[3] == 1:
         img = nib.Nifti1Image(
-            np.asanyarray(img.dataobj)[..., 0], img.affine, img.header
+            read_whole(img, f"'{parameter}' '{path}'")[..., 0], img.affine, img.header
+        )
+    elif len(img.shape) == 3:  # read now: a truncated file is named here
+        img = nib.Nifti1Image(
+            read_whole(img, f"'{parameter}' '{path}'"), img.affine, img.header
         )
     if len(img.shape) != 3:
         raise RoiError(

@@ -192,7 +192,13 @@ def sphere_members(
     -------
     list of numpy.ndarray
         Per sphere, flat C-order voxel indices, ascending (nilearn's order).
+
+    Raises
+    ------
+    RoiError
+        If a seed has a NaN or infinite coordinate (it has no voxel).
     """
+    _refuse_nonfinite_seeds(np.asarray(seeds, dtype=float).reshape(-1, 3))
     shape = tuple(int(n) for n in shape[:3])
     if mask is None:
         candidates = np.arange(int(np.prod(shape)), dtype=np.int64)
@@ -234,6 +240,20 @@ def sphere_members(
         )
         members.append(candidates[picked])
     return members
+
+
+def _refuse_nonfinite_seeds(seeds: np.ndarray) -> None:
+    """Refuse seeds with NaN or infinite coordinates, naming the first (0-based)."""
+    bad = np.flatnonzero(~np.isfinite(seeds).all(axis=1))
+    if bad.size:
+        raise RoiError(
+            "Seed {index} has coordinates {coordinates}{others:text}: NaN or infinite "
+            "values place it nowhere, so its sphere would be empty.",
+            index=int(bad[0]),
+            coordinates=[float(v) for v in seeds[bad[0]]],
+            others=f" ({bad.size - 1} more seeds too)" if bad.size > 1 else "",
+            fix="Give each seed three finite numbers (x, y, z in mm), or drop it.",
+        )
 
 
 def _candidates_near(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import inspect
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import nibabel as nib
@@ -29,6 +30,7 @@ import numpy as np
 
 from ..domains.volume.boxes import Boxes
 from ..domains.volume.grid import Grid
+from ..domains.volume.nifti import read_whole
 from ..engine import Reduction
 from ..io.folder import DATA_DIR
 from ..params.options import VoxelOptions
@@ -140,12 +142,29 @@ def given_mask(mask_img: Any) -> nib.Nifti1Image:
     from nilearn.image import check_niimg, new_img_like  # nilearn: when used
     from nilearn.masking import load_mask_img
 
+    name = f"'mask_img' '{mask_img}'" if isinstance(mask_img, str) else "'mask_img'"
+    loaded = _loaded(mask_img)
+    if loaded is not None:  # read here: a truncated file is named, not a traceback
+        mask_img = nib.Nifti1Image(
+            read_whole(loaded, name), loaded.affine, loaded.header
+        )
     given = check_niimg(mask_img, atleast_4d=True)
     data = np.asanyarray(given.dataobj)
     data = np.where(np.isfinite(data), data, 0)
     mask = new_img_like(given, data.astype(bool).all(axis=3))
     load_mask_img(mask)
     return mask
+
+
+def _loaded(mask_img: Any) -> nib.Nifti1Image | None:
+    """Return the NIfTI file ``mask_img`` names, loaded (None: nilearn reads it)."""
+    if not isinstance(mask_img, str) or not Path(mask_img).is_file():
+        return None
+    try:
+        loaded = nib.load(mask_img)
+    except Exception:  # nilearn's check_niimg says what is wrong with it
+        return None
+    return loaded if isinstance(loaded, nib.Nifti1Image) else None
 
 
 def resample_mask(

@@ -54,7 +54,13 @@ from nibabel.volumeutils import Recoder
 
 from ...errors import ImageNotFoundError, InputFileError
 
-__all__ = ["TIME_SERIES", "GiftiArrays", "read_gifti_arrays", "read_gifti_data_arrays"]
+__all__ = [
+    "TIME_SERIES",
+    "GiftiArrays",
+    "read_gifti_arrays",
+    "read_gifti_claim",
+    "read_gifti_data_arrays",
+]
 
 #: The intent of a time series, one DataArray per frame.
 TIME_SERIES = "NIFTI_INTENT_TIME_SERIES"
@@ -290,6 +296,21 @@ def read_gifti_data_arrays(
     return [
         flat.reshape(lay.shape, order=lay.order) for flat, lay in zip(flats, layouts)
     ]
+
+
+def read_gifti_claim(path: str | os.PathLike) -> tuple[tuple[int, int], np.dtype]:
+    """Return what a GIFTI file's XML claims: ``(n_arrays, values per array)`` and dtype.
+
+    Only the XML is parsed (the ``Dim`` attributes), no payload is decoded.
+
+    Raises
+    ------
+    InputFileError
+        When the file is not GIFTI XML or holds no DataArray.
+    """
+    _, specs = _read_specs(os.fspath(path))
+    first = specs[0].layout
+    return (len(specs), max(spec.layout.count for spec in specs)), first.dtype
 
 
 def _read_specs(path: str) -> tuple[dict[str, str], list[_Spec]]:

@@ -10,6 +10,7 @@ maskers read.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ __all__ = [
     "header_t_r",
     "read_header_t_r",
     "read_image_info",
+    "read_whole",
 ]
 
 
@@ -167,6 +169,37 @@ def read_image_info(path: str | Path, *, need_4d: bool = True) -> ImageInfo:
         inter=inter,
         header_t_r=header_t_r(img.header),
     )
+
+
+def read_whole(img: nib.spatialimages.SpatialImage, name: str) -> np.ndarray:
+    """Read an image's whole data array, as ``np.asanyarray(img.dataobj)``.
+
+    Parameters
+    ----------
+    img : nibabel image
+        A NIfTI image, from a file or in memory.
+    name : str
+        How messages name the image, e.g. ``"'mask_img' 'mask.nii.gz'"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The data, scaled as nibabel scales them.
+
+    Raises
+    ------
+    InputFileError
+        If the file ends before the data its header claims, or is corrupt.
+    """
+    try:
+        return np.asanyarray(img.dataobj)
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
+        problem = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputFileError(
+            f"{name} cannot be read whole: its data stop before the size its header "
+            f"claims {tuple(int(n) for n in img.shape)}, or are corrupt ({problem}). "
+            "Re-copy or regenerate the file."
+        ) from None
 
 
 def check_geometry(
