@@ -15,8 +15,10 @@ def _multi_doc(multi: type, single: type) -> str:
     """Return ``multi``'s summary over ``single``'s parameters, ``n_jobs`` added."""
     doc = single.__doc__ or ""
     sections = doc[doc.index("    Parameters\n") :]
-    n_jobs = "    n_jobs : int\n        Images processed in parallel (joblib).\n\n"
-    sections = sections.replace("    Attributes\n", n_jobs + "    Attributes\n", 1)
+    n_jobs = "    n_jobs : int\n        Images processed in parallel (joblib).\n"
+    sections = sections.replace(
+        "    verbose :", n_jobs.rstrip("\n") + "\n    verbose :", 1
+    )
     return (multi.__doc__ or "").rstrip() + "\n\n" + sections
 
 
@@ -86,6 +88,7 @@ class MultiSurfaceMasker(MultiTransform, SurfaceMasker):
         del y
         self._check_fit_params()
         if imgs is not None:
+            self._say("load_data", imgs)
             check_surface_imgs(imgs)
         return self._fit(imgs)
 
@@ -167,6 +170,7 @@ class MultiSurfaceLabelsMasker(MultiTransform, SurfaceLabelsMasker):
 
         self._check_fit_params()
         if imgs is not None:
+            self._say("load_data", imgs)
             check_surface_imgs(imgs)
             for x in imgs if hasattr(imgs, "__iter__") else [imgs]:
                 check_surf_img(x)
@@ -242,6 +246,7 @@ class MultiSurfaceMapsMasker(MultiTransform, SurfaceMapsMasker):
         del y
         self._check_fit_params()
         if imgs is not None:
+            self._say("load_data", imgs)
             check_surface_imgs(imgs)
         return self._fit(imgs)
 

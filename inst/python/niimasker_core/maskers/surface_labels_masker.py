@@ -37,6 +37,10 @@ class SurfaceLabelsMasker(SurfaceMaskerBase):
     the population standard deviation (niimasker's meaning);
     ``"zscore_sample"`` is nilearn 0.14's ``True``.
 
+    After ``fit``, the properties ``region_ids_`` and ``region_names_`` give
+    the label and name of each output column, ``n_elements_`` their number,
+    as nilearn's.
+
     Parameters
     ----------
     labels_img : SurfaceImage
@@ -72,7 +76,7 @@ class SurfaceLabelsMasker(SurfaceMaskerBase):
         Cache, as nilearn.
     memory_level : int
         Caching aggressiveness.
-    verbose : int
+    verbose : int, default=0
         Verbosity.
     strategy : str
         ``mean``, ``median``, ``sum``, ``minimum``, ``maximum``,
@@ -92,12 +96,6 @@ class SurfaceLabelsMasker(SurfaceMaskerBase):
         The look-up table (nilearn's).
     mask_img_ : SurfaceImage or None
         The 1D boolean mask.
-    region_ids_ : dict
-        Label of each output column (and of ``"background"``).
-    region_names_ : dict
-        Name of each output column.
-    n_elements_ : int
-        Number of regions.
     clean_args_ : dict
         The ``clean_args`` used.
     memory_ : joblib.Memory
@@ -177,6 +175,7 @@ class SurfaceLabelsMasker(SurfaceMaskerBase):
 
         self._check_fit_params()
         if imgs is not None:
+            self._say("load_data", imgs)
             check_surface_imgs(imgs)
             check_surf_img(imgs)
             check_sample_dims(imgs, "should only be SurfaceImage should 1D or 2D.")
@@ -200,6 +199,7 @@ class SurfaceLabelsMasker(SurfaceMaskerBase):
         if np.all(get_data(self.labels_img) == self.background_label):
             raise ValueError("Image has no label.")
         self._fit_cache()
+        self._say("load_regions", self.labels_img)
         self.labels_img_ = deepcopy(self.labels_img)
         self.mask_img_ = load_surface_mask(self, imgs)
         if self.mask_img_ is not None:
@@ -210,7 +210,8 @@ class SurfaceLabelsMasker(SurfaceMaskerBase):
         self.lut_ = _LabelMaskerMixin._generate_lut(self)
         self._set_clean_args()
         self._fit_imgs = imgs
-        self._reducer = None
+        self._say("fit_done")
+        self._reducer = self._build_reducer()
         return self
 
     def _apply_mask(self) -> None:

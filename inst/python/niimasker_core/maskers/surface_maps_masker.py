@@ -69,7 +69,7 @@ class SurfaceMapsMasker(SurfaceMaskerBase):
         Cache, as nilearn.
     memory_level : int
         Caching aggressiveness.
-    verbose : int
+    verbose : int, default=0
         Verbosity.
     reports : bool
         Keep what ``generate_report`` needs.
@@ -155,6 +155,7 @@ class SurfaceMapsMasker(SurfaceMaskerBase):
         del y
         self._check_fit_params()
         if imgs is not None:
+            self._say("load_data", imgs)
             check_surface_imgs(imgs)
             check_sample_dims(imgs, self._ndim_message)
         return self._fit(imgs)
@@ -171,6 +172,7 @@ class SurfaceMapsMasker(SurfaceMaskerBase):
         if imgs is not None:
             check_surf_img(imgs)
         self._fit_cache()
+        self._say("load_regions", self.maps_img)
         self.maps_img.data._check_ndims(2, "maps_img")
         maps = stacked_vertices(self.maps_img)
         if np.all(maps == 0):
@@ -185,13 +187,14 @@ class SurfaceMapsMasker(SurfaceMaskerBase):
             if np.all(maps[inside] == 0):
                 raise ValueError("No map left after applying mask to the maps image.")
         self._overlap = _overlap(maps)
-        self._reducer = None
+        self._reducer = self._build_reducer()
         # nilearn's lstsq solves in the maps' and data's common precision
         self._fit_dtype = (
             np.float32 if np.result_type(maps.dtype, np.float32) == np.float32 else None
         )
         self._set_clean_args()
         self._fit_imgs = imgs
+        self._say("fit_done")
         return self
 
     def __sklearn_is_fitted__(self) -> bool:

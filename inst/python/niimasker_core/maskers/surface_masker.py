@@ -59,7 +59,7 @@ class SurfaceMasker(SurfaceMaskerBase):
         Cache, as nilearn.
     memory_level : int
         Caching aggressiveness.
-    verbose : int
+    verbose : int, default=0
         Verbosity.
     reports : bool
         Keep what ``generate_report`` needs.
@@ -148,6 +148,7 @@ class SurfaceMasker(SurfaceMaskerBase):
         del y
         self._check_fit_params()
         if imgs is not None:
+            self._say("load_data", imgs)
             check_surface_imgs(imgs)
             check_sample_dims(imgs, self._ndim_message)
         return self._fit(imgs)
@@ -170,6 +171,7 @@ class SurfaceMasker(SurfaceMaskerBase):
                 "if no mask is passed to mask_img."
             )
         else:
+            self._say("compute_mask", imgs)
             self.mask_img_ = _finite_mask(imgs)
         bounds = np.cumsum(
             [0] + [int(m.sum()) for m in self.mask_img_.data.parts.values()]
@@ -181,6 +183,7 @@ class SurfaceMasker(SurfaceMaskerBase):
         self.n_elements_ = int(bounds[-1])
         self._set_clean_args()
         self._fit_imgs = imgs
+        self._say("fit_done")
         return self
 
     def _mesh_reference(self):
