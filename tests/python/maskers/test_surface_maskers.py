@@ -474,3 +474,25 @@ def test_nilearn_stays_optional_for_the_core():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_readme_example_runs():
+    """The README's surface drop-in example runs as written and gives nilearn's table."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[3] / "README.md").read_text()
+    start = readme.index("nilearn users can keep their `SurfaceImage` code")
+    start = readme.index("```python\n", start) + len("```python\n")
+    code = readme[start : readme.index("```", start)]
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102
+    table, masker = namespace["table"], namespace["masker"]
+    assert table.shape == (100, 14)
+    assert isinstance(namespace["back"], SurfaceImage)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = nl.SurfaceLabelsMasker(
+            namespace["labels"], standardize="zscore_sample", detrend=True
+        ).fit_transform(namespace["img"])
+    assert list(table.columns) == masker.get_feature_names_out()
+    np.testing.assert_allclose(table.to_numpy(), theirs, rtol=1e-6, atol=1e-6)
