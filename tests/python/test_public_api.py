@@ -31,6 +31,11 @@ MODULES = [
     "niimasker_core.maskers.spheres_masker",
     "niimasker_core.maskers.maps_masker",
     "niimasker_core.maskers.multi",
+    "niimasker_core.maskers.surface_base",
+    "niimasker_core.maskers.surface_masker",
+    "niimasker_core.maskers.surface_labels_masker",
+    "niimasker_core.maskers.surface_maps_masker",
+    "niimasker_core.maskers.multi_surface",
 ]
 
 
@@ -48,6 +53,12 @@ def test_package_exports():
             "NiftiMasker",
             "NiftiSpheresMasker",
             "NiimaskerError",
+            "MultiSurfaceLabelsMasker",
+            "MultiSurfaceMapsMasker",
+            "MultiSurfaceMasker",
+            "SurfaceLabelsMasker",
+            "SurfaceMapsMasker",
+            "SurfaceMasker",
             "__version__",
             "extract_timeseries",
             "nilearn_atlas",

@@ -4,8 +4,8 @@ The public API is :func:`extract_timeseries`, which returns an
 :class:`ExtractionResult` (one :class:`ImageTimeseries`, a pandas DataFrame
 plus its metadata, per image and ROI set), :func:`read_timeseries`, which
 reads a written folder back into one, and the drop-in maskers such as
-:class:`NiftiMasker` (imported on first use); the ``niimasker`` command and
-the R package call them. Errors a user can cause are in
+:class:`NiftiMasker` and :class:`SurfaceLabelsMasker` (imported on first
+use); the ``niimasker`` command and the R package call them. Errors a user can cause are in
 :mod:`niimasker_core.errors`. How the package is laid out:
 ``docs/architecture.md``.
 """
@@ -26,6 +26,12 @@ _MASKERS = (
     "NiftiMapsMasker",
     "NiftiMasker",
     "NiftiSpheresMasker",
+    "MultiSurfaceLabelsMasker",
+    "MultiSurfaceMapsMasker",
+    "MultiSurfaceMasker",
+    "SurfaceLabelsMasker",
+    "SurfaceMapsMasker",
+    "SurfaceMasker",
 )
 
 __all__ = [
@@ -40,6 +46,12 @@ __all__ = [
     "NiftiMasker",
     "NiftiSpheresMasker",
     "NiimaskerError",
+    "MultiSurfaceLabelsMasker",
+    "MultiSurfaceMapsMasker",
+    "MultiSurfaceMasker",
+    "SurfaceLabelsMasker",
+    "SurfaceMapsMasker",
+    "SurfaceMasker",
     "__version__",
     "extract_timeseries",
     "nilearn_atlas",

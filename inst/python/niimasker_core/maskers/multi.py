@@ -14,12 +14,20 @@ from ..params.vocabulary import MASK_STRATEGIES
 from .labels_masker import NiftiLabelsMasker
 from .maps_masker import NiftiMapsMasker
 from .nifti_masker import NiftiMasker
+from .surface_base import is_surface_image
 
-__all__ = ["MultiNiftiLabelsMasker", "MultiNiftiMapsMasker", "MultiNiftiMasker"]
+__all__ = [
+    "MultiNiftiLabelsMasker",
+    "MultiNiftiMapsMasker",
+    "MultiNiftiMasker",
+    "MultiTransform",
+]
 
 
 def _is_one_image(imgs: Any) -> bool:
-    return isinstance(imgs, (str, Path, nib.spatialimages.SpatialImage))
+    return isinstance(
+        imgs, (str, Path, nib.spatialimages.SpatialImage)
+    ) or is_surface_image(imgs)
 
 
 def _per_image(values: Any, n_images: int, name: str) -> list:
@@ -37,7 +45,7 @@ def _per_image(values: Any, n_images: int, name: str) -> list:
     return values
 
 
-class _MultiTransform:
+class MultiTransform:
     """``transform`` of a list of images, each as the single-image masker, in parallel."""
 
     n_jobs: int
@@ -121,12 +129,15 @@ class _MultiTransform:
             One array per image.
         """
         del y
-        return self.fit(imgs).transform(
-            imgs, confounds=confounds, sample_mask=sample_mask
-        )
+        with warnings.catch_warnings():
+            # a mask given at creation is used, as nilearn's _MultiMixin says
+            warnings.filterwarnings("ignore", message=r".*Generation of a mask.*")
+            return self.fit(imgs).transform(
+                imgs, confounds=confounds, sample_mask=sample_mask
+            )
 
 
-class MultiNiftiLabelsMasker(_MultiTransform, NiftiLabelsMasker):
+class MultiNiftiLabelsMasker(MultiTransform, NiftiLabelsMasker):
     """:class:`NiftiLabelsMasker` for lists of images, ``n_jobs`` in parallel.
 
     A drop-in for ``nilearn.maskers.MultiNiftiLabelsMasker`` (nilearn 0.14);
@@ -209,7 +220,7 @@ class MultiNiftiLabelsMasker(_MultiTransform, NiftiLabelsMasker):
         self.n_jobs = n_jobs
 
 
-class MultiNiftiMapsMasker(_MultiTransform, NiftiMapsMasker):
+class MultiNiftiMapsMasker(MultiTransform, NiftiMapsMasker):
     """:class:`NiftiMapsMasker` for lists of images, ``n_jobs`` in parallel.
 
     A drop-in for ``nilearn.maskers.MultiNiftiMapsMasker`` (nilearn 0.14);
@@ -283,7 +294,7 @@ class MultiNiftiMapsMasker(_MultiTransform, NiftiMapsMasker):
         self.n_jobs = n_jobs
 
 
-class MultiNiftiMasker(_MultiTransform, NiftiMasker):
+class MultiNiftiMasker(MultiTransform, NiftiMasker):
     """:class:`NiftiMasker` for lists of images, ``n_jobs`` in parallel.
 
     A drop-in for ``nilearn.maskers.MultiNiftiMasker`` (nilearn 0.14): the mask
