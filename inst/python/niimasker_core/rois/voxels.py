@@ -441,22 +441,24 @@ class VoxelSource(GridCachedSource):
     kind = "voxels"
 
     def __init__(self, options: VoxelOptions, first_image: str) -> None:
-        try:
-            mask = self._fit_mask(options, first_image)
-            _check_target_size(mask, options)
-            self.mask_img = resample_mask(
-                mask, _affine(options.target_affine), options.target_shape
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            try:
+                mask = self._fit_mask(options, first_image)
+                _check_target_size(mask, options)
+                self.mask_img = resample_mask(
+                    mask, _affine(options.target_affine), options.target_shape
+                )
+                self.mask_data = mask_data(self.mask_img)
+            except (RoiError, SettingsError):
+                raise
+            except (ValueError, TypeError, OSError, ImageFileError) as exc:
+                # nilearn's and nibabel's: the error says it all, without their warnings
+                raise _mask_error(options, first_image, exc) from None
+        for warning in said:  # a mask was made: what nilearn said about it stands
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
             )
-            self.mask_data = mask_data(self.mask_img)
-        except (RoiError, SettingsError):
-            raise
-        except (
-            ValueError,
-            TypeError,
-            OSError,
-            ImageFileError,
-        ) as exc:  # nilearn's, nibabel's
-            raise _mask_error(options, first_image, exc) from None
         self.output_format = options.output_format
         self.dtype = options.dtype
         self.non_finite = "zero" if options.nan_policy == "zero" else None
