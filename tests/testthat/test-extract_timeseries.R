@@ -416,3 +416,13 @@ test_that("the help pages document every declared parameter with an @param line"
   expect_setequal(setdiff(documented("extract_timeseries.Rd"), c("config", "progress")), declared)
   expect_setequal(documented("extract_voxels.Rd"), names(formals(extract_voxels)))
 })
+
+test_that("roi_file = NULL is taken from config, never silently every voxel", {
+  skip_if_no_core()
+  expect_error(extract_timeseries(example_bold(), t_r = 2),
+               class = "niimasker_error_settings", regexp = "extract_voxels")
+  from_config <- extract_timeseries(example_bold(), t_r = 2,
+                                    config = list(roi_file = example_atlas()))
+  expect_identical(without_info(from_config),
+                   without_info(extract_timeseries(example_bold(), example_atlas(), t_r = 2)))
+})
