@@ -25,7 +25,13 @@ from typing import Any
 from ..domains.registry import image_suffixes
 from ..version import __version__
 
-__all__ = ["image_fingerprint", "input_files_of", "output_digests", "outputs_intact"]
+__all__ = [
+    "OUTPUTS_KEY",
+    "image_fingerprint",
+    "input_files_of",
+    "output_digests",
+    "outputs_intact",
+]
 
 #: The sidecar key listing each output of the image with its size and SHA-256.
 OUTPUTS_KEY = "Outputs"

@@ -22,7 +22,7 @@ from .base import RoiRequest, RoiSource
 from .per_set import values_per_set
 from .registry import is_query, load_source
 
-__all__ = ["RoiSet", "load_roi_sets", "roi_set_names", "split_sets"]
+__all__ = ["MAX_SET_NAME", "RoiSet", "load_roi_sets", "roi_set_names", "split_sets"]
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from ..params.vocabulary import MASK_STRATEGIES
 from .base import GridCachedSource, RoiRequest
 
 __all__ = [
+    "MAX_TARGET_VOXELS",
     "MASK_FILE",
     "VoxelSource",
     "compute_mask",
