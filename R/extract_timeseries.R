@@ -25,7 +25,8 @@
 #'   elements: a character vector, named
 #'   (`c(schaefer = "a.nii.gz", seeds = "b.tsv")`) or not (names then come
 #'   from the files' `atlas-<name>` entity or stem). `NULL`: taken from
-#'   `config`.
+#'   `config`; an error when `config` gives none (use [extract_voxels()]
+#'   for every voxel of a mask).
 #' @param output_dir Character. When given, also writes there the files the
 #'   `niimasker` command writes (`<stem>_timeseries.tsv`, JSON sidecars,
 #'   `niimasker_data/parameters.json`). `NULL`: nothing is written.
@@ -217,7 +218,7 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
   args$regressor_files <- as_py_list(confounds$paths)
   result <- call_core(
     "extract_timeseries",
-    list(kwargs = args, progress = progress_callback(show_progress)),
+    list(kwargs = args, progress = progress_callback(show_progress), regions = TRUE),
     rename = confounds$rename
   )
   warn_failed_files(result$failures, rename = confounds$rename)

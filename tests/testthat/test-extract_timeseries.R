@@ -474,3 +474,13 @@ test_that("labels that are NA or None say they name nothing", {
   )
   expect_false(grepl("background", conditionMessage(err)))
 })
+
+test_that("roi_file = NULL is taken from config, never silently every voxel", {
+  skip_if_no_core()
+  expect_error(extract_timeseries(example_bold(), t_r = 2),
+               class = "niimasker_error_settings", regexp = "extract_voxels")
+  from_config <- extract_timeseries(example_bold(), t_r = 2,
+                                    config = list(roi_file = example_atlas()))
+  expect_identical(without_info(from_config),
+                   without_info(extract_timeseries(example_bold(), example_atlas(), t_r = 2)))
+})

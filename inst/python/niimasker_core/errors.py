@@ -48,6 +48,7 @@ Warnings::
     ├── UnusedOptionWarning                 an option or file is given but not used
     ├── EmptyRegionWarning                  a region has no voxels in an image
     ├── RegionNamesWarning                  region names were changed to be unique
+    ├── RoiKindWarning                      ``roi_file`` is read as a kind it may not be
     ├── NonSteadyStateWarning               named confounds keep flagged volumes
     └── ReportWarning                       the HTML report could not be (fully) drawn
 """
@@ -83,6 +84,7 @@ __all__ = [
     "RepetitionTimeWarning",
     "ReportWarning",
     "RoiError",
+    "RoiKindWarning",
     "SettingsError",
     "TooFewVolumesError",
     "UnusedOptionWarning",
@@ -382,6 +384,10 @@ class EmptyRegionWarning(NiimaskerWarning):
 
 class RegionNamesWarning(NiimaskerWarning):
     """Given when repeated region names are renamed to be unique."""
+
+
+class RoiKindWarning(NiimaskerWarning):
+    """Given when ``roi_file`` is read as a kind it may not be meant as (a 4D image as maps)."""
 
 
 class NonSteadyStateWarning(NiimaskerWarning):

@@ -126,3 +126,17 @@ def test_read_timeseries_reads_what_a_run_wrote(bold_file, atlas_file, tmp_path)
         assert item[key] == orig[key], key
     missing = r_bridge.read_timeseries(str(tmp_path / "nothing"))
     assert missing["error"]["type"] == "ImageNotFoundError"
+
+
+def test_r_roi_file_null_means_from_the_config(bold_file, atlas_file, tmp_path):
+    # R's help: roi_file = NULL is "taken from config"; without one, never voxels
+    out = r_bridge.extract_timeseries({"input_files": [str(bold_file)]}, regions=True)
+    assert out["error"]["type"] == "SettingsError"
+    assert "extract_voxels()" in out["error"]["message"]
+    assert "`roi_file` is NULL" in out["error"]["message"]
+    config = {"roi_file": str(atlas_file)}
+    given = {"input_files": [str(bold_file)], "config": config}
+    out = r_bridge.extract_timeseries(given, regions=True)
+    assert out["error"] is None and out["result"]["timeseries"]
+    voxels = r_bridge.extract_timeseries({"input_files": [str(bold_file)]})
+    assert voxels["error"] is None  # extract_voxels(): every voxel of a mask

@@ -205,3 +205,21 @@ def test_native_cleaning_imports_neither_nilearn_signal_nor_scipy_signal():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_too_short_a_run_to_filter_is_a_too_few_volumes_error():
+    from niimasker_core.errors import TooFewVolumesError
+    from niimasker_core.signal.butterworth import butter_sos, sosfiltfilt
+
+    sos = butter_sos(5, [0.01], "highpass", 0.5)
+    with pytest.raises(TooFewVolumesError, match="3 are left") as info:
+        sosfiltfilt(sos, np.ones((3, 2)))
+    assert "high_pass" in info.value.render("command")
+
+
+def test_runs_of_another_length_is_a_cleaning_error():
+    from niimasker_core.errors import CleaningError
+    from niimasker_core.signal.operator import clean_columns
+
+    with pytest.raises(CleaningError, match="'runs' gives one run label"):
+        clean_columns(np.ones((10, 2)), t_r=2.0, runs=[0, 1], detrend=True)

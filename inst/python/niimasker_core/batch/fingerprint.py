@@ -7,8 +7,11 @@ size and modification time of every input file (image, its BIDS sidecar,
 confounds and their JSON sidecar, ROI, mask and labels files, each ROI set's
 own included). It is a SHA-256 of those facts, stored in the output's JSON
 sidecar, which is written last: a sidecar with a matching fingerprint means a
-complete output. Every ROI set of an image shares the image's fingerprint:
-changing one set's labels or mask redoes the image (one read gives them all).
+complete output. The sidecar also lists the image's other outputs (its table
+and coverage table) with their size and SHA-256 (:func:`output_digests`): one
+deleted, cut or edited in place is made again (:func:`outputs_intact`). Every
+ROI set of an image shares the image's fingerprint: changing one set's labels
+or mask redoes the image (one read gives them all).
 """
 
 from __future__ import annotations
@@ -22,7 +25,16 @@ from typing import Any
 from ..domains.registry import image_suffixes
 from ..version import __version__
 
-__all__ = ["image_fingerprint", "input_files_of"]
+__all__ = [
+    "OUTPUTS_KEY",
+    "image_fingerprint",
+    "input_files_of",
+    "output_digests",
+    "outputs_intact",
+]
+
+#: The sidecar key listing each output of the image with its size and SHA-256.
+OUTPUTS_KEY = "Outputs"
 
 
 def input_files_of(plan: Any, settings: Any) -> list[str]:
@@ -92,3 +104,52 @@ def _json_beside(path: str) -> str | None:
         if name.endswith(suffix):
             return str(Path(path).with_name(name[: -len(suffix)] + ".json"))
     return None
+
+
+def output_digests(folder: Path, files: list[Path]) -> dict[str, dict[str, Any]]:
+    """Return each output's size and SHA-256, keyed by its path in ``folder``.
+
+    Parameters
+    ----------
+    folder : Path
+        The output folder.
+    files : list of Path
+        Outputs of one image, written before its sidecar.
+
+    Returns
+    -------
+    dict
+        ``{relative path: {"size": bytes, "sha256": hex}}``.
+    """
+    digests = {}
+    for path in files:
+        with open(path, "rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        digests[Path(path).relative_to(folder).as_posix()] = {
+            "size": os.path.getsize(path),
+            "sha256": digest,
+        }
+    return digests
+
+
+def outputs_intact(folder: Path, sidecar: dict[str, Any]) -> bool:
+    """Return whether every output the sidecar lists is there, as it was written.
+
+    A sidecar without the list (written before it was kept) counts as not
+    intact: its outputs are made again.
+    """
+    recorded = sidecar.get(OUTPUTS_KEY)
+    if not isinstance(recorded, dict) or not recorded:
+        return False
+    for name, facts in recorded.items():
+        path = Path(folder) / name
+        try:
+            if os.path.getsize(path) != facts.get("size"):
+                return False
+            with open(path, "rb") as handle:
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        except OSError:
+            return False
+        if digest != facts.get("sha256"):
+            return False
+    return True

@@ -36,7 +36,7 @@ from ..rois.base import check_voxels_left, coverage_rows
 from ..rois.sets import RoiSet
 from ..signal.clean import clean
 from ..signal.cleaning import native_applies, require_t_r, series_options
-from .fingerprint import image_fingerprint
+from .fingerprint import OUTPUTS_KEY, image_fingerprint, output_digests
 from .job import Job
 from .outcome import Failure, ImageResult, Outcome
 from .plan import RunPlan
@@ -142,6 +142,7 @@ def _set_result(
             ),
             stacklevel=3,
         )
+    _warn_all_non_finite(plan.image, reduction, signals)
     return ImageResult(
         image=plan.image,
         stem=plan.stem + roi_set.suffix,
@@ -160,6 +161,30 @@ def _set_result(
         ),
         atlas=roi_set.name if roi_set.suffix else None,
     )
+
+
+def _warn_all_non_finite(path: str, reduction: Reduction, signals: np.ndarray) -> None:
+    """Warn of regions with voxels that are non-finite in every volume (nan_policy='omit')."""
+    if reduction.elementwise or signals.size == 0 or signals.dtype.kind != "f":
+        return
+    lost = np.isnan(signals).all(axis=0)
+    empty = set(reduction.empty_columns)
+    names = [str(c) for c, gone in zip(reduction.columns, lost) if gone]
+    names = [n for n in names if n not in empty]
+    if names:
+        warnings.warn(
+            EmptyRegionWarning(
+                "{count} region(s) of {file} ({regions:text}) have no finite value "
+                "in any volume (NaN or infinite wherever they lie); their columns "
+                "are n/a.",
+                file=path,
+                count=len(names),
+                regions=", ".join(names[:5]) + (", ..." if len(names) > 5 else ""),
+                fix="Check the image (an all-NaN image is a failed preprocessing "
+                "step), or mask those regions out.",
+            ),
+            stacklevel=3,
+        )
 
 
 def _clean(
@@ -263,6 +288,9 @@ def _write_outputs(
             img and isinstance(img, list) and isinstance(img[0], dict)
         ):  # a look-up table
             files.append(write_rows(out / DATA_DIR / f"{name}.tsv", img))
+    if source.space is None:  # read back on resume: each output's digest recorded
+        own = [Path(f) for f in files if Path(f).parent == out]
+        result.sidecar = {**result.sidecar, OUTPUTS_KEY: output_digests(out, own)}
     files.append(write_json(sidecar_of(table), result.sidecar))
     return [str(f) for f in files]
 

@@ -230,6 +230,33 @@ def resolve_t_r(image: str, given: float | None) -> tuple[float | None, str | No
     return None, None
 
 
+def _warn_unused(settings: Settings, has_confounds: bool) -> None:
+    """Say which given options this batch does not use, and what it does instead."""
+    if settings.discard_scans == "auto" and not has_confounds:
+        warnings.warn(
+            UnusedOptionWarning(
+                "{parameter} is 'auto', which finds non-steady-state volumes in the "
+                "confounds, but no {--regressor_files} are given: no volume is "
+                "discarded.",
+                parameter="discard_scans",
+                value="auto",
+                fix="Give {--regressor_files}, or {parameter} as a number of volumes.",
+            ),
+            stacklevel=3,
+        )
+    if settings.output_format not in (None, "tsv") and settings.roi_file is not None:
+        warnings.warn(
+            UnusedOptionWarning(
+                "{parameter} {value} applies to voxel extraction (no {--roi_file}); "
+                "region tables are written as TSV.",
+                parameter="output_format",
+                value=settings.output_format,
+                fix="Drop {parameter}, or drop {--roi_file} to extract every voxel.",
+            ),
+            stacklevel=3,
+        )
+
+
 def pair_confounds(
     images: list[str], confounds: list[str]
 ) -> tuple[list[str | None], str | None]:
@@ -328,6 +355,7 @@ def plan_runs(settings: Settings, choice: ConfoundOptions) -> list[RunPlan]:
             "given, so there is nothing to choose from. Give 'regressor_files' (e.g. "
             "'fmriprep/sub-*/func/*desc-confounds_timeseries.tsv') or drop 'regressors'."
         )
+    _warn_unused(settings, bool(confounds))
     spec = None
     if confounds:
         spec = resolve_spec(choice)

@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import ImageNotFoundError, UnusedOptionWarning
 from ..io.formats import FORMATS, format_of, sidecar_of, timeseries_name
 from ..params.settings import Settings
-from .fingerprint import image_fingerprint
+from .fingerprint import image_fingerprint, outputs_intact
 from .outcome import ImageResult
 from .plan import RunPlan
 from .record import parameters_file
@@ -78,6 +78,8 @@ def finished_outputs(
         return None  # unreadable: made again
     if sidecar is None:
         return None  # made from other inputs or settings
+    if not outputs_intact(out, sidecar):
+        return None  # an output deleted or edited since: made again
     if values.shape[1] != len(columns) or values.shape[0] != len(
         sidecar.get("OutputVolumes", [])
     ):

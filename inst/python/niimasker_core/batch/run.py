@@ -46,6 +46,7 @@ from .readback import finished_outputs
 from .record import parameters_file, record_outcomes, run_record
 from .report import write_report
 from .safety import check_outputs
+from .shards import SHARD_LIST_KEY, check_shard_list
 
 __all__ = ["BatchResult", "run_batch", "select_shard"]
 
@@ -132,12 +133,16 @@ def run_batch(
     started = time.perf_counter()
     client, settings = _split_client(settings)
     options = RunOptions.from_settings(settings)
-    plans = select_shard(plan_runs(settings, options.confounds), settings.shard)
+    every = plan_runs(settings, options.confounds)
+    plans = select_shard(every, settings.shard)
     check_memory_budget(settings, plans)  # from the headers, before any data
     if output_dir is not None:  # before anything is read or written
         check_output_dir(output_dir)
         check_outputs(output_dir, settings, plans)
         check_name_lengths(output_dir, settings, plans)
+        if settings.shard is not None:
+            images = [p.image for p in every]
+            check_shard_list(output_dir, settings.shard, images, settings.overwrite)
     sets = load_roi_sets(
         options.rois, options.voxels, plans[0].image if plans else None
     )
@@ -146,6 +151,8 @@ def run_batch(
         source = sets[0].source
         check_voxel_disk(plans, source.n_voxels, source.output_format, output_dir)
     parameters = run_record(job, plans, command)
+    if settings.shard is not None:
+        parameters[SHARD_LIST_KEY] = [p.image for p in every]
     hold = (
         contextlib.nullcontext()
         if output_dir is None

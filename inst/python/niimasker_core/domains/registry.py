@@ -18,6 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from ..errors import InputFileError
 from .base import SampledImage
 from .surface.cifti import open_cifti_series, read_cifti_t_r
 from .surface.gifti import open_gifti_series, read_gifti_t_r
@@ -134,8 +137,25 @@ def open_image(path: str, companions: tuple[str, ...] = ()) -> SampledImage:
         If it cannot be read as its kind of image.
     """
     if companions:
-        return reader_of(path).open(path, tuple(companions))
-    return reader_of(path).open(path)
+        image = reader_of(path).open(path, tuple(companions))
+    else:
+        image = reader_of(path).open(path)
+    _check_real(image, path)
+    return image
+
+
+def _check_real(image: SampledImage, path: str) -> None:
+    """Refuse values that are not real numbers (complex, RGB): no mean has a meaning."""
+    kind = np.dtype(image.dtype).kind
+    if kind not in "biuf":
+        raise InputFileError(
+            "{file} holds {dtype} values, not real numbers: regions' means and "
+            "cleaning need real values.",
+            file=path,
+            dtype=str(np.dtype(image.dtype)),
+            fix="Convert it first (e.g. the magnitude: numpy.abs of the data, saved "
+            "as float32).",
+        )
 
 
 def join_halves(paths: list[str]) -> list[tuple[str, tuple[str, ...]]]:

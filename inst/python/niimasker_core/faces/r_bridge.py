@@ -26,6 +26,8 @@ from ..batch.results import ExtractionResult, ImageTimeseries
 from ..errors import NiimaskerError, SettingsError, Worded
 from ..io.bids import parse_entities
 from ..io.writers import write_nifti
+from ..params.config import load_config
+from ..params.settings import canonical_key
 from . import api
 
 __all__ = [
@@ -42,7 +44,9 @@ _FACE = "r"
 
 
 def extract_timeseries(
-    kwargs: Mapping[str, Any], progress: Callable[[int, int, str], None] | None = None
+    kwargs: Mapping[str, Any],
+    progress: Callable[[int, int, str], None] | None = None,
+    regions: bool = False,
 ) -> dict[str, Any]:
     """Run :func:`niimasker_core.faces.api.extract_timeseries` for R.
 
@@ -52,6 +56,10 @@ def extract_timeseries(
         The API's keyword arguments.
     progress : callable, optional
         ``progress(done, total, image)`` after each image.
+    regions : bool
+        R's ``extract_timeseries()``: regions are asked for, so ``roi_file``
+        must come from the arguments or the config (R's ``extract_voxels()``
+        extracts every voxel).
 
     Returns
     -------
@@ -60,10 +68,30 @@ def extract_timeseries(
         each timeseries item with its BIDS ``entities``), ``warnings`` and
         ``error`` (see :func:`_describe`).
     """
-    return _call(
-        lambda: _with_entities(
+
+    def run() -> dict[str, Any]:
+        if regions:
+            _check_roi_file(kwargs)
+        return _with_entities(
             to_plain(api.extract_timeseries(**kwargs, progress=progress))
         )
+
+    return _call(run)
+
+
+def _check_roi_file(kwargs: Mapping[str, Any]) -> None:
+    """Refuse ``roi_file = NULL`` when the config gives none either (R's help says so)."""
+    if kwargs.get("roi_file") is not None:
+        return
+    config = load_config(kwargs.get("config"))
+    if any(canonical_key(k) == "roi_file" and v is not None for k, v in config.items()):
+        return
+    raise SettingsError(
+        "{parameter} is NULL and {--config} gives none, so there are no regions.",
+        parameter="roi_file",
+        value=None,
+        fix="Give {parameter} (an atlas, a coordinates table or a nilearn query); "
+        "to extract every voxel of a mask, use extract_voxels().",
     )
 
 

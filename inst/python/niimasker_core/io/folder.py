@@ -69,6 +69,7 @@ def check_output_dir(folder: str | Path) -> None:
     OutputError
         Naming the folder and asking for one of the user's own.
     """
+    _check_usable(Path(folder).expanduser(), str(folder))
     resolved = Path(folder).expanduser().resolve()
     forbidden = {Path("/"), Path.home().resolve()} | {
         Path(p).resolve() for p in _SYSTEM_FOLDERS
@@ -82,6 +83,65 @@ def check_output_dir(folder: str | Path) -> None:
             file=str(folder),
             fix="Give a folder of its own for the outputs, e.g. derivatives/niimasker.",
         )
+
+
+def _output_error(folder: str, problem: str, fix: str) -> OutputError:
+    return OutputError(
+        "{parameter} {file} " + problem, parameter="output_dir", file=folder, fix=fix
+    )
+
+
+def _check_usable(path: Path, folder: str) -> None:
+    """Refuse a folder the outputs cannot be written in: a file, too long a name, a loop.
+
+    Raises
+    ------
+    OutputError
+        Naming the folder, the problem and the fix.
+    """
+    try:
+        limit = os.pathconf(_existing_parent(path), "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    longest = max((len(part.encode()) for part in path.parts), default=0)
+    # the longest output name adds about 70 characters to an image's stem
+    if longest > limit or len(str(path.absolute()).encode()) > 4000:
+        raise _output_error(
+            folder,
+            f"has a name too long for the file system ({longest} characters in one "
+            f"part; at most {limit}).",
+            "Give a shorter folder name.",
+        )
+    try:
+        path.resolve(strict=False)
+        is_dir, exists = path.is_dir(), path.exists()
+    except (RuntimeError, OSError) as exc:  # a loop of symbolic links
+        raise _output_error(
+            folder, f"cannot be resolved ({exc}).", "Give a real folder."
+        ) from None
+    if path.is_symlink() and not exists:
+        raise _output_error(
+            folder,
+            "is a symbolic link to nothing (a dangling link).",
+            "Remove the link or give another folder.",
+        )
+    if exists and not is_dir:
+        raise _output_error(
+            folder, "is a file, not a folder.", "Give a folder (new or existing)."
+        )
+    if is_dir and not os.access(path, os.W_OK | os.X_OK):
+        raise _output_error(
+            folder,
+            "is not writable by you (read-only), so no output can be written.",
+            "Give a folder you can write in, or change its permissions.",
+        )
+
+
+def _existing_parent(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
 
 
 def _alive(pid: int, host: str) -> bool:

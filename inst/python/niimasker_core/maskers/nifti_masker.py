@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..domains.volume.grid import Grid, grid_key
 from ..params.vocabulary import MASK_STRATEGIES, target_dtype
 from ..rois.voxels import (
+    check_field_of_view,
     compute_mask,
     given_mask,
     mask_data,
@@ -339,9 +340,12 @@ class NiftiMasker(VolumeMasker):
         key = grid_key(image.shape, image.affine)
         cache = self.__dict__.setdefault("_reduction_cache", {})
         if key not in cache:
-            cache[key] = mask_voxels(
+            found = mask_voxels(
                 self.mask_img_, self._mask_data, image.shape, image.affine
             )
+            if not found[2]:  # nilearn's resampling to the mask's box refuses this
+                check_field_of_view(found[1], image.shape, image.affine)
+            cache[key] = found
         if not cache[key][2]:
             warn_resampling(stacklevel=4)
         return cache[key]

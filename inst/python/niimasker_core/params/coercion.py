@@ -59,6 +59,7 @@ __all__ = [
 
 def _fail(name: str, value: Any, expected: str | Mapping[str, str]) -> SettingsError:
     # The parts (parameter, value, what is expected) let each face word it.
+    value = _shown(value)
     return SettingsError(
         {
             "python": "{parameter} must be {expected:text}. Got {parameter:bare}={value}.",
@@ -69,6 +70,17 @@ def _fail(name: str, value: Any, expected: str | Mapping[str, str]) -> SettingsE
         expected=expected if isinstance(expected, str) else expected["python"],
         expected_r=expected if isinstance(expected, str) else expected["r"],
     )
+
+
+def _shown(value: Any) -> Any:
+    """Return ``value`` as a message shows it: an object (an image, an array) by its type."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _shown(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_shown(v) for v in value)
+    return f"<{type(value).__name__}>"
 
 
 def _one_of(choices: Sequence[str], prefix: str = "one of ") -> dict[str, str]:
@@ -162,7 +174,7 @@ def as_size(name: str, value: Any) -> int | None:
 
 def as_path(name: str, value: Any) -> str | None:
     """Return one file path as a string (a one-item list accepted), or None."""
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and value == ""):
         return None
     if isinstance(value, (list, tuple)) and len(value) == 1:
         value = value[0]
@@ -374,12 +386,28 @@ def as_shard(name: str, value: Any) -> str | None:
     raise _fail(name, value, "'i/N' with whole numbers 1 <= i <= N, e.g. '3/10'")
 
 
+#: A Dask scheduler address: an optional known scheme, a host without spaces, a port.
+_SCHEDULER = re.compile(
+    r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):\d+/?$"
+    r"|^inproc://\S+$"
+)
+
+
 def as_scheduler(name: str, value: Any) -> Any:
     """Return a Dask scheduler address, ``'local'``, a Client, or None."""
     if value is None or value == "":
         return None
-    if isinstance(value, str) or hasattr(value, "submit"):
+    if hasattr(value, "submit") or value == "local":
         return value
+    if isinstance(value, str) and _SCHEDULER.match(value.strip()):
+        return value.strip()
+    if isinstance(value, str):
+        raise _fail(
+            name,
+            value,
+            "'local' or a scheduler address such as 'tcp://10.0.0.5:8786' (scheme "
+            "tcp, tls, ws, wss, ucx or inproc; host and port)",
+        )
     raise _fail(
         name, value, "a scheduler address, 'local' or a dask.distributed.Client"
     )
@@ -491,10 +519,14 @@ def as_roi_files(name: str, value: Any) -> str | tuple[str, ...] | None:
     Several come as a list (each ``'path'`` or ``'name=path'``) or a mapping
     of set name to path; names are letters and digits (a BIDS label).
     """
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and value == ""):
         return None
-    if isinstance(value, dict):
-        value = [f"{k}={v}" for k, v in value.items()]
+    if isinstance(value, Mapping):
+        paths = {k: str(v) if hasattr(v, "__fspath__") else v for k, v in value.items()}
+        if not all(isinstance(v, str) and v for v in paths.values()):
+            raise _fail(name, value, "a mapping of set name to a path (a file name, "
+                        "not an image object: save it with to_filename first)")  # fmt: skip
+        value = [f"{k}={v}" for k, v in paths.items()]
     if isinstance(value, (list, tuple)):
         items = [str(v) if hasattr(v, "__fspath__") else v for v in value]
         if not items or not all(isinstance(v, str) and v for v in items):
@@ -546,7 +578,10 @@ def as_target_affine(name: str, value: Any) -> float | tuple | None:
     if len(numbers) not in (9, 16) or not all(math.isfinite(v) for v in numbers):
         raise _fail(name, value, "a voxel size in mm or a 4x4 (or 3x3) affine")
     size = 3 if len(numbers) == 9 else 4
-    return tuple(tuple(numbers[i * size : (i + 1) * size]) for i in range(size))
+    rows = tuple(tuple(numbers[i * size : (i + 1) * size]) for i in range(size))
+    if abs(np.linalg.det(np.array(rows)[:3, :3])) < 1e-6:
+        raise _fail(name, value, "an invertible affine (this one maps the grid flat)")
+    return rows
 
 
 def _flatten(value: Any) -> list:

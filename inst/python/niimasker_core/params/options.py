@@ -178,6 +178,9 @@ class VoxelOptions:
         dtype of the signals (``'auto'``: as nilearn).
     output_format : str
         How the signals are written (resolved: ``'nifti'`` by default).
+    nan_policy : str
+        Non-finite voxels: ``'zero'`` reads them as 0 (nilearn's
+        ``NiftiMasker``); ``'error'`` and ``'omit'`` refuse them.
     """
 
     mask_img: str | None
@@ -187,6 +190,7 @@ class VoxelOptions:
     target_shape: tuple[int, int, int] | None
     dtype: str | None
     output_format: str
+    nan_policy: str = "zero"
 
 
 @dataclass(frozen=True)
@@ -261,5 +265,6 @@ class RunOptions:
                 target_shape=s.target_shape,
                 dtype=s.dtype,
                 output_format=default_output_format(s.output_format, voxels=True),
+                nan_policy=s.nan_policy,
             ),
         )

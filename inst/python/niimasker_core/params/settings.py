@@ -204,6 +204,24 @@ def make_settings(values: Mapping[str, Any] | None = None, **kwargs: Any) -> Set
     return settings
 
 
+def _check_target(s: Settings) -> None:
+    """``target_shape`` needs a 4x4 ``target_affine``: its corner anchors the grid."""
+    affine = s.target_affine
+    if s.target_shape is not None and (affine is None or not _is_4x4(affine)):
+        raise SettingsError(
+            "{parameter} needs a 4x4 {--target_affine} (whose last column places "
+            "the grid). Got {parameter:bare}={value}, {--target_affine:bare}={affine}.",
+            parameter="target_shape",
+            value=list(s.target_shape),
+            affine=_plain(affine),
+            fix="Give a 4x4 {--target_affine} with it, or drop {parameter}.",
+        )
+
+
+def _is_4x4(affine: Any) -> bool:
+    return isinstance(affine, tuple) and len(affine) == 4
+
+
 def _check_together(s: Settings) -> None:
     for name in ("labels", "mask_img"):
         if isinstance(getattr(s, name), dict) and s.roi_file is None:
@@ -223,6 +241,7 @@ def _check_together(s: Settings) -> None:
             high_pass=s.high_pass,
             low_pass=s.low_pass,
         )
+    _check_target(s)
     if s.t_r is not None:
         nyquist = 0.5 / s.t_r
         for name in ("high_pass", "low_pass"):

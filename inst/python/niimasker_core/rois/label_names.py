@@ -18,6 +18,7 @@ def resolve_region_names(
     labels: Sequence[str] | str | Mapping[int, str] | None,
     region_ids: Sequence[int],
     roi_file: str,
+    counted: str | None = None,
 ) -> tuple[list[int], list[str]]:
     """Pair region ids with names.
 
@@ -31,6 +32,10 @@ def resolve_region_names(
         The non-background label values found in the atlas, ascending.
     roi_file : str
         The atlas path, named in error messages.
+    counted : str, optional
+        What the regions are when the set has a fixed number of them, in
+        order (``'spheres'``, ``'maps'``): then the names must be exactly one
+        per region; a look-up table with other indices (an atlas's) is refused.
 
     Returns
     -------
@@ -50,6 +55,27 @@ def resolve_region_names(
     ids = [int(i) for i in region_ids]
     if labels is None:
         return ids, [str(i) for i in ids]
+    found_ids, names = _resolve(labels, ids, roi_file)
+    if counted and found_ids != ids:
+        raise LabelsError(
+            "{--labels} names regions {found:text} but {file} has {count} {counted:text} "
+            "(regions {expected:text}): the names do not fit this set.",
+            file=roi_file,
+            found=_preview(found_ids),
+            count=len(ids),
+            counted=counted,
+            expected=_preview(ids),
+            fix=f"Give one name per {counted.rstrip('s')}, in order (a list, or a "
+            "table with a 'name' column), or no {--labels}.",
+        )
+    return found_ids, names
+
+
+def _resolve(
+    labels: Sequence[str] | str | Mapping[int, str],
+    ids: list[int],
+    roi_file: str,
+) -> tuple[list[int], list[str]]:
     if isinstance(labels, str):
         return _from_table(labels, ids, roi_file)
     if isinstance(labels, Mapping):
@@ -131,7 +157,7 @@ def _from_table(
         )
     for key in ("labels", "label", "name"):
         if key in columns:
-            return resolve_region_names(list(table[columns[key]]), ids, roi_file)
+            return _resolve(list(table[columns[key]]), ids, roi_file)
     raise LabelsError(
         f"'labels' file '{path}' needs a 'Labels' (or 'Label') column, or BIDS "
         f"'index' and 'name' columns. Found columns: {', '.join(table.columns)}."

@@ -18,6 +18,7 @@ resampling stays a column of NaN, so columns never shift between images.
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,7 +35,7 @@ from ..domains.volume.resampling import (
 )
 from ..domains.volume.stream import iter_chunks
 from ..engine import Reduction
-from ..errors import ImageNotFoundError, InputFileError, RoiError
+from ..errors import ImageNotFoundError, InputFileError, RoiError, RoiKindWarning
 from .base import GridCachedSource, RoiRequest
 from .label_names import resolve_region_names
 from .masking import mask_on_grid
@@ -81,12 +82,25 @@ def load(request: RoiRequest) -> Maps:
             "least-squares signal, so 'as_voxels' and 'strategy' do not apply. "
             "Use a 3D labelled atlas for them, or drop those options."
         )
-    return Maps(
+    maps = Maps(
         path,
         labels=options.labels,
         mask_img=options.mask_img,
         allow_overlap=options.allow_overlap,
     )
+    if options.labels is None:
+        warnings.warn(
+            RoiKindWarning(
+                "{--roi_file} {file} is a 4D image, so it is read as {count} "
+                "probabilistic maps (one region per volume, fitted by least squares).",
+                file=path,
+                count=len(maps.names),
+                fix="If it is an fMRI run, give it in {--input_files} instead; give "
+                "{--labels} to name the maps (which also silences this).",
+            ),
+            stacklevel=2,
+        )
+    return maps
 
 
 def read_maps(
@@ -278,7 +292,7 @@ class Maps(GridCachedSource):
         )
         n_maps = self.maps.shape[1]
         self.ids, self.names = resolve_region_names(
-            labels, list(range(1, n_maps + 1)), path
+            labels, list(range(1, n_maps + 1)), path, "maps"
         )
         self.mask_img = mask_img
         self.allow_overlap = True if allow_overlap is None else bool(allow_overlap)

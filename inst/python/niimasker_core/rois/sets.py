@@ -16,12 +16,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import RoiError
 from ..params.options import RoiOptions, VoxelOptions
 from .base import RoiRequest, RoiSource
 from .per_set import values_per_set
 from .registry import is_query, load_source
 
-__all__ = ["RoiSet", "load_roi_sets", "roi_set_names", "split_sets"]
+__all__ = ["MAX_SET_NAME", "RoiSet", "load_roi_sets", "roi_set_names", "split_sets"]
 
 
 @dataclass(frozen=True)
@@ -64,19 +65,59 @@ def roi_set_names(roi_file: str | tuple[str, ...] | None) -> list[tuple[str, str
     if roi_file is None:
         return []
     entries = [roi_file] if isinstance(roi_file, str) else list(roi_file)
-    pairs = []
+    pairs, given = [], []
     for entry in entries:
         label, sep, rest = entry.partition("=")
-        named = (
-            sep and re.fullmatch(r"[A-Za-z0-9]+", label) and not Path(entry).exists()
-        )
+        named = sep and re.fullmatch(r"[A-Za-z0-9]+", label) and not _exists(entry)
         pairs.append((label, rest) if named else (_default_name(entry), entry))
+        given.append(bool(named))
+    _check_given_names(pairs, given)
     seen: dict[str, int] = {}
     unique = []
     for name, path in pairs:
         seen[name] = seen.get(name, 0) + 1
         unique.append((name if seen[name] == 1 else f"{name}{seen[name]}", path))
+    taken = [name for name, _ in unique]
+    if len(set(taken)) < len(taken):  # a number given to a repeated name is taken
+        _repeated([n for n in taken if taken.count(n) > 1][0], roi_file)
     return unique
+
+
+#: The longest ROI set name: it is part of every output file's name.
+MAX_SET_NAME = 64
+
+
+def _exists(entry: str) -> bool:
+    try:
+        return Path(entry).exists()
+    except OSError:  # a name too long for the file system is no file
+        return False
+
+
+def _check_given_names(pairs: list[tuple[str, str]], given: list[bool]) -> None:
+    names = [name for (name, _), named in zip(pairs, given) if named]
+    for name in names:
+        if names.count(name) > 1:
+            _repeated(name, [f"{n}={p}" for n, p in pairs])
+        if len(name) > MAX_SET_NAME:
+            raise RoiError(
+                "The ROI set name {name} is {length} characters long; it is part of "
+                "every output file's name, so at most {limit} are allowed.",
+                name=name[:20] + "...",
+                length=len(name),
+                limit=MAX_SET_NAME,
+                fix="Give the set a shorter name (letters and digits) in {--roi_file}.",
+            )
+
+
+def _repeated(name: str, roi_file: object) -> None:
+    raise RoiError(
+        "{--roi_file} names two ROI sets {name}: each set needs its own name, since "
+        "its outputs are named after it. Got {--roi_file:bare}={value}.",
+        name=name,
+        value=list(roi_file) if isinstance(roi_file, (list, tuple)) else roi_file,
+        fix="Rename one of them (name=path).",
+    )
 
 
 def split_sets(options: RoiOptions) -> list[tuple[str, RoiOptions]]:

@@ -357,7 +357,7 @@ class Spheres(GridCachedSource):
         ids = list(range(1, len(table) + 1))
         if labels is None and table["name"].notna().all():
             labels = [str(n) for n in table["name"]]
-        self.ids, self.names = resolve_region_names(labels, ids, path)
+        self.ids, self.names = resolve_region_names(labels, ids, path, "spheres")
         if labels is None:
             self.names = [str(i) for i in ids]
         self.mask_img = mask_img

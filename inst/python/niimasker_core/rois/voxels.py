@@ -27,24 +27,29 @@ from typing import Any
 
 import nibabel as nib
 import numpy as np
+from nibabel.filebasedimages import ImageFileError
 
 from ..domains.volume.boxes import Boxes
 from ..domains.volume.grid import Grid
 from ..domains.volume.nifti import read_whole
 from ..engine import Reduction
+from ..errors import NiimaskerError, RoiError, SettingsError
 from ..io.folder import DATA_DIR
 from ..params.options import VoxelOptions
 from ..params.vocabulary import MASK_STRATEGIES
 from .base import GridCachedSource, RoiRequest
 
 __all__ = [
+    "MAX_TARGET_VOXELS",
     "MASK_FILE",
     "VoxelSource",
     "compute_mask",
     "given_mask",
     "load",
     "mask_data",
+    "check_field_of_view",
     "mask_voxels",
+    "outside_image",
     "region_boxes",
     "resample_mask",
     "voxel_gather",
@@ -241,6 +246,38 @@ def mask_voxels(
     return voxels.astype(np.int64), grid, same
 
 
+def check_field_of_view(
+    grid: Grid, shape: tuple[int, int, int], affine: np.ndarray
+) -> None:
+    """Raise nilearn's ``BoundingBoxError`` where its resampling of an image to ``grid`` does.
+
+    nilearn refuses when every voxel of the image falls at negative indices
+    of the grid along one axis (``resample_img``'s own test).
+
+    Raises
+    ------
+    nilearn.image.resampling.BoundingBoxError
+        If the grid's field of view holds none of the image, as nilearn sees it.
+    """
+    from nilearn.image.resampling import BoundingBoxError, get_bounds  # nilearn
+
+    bounds = get_bounds(tuple(shape), np.linalg.inv(grid.affine) @ affine)
+    if any(high < 0 for _, high in bounds):
+        raise BoundingBoxError(
+            "The field of view given by the target affine does not contain any of "
+            "the data"
+        )
+
+
+def outside_image(grid: Grid, shape: tuple[int, int, int], affine: np.ndarray) -> bool:
+    """Return whether no voxel centre of ``grid`` falls inside the image's field of view."""
+    corners = np.array(np.meshgrid(*[[0, n - 1] for n in grid.shape])).reshape(3, -1)
+    world = grid.affine[:3, :3] @ corners + grid.affine[:3, 3:]
+    ijk = np.linalg.solve(affine[:3, :3], world - affine[:3, 3:])
+    low, high = ijk.min(axis=1), ijk.max(axis=1)
+    return bool(np.any(high < -0.5) or np.any(low > np.array(shape) - 0.5))
+
+
 def region_boxes(
     voxels: np.ndarray,
     counts: Sequence[int],
@@ -316,13 +353,16 @@ def warn_resampling(stacklevel: int) -> None:
     )
 
 
-def voxel_gather(voxels: np.ndarray, grid: Grid, same: bool) -> Reduction:
+def voxel_gather(
+    voxels: np.ndarray, grid: Grid, same: bool, non_finite: str | None = "zero"
+) -> Reduction:
     """Return the reduction reading ``voxels`` as nilearn's ``NiftiMasker`` reads them.
 
     One column per voxel (counted, not named: see :meth:`VoxelSource.columns`);
     non-finite values are read as 0 (the image then in memory); signals keep
     the image's float dtype (others float32); an image on another grid is
-    resampled to ``grid`` first.
+    resampled to ``grid`` first. ``non_finite=None`` leaves non-finite values
+    to the extraction's ``nan_policy`` (the batch's, unless it is ``'zero'``).
     """
     return Reduction(
         columns=_Count(len(voxels)),
@@ -330,7 +370,7 @@ def voxel_gather(voxels: np.ndarray, grid: Grid, same: bool) -> Reduction:
         reduce=lambda values: values,
         domain=None if same else grid,
         elementwise=True,
-        non_finite="zero",
+        non_finite=non_finite,
         keep_float_dtype=True,
     )
 
@@ -357,6 +397,56 @@ def _affine(value: Any) -> np.ndarray | None:
     return np.asarray(value, dtype=float)
 
 
+#: The most voxels a resampled mask's grid may have (a 0.25 mm grid of a whole
+#: head); beyond, a tiny ``target_affine`` would fill the memory.
+MAX_TARGET_VOXELS = 2**31
+
+
+def _check_target_size(mask: nib.Nifti1Image, options: VoxelOptions) -> None:
+    """Refuse a ``target_affine``/``target_shape`` whose grid cannot fit in memory."""
+    if options.target_affine is None:
+        return
+    if options.target_shape is not None:
+        count = float(np.prod(options.target_shape, dtype=float))
+    else:
+        target = _affine(options.target_affine)[:3, :3]
+        extent = np.abs(mask.affine[:3, :3]) @ np.array(mask.shape[:3], float)
+        size = np.abs(np.linalg.inv(target)) @ extent
+        count = float(np.prod(np.maximum(size, 1.0)))
+    if count > MAX_TARGET_VOXELS:
+        raise SettingsError(
+            "{parameter} makes a grid of about {count:.3g} voxels, too many to "
+            "hold in memory. Got {parameter:bare}={value}.",
+            parameter="target_affine",
+            value=options.target_affine,
+            count=count,
+            fix="Give a voxel size near the images' own (in mm), or no "
+            "{--target_affine}.",
+        )
+
+
+def _mask_error(options: VoxelOptions, first_image: str, exc: Exception) -> RoiError:
+    """Return the error for a mask that cannot be made or read: its file or arguments."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if options.mask_img is not None:
+        return RoiError(
+            "{--mask_img} {file} cannot be used as a mask: {reason:text}.",
+            file=str(options.mask_img),
+            reason=reason.rstrip("."),
+            fix="Give a 3D NIfTI with some non-zero voxels in the images' space.",
+        )
+    return RoiError(
+        "The mask computed from {file} with {--mask_strategy} {strategy} and "
+        "{--mask_args} {args} cannot be used: {reason:text}.",
+        file=first_image,
+        strategy=options.mask_strategy,
+        args=options.mask_args or {},
+        reason=reason.rstrip("."),
+        fix="Check {--mask_args} (e.g. opening >= 0, lower_cutoff < upper_cutoff), "
+        "or give {--mask_img}.",
+    )
+
+
 class VoxelSource(GridCachedSource):
     """Every voxel of one mask, fitted once for the batch.
 
@@ -371,22 +461,38 @@ class VoxelSource(GridCachedSource):
     kind = "voxels"
 
     def __init__(self, options: VoxelOptions, first_image: str) -> None:
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            try:
+                mask = self._fit_mask(options, first_image)
+                _check_target_size(mask, options)
+                self.mask_img = resample_mask(
+                    mask, _affine(options.target_affine), options.target_shape
+                )
+                self.mask_data = mask_data(self.mask_img)
+            except NiimaskerError:  # already says which file and what to do
+                raise
+            except (ValueError, TypeError, OSError, ImageFileError) as exc:
+                # nilearn's and nibabel's: the error says it all, without their warnings
+                raise _mask_error(options, first_image, exc) from None
+        for warning in said:  # a mask was made: what nilearn said about it stands
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+        self.output_format = options.output_format
+        self.dtype = options.dtype
+        self.non_finite = "zero" if options.nan_policy == "zero" else None
+        self._columns: list[str] | None = None
+
+    def _fit_mask(self, options: VoxelOptions, first_image: str) -> nib.Nifti1Image:
         if options.mask_img is None:
-            mask = compute_mask(first_image, options.mask_strategy, options.mask_args)
             self.mask_source = (
                 f"computed with mask_strategy '{options.mask_strategy}' from "
                 f"'{first_image}'"
             )
-        else:
-            mask = given_mask(options.mask_img)
-            self.mask_source = f"mask_img '{options.mask_img}'"
-        self.mask_img = resample_mask(
-            mask, _affine(options.target_affine), options.target_shape
-        )
-        self.mask_data = mask_data(self.mask_img)
-        self.output_format = options.output_format
-        self.dtype = options.dtype
-        self._columns: list[str] | None = None
+            return compute_mask(first_image, options.mask_strategy, options.mask_args)
+        self.mask_source = f"mask_img '{options.mask_img}'"
+        return given_mask(options.mask_img)
 
     @property
     def space(self) -> nib.Nifti1Image:
@@ -450,4 +556,18 @@ class VoxelSource(GridCachedSource):
         return reduction
 
     def _build(self, shape: tuple[int, int, int], affine: np.ndarray) -> Reduction:
-        return voxel_gather(*mask_voxels(self.mask_img, self.mask_data, shape, affine))
+        grid = Grid(tuple(self.mask_img.shape[:3]), self.mask_img.affine)
+        voxels, box, same = (None, grid, False)
+        if not outside_image(grid, shape, affine):
+            voxels, box, same = mask_voxels(
+                self.mask_img, self.mask_data, shape, affine
+            )
+        if voxels is None or (not same and outside_image(box, shape, affine)):
+            raise RoiError(
+                "The mask ({source:text}) lies outside the image's field of view: "
+                "none of its voxels is inside the image, so every value would be 0.",
+                source=self.mask_source,
+                fix="Give a mask in the images' space (check its affine against "
+                "theirs).",
+            )
+        return voxel_gather(voxels, box, same, self.non_finite)

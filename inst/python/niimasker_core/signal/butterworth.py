@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import TooFewVolumesError
+
 __all__ = ["butter_sos", "sosfiltfilt"]
 
 
@@ -291,17 +293,22 @@ def sosfiltfilt(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
 
     Raises
     ------
-    ValueError
-        If there are no more samples than the padding length (scipy's rule).
+    TooFewVolumesError
+        If there are no more samples than the padding length (scipy's rule); a
+        ``ValueError`` as scipy's.
     """
     x = np.asarray(x)
     ntaps = 2 * sos.shape[0] + 1
     ntaps -= min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum()))
     edge = ntaps * 3
     if x.shape[0] <= edge:
-        raise ValueError(
+        raise TooFewVolumesError(
             "The length of the input vector x must be greater than padlen, "
-            f"which is {edge}."
+            "which is {padlen}: filtering ({--high_pass}, {--low_pass}) needs more "
+            "than {padlen} volumes, and {count} are left.",
+            padlen=edge,
+            count=int(x.shape[0]),
+            fix="Drop the filter for so short a run, or give a longer one.",
         )
     ext = np.concatenate(
         (

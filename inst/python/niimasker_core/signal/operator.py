@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 
+from ..errors import CleaningError
 from .cleaning import clean_signals
 
 __all__ = ["BLOCK_COLUMNS", "clean_columns", "run_sample_masks"]
@@ -150,9 +151,13 @@ def clean_columns(
         )
     runs = np.asarray(runs)
     if len(runs) != signals.shape[0]:
-        raise ValueError(
-            f"The length of the run vector ({len(runs)}) does not match the length "
-            f"of the signals ({signals.shape[0]}): give one run label per volume."
+        raise CleaningError(
+            "The length of the run vector ({length}) does not match the length "
+            "of the signals ({count}): {parameter} gives one run label per volume.",
+            parameter="runs",
+            length=len(runs),
+            count=int(signals.shape[0]),
+            fix="Give as many labels as the image has volumes left to clean.",
         )
     labels = np.unique(runs)
     masks = run_sample_masks(sample_mask, len(labels))
