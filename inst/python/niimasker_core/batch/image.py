@@ -28,7 +28,7 @@ from ..domains.registry import open_image
 from ..engine import Reduction, extract
 from ..errors import CleaningError, EmptyRegionWarning, NiimaskerError
 from ..io.folder import DATA_DIR
-from ..io.formats import FORMATS, sidecar_of, timeseries_name
+from ..io.formats import FORMATS, Layout, sidecar_of, timeseries_name
 from ..io.writers import write_json, write_nifti, write_rows
 from ..params.options import CleaningOptions
 from ..params.vocabulary import target_dtype
@@ -253,7 +253,13 @@ def _write_outputs(
     # tells a later run that every other output of the image is complete.
     fmt = FORMATS[source.output_format]
     table = out / timeseries_name(result.stem, fmt.name)
-    files = [fmt.write(table, result.values, result.columns, source.space)]
+    layout = Layout(
+        space=source.space,
+        parcels=source.parcels,
+        t_r=result.t_r,
+        volumes=result.volumes,
+    )
+    files = fmt.write(table, result.values, result.columns, layout)
     if coverage:
         files.append(write_rows(out / f"{result.stem}_coverage.tsv", coverage))
     for name, img in reduction.images.items():

@@ -62,7 +62,7 @@ class BatchResult:
     failures: list[Failure]
     parameters: dict[str, Any]
     seconds: float = 0.0
-    mask_img: Any = None  # voxel extraction: the mask used (a nibabel image)
+    mask_img: Any = None  # the space of voxels or grayordinates (a nibabel object)
 
     @property
     def skipped(self) -> list[ImageResult]:
@@ -135,7 +135,10 @@ def run_batch(
         check_output_dir(output_dir)
         check_outputs(output_dir, settings, plans)
     sets = load_roi_sets(
-        options.rois, options.voxels, plans[0].image if plans else None
+        options.rois,
+        options.voxels,
+        plans[0].image if plans else None,
+        plans[0].companions if plans else (),
     )
     job = Job(settings, options, tuple(sets))
     parameters = run_record(job, plans, command)

@@ -25,6 +25,7 @@ from typing import Any
 
 import nibabel as nib
 import numpy as np
+from nibabel.cifti2 import cifti2_axes
 
 from ..domains.base import Domain
 from ..domains.surface.cifti_header import read_cifti_header
@@ -32,6 +33,7 @@ from ..domains.surface.grayordinates import (
     CORTEX_LEFT,
     Grayordinates,
     Structure,
+    brain_model_axis,
     transfer,
 )
 from ..domains.surface.hemispheres import other_half, structure_of
@@ -39,6 +41,7 @@ from ..engine import Reduction
 from ..errors import ImageNotFoundError, InputFileError, RoiError
 from .base import RegionColumns, RoiRequest, coverage_rows
 from .label_names import resolve_region_names
+from .registry import SURFACE_ATLASES
 
 __all__ = [
     "SurfaceAtlas",
@@ -47,6 +50,7 @@ __all__ = [
     "read_dlabel",
     "read_hemisphere_labels",
     "read_surface_atlas",
+    "region_format",
 ]
 
 
@@ -229,6 +233,15 @@ def read_surface_atlas(path: str) -> SurfaceAtlas:
     return read_hemisphere_labels(path)
 
 
+def region_format(roi_file: str | None, output_format: str | None) -> str:
+    """Return how a set's tables are written: ``cifti`` (TSV and ptseries) or ``tsv``.
+
+    ``cifti`` applies to surface atlases; every other table is a TSV.
+    """
+    surface = (roi_file or "").lower().endswith(SURFACE_ATLASES)
+    return "cifti" if surface and output_format == "cifti" else "tsv"
+
+
 def load(request: RoiRequest) -> SurfaceLabels:
     """Load a surface atlas (the registry's ``surface_labels`` kind).
 
@@ -258,7 +271,11 @@ def load(request: RoiRequest) -> SurfaceLabels:
             + ("it" if len(asked) == 1 else "them")
             + "."
         )
-    return SurfaceLabels(read_surface_atlas(request.roi_file), labels=options.labels)
+    return SurfaceLabels(
+        read_surface_atlas(request.roi_file),
+        labels=options.labels,
+        output_format=options.output_format,
+    )
 
 
 class SurfaceLabels(RegionColumns):
@@ -271,12 +288,18 @@ class SurfaceLabels(RegionColumns):
     labels : sequence of str, str or None
         Region names replacing the label table's (see
         :func:`~niimasker_core.rois.label_names.resolve_region_names`).
+    output_format : str or None
+        ``'cifti'`` writes each table as ``.ptseries.nii`` too; others TSV.
     """
 
     kind = "labels"
 
-    def __init__(self, atlas: SurfaceAtlas, *, labels: Any = None) -> None:
+    def __init__(
+        self, atlas: SurfaceAtlas, *, labels: Any = None, output_format: Any = None
+    ) -> None:
         self.atlas = atlas
+        self.output_format = region_format(atlas.path, output_format)
+        self._parcels = None
         keys, counts = np.unique(atlas.labels, return_counts=True)
         present = keys != 0
         if not present.any():
@@ -290,6 +313,23 @@ class SurfaceLabels(RegionColumns):
             labels = {i: atlas.table.get(i, str(i)) for i in ids}
         self.ids, self.names = resolve_region_names(labels, ids, atlas.path)
         self._cache: dict = {}
+
+    @property
+    def parcels(self) -> Any:
+        """The regions as a CIFTI parcels axis: named, with the atlas's vertices and voxels.
+
+        Each region holds the samples of the atlas carrying its key, as
+        ``wb_command -cifti-parcellate`` records them; made when first asked.
+        """
+        if self._parcels is None:
+            models = brain_model_axis(self.atlas.domain)
+            self._parcels = cifti2_axes.ParcelsAxis.from_brain_models(
+                [
+                    (name, models[self.atlas.labels == key])
+                    for key, name in zip(self.ids, self.names)
+                ]
+            )
+        return self._parcels
 
     def describe(self) -> dict[str, Any]:
         """Return a JSON-ready description for parameters.json."""

@@ -30,6 +30,7 @@ import numpy as np
 from ..domains.volume.boxes import Boxes
 from ..domains.volume.grid import Grid
 from ..engine import Reduction
+from ..errors import SettingsError
 from ..io.folder import DATA_DIR
 from ..params.options import VoxelOptions
 from ..params.vocabulary import MASK_STRATEGIES
@@ -37,6 +38,7 @@ from .base import GridCachedSource, RoiRequest
 
 __all__ = [
     "MASK_FILE",
+    "ColumnCount",
     "VoxelSource",
     "compute_mask",
     "given_mask",
@@ -306,7 +308,7 @@ def voxel_gather(voxels: np.ndarray, grid: Grid, same: bool) -> Reduction:
     resampled to ``grid`` first.
     """
     return Reduction(
-        columns=_Count(len(voxels)),
+        columns=ColumnCount(len(voxels)),
         voxels=voxels,
         reduce=lambda values: values,
         domain=None if same else grid,
@@ -316,7 +318,7 @@ def voxel_gather(voxels: np.ndarray, grid: Grid, same: bool) -> Reduction:
     )
 
 
-class _Count(Sequence):
+class ColumnCount(Sequence):
     """A sequence of ``n`` column placeholders (the engine needs only their count)."""
 
     def __init__(self, n: int) -> None:
@@ -352,6 +354,12 @@ class VoxelSource(GridCachedSource):
     kind = "voxels"
 
     def __init__(self, options: VoxelOptions, first_image: str) -> None:
+        if options.output_format == "cifti":
+            raise SettingsError(
+                "'output_format' is 'cifti', which writes surface runs and surface "
+                "atlases (.dtseries.nii, .ptseries.nii); the voxels of a volume "
+                "mask are written as 'nifti', 'npy' or 'tsv'."
+            )
         if options.mask_img is None:
             mask = compute_mask(first_image, options.mask_strategy, options.mask_args)
             self.mask_source = (
