@@ -188,9 +188,9 @@ def _mask_to_plain(mask_img: Any) -> dict[str, Any]:
 def _grayordinates_to_plain(models: Any) -> dict[str, Any]:
     """Return each grayordinate's structure, vertex and voxel (int32 bytes, -1: none)."""
     names, counts = [], []
-    for name, part, _ in models.iter_structures():
+    for name, _, structure in models.iter_structures():
         names.append(name.removeprefix("CIFTI_STRUCTURE_"))
-        counts.append(int(part.stop - part.start))
+        counts.append(len(structure))
     voxels = np.asarray(models.voxel, dtype=np.int32)
     return {
         "structures": names,

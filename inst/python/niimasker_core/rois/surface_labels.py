@@ -319,16 +319,22 @@ class SurfaceLabels(RegionColumns):
         """The regions as a CIFTI parcels axis: named, with the atlas's vertices and voxels.
 
         Each region holds the samples of the atlas carrying its key, as
-        ``wb_command -cifti-parcellate`` records them; made when first asked.
+        ``wb_command -cifti-parcellate`` records them (voxels in the order of
+        their index in the volume, ``i`` fastest); made when first asked.
         """
         if self._parcels is None:
             models = brain_model_axis(self.atlas.domain)
-            self._parcels = cifti2_axes.ParcelsAxis.from_brain_models(
+            parcels = cifti2_axes.ParcelsAxis.from_brain_models(
                 [
                     (name, models[self.atlas.labels == key])
                     for key, name in zip(self.ids, self.names)
                 ]
             )
+            for i, voxels in enumerate(parcels.voxels):
+                if len(voxels):
+                    order = np.lexsort((voxels[:, 0], voxels[:, 1], voxels[:, 2]))
+                    parcels.voxels[i] = voxels[order]
+            self._parcels = parcels
         return self._parcels
 
     def describe(self) -> dict[str, Any]:
