@@ -256,3 +256,20 @@ def test_hemisphere_goes_where_bids_puts_it():
     assert hemisphere_name("run_timeseries.func.gii", "L") == (
         "hemi-L_run_timeseries.func.gii"
     )
+
+
+def test_high_variance_confounds_of_a_surface_run(cifti):
+    """nilearn's high-variance confounds of every grayordinate, as of a SurfaceImage."""
+    from nilearn.signal import high_variance_confounds
+
+    series, _, data, _, _ = cifti
+    got = extract_timeseries(
+        [str(series)], high_variance_confounds=True, discard_scans=1, detrend=True
+    )[0].data
+    expected = clean(
+        data[1:],
+        confounds=high_variance_confounds(data)[1:],
+        detrend=True,
+        standardize=None,
+    )
+    _close(got.to_numpy(), expected)

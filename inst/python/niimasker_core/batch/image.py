@@ -25,6 +25,7 @@ from ..confounds.scrubbing import interpolate_censored
 from ..confounds.stacking import stack_confounds
 from ..domains.base import SampledImage
 from ..domains.registry import open_image
+from ..domains.surface.grayordinates import Grayordinates
 from ..engine import Reduction, extract
 from ..errors import CleaningError, EmptyRegionWarning, NiimaskerError
 from ..io.folder import DATA_DIR
@@ -179,8 +180,12 @@ def _clean(
             confounds=confounds.values,
             sample_mask=confounds.sample_mask,
         )
+    whole = plan.image
+    if options.high_variance_confounds and isinstance(image.domain, Grayordinates):
+        # nilearn reads a surface run's every vertex; there is no file it reads
+        whole = image.read_zeroed(np.arange(image.domain.n_samples), None, None)
     regressors = stack_confounds(
-        plan.image,
+        whole,
         image.n_volumes,
         confounds.values,
         options.high_variance_confounds,
