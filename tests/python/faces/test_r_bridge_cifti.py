@@ -100,3 +100,18 @@ def test_values_that_do_not_fit_are_refused(run, tmp_path):
             str(tmp_path / "no.dtseries.nii"),
             "a.dscalar.nii",
         )
+
+
+def test_a_gifti_run_is_a_template_too(tmp_path, rng):
+    from surface_data import N_LEFT, N_RIGHT, surface_series, write_func_gii
+
+    files = []
+    for hemi, n, name in (("L", N_LEFT, "CortexLeft"), ("R", N_RIGHT, "CortexRight")):
+        files.append(tmp_path / f"sub-01_hemi-{hemi}_bold.func.gii")
+        write_func_gii(files[-1], surface_series(rng, n, 4), name)
+    values = np.arange(N_LEFT + N_RIGHT, dtype=float)
+    out = tmp_path / "map.dscalar.nii"
+    r_bridge.write_grayordinates(_bytes(values), [len(values)], str(files[0]), str(out))
+    img = nib.load(out)
+    np.testing.assert_array_equal(img.get_fdata()[0], values)
+    assert img.header.get_axis(1).nvertices["CIFTI_STRUCTURE_CORTEX_RIGHT"] == N_RIGHT

@@ -16,6 +16,7 @@ from __future__ import annotations
 import traceback
 import warnings
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import nibabel as nib
@@ -24,6 +25,8 @@ from nibabel.cifti2 import cifti2_axes
 
 from .. import errors
 from ..batch.results import ExtractionResult, ImageTimeseries
+from ..domains.registry import open_image, reader_of
+from ..domains.surface.grayordinates import brain_model_axis
 from ..errors import NiimaskerError, SettingsError, Worded
 from ..io.bids import parse_entities
 from ..io.surface_outputs import write_dense_scalars, write_dense_series
@@ -392,10 +395,11 @@ def write_grayordinates(
         for a ``.dscalar.nii`` (one column per map), ``[volumes,
         grayordinates]`` for a ``.dtseries.nii``.
     shape : list of int
-        Two dimensions.
+        Two dimensions, or one (a vector: one map, or one volume).
     template : str
         A dense CIFTI file (``.dtseries.nii``, ``.dscalar.nii``,
-        ``.dlabel.nii``) whose brain models the values follow, in order.
+        ``.dlabel.nii``) whose brain models the values follow, in order, or
+        a GIFTI run's ``.func.gii`` (with its other hemisphere when it has one).
     file : str
         The ``.dscalar.nii`` or ``.dtseries.nii`` to write.
     t_r : float or None
@@ -415,12 +419,15 @@ def write_grayordinates(
     InputFileError
         If ``template`` is not a dense CIFTI file.
     """
-    rows, cols = (int(n) for n in shape)
+    scalars = str(file).endswith(".dscalar.nii")
+    shape = [int(n) for n in shape]
+    if len(shape) == 1:  # a vector: one map, or one volume
+        shape = [shape[0], 1] if scalars else [1, shape[0]]
+    rows, cols = shape
     data = np.frombuffer(bytes(values), dtype=np.float64).reshape(
         (rows, cols), order="F"
     )
     models, step = _template_models(template)
-    scalars = str(file).endswith(".dscalar.nii")
     if not scalars and not str(file).endswith(".dtseries.nii"):
         raise SettingsError(
             f"'file' is '{file}': give a .dscalar.nii (maps) or a .dtseries.nii "
@@ -443,7 +450,15 @@ def write_grayordinates(
 
 
 def _template_models(template: str) -> tuple[Any, float | None]:
-    """Return a dense CIFTI file's brain models and its series step (None: not a series)."""
+    """Return a template's brain models and its series step (None: not a series).
+
+    A GIFTI run is read with its other hemisphere, as the batch reads it.
+    """
+    if str(template).endswith(".gii"):
+        reader = reader_of(template)
+        other = reader.other_half(template)
+        image = open_image(template, (other,) if Path(other).is_file() else ())
+        return brain_model_axis(image.domain), reader.header_t_r(template)
     try:
         img = nib.load(template)
         rows, models = img.header.get_axis(0), img.header.get_axis(1)
