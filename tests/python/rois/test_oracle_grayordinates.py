@@ -273,3 +273,16 @@ def test_high_variance_confounds_of_a_surface_run(cifti):
         standardize=None,
     )
     _close(got.to_numpy(), expected)
+
+
+def test_read_timeseries_says_grayordinate_images_are_not_read_back(
+    gifti_pair, tmp_path
+):
+    from niimasker_core import read_timeseries
+
+    (left_file, right_file), _, _ = gifti_pair
+    out = tmp_path / "out"
+    assert main([str(out), "-i", str(left_file), str(right_file)]) == 0
+    with pytest.warns(errors.UnusedOptionWarning, match="gifti file, not read back"):
+        result = read_timeseries(str(out))
+    assert len(result) == 0
