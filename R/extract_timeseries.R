@@ -89,8 +89,11 @@
 #' @param high_variance_confounds Logical. Voxel extraction: also regress out
 #'   nilearn's high-variance confounds.
 #' @param dtype Character. Voxel extraction: `"auto"` or a numpy dtype name.
-#' @param output_format Character. `"tsv"`, `"nifti"` or `"npy"` (default:
-#'   `"tsv"` for regions, `"nifti"` for voxels).
+#' @param output_format Character. `"tsv"`, `"nifti"`, `"npy"` or `"cifti"`
+#'   (default: `"tsv"` for regions, `"nifti"` for voxels: a surface run's
+#'   grayordinates in its own format, `.dtseries.nii` or a GIFTI pair).
+#'   `"cifti"` writes a surface atlas's tables as `.ptseries.nii` too, and
+#'   every grayordinate as `.dtseries.nii`.
 #' @param discard_scans Whole number or `"auto"`. Volumes dropped at the
 #'   start of each image (and the same confound rows). `"auto"`: the leading
 #'   volumes its confounds file flags as non-steady-state (XCP-D's convention).

@@ -115,4 +115,84 @@ test_that("one-hot surface maps fit each region's mean; a vertex mask is read", 
   # the atlas as its own mask: every labelled vertex is inside
   masked <- extract_timeseries(runs, atlas, mask_img = atlas)
   expect_equal(as.matrix(regions(masked)), as.matrix(regions(means)))
+
+test_that("extract_voxels() on a CIFTI run gives every grayordinate, structure by structure", {
+  skip_if_no_core()
+  run <- example_surface("01", "cifti")
+  vox <- extract_voxels(run, detrend = TRUE, standardize = "zscore_sample", t_r = 2)
+  expect_s3_class(vox, "niimasker_voxels")
+  expect_null(vox$mask)
+  expect_identical(vox$template, run)
+  expect_named(vox$voxels, c("structure", "vertex", "i", "j", "k", "x", "y", "z"))
+  signals <- vox$signals[[1]]
+  expect_identical(ncol(signals), nrow(vox$voxels))
+  expect_identical(unique(vox$voxels$structure), c("CORTEX_LEFT", "CORTEX_RIGHT", "THALAMUS_LEFT"))
+  on_surface <- !is.na(vox$voxels$vertex)
+  expect_true(all(is.na(vox$voxels$i[on_surface])))
+  expect_false(anyNA(vox$voxels[!on_surface, c("i", "j", "k", "x", "y", "z")]))
+  # the same grayordinates as nibabel reads them (0-based there)
+  models <- reticulate::py_eval(paste(
+    "lambda f: (lambda a: ([int(v) for v in a.vertex], [[int(v) for v in r] for r in a.voxel]))",
+    "(__import__('nibabel').load(f).header.get_axis(1))"
+  ))(run)
+  expect_identical(vox$voxels$vertex[on_surface], unlist(models[[1]])[on_surface] + 1L)
+  first <- which(!on_surface)[[1]]
+  expect_identical(unlist(vox$voxels[first, c("i", "j", "k")]),
+                   unlist(models[[2]][[first]]) + 1L, ignore_attr = TRUE)
+  expect_equal(vox$voxels$x[[first]], sum(vox$affine[1, ] * c(unlist(models[[2]][[first]]), 1)))
+  # nilearn's signal.clean on the same matrix
+  expected <- reticulate::py_eval(paste(
+    "lambda f: [[float(v) for v in col] for col in __import__('nilearn.signal').signal.clean(",
+    "__import__('nibabel').load(f).get_fdata(), detrend=True, standardize='zscore_sample',",
+    "t_r=2.0).T]"
+  ))(run)
+  expect_equal(signals[, 1], unlist(expected[[1]]), tolerance = 1e-5)
+  expect_equal(signals[, ncol(signals)], unlist(expected[[length(expected)]]), tolerance = 1e-5)
+  expect_output(print(vox), "grayordinates")
+})
+
+test_that("voxels_to_cifti() writes maps and timeseries back, as wb_command reads them", {
+  skip_if_no_core()
+  vox <- extract_voxels(example_surface("01", "cifti"))
+  maps <- cbind(mean = colMeans(vox$signals[[1]]), sd = apply(vox$signals[[1]], 2, stats::sd))
+  dscalar <- withr::local_tempfile(fileext = ".dscalar.nii")
+  expect_identical(voxels_to_cifti(maps, vox, dscalar), dscalar)
+  back <- reticulate::py_eval(paste(
+    "lambda f: (lambda img: ([[float(v) for v in row] for row in img.get_fdata()],",
+    "[str(n) for n in img.header.get_axis(0).name]))(__import__('nibabel').load(f))"
+  ))(dscalar)
+  expect_equal(unlist(back[[1]][[2]]), unname(maps[, "sd"]), tolerance = 1e-6)
+  expect_identical(unlist(back[[2]]), c("mean", "sd"))
+  dtseries <- withr::local_tempfile(fileext = ".dtseries.nii")
+  voxels_to_cifti(vox$signals[[1]], vox$template, dtseries)
+  wb <- Sys.which("wb_command")
+  expect_true(nzchar(wb))
+  for (path in c(dscalar, dtseries)) {
+    info <- system2(wb, c("-file-information", path), stdout = TRUE)
+    expect_null(attr(info, "status"))
+    expect_true(any(grepl("ThalamusLeft", info)))
+  }
+  expect_true(any(grepl("Step:\\s+2.000", system2(wb, c("-file-information", dtseries), stdout = TRUE))))
+  expect_error(voxels_to_cifti(maps[-1, ], vox, dscalar), class = "niimasker_error_settings")
+  mask <- example_file("fmriprep", "sub-01", "func",
+                       "sub-01_task-rest_space-MNI305_desc-brain_mask.nii.gz")
+  volume <- extract_voxels(example_bold("01"), mask_img = mask)
+  expect_error(voxels_to_cifti(1, volume, dscalar), class = "niimasker_error_argument")
+  expect_error(voxels_to_nifti(maps[, 1], vox, tempfile()), class = "niimasker_error_argument")
+})
+
+test_that("extract_voxels() on a GIFTI pair gives every vertex of both hemispheres", {
+  skip_if_no_core()
+  out <- withr::local_tempdir()
+  vox <- extract_voxels(c(example_surface("01", "left"), example_surface("01", "right")),
+                        output_dir = out)
+  expect_identical(unique(vox$voxels$structure), c("CORTEX_LEFT", "CORTEX_RIGHT"))
+  expect_identical(vox$voxels$vertex[1:3], 1:3)
+  expect_true(all(file.exists(file.path(out, c(
+    "sub-01_task-rest_hemi-L_space-toy_bold_timeseries.func.gii",
+    "sub-01_task-rest_hemi-R_space-toy_bold_timeseries.func.gii"
+  )))))
+  map <- withr::local_tempfile(fileext = ".dscalar.nii")
+  voxels_to_cifti(colMeans(vox$signals[[1]]), vox, map)
+  expect_true(file.exists(map))
 })

@@ -99,6 +99,7 @@ class Groups:
     output_format = "tsv"
     dtype = None
     files: dict[str, Any] = {}
+    parcels = None
 
     def __init__(self, path: str) -> None:
         self.path = path

@@ -25,10 +25,11 @@ from ..confounds.scrubbing import interpolate_censored
 from ..confounds.stacking import stack_confounds
 from ..domains.base import SampledImage
 from ..domains.registry import open_image
+from ..domains.surface.grayordinates import Grayordinates
 from ..engine import Reduction, extract
 from ..errors import CleaningError, EmptyRegionWarning, NiimaskerError
 from ..io.folder import DATA_DIR
-from ..io.formats import FORMATS, sidecar_of, timeseries_name
+from ..io.formats import FORMATS, Layout, sidecar_of, timeseries_name
 from ..io.writers import write_json, write_nifti, write_rows
 from ..params.options import CleaningOptions
 from ..params.vocabulary import target_dtype
@@ -204,8 +205,12 @@ def _clean(
             confounds=confounds.values,
             sample_mask=confounds.sample_mask,
         )
+    whole = plan.image
+    if options.high_variance_confounds and isinstance(image.domain, Grayordinates):
+        # nilearn reads a surface run's every vertex; there is no file it reads
+        whole = image.read_zeroed(np.arange(image.domain.n_samples), None, None)
     regressors = stack_confounds(
-        plan.image,
+        whole,
         image.n_volumes,
         confounds.values,
         options.high_variance_confounds,
@@ -278,7 +283,13 @@ def _write_outputs(
     # tells a later run that every other output of the image is complete.
     fmt = FORMATS[source.output_format]
     table = out / timeseries_name(result.stem, fmt.name)
-    files = [fmt.write(table, result.values, result.columns, source.space)]
+    layout = Layout(
+        space=source.space,
+        parcels=source.parcels,
+        t_r=result.t_r,
+        volumes=result.volumes,
+    )
+    files = fmt.write(table, result.values, result.columns, layout)
     if coverage:
         files.append(write_rows(out / f"{result.stem}_coverage.tsv", coverage))
     for name, img in reduction.images.items():

@@ -36,6 +36,8 @@ from ..errors import (
 from ..io.bids import is_bids_name, pair_by_entities
 from ..params.options import ConfoundOptions
 from ..params.settings import Settings
+from ..rois.sets import roi_set_names
+from ..rois.surface_labels import region_format
 
 __all__ = [
     "RunPlan",
@@ -245,10 +247,14 @@ def _warn_unused(settings: Settings, has_confounds: bool) -> None:
             stacklevel=3,
         )
     if settings.output_format not in (None, "tsv") and settings.roi_file is not None:
+        paths = [path for _, path in roi_set_names(settings.roi_file)]
+        if all(region_format(p, settings.output_format) != "tsv" for p in paths):
+            return  # 'cifti': surface atlases' tables are written as .ptseries.nii too
         warnings.warn(
             UnusedOptionWarning(
-                "{parameter} {value} applies to voxel extraction (no {--roi_file}); "
-                "region tables are written as TSV.",
+                "{parameter} {value} applies to voxel extraction (no {--roi_file}) "
+                "and, for 'cifti', to surface atlases; other region tables are "
+                "written as TSV.",
                 parameter="output_format",
                 value=settings.output_format,
                 fix="Drop {parameter}, or drop {--roi_file} to extract every voxel.",

@@ -190,8 +190,9 @@ def read_folder(output_dir: str | Path) -> ExtractionResult:
 def _read_item(table: Path, image: str, atlas: str | None) -> ImageTimeseries | None:
     """Read one written timeseries and its sidecar (None, with a warning, if it can't be)."""
     fmt = format_of(table)
-    if not table.is_file() or fmt.read is None:
-        why = "missing" if not table.is_file() else f"a {fmt.name} file, not read back"
+    if fmt.read is None or not table.is_file():
+        # a GIFTI pair's table name is no file: its two hemispheres are
+        why = f"a {fmt.name} file, not read back" if fmt.read is None else "missing"
         warnings.warn(
             UnusedOptionWarning(
                 "{file} is listed in parameters.json but {why:text}; skipped.",

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from ..io.folder import DATA_DIR
-from ..io.formats import sidecar_of, timeseries_name
+from ..io.formats import FORMATS, sidecar_of, timeseries_name
 from ..params.options import RunOptions
 from ..params.settings import Settings
 from ..params.vocabulary import default_output_format
+from ..rois.grayordinates import written_format
 from ..rois.sets import RoiSet, split_sets
+from ..rois.surface_labels import region_format
 from ..version import __version__
 from .job import Job
 from .outcome import Failure, Outcome
@@ -47,11 +49,17 @@ def image_outputs(settings: Settings, plan: RunPlan) -> list[str]:
     sets = split_sets(RunOptions.from_settings(settings).rois) or [("rois", None)]
     suffixes = [""] if len(sets) == 1 else [f"_atlas-{name}" for name, _ in sets]
     voxels = settings.roi_file is None  # every voxel of a mask
-    output_format = default_output_format(settings.output_format, voxels=voxels)
     names = []
-    for suffix in suffixes:
+    for (_, own), suffix in zip(sets, suffixes):
+        if voxels:
+            output_format = written_format(
+                plan.image, default_output_format(settings.output_format, voxels=True)
+            )
+        else:
+            output_format = region_format(own.roi_file, settings.output_format)
+        fmt = FORMATS[output_format]
         table = timeseries_name(plan.stem + suffix, output_format)
-        names += [table, sidecar_of(table).name]
+        names += [*fmt.file_names(table), sidecar_of(table).name]
         if not voxels:
             names.append(f"{plan.stem}{suffix}_coverage.tsv")
     return names

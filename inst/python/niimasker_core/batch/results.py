@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from nibabel.cifti2 import cifti2_axes
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -150,7 +151,11 @@ class ImageTimeseries:
 
     def _summary(self) -> str:
         rows, cols = self.shape
-        kind = "voxels" if self.sidecar.get("NumberOfVoxels") is not None else "regions"
+        kind = "regions"
+        if self.sidecar.get("NumberOfVoxels") is not None:
+            kind = "voxels"
+        elif self.sidecar.get("NumberOfGrayordinates") is not None:
+            kind = "grayordinates"
         tr = "no TR" if self.t_r is None else f"TR {self.t_r:g} s"
         if self.t_r is not None and self.t_r_source:
             tr += f" ({self.t_r_source})"
@@ -227,6 +232,9 @@ class ExtractionResult:
     mask_img : nibabel.nifti1.Nifti1Image or None
         For voxel extraction (``as_voxels`` without an atlas), the mask whose
         voxels are the columns; None otherwise.
+    brain_models : nibabel.cifti2.BrainModelAxis or None
+        For a surface run without ``roi_file``, the grayordinates that are
+        the columns (structure, vertex or voxel of each); None otherwise.
 
     Examples
     --------
@@ -242,6 +250,7 @@ class ExtractionResult:
     skipped: list[str] = field(default_factory=list)
     seconds: float = 0.0
     mask_img: Any = None
+    brain_models: Any = None
 
     @classmethod
     def from_batch(
@@ -263,6 +272,7 @@ class ExtractionResult:
         ExtractionResult
             The batch's results, failures and parameters.
         """
+        surface = isinstance(batch.mask_img, cifti2_axes.BrainModelAxis)
         return cls(
             timeseries=[
                 ImageTimeseries.from_image_result(r, with_values=with_values)
@@ -276,7 +286,8 @@ class ExtractionResult:
             output_dir=None if output_dir is None else str(output_dir),
             skipped=list(dict.fromkeys(r.image for r in batch.skipped)),
             seconds=round(batch.seconds, 3),
-            mask_img=batch.mask_img,
+            mask_img=None if surface else batch.mask_img,
+            brain_models=batch.mask_img if surface else None,
         )
 
     def __iter__(self) -> Iterator[ImageTimeseries]:
@@ -322,6 +333,8 @@ class ExtractionResult:
         if self.mask_img is not None:
             grid = "x".join(str(n) for n in self.mask_img.shape[:3])
             lines.append(f"  mask_img: {grid} mask")
+        if self.brain_models is not None:
+            lines.append(f"  brain_models: {len(self.brain_models)} grayordinates")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:

@@ -65,7 +65,7 @@ class BatchResult:
     failures: list[Failure]
     parameters: dict[str, Any]
     seconds: float = 0.0
-    mask_img: Any = None  # voxel extraction: the mask used (a nibabel image)
+    mask_img: Any = None  # the space of voxels or grayordinates (a nibabel object)
 
     @property
     def skipped(self) -> list[ImageResult]:
@@ -144,7 +144,10 @@ def run_batch(
             images = [p.image for p in every]
             check_shard_list(output_dir, settings.shard, images, settings.overwrite)
     sets = load_roi_sets(
-        options.rois, options.voxels, plans[0].image if plans else None
+        options.rois,
+        options.voxels,
+        plans[0].image if plans else None,
+        plans[0].companions if plans else (),
     )
     job = Job(settings, options, tuple(sets))
     if output_dir is not None and job.space is not None:

@@ -26,8 +26,9 @@ def stack_confounds(
 
     Parameters
     ----------
-    image : str or nibabel image
-        The image (its high-variance confounds are computed by nilearn).
+    image : str, nibabel image or numpy.ndarray
+        The image (its high-variance confounds are computed by nilearn), or
+        its samples as a ``(volumes, samples)`` array (a surface run).
     n_volumes : int
         Its volumes, discarded ones included.
     confounds : array-like, DataFrame, path, list of them or None
@@ -44,7 +45,10 @@ def stack_confounds(
     """
     all_confounds = []
     if high_variance:
-        from nilearn.image import high_variance_confounds  # nilearn: when used
+        if isinstance(image, np.ndarray):  # as nilearn.image does after reading
+            from nilearn.signal import high_variance_confounds  # nilearn: when used
+        else:
+            from nilearn.image import high_variance_confounds  # nilearn: when used
 
         all_confounds.append(high_variance_confounds(image)[first_volume:])
     if confounds is not None:

@@ -124,8 +124,9 @@ def extract_timeseries(*args: Any, **kwargs: Any) -> ExtractionResult:
         parameters.json); ``output_dir``; ``skipped``: the images whose
         outputs were already complete (their values read back from the
         tables); ``seconds``: the batch's wall time; ``mask_img``: for voxel
-        extraction, the mask. Iterating over the result, ``len()`` and
-        ``result[i]`` go over ``timeseries``.
+        extraction, the mask (``brain_models``: a surface run's grayordinates).
+        Iterating over the result, ``len()`` and ``result[i]`` go over
+        ``timeseries``.
 
     Examples
     --------

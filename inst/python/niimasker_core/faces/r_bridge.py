@@ -16,15 +16,20 @@ from __future__ import annotations
 import traceback
 import warnings
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import nibabel as nib
 import numpy as np
+from nibabel.cifti2 import cifti2_axes
 
 from .. import errors
 from ..batch.results import ExtractionResult, ImageTimeseries
+from ..domains.registry import open_image, reader_of
+from ..domains.surface.grayordinates import brain_model_axis
 from ..errors import NiimaskerError, SettingsError, Worded
 from ..io.bids import parse_entities
+from ..io.surface_outputs import write_dense_scalars, write_dense_series
 from ..io.writers import write_nifti
 from ..params.config import load_config
 from ..params.settings import canonical_key
@@ -36,7 +41,9 @@ __all__ = [
     "read_timeseries",
     "timeseries_to_array",
     "to_plain",
+    "voxels_to_cifti",
     "voxels_to_nifti",
+    "write_grayordinates",
     "write_voxels",
 ]
 
@@ -177,6 +184,8 @@ def to_plain(result: ExtractionResult) -> dict[str, Any]:
     }
     if result.mask_img is not None:
         plain["mask"] = _mask_to_plain(result.mask_img)
+    if result.brain_models is not None:
+        plain["grayordinates"] = _grayordinates_to_plain(result.brain_models)
     return plain
 
 
@@ -204,6 +213,24 @@ def _mask_to_plain(mask_img: Any) -> dict[str, Any]:
         "values": bytearray(data.tobytes(order="F")),
         "shape": [int(n) for n in data.shape],
         "affine": [[float(v) for v in row] for row in mask_img.affine],
+    }
+
+
+def _grayordinates_to_plain(models: Any) -> dict[str, Any]:
+    """Return each grayordinate's structure, vertex and voxel (int32 bytes, -1: none)."""
+    names, counts = [], []
+    for name, _, structure in models.iter_structures():
+        names.append(name.removeprefix("CIFTI_STRUCTURE_"))
+        counts.append(len(structure))
+    voxels = np.asarray(models.voxel, dtype=np.int32)
+    return {
+        "structures": names,
+        "counts": counts,
+        "vertex": bytearray(np.asarray(models.vertex, dtype=np.int32).tobytes()),
+        "voxel": bytearray(voxels.tobytes(order="F")),
+        "affine": None
+        if models.affine is None
+        else [[float(v) for v in row] for row in models.affine],
     }
 
 
@@ -364,3 +391,119 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     return str(value)
+
+
+def voxels_to_cifti(**kwargs: Any) -> dict[str, Any]:
+    """Run :func:`write_grayordinates` for R's ``voxels_to_cifti()``.
+
+    Returns
+    -------
+    dict
+        As :func:`extract_timeseries`; ``result`` is the file written.
+    """
+    return _call(lambda: write_grayordinates(**kwargs))
+
+
+def write_grayordinates(
+    values: bytes,
+    shape: list[int],
+    template: str,
+    file: str,
+    t_r: float | None = None,
+    map_names: list[str] | None = None,
+) -> str:
+    """Write grayordinate values as a CIFTI-2 file on a template's brain models.
+
+    R's ``voxels_to_cifti()`` calls this (through :func:`voxels_to_cifti`).
+
+    Parameters
+    ----------
+    values : bytes
+        float64 values, column-major, of ``shape``: ``[grayordinates, maps]``
+        for a ``.dscalar.nii`` (one column per map), ``[volumes,
+        grayordinates]`` for a ``.dtseries.nii``.
+    shape : list of int
+        Two dimensions, or one (a vector: one map, or one volume).
+    template : str
+        A dense CIFTI file (``.dtseries.nii``, ``.dscalar.nii``,
+        ``.dlabel.nii``) whose brain models the values follow, in order, or
+        a GIFTI run's ``.func.gii`` (with its other hemisphere when it has one).
+    file : str
+        The ``.dscalar.nii`` or ``.dtseries.nii`` to write.
+    t_r : float or None
+        The series step of a ``.dtseries.nii`` (None: the template's, else 1).
+    map_names : list of str or None
+        The maps' names of a ``.dscalar.nii`` (None: ``map_1``...).
+
+    Returns
+    -------
+    str
+        ``file``.
+
+    Raises
+    ------
+    SettingsError
+        If ``file`` is neither kind, or the values do not fit the template.
+    InputFileError
+        If ``template`` is not a dense CIFTI file.
+    """
+    scalars = str(file).endswith(".dscalar.nii")
+    shape = [int(n) for n in shape]
+    if len(shape) == 1:  # a vector: one map, or one volume
+        shape = [shape[0], 1] if scalars else [1, shape[0]]
+    rows, cols = shape
+    data = np.frombuffer(bytes(values), dtype=np.float64).reshape(
+        (rows, cols), order="F"
+    )
+    models, step = _template_models(template)
+    if not scalars and not str(file).endswith(".dtseries.nii"):
+        raise SettingsError(
+            f"'file' is '{file}': give a .dscalar.nii (maps) or a .dtseries.nii "
+            "(a timeseries) file name."
+        )
+    along = rows if scalars else cols
+    if along != len(models):
+        what = "rows (one per grayordinate)" if scalars else "columns"
+        raise SettingsError(
+            f"'x' has {along} {what} but '{template}' has {len(models)} "
+            "grayordinates. Give one value per grayordinate, in the order of "
+            "extract_voxels()."
+        )
+    if scalars:
+        names = list(map_names or [f"map_{i + 1}" for i in range(cols)])
+        write_dense_scalars(file, data.T, models, names)
+    else:
+        write_dense_series(file, data, models, t_r or step, [0])
+    return str(file)
+
+
+def _template_models(template: str) -> tuple[Any, float | None]:
+    """Return a template's brain models and its series step (None: not a series).
+
+    A GIFTI run is read with its other hemisphere, as the batch reads it.
+    """
+    if str(template).endswith(".gii"):
+        reader = reader_of(template)
+        other = reader.other_half(template)
+        image = open_image(template, (other,) if Path(other).is_file() else ())
+        return brain_model_axis(image.domain), reader.header_t_r(template)
+    try:
+        img = nib.load(template)
+        rows, models = img.header.get_axis(0), img.header.get_axis(1)
+    except FileNotFoundError:
+        raise errors.ImageNotFoundError(
+            f"'template' not found: '{template}'. Check the path."
+        ) from None
+    except Exception:
+        raise errors.InputFileError(
+            f"'template' '{template}' is not a CIFTI-2 file. Give a dense CIFTI "
+            "file (.dtseries.nii, .dscalar.nii or .dlabel.nii) with the "
+            "grayordinates of the values."
+        ) from None
+    if not isinstance(models, cifti2_axes.BrainModelAxis):
+        raise errors.InputFileError(
+            f"'template' '{template}' is a parcellated CIFTI file; give a dense one "
+            "(.dtseries.nii, .dscalar.nii or .dlabel.nii)."
+        )
+    step = rows.step if isinstance(rows, cifti2_axes.SeriesAxis) else None
+    return models, step

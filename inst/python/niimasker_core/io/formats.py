@@ -2,8 +2,10 @@
 
 Each format in :data:`FORMATS` says how a ``(volumes, columns)`` table is
 written (a TSV with a header; a 4D NIfTI in the space whose elements the
-columns are, the voxels of a mask; a ``.npy`` array) and, when it can be,
-read back. Writing, resuming a batch, ``read_timeseries`` (Python and R) and
+columns are, the voxels of a mask; a ``.npy`` array; a CIFTI dense
+timeseries or a GIFTI pair for every grayordinate of a surface run; a TSV
+and a CIFTI parcellated timeseries for a surface atlas's regions) and, when
+it can be, read back. Writing, resuming a batch, ``read_timeseries`` (Python and R) and
 the sidecars' names all go through this table, so a new format is one entry
 here (and its word in :mod:`niimasker_core.params.vocabulary`).
 """
@@ -20,10 +22,17 @@ import numpy as np
 from isal import igzip
 
 from ..errors import InputFileError
+from .surface_outputs import (
+    hemisphere_name,
+    write_dense_series,
+    write_gifti_pair,
+    write_parcel_series,
+)
 from .writers import atomic_path, write_npy, write_table
 
 __all__ = [
     "FORMATS",
+    "Layout",
     "OutputFormat",
     "format_of",
     "read_table",
@@ -34,27 +43,59 @@ __all__ = [
 
 
 @dataclass(frozen=True)
+class Layout:
+    """What a format may record beside the values: their space, parcels and times.
+
+    Attributes
+    ----------
+    space : object or None
+        The image whose elements the columns are: a mask (NIfTI), or a
+        :class:`nibabel.cifti2.BrainModelAxis` of grayordinates.
+    parcels : object or None
+        For regions, a :class:`nibabel.cifti2.ParcelsAxis` (their names,
+        vertices and voxels) when the format writes one.
+    t_r : float or None
+        The repetition time, in seconds.
+    volumes : sequence of int
+        The image volume of each row.
+    """
+
+    space: Any = None
+    parcels: Any = None
+    t_r: float | None = None
+    volumes: Sequence[int] = ()
+
+
+@dataclass(frozen=True)
 class OutputFormat:
     """One way of writing timeseries.
 
     Attributes
     ----------
     name : str
-        The word users give (``output_format``).
+        The format's name (``output_format``, or what a source resolves it to).
     extension : str
         The file's extension after ``_timeseries.``.
     write : callable
-        ``write(target, values, columns, space)``: ``space`` is the image
-        whose elements the columns are (a mask), for image formats.
+        ``write(target, values, columns, layout) -> list of Path``: the files
+        written (``target``, or files named from it).
     read : callable or None
         ``read(path) -> (columns, values)``; None when the format is not read
         back (its outputs are made again on each run).
+    names : callable or None
+        ``names(table_name) -> list of str``: the files it writes for the
+        table name ``target`` has; None: that name only.
     """
 
     name: str
     extension: str
-    write: Callable[[Path, np.ndarray, Sequence[str], Any], Path]
+    write: Callable[[Path, np.ndarray, Sequence[str], Layout], list[Path]]
     read: Callable[[Path], tuple[list[str], np.ndarray]] | None = None
+    names: Callable[[str], list[str]] | None = None
+
+    def file_names(self, table_name: str) -> list[str]:
+        """Return the names of the files written for the table name ``table_name``."""
+        return [table_name] if self.names is None else self.names(table_name)
 
 
 def read_table(path: str | Path) -> tuple[list[str], np.ndarray]:
@@ -74,28 +115,73 @@ def read_table(path: str | Path) -> tuple[list[str], np.ndarray]:
 
 
 def _write_table(
-    target: Path, values: np.ndarray, columns: Sequence[str], space: Any
-) -> Path:
-    return write_table(target, values, columns)
+    target: Path, values: np.ndarray, columns: Sequence[str], layout: Layout
+) -> list[Path]:
+    return [write_table(target, values, columns)]
 
 
 def _write_npy(
-    target: Path, values: np.ndarray, columns: Sequence[str], space: Any
-) -> Path:
-    return write_npy(target, np.asarray(values).astype(np.float32, copy=False))
+    target: Path, values: np.ndarray, columns: Sequence[str], layout: Layout
+) -> list[Path]:
+    return [write_npy(target, np.asarray(values).astype(np.float32, copy=False))]
 
 
 def _write_image(
-    target: Path, values: np.ndarray, columns: Sequence[str], space: Any
-) -> Path:
-    return write_voxel_image(target, space, values)
+    target: Path, values: np.ndarray, columns: Sequence[str], layout: Layout
+) -> list[Path]:
+    return [write_voxel_image(target, layout.space, values)]
 
 
-#: Every output format, by the word that names it.
+def _write_dense(
+    target: Path, values: np.ndarray, columns: Sequence[str], layout: Layout
+) -> list[Path]:
+    return [
+        write_dense_series(target, values, layout.space, layout.t_r, layout.volumes)
+    ]
+
+
+def _write_pair(
+    target: Path, values: np.ndarray, columns: Sequence[str], layout: Layout
+) -> list[Path]:
+    return write_gifti_pair(target, values, layout.space, layout.t_r)
+
+
+def _pair_names(name: str) -> list[str]:
+    return [hemisphere_name(name, letter) for letter in ("L", "R")]
+
+
+def _parcels_name(name: str) -> str:
+    return name[: -len(".tsv")] + ".ptseries.nii"
+
+
+def _write_table_and_parcels(
+    target: Path, values: np.ndarray, columns: Sequence[str], layout: Layout
+) -> list[Path]:
+    parcels = target.with_name(_parcels_name(target.name))
+    return [
+        write_table(target, values, columns),
+        write_parcel_series(
+            parcels, values, layout.parcels, layout.t_r, layout.volumes
+        ),
+    ]
+
+
+#: Every output format, by its name. ``cifti`` is a region table written as
+#: TSV (read back) and ``.ptseries.nii``; every grayordinate of a surface run
+#: is written as ``dtseries`` or, for GIFTI runs, a ``gifti`` pair.
 FORMATS: dict[str, OutputFormat] = {
     "tsv": OutputFormat("tsv", "tsv", _write_table, read_table),
     "nifti": OutputFormat("nifti", "nii.gz", _write_image),
     "npy": OutputFormat("npy", "npy", _write_npy),
+    "cifti": OutputFormat(
+        "cifti",
+        "tsv",
+        _write_table_and_parcels,
+        read_table,
+        lambda name: [name, _parcels_name(name)],
+    ),
+    "dtseries": OutputFormat("dtseries", "dtseries.nii", _write_dense),
+    "gifti": OutputFormat("gifti", "func.gii", _write_pair, names=_pair_names),
 }
 
 
@@ -117,8 +203,8 @@ def format_of(path: str | Path) -> OutputFormat:
         if name.endswith(f"_timeseries.{fmt.extension}"):
             return fmt
     raise InputFileError(
-        "{file} is not a niimasker timeseries file (<stem>_timeseries.tsv, .nii.gz "
-        "or .npy).",
+        "{file} is not a niimasker timeseries file (<stem>_timeseries.tsv, .nii.gz, "
+        ".npy, .dtseries.nii or .func.gii).",
         file=str(path),
     )
 

@@ -437,8 +437,11 @@ PARAMETERS: tuple[Parameter, ...] = (
         "output_format",
         None,
         "How timeseries are written: 'tsv' (a table), 'nifti' (the cleaned voxel "
-        "signals as a 4D image in the mask's space) or 'npy' (volumes x voxels, "
-        "float32). Default: tsv for regions, nifti for whole-mask voxels.",
+        "signals as a 4D image in the mask's space; for a surface run without "
+        "roi_file, in its own format: .dtseries.nii or a GIFTI pair), 'npy' "
+        "(volumes x voxels, float32) or 'cifti' (a surface atlas's table also as "
+        ".ptseries.nii; every grayordinate as .dtseries.nii). Default: tsv for "
+        "regions, nifti for whole-mask voxels.",
         coerce=as_optional_choice(OUTPUT_FORMATS),
         annotation="str | None",
         choices=OUTPUT_FORMATS,

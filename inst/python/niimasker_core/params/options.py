@@ -146,6 +146,8 @@ class RoiOptions:
         Overlapping spheres or maps allowed (None: the kind's default).
     data_dir : str or None
         nilearn's data folder for ``nilearn:`` queries.
+    output_format : str or None
+        As given (``'cifti'`` adds a surface atlas's ``.ptseries.nii``).
     """
 
     roi_file: str | tuple[str, ...] | None
@@ -156,6 +158,7 @@ class RoiOptions:
     radius: float | None
     allow_overlap: bool | None
     data_dir: str | None
+    output_format: str | None = None
 
 
 @dataclass(frozen=True)
@@ -256,6 +259,7 @@ class RunOptions:
                 radius=s.radius,
                 allow_overlap=s.allow_overlap,
                 data_dir=s.data_dir,
+                output_format=s.output_format,
             ),
             voxels=VoxelOptions(
                 mask_img=s.mask_img,  # one path: per-set masks need a roi_file

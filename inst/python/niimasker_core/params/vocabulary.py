@@ -62,7 +62,7 @@ MASK_STRATEGIES = (
     "wm-template",
 )
 #: How timeseries are written (see :mod:`niimasker_core.io.formats`).
-OUTPUT_FORMATS = ("tsv", "nifti", "npy")
+OUTPUT_FORMATS = ("tsv", "nifti", "npy", "cifti")
 #: With scrubbing: write only the kept volumes, or every volume.
 OUTPUT_VOLUMES = ("censored", "interpolated")
 

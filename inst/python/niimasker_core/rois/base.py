@@ -98,12 +98,15 @@ class RoiRequest:
         The mask and its options, when there is no ``roi_file``.
     first_image : str or None
         The batch's first image (a mask is computed from it when none is given).
+    first_companions : tuple of str
+        The first image's other files (a surface run's other hemisphere).
     """
 
     roi_file: str | None
     options: RoiOptions
     voxels: VoxelOptions | None = None
     first_image: str | None = None
+    first_companions: tuple[str, ...] = ()
 
 
 class RoiSource(Protocol):
@@ -127,6 +130,9 @@ class RoiSource(Protocol):
     files : dict
         Images written once per batch, by path inside the output folder
         (e.g. a voxel extraction's mask).
+    parcels : object or None
+        What formats that record regions need of them (a surface atlas's
+        CIFTI parcels axis), or None.
     """
 
     kind: str
@@ -134,6 +140,7 @@ class RoiSource(Protocol):
     output_format: str
     dtype: str | None
     files: dict[str, Any]
+    parcels: Any
 
     def for_domain(self, domain: Domain) -> Reduction:
         """Return the reduction for images on this domain (refusing others)."""
@@ -174,6 +181,7 @@ class RegionColumns:
     space: Any = None
     output_format: str = "tsv"
     dtype: str | None = None
+    parcels: Any = None
 
     @property
     def files(self) -> dict[str, Any]:

@@ -7,8 +7,8 @@ is loaded, so a labels run never imports the maps' scipy code) and a cheap
 test of the :class:`~niimasker_core.rois.base.RoiRequest` it reads. The first
 kind whose test passes loads the set; the order settles what a file is (a
 ``nilearn:`` query, a coordinates table, a surface atlas, surface maps, a 4D image of maps,
-any other image as labels, and no ``roi_file`` at all as every voxel of a
-mask).
+any other image as labels, and no ``roi_file`` at all as every grayordinate
+of a surface run or every voxel of a mask).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nibabel as nib
 
+from ..domains.registry import reader_of
 from ..domains.volume.nifti import check_geometry
 from ..errors import ImageNotFoundError, RoiError
 from .base import RoiRequest, RoiSource
@@ -95,6 +96,15 @@ def _is_surface_maps(request: RoiRequest) -> bool:
     return (request.roi_file or "").lower().endswith(SURFACE_MAPS)
 
 
+def _is_grayordinates(request: RoiRequest) -> bool:
+    """Tell whether a request without ``roi_file`` is on a surface run (CIFTI, GIFTI)."""
+    return (
+        request.roi_file is None
+        and request.first_image is not None
+        and reader_of(request.first_image).name != "nifti"
+    )
+
+
 def _is_voxels(request: RoiRequest) -> bool:
     return request.roi_file is None and request.first_image is not None
 
@@ -107,6 +117,7 @@ KINDS: list[RoiKind] = [
     RoiKind("surface_maps", f"{__package__}.surface_maps", _is_surface_maps),
     RoiKind("maps", f"{__package__}.maps", _is_maps),
     RoiKind("labels", f"{__package__}.label_image", _is_image_file),
+    RoiKind("grayordinates", f"{__package__}.grayordinates", _is_grayordinates),
     RoiKind("voxels", f"{__package__}.voxels", _is_voxels),
 ]
 

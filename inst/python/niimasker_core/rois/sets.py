@@ -158,6 +158,7 @@ def load_roi_sets(
     options: RoiOptions,
     voxels: VoxelOptions | None = None,
     first_image: str | None = None,
+    first_companions: tuple[str, ...] = (),
 ) -> list[RoiSet]:
     """Load every ROI set of ``roi_file`` (one, or several read from one pass).
 
@@ -173,6 +174,8 @@ def load_roi_sets(
         The mask, for a batch without ``roi_file``.
     first_image : str, optional
         The batch's first image.
+    first_companions : tuple of str
+        Its other files (a surface run's other hemisphere).
 
     Returns
     -------
@@ -191,7 +194,7 @@ def load_roi_sets(
     """
     sets = split_sets(options)
     if not sets:  # every voxel of a mask, or the registry says roi_file is required
-        request = RoiRequest(None, options, voxels, first_image)
+        request = RoiRequest(None, options, voxels, first_image, first_companions)
         return [RoiSet("rois", load_source(request), "")]
     suffixes = [""] if len(sets) == 1 else [f"_atlas-{name}" for name, _ in sets]
     return [

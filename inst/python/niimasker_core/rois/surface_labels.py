@@ -27,6 +27,7 @@ from typing import Any
 
 import nibabel as nib
 import numpy as np
+from nibabel.cifti2 import cifti2_axes
 
 from ..domains.base import Domain
 from ..domains.surface.cifti_header import read_cifti_header
@@ -34,6 +35,7 @@ from ..domains.surface.grayordinates import (
     CORTEX_LEFT,
     Grayordinates,
     Structure,
+    brain_model_axis,
     transfer,
 )
 from ..domains.surface.hemispheres import other_half, structure_of
@@ -41,6 +43,7 @@ from ..engine import Reduction
 from ..errors import ImageNotFoundError, InputFileError, RoiError
 from .base import RegionColumns, RoiRequest, coverage_rows
 from .label_names import resolve_region_names
+from .registry import SURFACE_ATLASES
 from .surface_values import mesh_mismatch, surface_mask_on
 
 __all__ = [
@@ -50,6 +53,7 @@ __all__ = [
     "read_dlabel",
     "read_hemisphere_labels",
     "read_surface_atlas",
+    "region_format",
 ]
 
 
@@ -232,6 +236,15 @@ def read_surface_atlas(path: str) -> SurfaceAtlas:
     return read_hemisphere_labels(path)
 
 
+def region_format(roi_file: str | None, output_format: str | None) -> str:
+    """Return how a set's tables are written: ``cifti`` (TSV and ptseries) or ``tsv``.
+
+    ``cifti`` applies to surface atlases; every other table is a TSV.
+    """
+    surface = (roi_file or "").lower().endswith(SURFACE_ATLASES)
+    return "cifti" if surface and output_format == "cifti" else "tsv"
+
+
 def load(request: RoiRequest) -> SurfaceLabels:
     """Load a surface atlas (the registry's ``surface_labels`` kind).
 
@@ -263,6 +276,7 @@ def load(request: RoiRequest) -> SurfaceLabels:
         read_surface_atlas(request.roi_file),
         labels=options.labels,
         mask_img=options.mask_img,
+        output_format=options.output_format,
     )
 
 
@@ -280,15 +294,24 @@ class SurfaceLabels(RegionColumns):
         A surface mask (:func:`~niimasker_core.rois.surface_values.surface_mask_on`):
         regions keep only its vertices, as nilearn's
         ``SurfaceLabelsMasker(mask_img=...)``.
+    output_format : str or None
+        ``'cifti'`` writes each table as ``.ptseries.nii`` too; others TSV.
     """
 
     kind = "labels"
 
     def __init__(
-        self, atlas: SurfaceAtlas, *, labels: Any = None, mask_img: str | None = None
+        self,
+        atlas: SurfaceAtlas,
+        *,
+        labels: Any = None,
+        mask_img: str | None = None,
+        output_format: Any = None,
     ) -> None:
         self.atlas = atlas
         self.mask_img = mask_img
+        self.output_format = region_format(atlas.path, output_format)
+        self._parcels = None
         keys, counts = np.unique(atlas.labels, return_counts=True)
         present = keys != 0
         if not present.any():
@@ -302,6 +325,29 @@ class SurfaceLabels(RegionColumns):
             labels = {i: atlas.table.get(i, str(i)) for i in ids}
         self.ids, self.names = resolve_region_names(labels, ids, atlas.path)
         self._cache: dict = {}
+
+    @property
+    def parcels(self) -> Any:
+        """The regions as a CIFTI parcels axis: named, with the atlas's vertices and voxels.
+
+        Each region holds the samples of the atlas carrying its key, as
+        ``wb_command -cifti-parcellate`` records them (voxels in the order of
+        their index in the volume, ``i`` fastest); made when first asked.
+        """
+        if self._parcels is None:
+            models = brain_model_axis(self.atlas.domain)
+            parcels = cifti2_axes.ParcelsAxis.from_brain_models(
+                [
+                    (name, models[self.atlas.labels == key])
+                    for key, name in zip(self.ids, self.names)
+                ]
+            )
+            for i, voxels in enumerate(parcels.voxels):
+                if len(voxels):
+                    order = np.lexsort((voxels[:, 0], voxels[:, 1], voxels[:, 2]))
+                    parcels.voxels[i] = voxels[order]
+            self._parcels = parcels
+        return self._parcels
 
     def describe(self) -> dict[str, Any]:
         """Return a JSON-ready description for parameters.json."""

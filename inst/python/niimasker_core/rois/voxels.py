@@ -42,6 +42,7 @@ from .base import GridCachedSource, RoiRequest
 __all__ = [
     "MAX_TARGET_VOXELS",
     "MASK_FILE",
+    "ColumnCount",
     "VoxelSource",
     "compute_mask",
     "given_mask",
@@ -365,7 +366,7 @@ def voxel_gather(
     to the extraction's ``nan_policy`` (the batch's, unless it is ``'zero'``).
     """
     return Reduction(
-        columns=_Count(len(voxels)),
+        columns=ColumnCount(len(voxels)),
         voxels=voxels,
         reduce=lambda values: values,
         domain=None if same else grid,
@@ -375,7 +376,7 @@ def voxel_gather(
     )
 
 
-class _Count(Sequence):
+class ColumnCount(Sequence):
     """A sequence of ``n`` column placeholders (the engine needs only their count)."""
 
     def __init__(self, n: int) -> None:
@@ -461,6 +462,12 @@ class VoxelSource(GridCachedSource):
     kind = "voxels"
 
     def __init__(self, options: VoxelOptions, first_image: str) -> None:
+        if options.output_format == "cifti":
+            raise SettingsError(
+                "'output_format' is 'cifti', which writes surface runs and surface "
+                "atlases (.dtseries.nii, .ptseries.nii); the voxels of a volume "
+                "mask are written as 'nifti', 'npy' or 'tsv'."
+            )
         with warnings.catch_warnings(record=True) as said:
             warnings.simplefilter("always")
             try:

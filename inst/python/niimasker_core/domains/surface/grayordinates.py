@@ -15,10 +15,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from nibabel.cifti2 import cifti2_axes
 
 from ...errors import SettingsError
 
-__all__ = ["CORTEX_LEFT", "CORTEX_RIGHT", "Grayordinates", "Structure", "transfer"]
+__all__ = [
+    "CORTEX_LEFT",
+    "CORTEX_RIGHT",
+    "Grayordinates",
+    "Structure",
+    "brain_model_axis",
+    "transfer",
+]
 
 #: The CIFTI names of the two cortical surfaces.
 CORTEX_LEFT = "CIFTI_STRUCTURE_CORTEX_LEFT"
@@ -237,3 +245,32 @@ def _carry(
     out = np.full(len(mine), fill, dtype=values.dtype)
     out[found] = values[order][where[found]]
     return out
+
+
+def brain_model_axis(domain: Grayordinates) -> cifti2_axes.BrainModelAxis:
+    """Return the domain as nibabel's CIFTI brain-model axis (same samples, same order).
+
+    Surfaces keep their vertex numbers and mesh sizes; volumes their voxels,
+    grid and affine (structures of one image share one grid).
+    """
+    names, vertices, voxels = [], [], []
+    nvertices, affine, shape = {}, None, None
+    for structure in domain.structures:
+        n = len(structure.indices)
+        names += [structure.name] * n
+        if structure.surface:
+            nvertices[structure.name] = structure.size
+            vertices.append(np.asarray(structure.indices, dtype=np.int64))
+            voxels.append(np.full((n, 3), -1, dtype=np.int64))
+        else:
+            affine, shape = structure.affine, structure.volume_shape
+            vertices.append(np.full(n, -1, dtype=np.int64))
+            voxels.append(np.asarray(structure.indices, dtype=np.int64).reshape(n, 3))
+    return cifti2_axes.BrainModelAxis(
+        name=np.asarray(names),
+        vertex=np.concatenate(vertices) if vertices else np.zeros(0, np.int64),
+        voxel=np.concatenate(voxels) if voxels else np.zeros((0, 3), np.int64),
+        affine=affine,
+        volume_shape=shape,
+        nvertices=nvertices,
+    )
