@@ -115,6 +115,7 @@ test_that("one-hot surface maps fit each region's mean; a vertex mask is read", 
   # the atlas as its own mask: every labelled vertex is inside
   masked <- extract_timeseries(runs, atlas, mask_img = atlas)
   expect_equal(as.matrix(regions(masked)), as.matrix(regions(means)))
+})
 
 test_that("extract_voxels() on a CIFTI run gives every grayordinate, structure by structure", {
   skip_if_no_core()
