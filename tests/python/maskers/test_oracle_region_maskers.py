@@ -367,6 +367,7 @@ def test_maps_overlap_error_as_nilearn(imgs, maps_file):
 @pytest.mark.parametrize(
     "name",
     [
+        "NiftiMasker",
         "NiftiLabelsMasker",
         "NiftiSpheresMasker",
         "NiftiMapsMasker",

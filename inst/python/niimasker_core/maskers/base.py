@@ -8,9 +8,8 @@ resolves what to extract into a :class:`~niimasker_core.rois.base.Reduction`,
 :func:`niimasker_core.engine.extract` and cleans all columns at once with
 :func:`~niimasker_core.signal.clean.clean`.
 
-nilearn 0.10's ``clean__<arg>=value`` keyword arguments (``clean__butterworth__<arg>``
-for the Butterworth filter) are accepted and kept as parameters, so clones and
-``set_params`` carry them; nilearn 0.14's ``clean_args`` dict is accepted too.
+Further ``nilearn.signal.clean`` arguments go in nilearn 0.14's ``clean_args``
+dict (``butterworth__<arg>`` for its Butterworth filter).
 """
 
 from __future__ import annotations
@@ -40,16 +39,12 @@ from ..rois.voxels import voxel_gather
 from ..signal.clean import clean
 
 __all__ = [
-    "CLEAN_PREFIX",
     "ImageInput",
     "VolumeMasker",
     "clean_image_signals",
     "coerce_image",
     "extract_voxels",
 ]
-
-#: Prefix of the keyword arguments passed on to ``nilearn.signal.clean``.
-CLEAN_PREFIX = "clean__"
 
 
 @dataclass
@@ -214,83 +209,30 @@ def extract_voxels(
 class VolumeMasker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base of the volume maskers: parameters, cleaning, inputs and caching.
 
-    Subclasses define ``__init__`` with their explicit parameters (scikit-learn
-    reads them from its signature) and call :meth:`_store_clean_kwargs` with
-    their ``**kwargs``.
+    Subclasses define ``__init__`` with their explicit parameters, nilearn's
+    signature (scikit-learn reads them from it).
     """
 
     _estimator_type = "masker"
+    # scikit-learn's HTML repr links each class to its documentation: the
+    # drop-ins share nilearn's API, so they link to nilearn's page.
+    _doc_link_module = "niimasker_core"
 
-    # --------------------------------------------------------------- parameters
-    def _store_clean_kwargs(self, kwargs: dict[str, Any]) -> None:
-        # scikit-learn wants no validation in __init__: unknown keywords are
-        # kept aside and reported by fit (see _check_kwargs).
-        unknown = {k: v for k, v in kwargs.items() if not k.startswith(CLEAN_PREFIX)}
-        if unknown:
-            self._unknown_kwargs = unknown
-        for key, value in kwargs.items():
-            if key.startswith(CLEAN_PREFIX):
-                setattr(self, key, value)
+    @property
+    def _doc_link_template(self) -> str:
+        from nilearn import __version__ as version
 
-    def _check_kwargs(self) -> None:
-        unknown = sorted(getattr(self, "_unknown_kwargs", {}))
-        if unknown:
-            raise TypeError(
-                f"{type(self).__name__} got unexpected keyword arguments {unknown}; "
-                f"only '{CLEAN_PREFIX}<argument>' keywords are passed on to "
-                "nilearn.signal.clean."
-            )
+        return (
+            f"https://nilearn.github.io/{version}/modules/generated/"
+            "nilearn.maskers.{estimator_name}.html"
+        )
 
-    def _clean_kwarg_names(self) -> list[str]:
-        return sorted(k for k in vars(self) if k.startswith(CLEAN_PREFIX))
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Get parameters for this estimator, ``clean__`` keywords included.
-
-        Parameters
-        ----------
-        deep : bool, default=True
-            Unused (no sub-estimators); kept for scikit-learn.
-
-        Returns
-        -------
-        dict
-            Parameter names mapped to their values.
-        """
-        params = super().get_params(deep=deep)
-        params.update({k: getattr(self, k) for k in self._clean_kwarg_names()})
-        return params
-
-    def set_params(self, **params: Any):
-        """Set the parameters of this estimator, ``clean__`` keywords included.
-
-        Parameters
-        ----------
-        **params : dict
-            Estimator parameters.
-
-        Returns
-        -------
-        self
-            The estimator.
-        """
-        extra = params.pop("kwargs", None)  # the **kwargs slot, set by name
-        if extra is not None:
-            if isinstance(extra, dict):
-                params.update(extra)
-            else:
-                self._unknown_kwargs = {"kwargs": extra}
-        clean = {k: params.pop(k) for k in list(params) if k.startswith(CLEAN_PREFIX)}
-        for key, value in clean.items():
-            setattr(self, key, value)
-        return super().set_params(**params)
+    def _doc_link_url_param_generator(self, *args: Any) -> dict[str, str]:
+        return {"estimator_name": type(self).__name__}
 
     def _clean_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``nilearn.signal.clean``: ``clean_args`` + ``clean__``."""
-        kwargs = dict(getattr(self, "clean_args", None) or {})
-        for key in self._clean_kwarg_names():
-            kwargs[key[len(CLEAN_PREFIX) :]] = getattr(self, key)
-        return kwargs
+        """Keyword arguments for ``nilearn.signal.clean``: ``clean_args``."""
+        return dict(getattr(self, "clean_args", None) or {})
 
     def __sklearn_tags__(self):
         """Return scikit-learn tags: a transformer taking images, nilearn-style."""
@@ -303,6 +245,10 @@ class VolumeMasker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             pass
         tags.estimator_type = "masker"
         return tags
+
+    def _more_tags(self):
+        """Return the same tags as :meth:`__sklearn_tags__` (scikit-learn < 1.6)."""
+        return self.__sklearn_tags__()
 
     # --------------------------------------------------------------- caching
     def _fit_cache(self) -> None:

@@ -74,8 +74,10 @@ class NiftiLabelsMasker(RegionMasker):
         Add ``nilearn.image.high_variance_confounds`` of each image as confounds.
     detrend : bool
         Remove a linear trend.
-    low_pass, high_pass : float or None
-        Butterworth cut-offs in Hz.
+    low_pass : float or None
+        Butterworth low-pass cut-off in Hz.
+    high_pass : float or None
+        Butterworth high-pass cut-off in Hz.
     t_r : float or None
         Repetition time in seconds (needed by the filters).
     dtype : dtype, "auto" or None
@@ -88,7 +90,7 @@ class NiftiLabelsMasker(RegionMasker):
         Cache of nilearn's resampling steps.
     memory_level : int
         Caching aggressiveness, as nilearn.
-    verbose : int
+    verbose : int, default=0
         Verbosity, as nilearn.
     strategy : str
         Region statistic: ``mean``, ``median``, ``sum``, ``minimum``,
@@ -105,22 +107,23 @@ class NiftiLabelsMasker(RegionMasker):
 
     Attributes
     ----------
+    clean_args_ : dict
+        The ``clean_args`` used.
     labels_img_ : nibabel.Nifti1Image
         The label image, resampled to the data at ``fit`` if needed.
     lut_ : pandas.DataFrame
         The look-up table of the atlas as given (before any resampling).
     mask_img_ : nibabel.Nifti1Image or None
         The mask.
-    region_atlas_ : nibabel.Nifti1Image
-        The masked atlas of the last ``transform``.
-    region_ids_, region_names_ : dict
-        Label value and name of each output column.
-    n_elements_ : int
-        Number of output columns.
-    clean_args_ : dict
-        The ``clean_args`` used.
     memory_ : joblib.Memory
         The cache.
+
+    Notes
+    -----
+    As nilearn's, the fitted masker also gives ``region_ids_`` (label value
+    of each output column, ``'background'`` first), ``region_names_`` (name
+    of each output column), ``n_elements_`` (number of output columns) and,
+    after ``transform``, ``region_atlas_`` (the masked atlas it used).
     """
 
     def __init__(
@@ -267,7 +270,11 @@ class NiftiLabelsMasker(RegionMasker):
         self.labels_img_ = labels_img
         self.mask_img_ = mask_img
         self._fit_imgs = imgs
-        self._lut_cache = None
+        # the look-up table of the atlas as given, before any resampling, so a
+        # region the data's grid drops keeps its row and every other its name
+        self.lut_ = label_lut(
+            self._lut_atlas, self.background_label, self.lut, self.labels
+        )
         self._column_ids = None
         return self
 
@@ -309,20 +316,6 @@ class NiftiLabelsMasker(RegionMasker):
         return hasattr(self, "labels_img_")
 
     # -- what nilearn derives from the look-up table ---------------------------
-    @property
-    def lut_(self):
-        """Return the look-up table (``index``, ``name``, ...), built as nilearn does.
-
-        It describes the atlas as given, before any resampling, so a region
-        the data's grid drops keeps its row and every other region its name.
-        """
-        check_is_fitted(self)
-        if self._lut_cache is None:
-            self._lut_cache = label_lut(
-                self._lut_atlas, self.background_label, self.lut, self.labels
-            )
-        return self._lut_cache
-
     @property
     def _lut_(self):
         """Return the look-up table of the last transform's columns (nilearn's ``_lut_``)."""

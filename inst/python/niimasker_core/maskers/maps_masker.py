@@ -74,8 +74,10 @@ class NiftiMapsMasker(RegionMasker):
         Add ``nilearn.image.high_variance_confounds`` as confounds.
     detrend : bool
         Remove a linear trend.
-    low_pass, high_pass : float or None
-        Butterworth cut-offs in Hz.
+    low_pass : float or None
+        Butterworth low-pass cut-off in Hz.
+    high_pass : float or None
+        Butterworth high-pass cut-off in Hz.
     t_r : float or None
         Repetition time in seconds.
     dtype : dtype, "auto" or None
@@ -90,7 +92,7 @@ class NiftiMapsMasker(RegionMasker):
         Cache, as nilearn.
     memory_level : int
         Caching aggressiveness.
-    verbose : int
+    verbose : int, default=0
         Verbosity.
     reports : bool
         Keep what ``generate_report`` needs.

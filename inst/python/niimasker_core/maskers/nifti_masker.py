@@ -67,8 +67,10 @@ class NiftiMasker(VolumeMasker):
         Remove a linear trend from each voxel.
     high_variance_confounds : bool, default=False
         Regress out ``nilearn.image.high_variance_confounds`` of each image.
-    low_pass, high_pass : float or None, default=None
-        Butterworth cut-offs in Hz (need ``t_r``).
+    low_pass : float or None, default=None
+        Butterworth low-pass cut-off in Hz (needs ``t_r``).
+    high_pass : float or None, default=None
+        Butterworth high-pass cut-off in Hz (needs ``t_r``).
     t_r : float or None, default=None
         Repetition time in seconds.
     target_affine : numpy.ndarray or None, default=None
@@ -86,11 +88,11 @@ class NiftiMasker(VolumeMasker):
     dtype : dtype, 'auto' or None, default=None
         Dtype of the signals; ``'auto'`` gives int32 for integer data and
         float32 otherwise.
-    memory_level : int, default=1
-        Caching happens when ``memory`` is given and this is at least 1.
     memory : None, str, pathlib.Path or joblib.Memory, default=None
         Cache (a folder or a ``joblib.Memory``) for mask computation and
         extraction.
+    memory_level : int, default=1
+        Caching happens when ``memory`` is given and this is at least 1.
     verbose : int, default=0
         Verbosity.
     reports : bool, default=True
@@ -98,10 +100,8 @@ class NiftiMasker(VolumeMasker):
     cmap : str, default='gray'
         Colormap of the report figures (nilearn 0.14).
     clean_args : dict or None, default=None
-        Further ``nilearn.signal.clean`` arguments (nilearn 0.14).
-    **kwargs
-        ``clean__<argument>=value`` is passed to ``nilearn.signal.clean``
-        (``clean__butterworth__<argument>`` to its Butterworth filter).
+        Further ``nilearn.signal.clean`` arguments (``butterworth__<argument>``
+        for its Butterworth filter).
 
     Attributes
     ----------
@@ -134,13 +134,12 @@ class NiftiMasker(VolumeMasker):
         mask_strategy="background",
         mask_args=None,
         dtype=None,
-        memory_level=1,
         memory=None,
+        memory_level=1,
         verbose=0,
         reports=True,
         cmap="gray",
         clean_args=None,
-        **kwargs,
     ):
         self.mask_img = mask_img
         self.runs = runs
@@ -157,13 +156,12 @@ class NiftiMasker(VolumeMasker):
         self.mask_strategy = mask_strategy
         self.mask_args = mask_args
         self.dtype = dtype
-        self.memory_level = memory_level
         self.memory = memory
+        self.memory_level = memory_level
         self.verbose = verbose
         self.reports = reports
         self.cmap = cmap
         self.clean_args = clean_args
-        self._store_clean_kwargs(kwargs)
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "mask_img_")
@@ -193,7 +191,6 @@ class NiftiMasker(VolumeMasker):
             The fitted masker.
         """
         del y
-        self._check_kwargs()
         if self.dtype is bool:
             raise TypeError("'dtype' cannot be bool")
         if self.mask_strategy not in MASK_STRATEGIES:

@@ -58,8 +58,10 @@ class NiftiSpheresMasker(RegionMasker):
         Add ``nilearn.image.high_variance_confounds`` as confounds.
     detrend : bool
         Remove a linear trend.
-    low_pass, high_pass : float or None
-        Butterworth cut-offs in Hz.
+    low_pass : float or None
+        Butterworth low-pass cut-off in Hz.
+    high_pass : float or None
+        Butterworth high-pass cut-off in Hz.
     t_r : float or None
         Repetition time in seconds.
     dtype : dtype, "auto" or None
@@ -68,7 +70,7 @@ class NiftiSpheresMasker(RegionMasker):
         Cache, as nilearn.
     memory_level : int
         Caching aggressiveness.
-    verbose : int
+    verbose : int, default=0
         Verbosity.
     reports : bool
         Keep what ``generate_report`` needs.
