@@ -1,7 +1,7 @@
 """Run nilearn 0.14.1's volume-masker tests against niimasker's drop-ins.
 
 The seven test files come from the installed nilearn wheel at test time
-(they are not committed): each is copied into build/nilearn_suite/ with
+(they are not committed): each is copied into a fresh folder under build/ with
 ``from nilearn.maskers import`` changed to ``from niimasker_core.maskers
 import`` and nothing else, beside tests/nilearn_suite/conftest.py, which
 loads nilearn's conftest files as plugins and marks the tests listed in
@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,9 +46,6 @@ def prepare(work: Path) -> None:
             f"nilearn masker suite: needs nilearn 0.14.1, found {nilearn.__version__}"
         )
     source = Path(nilearn.__file__).parent / "maskers" / "tests"
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir(parents=True)
     for name in FILES:
         text = (source / name).read_text()
         if NILEARN_IMPORT not in text:
@@ -59,7 +57,15 @@ def prepare(work: Path) -> None:
 
 def main(argv: list[str]) -> int:
     """Run the suite; extra arguments go to pytest."""
-    work = ROOT / "build" / "nilearn_suite"
+    (ROOT / "build").mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="nilearn_suite_", dir=ROOT / "build"))
+    try:
+        return _run(work, argv)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(work: Path, argv: list[str]) -> int:
     prepare(work)
     summary = work / "summary.json"
     env = dict(os.environ)

@@ -44,6 +44,8 @@ __all__ = [
     "clean_image_signals",
     "coerce_image",
     "extract_voxels",
+    "in_memory_non_finite",
+    "warn_non_finite",
 ]
 
 
@@ -153,6 +155,25 @@ def coerce_image(imgs: Any) -> ImageInput:
     )
 
 
+def warn_non_finite() -> None:
+    """Warn as nilearn's ``ensure_finite`` does when image values become 0."""
+    warnings.warn(
+        "Non-finite values detected. These values will be replaced with zeros.",
+        UserWarning,
+        stacklevel=5,
+    )
+
+
+def in_memory_non_finite(image: ImageInput) -> bool:
+    """Return True when an in-memory image holds NaN or infinities (one fast pass)."""
+    if image.img is None:
+        return False
+    data = np.asanyarray(image.img.dataobj)
+    if data.dtype.kind != "f" or np.isfinite(data.sum()):
+        return False
+    return not bool(np.isfinite(data).all())
+
+
 def extract_voxels(
     image: ImageInput,
     voxels_c_order: np.ndarray,
@@ -192,6 +213,8 @@ def extract_voxels(
         float64 data.
     """
     if image.path is None:
+        if in_memory_non_finite(image):
+            warn_non_finite()
         signals = read_voxels_in_memory(
             image.img, voxels_c_order, grid, same_grid, smoothing_fwhm
         )
@@ -270,9 +293,66 @@ class VolumeMasker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             func, ignore=["verbose"] if "verbose" in _args(func) else []
         )
 
-    def _log(self, message: str, level: int = 1) -> None:
-        if (self.verbose or 0) >= level:
-            print(f"[{type(self).__name__}] {message}")
+    def _log(self, step: str, img: Any = None) -> None:
+        """Print nilearn's masker message for ``step`` when ``verbose`` (its words).
+
+        The steps and texts are those of nilearn's ``mask_logger``; images are
+        shown as nilearn shows them (shortened at ``verbose=1``).
+        """
+        verbose = int(self.verbose or 0)
+        if verbose < 1:
+            return
+        if step in ("load_data", "load_mask", "load_regions"):
+            if img is None:
+                return
+            from nilearn._utils.niimg import repr_niimgs
+
+            listed = isinstance(img, (list, tuple)) and img
+            if isinstance(img, (str, Path)) or (
+                listed and isinstance(img[0], (str, Path))
+            ):
+                shown = repr_niimgs(img, shorten=verbose < 2)
+            elif verbose == 1:
+                shown = repr(img)
+            else:
+                shown = repr_niimgs(img, shorten=verbose < 3)
+        message = {
+            "cleaning": "Cleaning extracted signals",
+            "compute_mask": "Computing mask",
+            "extracting": "Extracting region signals",
+            "fit_done": "Finished fit",
+            "inverse_transform": "Computing image from signals",
+            "resample_mask": "Resampling mask",
+            "resample_regions": "Resampling regions",
+        }.get(step)
+        if message is None:
+            what = {"load_data": "data", "load_mask": "mask", "load_regions": "regions"}
+            message = f"Loading {what[step]} from {shown}"
+        caller = inspect.currentframe().f_back.f_code.co_name.lstrip("_")
+        print(f"[{type(self).__name__}.{caller}] {message}")
+
+    @staticmethod
+    def _check_imgs(imgs: Any) -> None:
+        """Refuse what is not a non-empty volume image, as nilearn's maskers do.
+
+        ``TypeError`` for anything else (a ``SurfaceImage``), ``ValueError``
+        "The image is empty." for an image with a zero-length axis; only
+        headers are read.
+        """
+        from nilearn.image.image import check_volume_for_fit
+
+        check_volume_for_fit(imgs)
+
+    def _warn_boolean_standardize(self) -> None:
+        """Warn as nilearn 0.14's ``transform`` does when ``standardize`` is a bool."""
+        if self.standardize in [True, False]:
+            warnings.warn(
+                "boolean values for 'standardize' will be deprecated in nilearn "
+                "0.15.0.\nUse 'zscore_sample' instead of 'True' or use 'None' "
+                "instead of 'False'.",
+                FutureWarning,
+                stacklevel=4,
+            )
 
     def _cleaning(self, with_hv: bool = True) -> CleaningOptions:
         """Everything :func:`clean_image_signals` needs but the TR, as options."""
@@ -338,6 +418,7 @@ def clean_image_signals(
             sample_mask=sample_mask,
             many_columns=True,
             in_place=True,
+            underdetermined="nilearn",
         )
 
 

@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..domains.volume.grid import Grid
 from ..rois.label_image import mean_reducer, statistic_reducer
+from ..rois.voxels import finite_mask_data
 from .region_images import (
     check_fovs,
     image_grid,
@@ -188,6 +189,7 @@ class NiftiLabelsMasker(RegionMasker):
         params["reports"] = reports
         params["labels"] = None if self.labels is None else list(self.labels)
         params["standardize"] = None  # cleaning is ours; the twin never cleans
+        params["verbose"] = 0  # our own messages are printed
         return Nilearn(**params)
 
     def fit(self, imgs=None, y=None):
@@ -217,6 +219,8 @@ class NiftiLabelsMasker(RegionMasker):
         del y
         if self.dtype is bool:
             raise TypeError("'dtype' cannot be bool")
+        if imgs is not None:
+            self._check_imgs(imgs)
         if self.strategy != "mean" and self.strategy not in _STRATEGIES:
             raise ValueError(
                 f"Invalid strategy '{self.strategy}'. Valid strategies are "
@@ -235,13 +239,20 @@ class NiftiLabelsMasker(RegionMasker):
         self._check_labels()
         self.clean_args_ = self._clean_kwargs()
         self._fit_cache()
+        self._log("load_data", imgs)
+        self._log("load_regions", self.labels_img)
         labels_img = load_3d(self.labels_img, "labels_img")
         data = np.asanyarray(labels_img.dataobj)
+        finite = finite_mask_data(data)  # nilearn: NaN and inf become 0, warned
+        if finite is not data:
+            data = finite
+            labels_img = nib.Nifti1Image(data, labels_img.affine, labels_img.header)
         if np.all(data == self.background_label):
             raise ValueError("Image has no label.")
         # nilearn builds lut_ from the atlas as given: regions that resampling
         # drops keep their rows, and the survivors keep their own names
         self._lut_atlas = labels_img
+        self._log("load_mask", self.mask_img)
         mask_img = None if self.mask_img is None else load_mask(self.mask_img)
         grid = None if imgs is None else image_grid(imgs)
         if self.resampling_target is None:
@@ -253,6 +264,7 @@ class NiftiLabelsMasker(RegionMasker):
             check_fovs(fovs)
         if self.resampling_target == "data" and grid is not None:
             if not same_fov(labels_img, *grid):
+                self._log("resample_regions")
                 labels_img = self._resample_labels(labels_img, grid)
         reference = None
         if self.resampling_target == "data" and grid is not None:
@@ -261,6 +273,7 @@ class NiftiLabelsMasker(RegionMasker):
             reference = (tuple(labels_img.shape[:3]), labels_img.affine)
         if mask_img is not None and reference is not None:
             if not same_fov(mask_img, *reference):
+                self._log("resample_mask")
                 mask_img = resample_nearest(mask_img, *reference)
             inside = np.asanyarray(mask_img.dataobj).astype(bool)
             if np.all(np.asanyarray(labels_img.dataobj)[inside] == 0):
@@ -270,6 +283,7 @@ class NiftiLabelsMasker(RegionMasker):
         self.labels_img_ = labels_img
         self.mask_img_ = mask_img
         self._fit_imgs = imgs
+        self._log("fit_done")
         # the look-up table of the atlas as given, before any resampling, so a
         # region the data's grid drops keeps its row and every other its name
         self.lut_ = label_lut(
@@ -462,6 +476,7 @@ class NiftiLabelsMasker(RegionMasker):
         from nilearn.regions.signal_extraction import signals_to_img_labels
 
         check_is_fitted(self)
+        self._log("inverse_transform")
         signals = self._check_signals(signals, self.n_elements_)
         img = signals_to_img_labels(
             signals,

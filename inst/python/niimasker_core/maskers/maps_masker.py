@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..domains.volume.grid import Grid, grid_key
 from ..domains.volume.nifti import array_image_info, read_image_info
 from ..rois.maps import maps_reduction, read_maps
+from ..rois.voxels import finite_mask_data
 from .region_images import inverse_dtype
 from .regions import RegionMasker
 
@@ -190,6 +191,10 @@ class NiftiMapsMasker(RegionMasker):
         from nilearn.image.image import check_same_fov
         from nilearn.masking import load_mask_img
 
+        if self.dtype is bool:
+            raise TypeError("'dtype' cannot be bool")
+        if imgs is not None:
+            self._check_imgs(imgs)
         if self.resampling_target not in ("mask", "maps", "data", None):
             raise ValueError(
                 "'resampling_target' must be one of 'mask', 'maps', 'data' or None. "
@@ -207,12 +212,14 @@ class NiftiMapsMasker(RegionMasker):
             )
         self.clean_args_ = self._clean_kwargs()
         self._fit_cache()
+        self._log("load_data", imgs)
+        self._log("load_mask", self.mask_img)
         mask_img = None
         if self.mask_img is not None:
             given = check_niimg(self.mask_img, atleast_4d=True)
             data = np.asanyarray(given.dataobj)
             mask_img = new_img_like(
-                given, np.where(np.isfinite(data), data, 0).astype(bool).all(axis=3)
+                given, finite_mask_data(data).astype(bool).all(axis=3)
             )
             load_mask_img(mask_img)
         maps_img = check_niimg(self.maps_img, atleast_4d=True)
@@ -233,8 +240,10 @@ class NiftiMapsMasker(RegionMasker):
             "maps": maps_img,
             None: None,
         }[self.resampling_target]
+        self._log("load_regions", self.maps_img)
         maps = read_maps(_maps_info(maps_img))
         if ref is not None and not _same_grid(ref.shape[:3], ref.affine, maps_img):
+            self._log("resample_regions")
             shape, affine = tuple(int(n) for n in ref.shape[:3]), ref.affine
             maps = read_maps(_maps_info(maps_img), shape, affine)
             if maps.nnz == 0:
@@ -244,6 +253,7 @@ class NiftiMapsMasker(RegionMasker):
             raise ValueError("maps_img contains no map.")
         if ref is not None and mask_img is not None:
             if not check_same_fov(ref, mask_img):
+                self._log("resample_mask")
                 mask_img = resample_img(
                     mask_img,
                     target_affine=ref.affine,
@@ -261,6 +271,7 @@ class NiftiMapsMasker(RegionMasker):
         self.mask_img_ = mask_img
         self.n_elements_ = int(maps.shape[1])
         self._fit_imgs = imgs
+        self._log("fit_done")
         return self
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -395,6 +406,7 @@ class NiftiMapsMasker(RegionMasker):
         from nilearn.regions.signal_extraction import signals_to_img_maps
 
         check_is_fitted(self)
+        self._log("inverse_transform")
         signals = self._check_signals(region_signals, self.n_elements_)
         img = signals_to_img_maps(signals, self.maps_img_, mask_img=self.mask_img_)
         return inverse_dtype(img, signals, self.dtype)

@@ -139,7 +139,9 @@ class _MultiTransform:
             delayed(self._transform)(i, c, s, True) for i, c, s in jobs
         )
 
-    def fit_transform(self, imgs, y=None, confounds=None, sample_mask=None):
+    def fit_transform(
+        self, imgs, y=None, confounds=None, sample_mask=None, **fit_params
+    ):
         """Fit to ``imgs``, then return the region signals of each image.
 
         Parameters
@@ -152,16 +154,18 @@ class _MultiTransform:
             One confounds specification per image.
         sample_mask : list or None
             One sample mask per image.
+        **fit_params : dict
+            Passed to :meth:`fit`, as nilearn does.
 
         Returns
         -------
         numpy.ndarray or list of numpy.ndarray
             One array per image.
         """
-        del y
-        return self.fit(imgs).transform(
-            imgs, confounds=confounds, sample_mask=sample_mask
-        )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*Generation of a mask.*")
+            self.fit(imgs, y, **fit_params)
+        return self.transform(imgs, confounds=confounds, sample_mask=sample_mask)
 
 
 @_with_parameters_of(NiftiLabelsMasker, "Images processed in parallel.")
@@ -377,12 +381,23 @@ class MultiNiftiMasker(_MultiTransform, NiftiMasker):
         )
         self.n_jobs = n_jobs
 
+    _allow_empty_mask = True
+
+    def _check_mask_strategy(self) -> None:
+        """Raise nilearn's ValueError for an unknown ``mask_strategy``.
+
+        nilearn's MultiNiftiMasker also takes the deprecated ``"template"``
+        (warned about when the mask is computed).
+        """
+        from nilearn.maskers.multi_nifti_masker import _get_mask_strategy
+
+        if self.mask_strategy not in (*MASK_STRATEGIES, "template"):
+            _get_mask_strategy(self.mask_strategy)
+
     def _compute_mask(self, imgs):
         """Compute the mask of all images with nilearn's ``compute_multi_*`` function."""
         from nilearn.maskers.multi_nifti_masker import _get_mask_strategy
 
-        if self.mask_strategy not in MASK_STRATEGIES:
-            _get_mask_strategy(self.mask_strategy)  # raises nilearn's ValueError
         if _is_one_image(imgs):
             imgs = [imgs]
         function = _get_mask_strategy(self.mask_strategy)

@@ -19,6 +19,7 @@ import nibabel as nib
 import numpy as np
 
 from ..params.vocabulary import target_dtype
+from ..rois.voxels import finite_mask_data
 
 __all__ = [
     "check_fovs",
@@ -98,8 +99,7 @@ def load_mask(img: Any) -> nib.Nifti1Image:
     data = np.asanyarray(loaded.dataobj)
     if data.ndim == 3:
         data = data[..., np.newaxis]
-    data = np.where(np.isfinite(data), data, 0) if data.dtype.kind == "f" else data
-    mask = data.astype(bool).all(axis=3)
+    mask = finite_mask_data(data).astype(bool).all(axis=3)
     if not mask.any():
         raise ValueError("The mask is invalid as it is empty: it masks all data.")
     return nib.Nifti1Image(mask.astype(np.int8), loaded.affine)

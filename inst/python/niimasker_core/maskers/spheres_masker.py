@@ -135,7 +135,7 @@ class NiftiSpheresMasker(RegionMasker):
         from nilearn.maskers import NiftiSpheresMasker as Nilearn
 
         params = self.get_params()
-        params.update(reports=reports, standardize=None)  # cleaning is ours
+        params.update(reports=reports, standardize=None, verbose=0)  # cleaning is ours
         return Nilearn(**params)
 
     def fit(self, imgs=None, y=None):
@@ -161,6 +161,8 @@ class NiftiSpheresMasker(RegionMasker):
         del y
         if self.dtype is bool:
             raise TypeError("'dtype' cannot be bool")
+        if imgs is not None:
+            self._check_imgs(imgs)
         error = "Seeds must be a list of triplets of coordinates in native space.\n"
         if not hasattr(self.seeds, "__iter__"):
             raise ValueError(f"{error}Given seed list is of type: {type(self.seeds)}")
@@ -179,10 +181,13 @@ class NiftiSpheresMasker(RegionMasker):
             seeds.append(seed)
         self.clean_args_ = self._clean_kwargs()
         self._fit_cache()
+        self._log("load_data", imgs)
+        self._log("load_mask", self.mask_img)
         self.mask_img_ = None if self.mask_img is None else load_mask(self.mask_img)
         self.seeds_ = seeds
         self.n_elements_ = len(seeds)
         self._fit_imgs = imgs
+        self._log("fit_done")
         return self
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -256,6 +261,7 @@ class NiftiSpheresMasker(RegionMasker):
             Without ``mask_img`` (nilearn's behaviour: no grid to fill).
         """
         check_is_fitted(self)
+        self._log("inverse_transform")
         twin = self._nilearn_twin(reports=False)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=FutureWarning)
