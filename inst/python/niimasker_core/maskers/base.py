@@ -343,6 +343,63 @@ class VolumeMasker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
         check_volume_for_fit(imgs)
 
+    # ----------------------------------------------------------------- reports
+    # The reports are nilearn's: a nilearn masker with these parameters (the
+    # "twin", made by ``_report_twin_unfitted``), fitted on the images of our
+    # last ``fit`` the first time a report is asked for, and kept until the
+    # next ``fit`` (so successive reports agree). nilearn's private report
+    # state, which its estimator checks read, is the twin's.
+    def _report_twin_unfitted(self):
+        raise NotImplementedError
+
+    def _report_twin(self):
+        cache = self.__dict__.setdefault("_report_cache", {})
+        if "twin" not in cache:
+            twin = self._report_twin_unfitted()
+            if self.__sklearn_is_fitted__():
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", category=FutureWarning)
+                    # the twin gets our fitted mask and our images: not a request
+                    warnings.filterwarnings("ignore", message=".*Generation of a mask")
+                    twin.fit(getattr(self, "_fit_imgs", None))
+            cache["twin"] = twin
+        return cache["twin"]
+
+    def _reset_report(self, imgs: Any) -> None:
+        """Forget the last report's twin; remember the images it will be fitted on."""
+        self._fit_imgs = imgs if self.reports else None
+        self._report_cache = {}
+
+    @property
+    def _report_content(self) -> dict:
+        return self._report_twin()._report_content
+
+    @property
+    def _report_warnings(self) -> list:
+        return self._report_twin()._report_warnings
+
+    def _has_report_data(self) -> bool:
+        return self._report_twin()._has_report_data()
+
+    def generate_report(self, engine="matplotlib", title=None, **kwargs):
+        """Return nilearn's HTML report of this masker.
+
+        Parameters
+        ----------
+        engine : {"matplotlib", "brainsprite"}
+            nilearn's report engine.
+        title : str or None
+            The report's title.
+        **kwargs
+            nilearn's report options (``displayed_maps``, ``displayed_spheres``).
+
+        Returns
+        -------
+        nilearn.reporting.HTMLReport
+            The report, built by nilearn's masker of the same parameters.
+        """
+        return self._report_twin().generate_report(engine=engine, title=title, **kwargs)
+
     def _warn_boolean_standardize(self) -> None:
         """Warn as nilearn 0.14's ``transform`` does when ``standardize`` is a bool."""
         if self.standardize in [True, False]:

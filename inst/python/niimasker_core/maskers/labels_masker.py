@@ -13,6 +13,7 @@ from ..rois.label_image import mean_reducer, statistic_reducer
 from ..rois.voxels import finite_mask_data
 from .region_images import (
     check_fovs,
+    check_same_grid,
     image_grid,
     inverse_dtype,
     label_lut,
@@ -223,8 +224,8 @@ class NiftiLabelsMasker(RegionMasker):
             self._check_imgs(imgs)
         if self.strategy != "mean" and self.strategy not in _STRATEGIES:
             raise ValueError(
-                f"Invalid strategy '{self.strategy}'. Valid strategies are "
-                f"{['mean', *_STRATEGIES]}."
+                f"'strategy' must be one of {['mean', *_STRATEGIES]}.\n"
+                f"'{self.strategy}' was provided."
             )
         if self.resampling_target not in ("labels", "data", None):
             raise ValueError(
@@ -233,8 +234,8 @@ class NiftiLabelsMasker(RegionMasker):
             )
         if self.labels_img is None:
             raise TypeError(
-                "'labels_img' must be a 3D label image (a path or a nibabel image); "
-                "got None."
+                "'labels_img': input should be a NiftiLike object (a path or a "
+                "nibabel image of labels). Got: NoneType"
             )
         self._check_labels()
         self.clean_args_ = self._clean_kwargs()
@@ -282,7 +283,7 @@ class NiftiLabelsMasker(RegionMasker):
                 )
         self.labels_img_ = labels_img
         self.mask_img_ = mask_img
-        self._fit_imgs = imgs
+        self._reset_report(imgs)
         self._log("fit_done")
         # the look-up table of the atlas as given, before any resampling, so a
         # region the data's grid drops keeps its row and every other its name
@@ -431,12 +432,7 @@ class NiftiLabelsMasker(RegionMasker):
                 )
                 grid = Grid(tuple(labels_img.shape[:3]), labels_img.affine)
         else:
-            check_fovs(
-                [
-                    ("data", shape, affine),
-                    ("labels", labels_img.shape[:3], labels_img.affine),
-                ]
-            )
+            check_same_grid(shape, affine, labels_img)
         ids, labels_data = masked_labels(
             labels_img, mask_img, self.background_label, self.keep_masked_labels
         )
@@ -486,26 +482,6 @@ class NiftiLabelsMasker(RegionMasker):
         )
         return inverse_dtype(img, signals, self.dtype)
 
-    def generate_report(self, engine="matplotlib", title=None, **kwargs):
-        """Return nilearn's HTML report of this masker (atlas over the fitted image).
-
-        Parameters
-        ----------
-        engine : {"matplotlib", "brainsprite"}
-            nilearn's report engine.
-        title : str or None
-            The report's title.
-        **kwargs
-            nilearn's report options.
-
-        Returns
-        -------
-        nilearn.reporting.HTMLReport
-            The report.
-        """
-        twin = self._nilearn_twin(reports=self.reports)
-        if self.__sklearn_is_fitted__():
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", category=FutureWarning)
-                twin.fit(self._fit_imgs)
-        return twin.generate_report(engine=engine, title=title, **kwargs)
+    def _report_twin_unfitted(self):
+        """Nilearn's masker of the same parameters (for reports)."""
+        return self._nilearn_twin(reports=self.reports)

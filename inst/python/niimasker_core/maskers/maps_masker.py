@@ -14,7 +14,7 @@ from ..domains.volume.grid import Grid, grid_key
 from ..domains.volume.nifti import array_image_info, read_image_info
 from ..rois.maps import maps_reduction, read_maps
 from ..rois.voxels import finite_mask_data
-from .region_images import inverse_dtype
+from .region_images import check_same_grid, inverse_dtype
 from .regions import RegionMasker
 
 __all__ = ["NiftiMapsMasker"]
@@ -208,7 +208,8 @@ class NiftiMapsMasker(RegionMasker):
             )
         if self.maps_img is None:
             raise TypeError(
-                "'maps_img' must be a 4D image (a path or a nibabel image); got None."
+                "'maps_img': input should be a NiftiLike object (a 4D path or "
+                "nibabel image). Got: NoneType"
             )
         self.clean_args_ = self._clean_kwargs()
         self._fit_cache()
@@ -270,7 +271,7 @@ class NiftiMapsMasker(RegionMasker):
         self.maps_img_ = maps_img
         self.mask_img_ = mask_img
         self.n_elements_ = int(maps.shape[1])
-        self._fit_imgs = imgs
+        self._reset_report(imgs)
         self._log("fit_done")
         return self
 
@@ -302,14 +303,9 @@ class NiftiMapsMasker(RegionMasker):
         grid = None
         shape, affine = image.shape, image.affine
         if self.resampling_target is None:
-            if not _same_grid(shape, affine, self.maps_img_) or (
-                self.mask_img_ is not None
-                and not _same_grid(shape, affine, self.mask_img_)
-            ):
-                raise ValueError(
-                    "Following field of view errors were detected:\n"
-                    "- data and maps do not have the same shape or affine"
-                )
+            check_same_grid(shape, affine, self.maps_img_)
+            if self.mask_img_ is not None:
+                check_same_grid(shape, affine, self.mask_img_)
         elif self.resampling_target in ("maps", "mask"):
             if not _same_grid(shape, affine, self.maps_img_):
                 warnings.warn(
@@ -411,34 +407,14 @@ class NiftiMapsMasker(RegionMasker):
         img = signals_to_img_maps(signals, self.maps_img_, mask_img=self.mask_img_)
         return inverse_dtype(img, signals, self.dtype)
 
-    def generate_report(self, engine="matplotlib", title=None, **kwargs):
-        """Return nilearn's HTML report of the maps.
-
-        Parameters
-        ----------
-        engine : {"matplotlib", "brainsprite"}
-            nilearn's report engine.
-        title : str or None
-            The report's title.
-        **kwargs
-            nilearn's report options (``displayed_maps``).
-
-        Returns
-        -------
-        nilearn.reporting.HTMLReport
-            The report.
-        """
+    def _report_twin_unfitted(self):
+        """Nilearn's masker of the same parameters (for reports)."""
         import nilearn.maskers
 
         Nilearn = getattr(nilearn.maskers, self._nilearn_class)
         params = self.get_params()
-        params.update(reports=self.reports, standardize=None)
-        twin = Nilearn(**params)
-        if self.__sklearn_is_fitted__():
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", category=FutureWarning)
-                twin.fit(self._fit_imgs)
-        return twin.generate_report(engine=engine, title=title, **kwargs)
+        params.update(reports=self.reports, standardize=None, verbose=0)
+        return Nilearn(**params)
 
 
 def _dense_maps(maps: sparse.csc_array, shape, affine):

@@ -234,7 +234,7 @@ class NiftiMasker(VolumeMasker):
         self._mask_data = mask_data(mask, allow_empty=self._allow_empty_mask)
         self.n_elements_ = int(self._mask_data.sum())
         self._reduction_cache = {}
-        self._report_imgs = imgs if self.reports else None
+        self._reset_report(imgs)
         self._log("fit_done")
         return self
 
@@ -413,36 +413,15 @@ class NiftiMasker(VolumeMasker):
         img.set_data_dtype(dtype)
         return img
 
-    def generate_report(self, engine="matplotlib", title=None, **kwargs):
-        """Generate nilearn's HTML report of the mask over the fitted images.
-
-        Parameters
-        ----------
-        engine : {"matplotlib", "brainsprite"}
-            nilearn's report engine.
-        title : str or None
-            The report's title.
-        **kwargs
-            nilearn's report options.
-
-        Returns
-        -------
-        nilearn.reporting.HTMLReport
-            The report (nilearn's, built by a nilearn ``NiftiMasker`` given
-            this masker's mask).
-        """
+    def _report_twin_unfitted(self):
+        """Nilearn's NiftiMasker given this masker's fitted mask (for reports)."""
         from nilearn.maskers import NiftiMasker as NilearnNiftiMasker
 
-        report_masker = NilearnNiftiMasker(
+        return NilearnNiftiMasker(
             mask_img=self.mask_img_ if hasattr(self, "mask_img_") else None,
             reports=self.reports,
             cmap=self.cmap,
         )
-        if hasattr(self, "mask_img_"):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                report_masker.fit(getattr(self, "_report_imgs", None))
-        return report_masker.generate_report(engine=engine, title=title, **kwargs)
 
 
 def _extract_and_clean(

@@ -186,7 +186,7 @@ class NiftiSpheresMasker(RegionMasker):
         self.mask_img_ = None if self.mask_img is None else load_mask(self.mask_img)
         self.seeds_ = seeds
         self.n_elements_ = len(seeds)
-        self._fit_imgs = imgs
+        self._reset_report(imgs)
         self._log("fit_done")
         return self
 
@@ -268,26 +268,6 @@ class NiftiSpheresMasker(RegionMasker):
             twin.fit()
         return twin.inverse_transform(region_signals)
 
-    def generate_report(self, engine="matplotlib", title=None, **kwargs):
-        """Return nilearn's HTML report of the spheres.
-
-        Parameters
-        ----------
-        engine : {"matplotlib", "brainsprite"}
-            nilearn's report engine.
-        title : str or None
-            The report's title.
-        **kwargs
-            nilearn's report options (``displayed_spheres``).
-
-        Returns
-        -------
-        nilearn.reporting.HTMLReport
-            The report.
-        """
-        twin = self._nilearn_twin(reports=self.reports)
-        if self.__sklearn_is_fitted__():
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", category=FutureWarning)
-                twin.fit(self._fit_imgs)
-        return twin.generate_report(engine=engine, title=title, **kwargs)
+    def _report_twin_unfitted(self):
+        """Nilearn's masker of the same parameters (for reports)."""
+        return self._nilearn_twin(reports=self.reports)
