@@ -103,7 +103,13 @@ def load_mask(img: Any) -> nib.Nifti1Image:
     mask = finite_mask_data(data).astype(bool).all(axis=3)
     if not mask.any():
         raise ValueError("The mask is invalid as it is empty: it masks all data.")
-    return nib.Nifti1Image(mask.astype(np.int8), loaded.affine)
+    from nilearn.image import get_data
+
+    out = nib.Nifti1Image(mask.astype(np.int8), loaded.affine)
+    # nilearn reads its fitted masks once (its data cache is set), so reading
+    # the mask later does not change the image (its joblib hash)
+    get_data(out)
+    return out
 
 
 def image_grid(imgs: Any) -> tuple[tuple[int, int, int], np.ndarray]:
