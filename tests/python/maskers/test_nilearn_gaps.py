@@ -41,7 +41,7 @@ def _quiet(func, *args, **kwargs):
 def test_high_variance_confounds_with_few_volumes(name, img, labels_img):
     extra = {"labels_img": labels_img} if name == "NiftiLabelsMasker" else {}
     ours, theirs = _both(name, high_variance_confounds=True, **extra)
-    confounds = np.random.default_rng(1).random((10, 3))
+    confounds = np.random.default_rng(1).random((10, 4))  # + 5 high-variance: 9
     got = _quiet(ours.fit_transform, img, confounds=confounds)
     want = _quiet(theirs.fit_transform, img, confounds=confounds)
     np.testing.assert_allclose(got, want, atol=1e-6)
