@@ -132,3 +132,15 @@ def test_boolean_standardize_future_warning(img, labels_img):
     masker = core.NiftiLabelsMasker(labels_img, standardize=False).fit(img)
     with pytest.warns(FutureWarning, match="boolean values for 'standardize'"):
         masker.transform(img)
+
+
+def test_non_finite_values_in_a_file_warn_as_nilearn(tmp_path):
+    data = np.random.default_rng(0).random((7, 8, 9, 4)).astype("float32")
+    data[2, 2, 2, 1] = np.nan
+    path = tmp_path / "bold.nii.gz"
+    nib.save(nib.Nifti1Image(data, AFFINE), path)
+    mask = nib.Nifti1Image(np.ones((7, 8, 9), dtype="int8"), AFFINE)
+    with pytest.warns(UserWarning, match="Non-finite values detected"):
+        got = core.NiftiMasker(mask_img=mask).fit_transform(str(path))
+    want = _quiet(nl.NiftiMasker(mask_img=mask).fit_transform, str(path))
+    np.testing.assert_allclose(got, want, atol=1e-6)

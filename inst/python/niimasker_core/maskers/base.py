@@ -226,6 +226,8 @@ def extract_voxels(
         smoothing_fwhm=smoothing_fwhm,
         import_meanwhile=("nilearn.signal",),
     )
+    if extracted.zeroed_non_finite:
+        warn_non_finite()
     return extracted.signals[0]
 
 
