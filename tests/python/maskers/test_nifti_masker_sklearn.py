@@ -74,19 +74,21 @@ def test_pipeline_and_cross_val_score(decoding_data):
     )
     scores = cross_val_score(pipe, volumes, y, cv=3)
     assert scores.mean() > 0.8
-    pipe.set_params(masker__smoothing_fwhm=4.0, masker__clean__extrapolate=False)
-    assert pipe.get_params()["masker__clean__extrapolate"] is False
+    pipe.set_params(masker__smoothing_fwhm=4.0, masker__clean_args={"extrapolate": 0})
+    assert pipe.get_params()["masker__clean_args"] == {"extrapolate": 0}
     assert pipe.fit(volumes, y).score(volumes, y) > 0.8
 
 
 def test_clone_keeps_every_parameter():
     masker = NiftiMasker(
-        detrend=True, mask_args={"opening": 1}, clean__butterworth__padtype="even"
+        detrend=True,
+        mask_args={"opening": 1},
+        clean_args={"butterworth__padtype": "even"},
     )
     copy = clone(masker)
     assert copy.get_params() == masker.get_params()
-    assert copy.clean__butterworth__padtype == "even"
-    assert "clean__butterworth__padtype" in repr(masker)
+    assert copy.clean_args == {"butterworth__padtype": "even"}
+    assert "butterworth__padtype" in repr(masker)
 
 
 @pytest.mark.parametrize("container", ["default", "pandas", "polars"])

@@ -367,6 +367,7 @@ def test_maps_overlap_error_as_nilearn(imgs, maps_file):
 @pytest.mark.parametrize(
     "name",
     [
+        "NiftiMasker",
         "NiftiLabelsMasker",
         "NiftiSpheresMasker",
         "NiftiMapsMasker",
@@ -380,6 +381,10 @@ def test_constructor_signature_is_nilearns(name):
 
     ours = inspect.signature(getattr(core, name))
     assert str(ours) == str(inspect.signature(getattr(nl, name)))
+    for method in ("fit", "fit_transform", "generate_report"):
+        ours = inspect.signature(getattr(getattr(core, name), method))
+        theirs = inspect.signature(getattr(getattr(nl, name), method))
+        assert list(ours.parameters) == list(theirs.parameters), (name, method)
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])

@@ -137,7 +137,13 @@ def _read_zeroed(
         image.read_zeroed(red.voxels, red.domain, smoothing_fwhm)[start:]
         for red in reductions
     ]
-    return Extracted(signals, start, [None] * len(reductions), [None] * len(reductions))
+    return Extracted(
+        signals,
+        start,
+        [None] * len(reductions),
+        [None] * len(reductions),
+        zeroed_non_finite=True,
+    )
 
 
 def _import_in_background(names: Sequence[str]) -> threading.Thread | None:

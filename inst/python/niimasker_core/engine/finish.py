@@ -28,6 +28,8 @@ class Extracted:
     # means over groups of samples: per reduction, the samples of each column
     # with signal in the run (the others are left out); None for other reductions
     samples_used: list[np.ndarray | None] = field(default_factory=list)
+    # reductions with non_finite="zero": NaN or infinities were read as 0
+    zeroed_non_finite: bool = False
 
 
 def finish(

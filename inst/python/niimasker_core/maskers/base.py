@@ -8,9 +8,8 @@ resolves what to extract into a :class:`~niimasker_core.rois.base.Reduction`,
 :func:`niimasker_core.engine.extract` and cleans all columns at once with
 :func:`~niimasker_core.signal.clean.clean`.
 
-nilearn 0.10's ``clean__<arg>=value`` keyword arguments (``clean__butterworth__<arg>``
-for the Butterworth filter) are accepted and kept as parameters, so clones and
-``set_params`` carry them; nilearn 0.14's ``clean_args`` dict is accepted too.
+Further ``nilearn.signal.clean`` arguments go in nilearn 0.14's ``clean_args``
+dict (``butterworth__<arg>`` for its Butterworth filter).
 """
 
 from __future__ import annotations
@@ -40,16 +39,14 @@ from ..rois.voxels import voxel_gather
 from ..signal.clean import clean
 
 __all__ = [
-    "CLEAN_PREFIX",
     "ImageInput",
     "VolumeMasker",
     "clean_image_signals",
     "coerce_image",
     "extract_voxels",
+    "in_memory_non_finite",
+    "warn_non_finite",
 ]
-
-#: Prefix of the keyword arguments passed on to ``nilearn.signal.clean``.
-CLEAN_PREFIX = "clean__"
 
 
 @dataclass
@@ -158,6 +155,25 @@ def coerce_image(imgs: Any) -> ImageInput:
     )
 
 
+def warn_non_finite() -> None:
+    """Warn as nilearn's ``ensure_finite`` does when image values become 0."""
+    warnings.warn(
+        "Non-finite values detected. These values will be replaced with zeros.",
+        UserWarning,
+        stacklevel=5,
+    )
+
+
+def in_memory_non_finite(image: ImageInput) -> bool:
+    """Return True when an in-memory image holds NaN or infinities (one fast pass)."""
+    if image.img is None:
+        return False
+    data = np.asanyarray(image.img.dataobj)
+    if data.dtype.kind != "f" or np.isfinite(data.sum()):
+        return False
+    return not bool(np.isfinite(data).all())
+
+
 def extract_voxels(
     image: ImageInput,
     voxels_c_order: np.ndarray,
@@ -197,6 +213,8 @@ def extract_voxels(
         float64 data.
     """
     if image.path is None:
+        if in_memory_non_finite(image):
+            warn_non_finite()
         signals = read_voxels_in_memory(
             image.img, voxels_c_order, grid, same_grid, smoothing_fwhm
         )
@@ -208,89 +226,38 @@ def extract_voxels(
         smoothing_fwhm=smoothing_fwhm,
         import_meanwhile=("nilearn.signal",),
     )
+    if extracted.zeroed_non_finite:
+        warn_non_finite()
     return extracted.signals[0]
 
 
 class VolumeMasker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base of the volume maskers: parameters, cleaning, inputs and caching.
 
-    Subclasses define ``__init__`` with their explicit parameters (scikit-learn
-    reads them from its signature) and call :meth:`_store_clean_kwargs` with
-    their ``**kwargs``.
+    Subclasses define ``__init__`` with their explicit parameters, nilearn's
+    signature (scikit-learn reads them from it).
     """
 
     _estimator_type = "masker"
+    # scikit-learn's HTML repr links each class to its documentation: the
+    # drop-ins share nilearn's API, so they link to nilearn's page.
+    _doc_link_module = "niimasker_core"
 
-    # --------------------------------------------------------------- parameters
-    def _store_clean_kwargs(self, kwargs: dict[str, Any]) -> None:
-        # scikit-learn wants no validation in __init__: unknown keywords are
-        # kept aside and reported by fit (see _check_kwargs).
-        unknown = {k: v for k, v in kwargs.items() if not k.startswith(CLEAN_PREFIX)}
-        if unknown:
-            self._unknown_kwargs = unknown
-        for key, value in kwargs.items():
-            if key.startswith(CLEAN_PREFIX):
-                setattr(self, key, value)
+    @property
+    def _doc_link_template(self) -> str:
+        from nilearn import __version__ as version
 
-    def _check_kwargs(self) -> None:
-        unknown = sorted(getattr(self, "_unknown_kwargs", {}))
-        if unknown:
-            raise TypeError(
-                f"{type(self).__name__} got unexpected keyword arguments {unknown}; "
-                f"only '{CLEAN_PREFIX}<argument>' keywords are passed on to "
-                "nilearn.signal.clean."
-            )
+        return (
+            f"https://nilearn.github.io/{version}/modules/generated/"
+            "nilearn.maskers.{estimator_name}.html"
+        )
 
-    def _clean_kwarg_names(self) -> list[str]:
-        return sorted(k for k in vars(self) if k.startswith(CLEAN_PREFIX))
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Get parameters for this estimator, ``clean__`` keywords included.
-
-        Parameters
-        ----------
-        deep : bool, default=True
-            Unused (no sub-estimators); kept for scikit-learn.
-
-        Returns
-        -------
-        dict
-            Parameter names mapped to their values.
-        """
-        params = super().get_params(deep=deep)
-        params.update({k: getattr(self, k) for k in self._clean_kwarg_names()})
-        return params
-
-    def set_params(self, **params: Any):
-        """Set the parameters of this estimator, ``clean__`` keywords included.
-
-        Parameters
-        ----------
-        **params : dict
-            Estimator parameters.
-
-        Returns
-        -------
-        self
-            The estimator.
-        """
-        extra = params.pop("kwargs", None)  # the **kwargs slot, set by name
-        if extra is not None:
-            if isinstance(extra, dict):
-                params.update(extra)
-            else:
-                self._unknown_kwargs = {"kwargs": extra}
-        clean = {k: params.pop(k) for k in list(params) if k.startswith(CLEAN_PREFIX)}
-        for key, value in clean.items():
-            setattr(self, key, value)
-        return super().set_params(**params)
+    def _doc_link_url_param_generator(self, *args: Any) -> dict[str, str]:
+        return {"estimator_name": type(self).__name__}
 
     def _clean_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``nilearn.signal.clean``: ``clean_args`` + ``clean__``."""
-        kwargs = dict(getattr(self, "clean_args", None) or {})
-        for key in self._clean_kwarg_names():
-            kwargs[key[len(CLEAN_PREFIX) :]] = getattr(self, key)
-        return kwargs
+        """Keyword arguments for ``nilearn.signal.clean``: ``clean_args``."""
+        return dict(getattr(self, "clean_args", None) or {})
 
     def __sklearn_tags__(self):
         """Return scikit-learn tags: a transformer taking images, nilearn-style."""
@@ -303,6 +270,10 @@ class VolumeMasker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             pass
         tags.estimator_type = "masker"
         return tags
+
+    def _more_tags(self):
+        """Return the same tags as :meth:`__sklearn_tags__` (scikit-learn < 1.6)."""
+        return self.__sklearn_tags__()
 
     # --------------------------------------------------------------- caching
     def _fit_cache(self) -> None:
@@ -324,9 +295,123 @@ class VolumeMasker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             func, ignore=["verbose"] if "verbose" in _args(func) else []
         )
 
-    def _log(self, message: str, level: int = 1) -> None:
-        if (self.verbose or 0) >= level:
-            print(f"[{type(self).__name__}] {message}")
+    def _log(self, step: str, img: Any = None) -> None:
+        """Print nilearn's masker message for ``step`` when ``verbose`` (its words).
+
+        The steps and texts are those of nilearn's ``mask_logger``; images are
+        shown as nilearn shows them (shortened at ``verbose=1``).
+        """
+        verbose = int(self.verbose or 0)
+        if verbose < 1:
+            return
+        if step in ("load_data", "load_mask", "load_regions"):
+            if img is None:
+                return
+            from nilearn._utils.niimg import repr_niimgs
+
+            listed = isinstance(img, (list, tuple)) and img
+            if isinstance(img, (str, Path)) or (
+                listed and isinstance(img[0], (str, Path))
+            ):
+                shown = repr_niimgs(img, shorten=verbose < 2)
+            elif verbose == 1:
+                shown = repr(img)
+            else:
+                shown = repr_niimgs(img, shorten=verbose < 3)
+        message = {
+            "cleaning": "Cleaning extracted signals",
+            "compute_mask": "Computing mask",
+            "extracting": "Extracting region signals",
+            "fit_done": "Finished fit",
+            "inverse_transform": "Computing image from signals",
+            "resample_mask": "Resampling mask",
+            "resample_regions": "Resampling regions",
+        }.get(step)
+        if message is None:
+            what = {"load_data": "data", "load_mask": "mask", "load_regions": "regions"}
+            message = f"Loading {what[step]} from {shown}"
+        caller = inspect.currentframe().f_back.f_code.co_name.lstrip("_")
+        print(f"[{type(self).__name__}.{caller}] {message}")
+
+    @staticmethod
+    def _check_imgs(imgs: Any) -> None:
+        """Refuse what is not a non-empty volume image, as nilearn's maskers do.
+
+        ``TypeError`` for anything else (a ``SurfaceImage``), ``ValueError``
+        "The image is empty." for an image with a zero-length axis; only
+        headers are read.
+        """
+        from nilearn.image.image import check_volume_for_fit
+
+        check_volume_for_fit(imgs)
+
+    # ----------------------------------------------------------------- reports
+    # The reports are nilearn's: a nilearn masker with these parameters (the
+    # "twin", made by ``_report_twin_unfitted``), fitted on the images of our
+    # last ``fit`` the first time a report is asked for, and kept until the
+    # next ``fit`` (so successive reports agree). nilearn's private report
+    # state, which its estimator checks read, is the twin's.
+    def _report_twin_unfitted(self):
+        raise NotImplementedError
+
+    def _report_twin(self):
+        cache = self.__dict__.setdefault("_report_cache", {})
+        if "twin" not in cache:
+            twin = self._report_twin_unfitted()
+            if self.__sklearn_is_fitted__():
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", category=FutureWarning)
+                    # the twin gets our fitted mask and our images: not a request
+                    warnings.filterwarnings("ignore", message=".*Generation of a mask")
+                    twin.fit(getattr(self, "_fit_imgs", None))
+            cache["twin"] = twin
+        return cache["twin"]
+
+    def _reset_report(self, imgs: Any) -> None:
+        """Forget the last report's twin; remember the images it will be fitted on."""
+        self._fit_imgs = imgs if self.reports else None
+        self._report_cache = {}
+
+    @property
+    def _report_content(self) -> dict:
+        return self._report_twin()._report_content
+
+    @property
+    def _report_warnings(self) -> list:
+        return self._report_twin()._report_warnings
+
+    def _has_report_data(self) -> bool:
+        return self._report_twin()._has_report_data()
+
+    def generate_report(self, engine="matplotlib", title=None, **kwargs):
+        """Return nilearn's HTML report of this masker.
+
+        Parameters
+        ----------
+        engine : {"matplotlib", "brainsprite"}
+            nilearn's report engine.
+        title : str or None
+            The report's title.
+        **kwargs
+            nilearn's report options (``displayed_maps``, ``displayed_spheres``).
+
+        Returns
+        -------
+        nilearn.reporting.HTMLReport
+            The report, built by nilearn's masker of the same parameters.
+        """
+        return self._report_twin().generate_report(engine=engine, title=title, **kwargs)
+
+    def _warn_boolean_standardize(self) -> None:
+        """Warn as nilearn 0.14's ``transform`` does when ``standardize`` is a bool."""
+        if self.standardize in [True, False]:
+            warnings.warn(
+                "boolean values for 'standardize' will be deprecated in nilearn "
+                "0.15.0.\nUse 'zscore_sample' instead of 'True' or use 'None' "
+                "instead of 'False'.",
+                FutureWarning,
+                stacklevel=4,
+            )
 
     def _cleaning(self, with_hv: bool = True) -> CleaningOptions:
         """Everything :func:`clean_image_signals` needs but the TR, as options."""
@@ -392,6 +477,7 @@ def clean_image_signals(
             sample_mask=sample_mask,
             many_columns=True,
             in_place=True,
+            underdetermined="nilearn",
         )
 
 

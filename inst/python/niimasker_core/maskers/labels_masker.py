@@ -10,8 +10,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..domains.volume.grid import Grid
 from ..rois.label_image import mean_reducer, statistic_reducer
+from ..rois.voxels import finite_mask_data
 from .region_images import (
     check_fovs,
+    check_same_grid,
     image_grid,
     inverse_dtype,
     label_lut,
@@ -74,8 +76,10 @@ class NiftiLabelsMasker(RegionMasker):
         Add ``nilearn.image.high_variance_confounds`` of each image as confounds.
     detrend : bool
         Remove a linear trend.
-    low_pass, high_pass : float or None
-        Butterworth cut-offs in Hz.
+    low_pass : float or None
+        Butterworth low-pass cut-off in Hz.
+    high_pass : float or None
+        Butterworth high-pass cut-off in Hz.
     t_r : float or None
         Repetition time in seconds (needed by the filters).
     dtype : dtype, "auto" or None
@@ -88,7 +92,7 @@ class NiftiLabelsMasker(RegionMasker):
         Cache of nilearn's resampling steps.
     memory_level : int
         Caching aggressiveness, as nilearn.
-    verbose : int
+    verbose : int, default=0
         Verbosity, as nilearn.
     strategy : str
         Region statistic: ``mean``, ``median``, ``sum``, ``minimum``,
@@ -105,22 +109,23 @@ class NiftiLabelsMasker(RegionMasker):
 
     Attributes
     ----------
+    clean_args_ : dict
+        The ``clean_args`` used.
     labels_img_ : nibabel.Nifti1Image
         The label image, resampled to the data at ``fit`` if needed.
     lut_ : pandas.DataFrame
         The look-up table of the atlas as given (before any resampling).
     mask_img_ : nibabel.Nifti1Image or None
         The mask.
-    region_atlas_ : nibabel.Nifti1Image
-        The masked atlas of the last ``transform``.
-    region_ids_, region_names_ : dict
-        Label value and name of each output column.
-    n_elements_ : int
-        Number of output columns.
-    clean_args_ : dict
-        The ``clean_args`` used.
     memory_ : joblib.Memory
         The cache.
+
+    Notes
+    -----
+    As nilearn's, the fitted masker also gives ``region_ids_`` (label value
+    of each output column, ``'background'`` first), ``region_names_`` (name
+    of each output column), ``n_elements_`` (number of output columns) and,
+    after ``transform``, ``region_atlas_`` (the masked atlas it used).
     """
 
     def __init__(
@@ -185,6 +190,7 @@ class NiftiLabelsMasker(RegionMasker):
         params["reports"] = reports
         params["labels"] = None if self.labels is None else list(self.labels)
         params["standardize"] = None  # cleaning is ours; the twin never cleans
+        params["verbose"] = 0  # our own messages are printed
         return Nilearn(**params)
 
     def fit(self, imgs=None, y=None):
@@ -214,10 +220,12 @@ class NiftiLabelsMasker(RegionMasker):
         del y
         if self.dtype is bool:
             raise TypeError("'dtype' cannot be bool")
+        if imgs is not None:
+            self._check_imgs(imgs)
         if self.strategy != "mean" and self.strategy not in _STRATEGIES:
             raise ValueError(
-                f"Invalid strategy '{self.strategy}'. Valid strategies are "
-                f"{['mean', *_STRATEGIES]}."
+                f"'strategy' must be one of {['mean', *_STRATEGIES]}.\n"
+                f"'{self.strategy}' was provided."
             )
         if self.resampling_target not in ("labels", "data", None):
             raise ValueError(
@@ -226,19 +234,26 @@ class NiftiLabelsMasker(RegionMasker):
             )
         if self.labels_img is None:
             raise TypeError(
-                "'labels_img' must be a 3D label image (a path or a nibabel image); "
-                "got None."
+                "'labels_img': input should be a NiftiLike object (a path or a "
+                "nibabel image of labels). Got: NoneType"
             )
         self._check_labels()
         self.clean_args_ = self._clean_kwargs()
         self._fit_cache()
+        self._log("load_data", imgs)
+        self._log("load_regions", self.labels_img)
         labels_img = load_3d(self.labels_img, "labels_img")
         data = np.asanyarray(labels_img.dataobj)
+        finite = finite_mask_data(data)  # nilearn: NaN and inf become 0, warned
+        if finite is not data:
+            data = finite
+            labels_img = nib.Nifti1Image(data, labels_img.affine, labels_img.header)
         if np.all(data == self.background_label):
             raise ValueError("Image has no label.")
         # nilearn builds lut_ from the atlas as given: regions that resampling
         # drops keep their rows, and the survivors keep their own names
         self._lut_atlas = labels_img
+        self._log("load_mask", self.mask_img)
         mask_img = None if self.mask_img is None else load_mask(self.mask_img)
         grid = None if imgs is None else image_grid(imgs)
         if self.resampling_target is None:
@@ -250,6 +265,7 @@ class NiftiLabelsMasker(RegionMasker):
             check_fovs(fovs)
         if self.resampling_target == "data" and grid is not None:
             if not same_fov(labels_img, *grid):
+                self._log("resample_regions")
                 labels_img = self._resample_labels(labels_img, grid)
         reference = None
         if self.resampling_target == "data" and grid is not None:
@@ -258,6 +274,7 @@ class NiftiLabelsMasker(RegionMasker):
             reference = (tuple(labels_img.shape[:3]), labels_img.affine)
         if mask_img is not None and reference is not None:
             if not same_fov(mask_img, *reference):
+                self._log("resample_mask")
                 mask_img = resample_nearest(mask_img, *reference)
             inside = np.asanyarray(mask_img.dataobj).astype(bool)
             if np.all(np.asanyarray(labels_img.dataobj)[inside] == 0):
@@ -266,8 +283,13 @@ class NiftiLabelsMasker(RegionMasker):
                 )
         self.labels_img_ = labels_img
         self.mask_img_ = mask_img
-        self._fit_imgs = imgs
-        self._lut_cache = None
+        self._reset_report(imgs)
+        self._log("fit_done")
+        # the look-up table of the atlas as given, before any resampling, so a
+        # region the data's grid drops keeps its row and every other its name
+        self.lut_ = label_lut(
+            self._lut_atlas, self.background_label, self.lut, self.labels
+        )
         self._column_ids = None
         return self
 
@@ -309,20 +331,6 @@ class NiftiLabelsMasker(RegionMasker):
         return hasattr(self, "labels_img_")
 
     # -- what nilearn derives from the look-up table ---------------------------
-    @property
-    def lut_(self):
-        """Return the look-up table (``index``, ``name``, ...), built as nilearn does.
-
-        It describes the atlas as given, before any resampling, so a region
-        the data's grid drops keeps its row and every other region its name.
-        """
-        check_is_fitted(self)
-        if self._lut_cache is None:
-            self._lut_cache = label_lut(
-                self._lut_atlas, self.background_label, self.lut, self.labels
-            )
-        return self._lut_cache
-
     @property
     def _lut_(self):
         """Return the look-up table of the last transform's columns (nilearn's ``_lut_``)."""
@@ -424,12 +432,7 @@ class NiftiLabelsMasker(RegionMasker):
                 )
                 grid = Grid(tuple(labels_img.shape[:3]), labels_img.affine)
         else:
-            check_fovs(
-                [
-                    ("data", shape, affine),
-                    ("labels", labels_img.shape[:3], labels_img.affine),
-                ]
-            )
+            check_same_grid(shape, affine, labels_img)
         ids, labels_data = masked_labels(
             labels_img, mask_img, self.background_label, self.keep_masked_labels
         )
@@ -469,6 +472,7 @@ class NiftiLabelsMasker(RegionMasker):
         from nilearn.regions.signal_extraction import signals_to_img_labels
 
         check_is_fitted(self)
+        self._log("inverse_transform")
         signals = self._check_signals(signals, self.n_elements_)
         img = signals_to_img_labels(
             signals,
@@ -478,26 +482,6 @@ class NiftiLabelsMasker(RegionMasker):
         )
         return inverse_dtype(img, signals, self.dtype)
 
-    def generate_report(self, engine="matplotlib", title=None, **kwargs):
-        """Return nilearn's HTML report of this masker (atlas over the fitted image).
-
-        Parameters
-        ----------
-        engine : {"matplotlib", "brainsprite"}
-            nilearn's report engine.
-        title : str or None
-            The report's title.
-        **kwargs
-            nilearn's report options.
-
-        Returns
-        -------
-        nilearn.reporting.HTMLReport
-            The report.
-        """
-        twin = self._nilearn_twin(reports=self.reports)
-        if self.__sklearn_is_fitted__():
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", category=FutureWarning)
-                twin.fit(self._fit_imgs)
-        return twin.generate_report(engine=engine, title=title, **kwargs)
+    def _report_twin_unfitted(self):
+        """Nilearn's masker of the same parameters (for reports)."""
+        return self._nilearn_twin(reports=self.reports)

@@ -13,7 +13,8 @@ from sklearn.utils.validation import check_is_fitted
 from ..domains.volume.grid import Grid, grid_key
 from ..domains.volume.nifti import array_image_info, read_image_info
 from ..rois.maps import maps_reduction, read_maps
-from .region_images import inverse_dtype
+from ..rois.voxels import finite_mask_data
+from .region_images import check_same_grid, inverse_dtype
 from .regions import RegionMasker
 
 __all__ = ["NiftiMapsMasker"]
@@ -74,8 +75,10 @@ class NiftiMapsMasker(RegionMasker):
         Add ``nilearn.image.high_variance_confounds`` as confounds.
     detrend : bool
         Remove a linear trend.
-    low_pass, high_pass : float or None
-        Butterworth cut-offs in Hz.
+    low_pass : float or None
+        Butterworth low-pass cut-off in Hz.
+    high_pass : float or None
+        Butterworth high-pass cut-off in Hz.
     t_r : float or None
         Repetition time in seconds.
     dtype : dtype, "auto" or None
@@ -90,7 +93,7 @@ class NiftiMapsMasker(RegionMasker):
         Cache, as nilearn.
     memory_level : int
         Caching aggressiveness.
-    verbose : int
+    verbose : int, default=0
         Verbosity.
     reports : bool
         Keep what ``generate_report`` needs.
@@ -188,6 +191,10 @@ class NiftiMapsMasker(RegionMasker):
         from nilearn.image.image import check_same_fov
         from nilearn.masking import load_mask_img
 
+        if self.dtype is bool:
+            raise TypeError("'dtype' cannot be bool")
+        if imgs is not None:
+            self._check_imgs(imgs)
         if self.resampling_target not in ("mask", "maps", "data", None):
             raise ValueError(
                 "'resampling_target' must be one of 'mask', 'maps', 'data' or None. "
@@ -201,16 +208,19 @@ class NiftiMapsMasker(RegionMasker):
             )
         if self.maps_img is None:
             raise TypeError(
-                "'maps_img' must be a 4D image (a path or a nibabel image); got None."
+                "'maps_img': input should be a NiftiLike object (a 4D path or "
+                "nibabel image). Got: NoneType"
             )
         self.clean_args_ = self._clean_kwargs()
         self._fit_cache()
+        self._log("load_data", imgs)
+        self._log("load_mask", self.mask_img)
         mask_img = None
         if self.mask_img is not None:
             given = check_niimg(self.mask_img, atleast_4d=True)
             data = np.asanyarray(given.dataobj)
             mask_img = new_img_like(
-                given, np.where(np.isfinite(data), data, 0).astype(bool).all(axis=3)
+                given, finite_mask_data(data).astype(bool).all(axis=3)
             )
             load_mask_img(mask_img)
         maps_img = check_niimg(self.maps_img, atleast_4d=True)
@@ -231,8 +241,10 @@ class NiftiMapsMasker(RegionMasker):
             "maps": maps_img,
             None: None,
         }[self.resampling_target]
+        self._log("load_regions", self.maps_img)
         maps = read_maps(_maps_info(maps_img))
         if ref is not None and not _same_grid(ref.shape[:3], ref.affine, maps_img):
+            self._log("resample_regions")
             shape, affine = tuple(int(n) for n in ref.shape[:3]), ref.affine
             maps = read_maps(_maps_info(maps_img), shape, affine)
             if maps.nnz == 0:
@@ -242,6 +254,7 @@ class NiftiMapsMasker(RegionMasker):
             raise ValueError("maps_img contains no map.")
         if ref is not None and mask_img is not None:
             if not check_same_fov(ref, mask_img):
+                self._log("resample_mask")
                 mask_img = resample_img(
                     mask_img,
                     target_affine=ref.affine,
@@ -258,7 +271,8 @@ class NiftiMapsMasker(RegionMasker):
         self.maps_img_ = maps_img
         self.mask_img_ = mask_img
         self.n_elements_ = int(maps.shape[1])
-        self._fit_imgs = imgs
+        self._reset_report(imgs)
+        self._log("fit_done")
         return self
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -289,14 +303,9 @@ class NiftiMapsMasker(RegionMasker):
         grid = None
         shape, affine = image.shape, image.affine
         if self.resampling_target is None:
-            if not _same_grid(shape, affine, self.maps_img_) or (
-                self.mask_img_ is not None
-                and not _same_grid(shape, affine, self.mask_img_)
-            ):
-                raise ValueError(
-                    "Following field of view errors were detected:\n"
-                    "- data and maps do not have the same shape or affine"
-                )
+            check_same_grid(shape, affine, self.maps_img_)
+            if self.mask_img_ is not None:
+                check_same_grid(shape, affine, self.mask_img_)
         elif self.resampling_target in ("maps", "mask"):
             if not _same_grid(shape, affine, self.maps_img_):
                 warnings.warn(
@@ -393,38 +402,19 @@ class NiftiMapsMasker(RegionMasker):
         from nilearn.regions.signal_extraction import signals_to_img_maps
 
         check_is_fitted(self)
+        self._log("inverse_transform")
         signals = self._check_signals(region_signals, self.n_elements_)
         img = signals_to_img_maps(signals, self.maps_img_, mask_img=self.mask_img_)
         return inverse_dtype(img, signals, self.dtype)
 
-    def generate_report(self, engine="matplotlib", title=None, **kwargs):
-        """Return nilearn's HTML report of the maps.
-
-        Parameters
-        ----------
-        engine : {"matplotlib", "brainsprite"}
-            nilearn's report engine.
-        title : str or None
-            The report's title.
-        **kwargs
-            nilearn's report options (``displayed_maps``).
-
-        Returns
-        -------
-        nilearn.reporting.HTMLReport
-            The report.
-        """
+    def _report_twin_unfitted(self):
+        """Nilearn's masker of the same parameters (for reports)."""
         import nilearn.maskers
 
         Nilearn = getattr(nilearn.maskers, self._nilearn_class)
         params = self.get_params()
-        params.update(reports=self.reports, standardize=None)
-        twin = Nilearn(**params)
-        if self.__sklearn_is_fitted__():
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", category=FutureWarning)
-                twin.fit(self._fit_imgs)
-        return twin.generate_report(engine=engine, title=title, **kwargs)
+        params.update(reports=self.reports, standardize=None, verbose=0)
+        return Nilearn(**params)
 
 
 def _dense_maps(maps: sparse.csc_array, shape, affine):

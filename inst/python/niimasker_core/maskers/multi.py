@@ -45,6 +45,44 @@ def _per_image(values: Any, n_images: int, name: str) -> list:
     return values
 
 
+def _sections(doc: str) -> tuple[str, dict[str, str], str]:
+    """Split a numpydoc class docstring: summary, parameter blocks, the rest."""
+    lines = inspect.cleandoc(doc).splitlines()
+    start = lines.index("Parameters")
+    end = lines.index("Attributes")
+    params: dict[str, str] = {}
+    name = None
+    for line in lines[start + 2 : end]:
+        if line and not line.startswith(" "):
+            name = line.split(" :")[0]
+            params[name] = line
+        elif name is not None and line:
+            params[name] += "\n" + line
+    return "\n".join(lines[:start]), params, "\n".join(lines[end:])
+
+
+def _with_parameters_of(base: type, n_jobs_doc: str):
+    """Give a Multi class the docstring parameters and attributes of ``base``.
+
+    nilearn's estimator checks want every parameter documented in the
+    signature's order; the Multi classes add only ``n_jobs``.
+    """
+
+    def decorate(cls: type) -> type:
+        summary, _, _ = _sections(cls.__doc__)
+        _, params, rest = _sections(base.__doc__)
+        params["n_jobs"] = "n_jobs : int, default=1\n    " + n_jobs_doc
+        names = [n for n in inspect.signature(cls.__init__).parameters if n != "self"]
+        body = "\n".join(params[n] for n in names)
+        doc = f"{summary}\nParameters\n----------\n{body}\n\n{rest}\n"
+        cls.__doc__ = "\n".join(
+            ("    " + line if line else line) for line in doc.splitlines()
+        )
+        return cls
+
+    return decorate
+
+
 class MultiTransform:
     """``transform`` of a list of images, each as the single-image masker, in parallel."""
 
@@ -109,7 +147,9 @@ class MultiTransform:
             delayed(self._transform)(i, c, s, True) for i, c, s in jobs
         )
 
-    def fit_transform(self, imgs, y=None, confounds=None, sample_mask=None):
+    def fit_transform(
+        self, imgs, y=None, confounds=None, sample_mask=None, **fit_params
+    ):
         """Fit to ``imgs``, then return the region signals of each image.
 
         Parameters
@@ -122,21 +162,22 @@ class MultiTransform:
             One confounds specification per image.
         sample_mask : list or None
             One sample mask per image.
+        **fit_params : dict
+            Passed to :meth:`fit`, as nilearn does.
 
         Returns
         -------
         numpy.ndarray or list of numpy.ndarray
             One array per image.
         """
-        del y
         with warnings.catch_warnings():
             # a mask given at creation is used, as nilearn's _MultiMixin says
             warnings.filterwarnings("ignore", message=r".*Generation of a mask.*")
-            return self.fit(imgs).transform(
-                imgs, confounds=confounds, sample_mask=sample_mask
-            )
+            self.fit(imgs, y, **fit_params)
+        return self.transform(imgs, confounds=confounds, sample_mask=sample_mask)
 
 
+@_with_parameters_of(NiftiLabelsMasker, "Images processed in parallel.")
 class MultiNiftiLabelsMasker(MultiTransform, NiftiLabelsMasker):
     """:class:`NiftiLabelsMasker` for lists of images, ``n_jobs`` in parallel.
 
@@ -147,20 +188,11 @@ class MultiNiftiLabelsMasker(MultiTransform, NiftiLabelsMasker):
 
     Parameters
     ----------
-    labels_img, labels, lut, background_label, mask_img, smoothing_fwhm : optional
-        As :class:`NiftiLabelsMasker`.
-    standardize, standardize_confounds, high_variance_confounds, detrend : optional
-        As :class:`NiftiLabelsMasker`.
-    low_pass, high_pass, t_r, dtype, resampling_target, memory : optional
-        As :class:`NiftiLabelsMasker`.
-    memory_level, verbose, strategy, keep_masked_labels, reports : optional
-        As :class:`NiftiLabelsMasker`.
-    cmap : str
-        Colormap of the report.
-    n_jobs : int
-        Images processed in parallel.
-    clean_args : dict or None
-        As :class:`NiftiLabelsMasker`.
+    (those of :class:`NiftiLabelsMasker`, and ``n_jobs``)
+
+    Attributes
+    ----------
+    (those of :class:`NiftiLabelsMasker`)
     """
 
     _nilearn_class = "MultiNiftiLabelsMasker"
@@ -220,6 +252,7 @@ class MultiNiftiLabelsMasker(MultiTransform, NiftiLabelsMasker):
         self.n_jobs = n_jobs
 
 
+@_with_parameters_of(NiftiMapsMasker, "Images processed in parallel.")
 class MultiNiftiMapsMasker(MultiTransform, NiftiMapsMasker):
     """:class:`NiftiMapsMasker` for lists of images, ``n_jobs`` in parallel.
 
@@ -229,18 +262,11 @@ class MultiNiftiMapsMasker(MultiTransform, NiftiMapsMasker):
 
     Parameters
     ----------
-    maps_img, mask_img, allow_overlap, smoothing_fwhm, standardize : optional
-        As :class:`NiftiMapsMasker`.
-    standardize_confounds, high_variance_confounds, detrend, low_pass : optional
-        As :class:`NiftiMapsMasker`.
-    high_pass, t_r, dtype, resampling_target, keep_masked_maps : optional
-        As :class:`NiftiMapsMasker`.
-    memory, memory_level, verbose, reports, cmap : optional
-        As :class:`NiftiMapsMasker`.
-    n_jobs : int
-        Images processed in parallel.
-    clean_args : dict or None
-        As :class:`NiftiMapsMasker`.
+    (those of :class:`NiftiMapsMasker`, and ``n_jobs``)
+
+    Attributes
+    ----------
+    (those of :class:`NiftiMapsMasker`)
     """
 
     _nilearn_class = "MultiNiftiMapsMasker"
@@ -294,6 +320,9 @@ class MultiNiftiMapsMasker(MultiTransform, NiftiMapsMasker):
         self.n_jobs = n_jobs
 
 
+@_with_parameters_of(
+    NiftiMasker, "Images processed in parallel (and jobs of the mask computation)."
+)
 class MultiNiftiMasker(MultiTransform, NiftiMasker):
     """:class:`NiftiMasker` for lists of images, ``n_jobs`` in parallel.
 
@@ -304,16 +333,11 @@ class MultiNiftiMasker(MultiTransform, NiftiMasker):
 
     Parameters
     ----------
-    mask_img, runs, smoothing_fwhm, standardize, standardize_confounds : optional
-        As :class:`NiftiMasker`.
-    detrend, high_variance_confounds, low_pass, high_pass, t_r : optional
-        As :class:`NiftiMasker`.
-    target_affine, target_shape, mask_strategy, mask_args, dtype : optional
-        As :class:`NiftiMasker`.
-    memory, memory_level, verbose, reports, cmap, clean_args : optional
-        As :class:`NiftiMasker`.
-    n_jobs : int
-        Images processed in parallel (and jobs of the mask computation).
+    (those of :class:`NiftiMasker`, and ``n_jobs``)
+
+    Attributes
+    ----------
+    (those of :class:`NiftiMasker`)
     """
 
     def __init__(
@@ -366,12 +390,23 @@ class MultiNiftiMasker(MultiTransform, NiftiMasker):
         )
         self.n_jobs = n_jobs
 
+    _allow_empty_mask = True
+
+    def _check_mask_strategy(self) -> None:
+        """Raise nilearn's ValueError for an unknown ``mask_strategy``.
+
+        nilearn's MultiNiftiMasker also takes the deprecated ``"template"``
+        (warned about when the mask is computed).
+        """
+        from nilearn.maskers.multi_nifti_masker import _get_mask_strategy
+
+        if self.mask_strategy not in (*MASK_STRATEGIES, "template"):
+            _get_mask_strategy(self.mask_strategy)
+
     def _compute_mask(self, imgs):
         """Compute the mask of all images with nilearn's ``compute_multi_*`` function."""
         from nilearn.maskers.multi_nifti_masker import _get_mask_strategy
 
-        if self.mask_strategy not in MASK_STRATEGIES:
-            _get_mask_strategy(self.mask_strategy)  # raises nilearn's ValueError
         if _is_one_image(imgs):
             imgs = [imgs]
         function = _get_mask_strategy(self.mask_strategy)

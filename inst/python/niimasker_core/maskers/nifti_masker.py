@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import warnings
 
-import nibabel as nib
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
@@ -68,8 +67,10 @@ class NiftiMasker(VolumeMasker):
         Remove a linear trend from each voxel.
     high_variance_confounds : bool, default=False
         Regress out ``nilearn.image.high_variance_confounds`` of each image.
-    low_pass, high_pass : float or None, default=None
-        Butterworth cut-offs in Hz (need ``t_r``).
+    low_pass : float or None, default=None
+        Butterworth low-pass cut-off in Hz (needs ``t_r``).
+    high_pass : float or None, default=None
+        Butterworth high-pass cut-off in Hz (needs ``t_r``).
     t_r : float or None, default=None
         Repetition time in seconds.
     target_affine : numpy.ndarray or None, default=None
@@ -87,11 +88,11 @@ class NiftiMasker(VolumeMasker):
     dtype : dtype, 'auto' or None, default=None
         Dtype of the signals; ``'auto'`` gives int32 for integer data and
         float32 otherwise.
-    memory_level : int, default=1
-        Caching happens when ``memory`` is given and this is at least 1.
     memory : None, str, pathlib.Path or joblib.Memory, default=None
         Cache (a folder or a ``joblib.Memory``) for mask computation and
         extraction.
+    memory_level : int, default=1
+        Caching happens when ``memory`` is given and this is at least 1.
     verbose : int, default=0
         Verbosity.
     reports : bool, default=True
@@ -99,10 +100,8 @@ class NiftiMasker(VolumeMasker):
     cmap : str, default='gray'
         Colormap of the report figures (nilearn 0.14).
     clean_args : dict or None, default=None
-        Further ``nilearn.signal.clean`` arguments (nilearn 0.14).
-    **kwargs
-        ``clean__<argument>=value`` is passed to ``nilearn.signal.clean``
-        (``clean__butterworth__<argument>`` to its Butterworth filter).
+        Further ``nilearn.signal.clean`` arguments (``butterworth__<argument>``
+        for its Butterworth filter).
 
     Attributes
     ----------
@@ -135,13 +134,12 @@ class NiftiMasker(VolumeMasker):
         mask_strategy="background",
         mask_args=None,
         dtype=None,
-        memory_level=1,
         memory=None,
+        memory_level=1,
         verbose=0,
         reports=True,
         cmap="gray",
         clean_args=None,
-        **kwargs,
     ):
         self.mask_img = mask_img
         self.runs = runs
@@ -158,16 +156,23 @@ class NiftiMasker(VolumeMasker):
         self.mask_strategy = mask_strategy
         self.mask_args = mask_args
         self.dtype = dtype
-        self.memory_level = memory_level
         self.memory = memory
+        self.memory_level = memory_level
         self.verbose = verbose
         self.reports = reports
         self.cmap = cmap
         self.clean_args = clean_args
-        self._store_clean_kwargs(kwargs)
+
+    #: nilearn's NiftiMasker refuses an empty mask at fit; MultiNiftiMasker keeps it
+    _allow_empty_mask = False
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "mask_img_")
+
+    def _check_mask_strategy(self) -> None:
+        """Raise nilearn's ValueError for an unknown ``mask_strategy``."""
+        if self.mask_strategy not in MASK_STRATEGIES:
+            compute_mask(None, self.mask_strategy, None)
 
     def _compute_mask(self, imgs):
         """Compute the mask of ``imgs`` (MultiNiftiMasker computes it per image)."""
@@ -194,22 +199,24 @@ class NiftiMasker(VolumeMasker):
             The fitted masker.
         """
         del y
-        self._check_kwargs()
         if self.dtype is bool:
             raise TypeError("'dtype' cannot be bool")
-        if self.mask_strategy not in MASK_STRATEGIES:
-            compute_mask(None, self.mask_strategy, None)  # raises the ValueError
+        if imgs is not None:
+            self._check_imgs(imgs)
+        self._check_mask_strategy()
         self.clean_args_ = self._clean_kwargs()
         self._fit_cache()
+        self._log("load_data", imgs)
         if self.mask_img is None:
             if imgs is None:
                 raise ValueError(
                     "Parameter 'imgs' must be provided to NiftiMasker.fit() if no "
                     "mask is passed to mask_img."
                 )
-            self._log("Computing mask")
+            self._log("compute_mask")
             mask = self._compute_mask(imgs)
         else:
+            self._log("load_mask", self.mask_img)
             mask = given_mask(self.mask_img)
             if imgs is not None:
                 warnings.warn(
@@ -219,17 +226,17 @@ class NiftiMasker(VolumeMasker):
                     RuntimeWarning,
                     stacklevel=2,
                 )
-        self._log("Resampling mask")
+        self._log("resample_mask")
         mask = resample_mask(mask, self.target_affine, self.target_shape, self._cache)
         self.mask_img_ = mask
         self.affine_ = (
             self.target_affine if self.target_affine is not None else mask.affine
         )
-        self._mask_data = mask_data(mask)
+        self._mask_data = mask_data(mask, allow_empty=self._allow_empty_mask)
         self.n_elements_ = int(self._mask_data.sum())
         self._reduction_cache = {}
-        self._report_imgs = imgs if self.reports else None
-        self._log("Finished fit")
+        self._reset_report(imgs)
+        self._log("fit_done")
         return self
 
     # ------------------------------------------------------------- transform
@@ -251,6 +258,8 @@ class NiftiMasker(VolumeMasker):
             ``(n_volumes, n_elements_)`` signals.
         """
         check_is_fitted(self)
+        self._check_imgs(imgs)
+        self._warn_boolean_standardize()
         return self._transform(imgs, confounds, sample_mask)
 
     def transform_single_imgs(self, imgs, confounds=None, sample_mask=None, copy=True):
@@ -275,14 +284,17 @@ class NiftiMasker(VolumeMasker):
         """
         del copy
         check_is_fitted(self)
+        self._check_imgs(imgs)
         return self._transform(imgs, confounds, sample_mask, with_hv=False)
 
-    def fit_transform(self, X, y=None, confounds=None, sample_mask=None, **fit_params):
+    def fit_transform(
+        self, imgs, y=None, confounds=None, sample_mask=None, **fit_params
+    ):
         """Fit to data, then transform it.
 
         Parameters
         ----------
-        X : Niimg-like or list of 3D Niimg-like
+        imgs : Niimg-like or list of 3D Niimg-like
             The images.
         y : None
             Unused.
@@ -300,14 +312,17 @@ class NiftiMasker(VolumeMasker):
         """
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=r".*Generation of a mask.*")
-            self.fit(X, y, **fit_params)
-        return self.transform(X, confounds=confounds, sample_mask=sample_mask)
+            self.fit(imgs, y, **fit_params)
+        return self.transform(imgs, confounds=confounds, sample_mask=sample_mask)
 
     def _transform(
         self, imgs, confounds, sample_mask, with_hv: bool = True, discard_scans=0
     ):
+        self._log("load_data", imgs)
         image = coerce_image(imgs)
         voxels, grid, same = self._reduction_for(image)
+        self._log("extracting")
+        self._log("cleaning")
         run = self._cache(_extract_and_clean)
         signals = run(
             image.original,
@@ -365,6 +380,7 @@ class NiftiMasker(VolumeMasker):
             The image, on the grid of ``mask_img_``.
         """
         check_is_fitted(self)
+        self._log("inverse_transform")
         if hasattr(X, "to_numpy"):
             X = X.to_numpy().squeeze()
         X = np.atleast_1d(np.asarray(X))
@@ -384,39 +400,32 @@ class NiftiMasker(VolumeMasker):
             cast = self.dtype if self.dtype is not None else np.int32
             warnings.warn(f"Casting boolean input to {cast}", UserWarning, stacklevel=2)
             X = X.astype(cast)
-        dtype = target_dtype(X.dtype, self.dtype) or X.dtype
+        from nilearn.image import new_img_like  # nilearn's int64 handling, warning
+
+        # nilearn's steps: unmask in the signals' dtype (new_img_like turns
+        # int64 into int32, warning), then cast to the target dtype
         mask = self._mask_data
         if X.ndim == 1:
-            data = np.zeros(mask.shape, dtype=dtype)
+            data = np.zeros(mask.shape, dtype=X.dtype)
             data[mask] = X
         else:
-            data = np.zeros((*mask.shape, X.shape[0]), dtype=dtype)
+            data = np.zeros((*mask.shape, X.shape[0]), dtype=X.dtype)
             data[mask] = X.T
-        img = nib.Nifti1Image(data, self.mask_img_.affine)
+        img = new_img_like(self.mask_img_, data, self.mask_img_.affine)
+        dtype = target_dtype(X.dtype, self.dtype) or X.dtype
+        img = new_img_like(img, np.asanyarray(img.dataobj).astype(dtype, copy=False))
         img.set_data_dtype(dtype)
         return img
 
-    def generate_report(self):
-        """Generate nilearn's HTML report of the mask over the fitted images.
-
-        Returns
-        -------
-        nilearn.reporting.HTMLReport
-            The report (nilearn's, built by a nilearn ``NiftiMasker`` given
-            this masker's mask).
-        """
+    def _report_twin_unfitted(self):
+        """Nilearn's NiftiMasker given this masker's fitted mask (for reports)."""
         from nilearn.maskers import NiftiMasker as NilearnNiftiMasker
 
-        report_masker = NilearnNiftiMasker(
+        return NilearnNiftiMasker(
             mask_img=self.mask_img_ if hasattr(self, "mask_img_") else None,
             reports=self.reports,
             cmap=self.cmap,
         )
-        if hasattr(self, "mask_img_"):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                report_masker.fit(getattr(self, "_report_imgs", None))
-        return report_masker.generate_report()
 
 
 def _extract_and_clean(

@@ -19,9 +19,11 @@ import nibabel as nib
 import numpy as np
 
 from ..params.vocabulary import target_dtype
+from ..rois.voxels import finite_mask_data
 
 __all__ = [
     "check_fovs",
+    "check_same_grid",
     "image_grid",
     "inverse_dtype",
     "label_lut",
@@ -98,11 +100,16 @@ def load_mask(img: Any) -> nib.Nifti1Image:
     data = np.asanyarray(loaded.dataobj)
     if data.ndim == 3:
         data = data[..., np.newaxis]
-    data = np.where(np.isfinite(data), data, 0) if data.dtype.kind == "f" else data
-    mask = data.astype(bool).all(axis=3)
+    mask = finite_mask_data(data).astype(bool).all(axis=3)
     if not mask.any():
         raise ValueError("The mask is invalid as it is empty: it masks all data.")
-    return nib.Nifti1Image(mask.astype(np.int8), loaded.affine)
+    from nilearn.image import get_data
+
+    out = nib.Nifti1Image(mask.astype(np.int8), loaded.affine)
+    # nilearn reads its fitted masks once (its data cache is set), so reading
+    # the mask later does not change the image (its joblib hash)
+    get_data(out)
+    return out
 
 
 def image_grid(imgs: Any) -> tuple[tuple[int, int, int], np.ndarray]:
@@ -158,10 +165,27 @@ def check_fovs(fovs: list[tuple[str, tuple[int, ...], np.ndarray]]) -> None:
         )
 
 
+def check_same_grid(shape: tuple[int, ...], affine: np.ndarray, img: Any) -> None:
+    """Raise nilearn's transform-time errors when data and regions grids differ.
+
+    As nilearn's signal extraction (``resampling_target=None``): the shapes
+    first ("Images have incompatible shapes."), then the affines ("Images
+    have different affine matrices.").
+    """
+    if tuple(shape[:3]) != tuple(img.shape[:3]):
+        raise ValueError("Images have incompatible shapes.")
+    if np.abs(np.asarray(affine) - img.affine).max() > 10 * np.finfo(float).eps:
+        raise ValueError("Images have different affine matrices.")
+
+
 def resample_nearest(img: Any, shape: tuple[int, ...], affine: np.ndarray) -> Any:
     """Resample a label image or mask to a grid with nearest neighbour, as nilearn's maskers."""
     from nilearn.image import resample_img
 
+    if isinstance(img, nib.spatialimages.SpatialImage):
+        # a new image object over the same array: resample_img caches data
+        # on the image it gets, which would mutate the user's image
+        img = nib.Nifti1Image(np.asanyarray(img.dataobj), img.affine, img.header)
     return resample_img(
         img,
         interpolation="nearest",
@@ -263,6 +287,11 @@ def label_lut(labels_img: Any, background_label: Any, lut: Any, labels: Any):
     )
     from nilearn.image.image import get_indices_from_image
 
+    # a new image object over the same array: nilearn's helpers cache
+    # get_fdata() on the image they get, which would mutate the user's image
+    labels_img = nib.Nifti1Image(
+        np.asanyarray(labels_img.dataobj), labels_img.affine, labels_img.header
+    )
     present = get_indices_from_image(labels_img)
     background = None if background_label not in present else background_label
     if lut is not None:

@@ -33,6 +33,7 @@ from .base import (
     VolumeMasker,
     clean_image_signals,
     coerce_image,
+    warn_non_finite,
 )
 
 __all__ = ["RegionMasker", "clean_regions", "extract_regions", "image_stream"]
@@ -104,6 +105,7 @@ def extract_regions(
     except InputFileError as exc:
         if "NaN or infinite" not in str(exc):
             raise
+        warn_non_finite()
         extracted = extract(
             image_stream(image, finite=True),
             [reduction],
@@ -161,6 +163,7 @@ def clean_regions(
         t_r=t_r,
         confounds=regressors,
         sample_mask=None if masks is None else masks[0],
+        underdetermined="nilearn",
     )
     return cleaned.astype(signals.dtype, copy=False)
 
@@ -198,6 +201,8 @@ class RegionMasker(VolumeMasker):
             ``(n_volumes, n_elements_)`` signals, 1D for a 3D image.
         """
         check_is_fitted(self)
+        self._check_imgs(imgs)
+        self._warn_boolean_standardize()
         return self._transform(imgs, confounds, sample_mask, with_hv=True)
 
     def transform_single_imgs(self, imgs, confounds=None, sample_mask=None):
@@ -218,6 +223,7 @@ class RegionMasker(VolumeMasker):
             ``(n_volumes, n_elements_)`` signals, 1D for a 3D image.
         """
         check_is_fitted(self)
+        self._check_imgs(imgs)
         return self._transform(imgs, confounds, sample_mask, with_hv=False)
 
     def fit_transform(self, imgs, y=None, confounds=None, sample_mask=None):
@@ -253,12 +259,15 @@ class RegionMasker(VolumeMasker):
                 UserWarning,
                 stacklevel=3,
             )
+        self._log("load_data", imgs)
         image = coerce_image(imgs)
         reduction, finish = self._reduction(image)
+        self._log("extracting")
         signals = extract_regions(
             image, reduction, self.smoothing_fwhm, self._chunk_bytes
         )
         signals = finish(signals)
+        self._log("cleaning")
         signals = clean_regions(
             np.ascontiguousarray(signals),
             image,
@@ -291,4 +300,8 @@ class RegionMasker(VolumeMasker):
                 "Input to 'inverse_transform' has wrong shape.\n"
                 f"Expected {expected}.\nGot {signals.shape}."
             )
+        if signals.dtype == bool:
+            cast = self.dtype if self.dtype is not None else np.int32
+            warnings.warn(f"Casting boolean input to {cast}", UserWarning, stacklevel=3)
+            signals = signals.astype(cast)
         return signals

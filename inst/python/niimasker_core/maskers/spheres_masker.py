@@ -58,8 +58,10 @@ class NiftiSpheresMasker(RegionMasker):
         Add ``nilearn.image.high_variance_confounds`` as confounds.
     detrend : bool
         Remove a linear trend.
-    low_pass, high_pass : float or None
-        Butterworth cut-offs in Hz.
+    low_pass : float or None
+        Butterworth low-pass cut-off in Hz.
+    high_pass : float or None
+        Butterworth high-pass cut-off in Hz.
     t_r : float or None
         Repetition time in seconds.
     dtype : dtype, "auto" or None
@@ -68,7 +70,7 @@ class NiftiSpheresMasker(RegionMasker):
         Cache, as nilearn.
     memory_level : int
         Caching aggressiveness.
-    verbose : int
+    verbose : int, default=0
         Verbosity.
     reports : bool
         Keep what ``generate_report`` needs.
@@ -133,7 +135,7 @@ class NiftiSpheresMasker(RegionMasker):
         from nilearn.maskers import NiftiSpheresMasker as Nilearn
 
         params = self.get_params()
-        params.update(reports=reports, standardize=None)  # cleaning is ours
+        params.update(reports=reports, standardize=None, verbose=0)  # cleaning is ours
         return Nilearn(**params)
 
     def fit(self, imgs=None, y=None):
@@ -159,6 +161,8 @@ class NiftiSpheresMasker(RegionMasker):
         del y
         if self.dtype is bool:
             raise TypeError("'dtype' cannot be bool")
+        if imgs is not None:
+            self._check_imgs(imgs)
         error = "Seeds must be a list of triplets of coordinates in native space.\n"
         if not hasattr(self.seeds, "__iter__"):
             raise ValueError(f"{error}Given seed list is of type: {type(self.seeds)}")
@@ -177,10 +181,13 @@ class NiftiSpheresMasker(RegionMasker):
             seeds.append(seed)
         self.clean_args_ = self._clean_kwargs()
         self._fit_cache()
+        self._log("load_data", imgs)
+        self._log("load_mask", self.mask_img)
         self.mask_img_ = None if self.mask_img is None else load_mask(self.mask_img)
         self.seeds_ = seeds
         self.n_elements_ = len(seeds)
-        self._fit_imgs = imgs
+        self._reset_report(imgs)
+        self._log("fit_done")
         return self
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -254,32 +261,13 @@ class NiftiSpheresMasker(RegionMasker):
             Without ``mask_img`` (nilearn's behaviour: no grid to fill).
         """
         check_is_fitted(self)
+        self._log("inverse_transform")
         twin = self._nilearn_twin(reports=False)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=FutureWarning)
             twin.fit()
         return twin.inverse_transform(region_signals)
 
-    def generate_report(self, engine="matplotlib", title=None, **kwargs):
-        """Return nilearn's HTML report of the spheres.
-
-        Parameters
-        ----------
-        engine : {"matplotlib", "brainsprite"}
-            nilearn's report engine.
-        title : str or None
-            The report's title.
-        **kwargs
-            nilearn's report options (``displayed_spheres``).
-
-        Returns
-        -------
-        nilearn.reporting.HTMLReport
-            The report.
-        """
-        twin = self._nilearn_twin(reports=self.reports)
-        if self.__sklearn_is_fitted__():
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", category=FutureWarning)
-                twin.fit(self._fit_imgs)
-        return twin.generate_report(engine=engine, title=title, **kwargs)
+    def _report_twin_unfitted(self):
+        """Nilearn's masker of the same parameters (for reports)."""
+        return self._nilearn_twin(reports=self.reports)

@@ -238,7 +238,6 @@ class SurfaceMaskerBase(VolumeMasker):
         check_params(self.__dict__)
         if self.dtype is bool:
             raise TypeError("'dtype' cannot be bool")
-        self._check_kwargs()
 
     def _say(self, step: str, img: Any = None) -> None:
         """Log a step in nilearn's words when ``verbose`` (nilearn's ``mask_logger``)."""

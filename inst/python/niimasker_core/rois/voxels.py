@@ -45,6 +45,7 @@ __all__ = [
     "ColumnCount",
     "VoxelSource",
     "compute_mask",
+    "finite_mask_data",
     "given_mask",
     "load",
     "mask_data",
@@ -135,6 +136,25 @@ def compute_mask(imgs: Any, mask_strategy: str, mask_args: dict | None, memory=N
     return function(imgs, verbose=0, **args)
 
 
+def finite_mask_data(data: np.ndarray) -> np.ndarray:
+    """Return mask data with NaN and infinities set to 0, warning as nilearn does.
+
+    nilearn's maskers load ``mask_img`` with ``ensure_finite``: a
+    ``UserWarning`` "Non-finite values detected." and the values become 0.
+    """
+    if data.dtype.kind != "f":
+        return data
+    finite = np.isfinite(data)
+    if finite.all():
+        return data
+    warnings.warn(
+        "Non-finite values detected. These values will be replaced with zeros.",
+        UserWarning,
+        stacklevel=4,
+    )
+    return np.where(finite, data, 0)
+
+
 def given_mask(mask_img: Any) -> nib.Nifti1Image:
     """Return a given mask as nilearn's ``NiftiMasker`` takes it: non-zero voxels, checked.
 
@@ -155,8 +175,7 @@ def given_mask(mask_img: Any) -> nib.Nifti1Image:
             read_whole(loaded, name), loaded.affine, loaded.header
         )
     given = check_niimg(mask_img, atleast_4d=True)
-    data = np.asanyarray(given.dataobj)
-    data = np.where(np.isfinite(data), data, 0)
+    data = finite_mask_data(np.asanyarray(given.dataobj))
     mask = new_img_like(given, data.astype(bool).all(axis=3))
     load_mask_img(mask)
     return mask
@@ -193,11 +212,15 @@ def resample_mask(
     )
 
 
-def mask_data(mask: nib.Nifti1Image) -> np.ndarray:
-    """Return a fitted mask's voxels as a boolean array (an empty mask is refused)."""
+def mask_data(mask: nib.Nifti1Image, allow_empty: bool = False) -> np.ndarray:
+    """Return a fitted mask's voxels as a boolean array.
+
+    An empty mask is refused unless ``allow_empty`` (nilearn's
+    ``MultiNiftiMasker`` keeps an empty computed mask).
+    """
     from nilearn.masking import load_mask_img  # nilearn: when used
 
-    data, _ = load_mask_img(mask, allow_empty=False)
+    data, _ = load_mask_img(mask, allow_empty=allow_empty)
     return np.asarray(data, dtype=bool)
 
 

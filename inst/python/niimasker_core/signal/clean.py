@@ -29,6 +29,7 @@ def clean(
     sample_mask: np.ndarray | None = None,
     many_columns: bool = False,
     in_place: bool = False,
+    underdetermined: str = "raise",
 ) -> np.ndarray:
     """Clean ``signals`` as nilearn's maskers do, with these options.
 
@@ -50,6 +51,9 @@ def clean(
         Clean as one linear operator (voxels); ``runs`` apply only here.
     in_place : bool
         With ``many_columns``: write the result into ``signals`` to save memory.
+    underdetermined : {"raise", "nilearn"}
+        No more volumes than confounds: refuse (the command, where such a
+        regression is a mistake) or clean as nilearn does (the drop-ins).
 
     Returns
     -------
@@ -72,6 +76,7 @@ def clean(
         "low_pass": options.low_pass,
         "confounds": confounds,
         "sample_mask": sample_mask,
+        "underdetermined": underdetermined,
         "clean_kwargs": None
         if options.clean_kwargs is None
         else dict(options.clean_kwargs),

@@ -89,6 +89,7 @@ def clean_signals(
     confounds: np.ndarray | None = None,
     sample_mask: np.ndarray | None = None,
     clean_kwargs: dict | None = None,
+    underdetermined: str = "raise",
 ) -> np.ndarray:
     """Detrend, filter, regress confounds and standardize, as nilearn's maskers do.
 
@@ -118,6 +119,9 @@ def clean_signals(
         Further keyword arguments of ``nilearn.signal.clean`` (``filter``,
         ``extrapolate``, ``butterworth__padtype``, ...), as nilearn's maskers
         pass their ``clean_args``.
+    underdetermined : {"raise", "nilearn"}
+        When no more volumes remain than confounds: refuse (the command), or
+        clean as ``nilearn.signal.clean`` does all the same (the drop-ins).
 
     Returns
     -------
@@ -146,9 +150,10 @@ def clean_signals(
     ):
         return signals  # one volume (a 3D image), nothing asked: nothing to do
     n_confounds = 0 if confounds is None else confounds.shape[1]
-    if n_kept < 2 or (
+    too_many_confounds = (
         confounds is not None and n_kept <= n_confounds + int(detrend) + 1
-    ):
+    )
+    if n_kept < 2 or (too_many_confounds and underdetermined == "raise"):
         raise TooFewVolumesError(
             f"Only {n_kept} volumes remain for {n_confounds} confounds"
             f"{' and detrending' if detrend else ''}: the regression is not "
@@ -165,7 +170,9 @@ def clean_signals(
         "low_pass": low_pass,
         "confounds": confounds,
     }
-    if native_applies(**options, sample_mask=sample_mask, clean_kwargs=clean_kwargs):
+    if not too_many_confounds and native_applies(
+        **options, sample_mask=sample_mask, clean_kwargs=clean_kwargs
+    ):
         cleaned_valid = _clean_native(signals[:, valid], **options)
     else:
         cleaned_valid = _clean_with_nilearn(

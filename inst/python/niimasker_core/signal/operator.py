@@ -93,6 +93,7 @@ def clean_columns(
     runs: np.ndarray | None = None,
     clean_kwargs: dict | None = None,
     in_place: bool = False,
+    underdetermined: str = "raise",
 ) -> np.ndarray:
     """Clean ``signals`` as ``nilearn.signal.clean`` does, one matrix product per block.
 
@@ -125,6 +126,8 @@ def clean_columns(
         ``butterworth__<arg>``...).
     in_place : bool
         Write the result into ``signals`` (its first rows) to save memory.
+    underdetermined : {"raise", "nilearn"}
+        See :func:`~niimasker_core.signal.cleaning.clean_signals`.
 
     Returns
     -------
@@ -137,6 +140,7 @@ def clean_columns(
         "standardize": standardize,
         "high_pass": high_pass,
         "low_pass": low_pass,
+        "underdetermined": underdetermined,
     }
     if runs is None:
         masks = run_sample_masks(sample_mask, 1)
@@ -191,6 +195,7 @@ def _clean_run(
     sample_mask,
     clean_kwargs,
     in_place,
+    underdetermined,
 ) -> np.ndarray:
     n_volumes, n_columns = signals.shape
     linear = {  # the linear steps, the same for every column
@@ -212,10 +217,13 @@ def _clean_run(
         np.eye(n_volumes),
         standardize=None,
         sample_mask=None if sample_mask is None else sample_mask.copy(),
+        underdetermined=underdetermined,
         **linear,
     )
     if standardize is None and np.array_equal(operator, np.eye(n_volumes)):
         return signals  # nothing to do (nilearn returns the signals unchanged)
+    if standardize is None and (rows := _selected_rows(operator)) is not None:
+        return signals[rows]  # volumes dropped, nothing else: nilearn's exact values
     response, zero_constants = _constant_response(operator, standardize)
     out = _output(signals, operator.shape[0], in_place)
     psc_shift = None
@@ -255,6 +263,15 @@ def _clean_run(
             stacklevel=3,
         )
     return out
+
+
+def _selected_rows(operator: np.ndarray) -> np.ndarray | None:
+    """Return the rows an operator picks when it only selects volumes, else None."""
+    if not np.all((operator == 0) | (operator == 1)):
+        return None
+    if not np.all(operator.sum(axis=1) == 1):
+        return None
+    return operator.argmax(axis=1)
 
 
 def _constant_response(
