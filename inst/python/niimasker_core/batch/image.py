@@ -285,7 +285,7 @@ def _write_outputs(
     table = out / timeseries_name(result.stem, fmt.name)
     layout = Layout(
         space=source.space,
-        parcels=source.parcels,
+        parcels=source.parcels if fmt.records_parcels else None,
         t_r=result.t_r,
         volumes=result.volumes,
     )
