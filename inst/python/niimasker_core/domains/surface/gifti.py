@@ -74,9 +74,21 @@ class GiftiSeries:
 
     @cached_property
     def data(self) -> np.ndarray:
-        """Return ``(volumes, vertices)``, hemispheres one after the other."""
-        parts = [_volumes_first(h) for h in self.halves]
-        return np.ascontiguousarray(parts[0] if len(parts) == 1 else np.hstack(parts))
+        """Return ``(volumes, vertices)``, hemispheres one after the other.
+
+        A file of one DataArray per volume (as fMRIPrep writes them) is
+        decoded straight into its hemisphere's columns, without a copy.
+        """
+        out = np.empty((self.n_volumes, self.grayordinates.n_samples), self.dtype)
+        start = 0
+        for half in self.halves:
+            stop = start + _volumes_first_shape(half)[1]
+            if isinstance(half, GiftiArrays) and half.one_row_per_array:
+                half.decode_rows([row[start:stop] for row in out])
+            else:
+                out[:, start:stop] = _volumes_first(half)
+            start = stop
+        return out
 
     @property
     def n_volumes(self) -> int:

@@ -31,6 +31,7 @@ per fsaverage5 hemisphere of 650 frames; ``bench/bench_gifti.py``).
 from __future__ import annotations
 
 import binascii
+import functools
 import io
 import mmap
 import os
@@ -129,11 +130,24 @@ class GiftiArrays:
         """Return the values (decoded once, at the first call)."""
         first = self.specs[0].layout
         rows = np.empty((len(self.specs), first.count), dtype=self.dtype)
-        _decode_all(self.path, self.specs, list(rows), self.n_threads)
-        if len(self.specs) == 1 and len(first.shape) == 2:
+        self.decode_rows(list(rows))
+        if not self.one_row_per_array:
             data = rows[0].reshape(first.shape, order=first.order)
             return data.T if self.transposed else data
         return rows
+
+    @property
+    def one_row_per_array(self) -> bool:
+        """Tell whether ``data`` is one row per DataArray (not one 2D array's shape)."""
+        return not (len(self.specs) == 1 and len(self.specs[0].layout.shape) == 2)
+
+    def decode_rows(self, rows: list[np.ndarray]) -> None:
+        """Decode DataArray ``i`` into ``rows[i]`` (each a contiguous 1D array of its length).
+
+        Lets a caller decode into the rows of a larger array (two hemispheres
+        side by side) without a copy; ``data`` is not kept.
+        """
+        _decode_all(self.path, self.specs, rows, self.n_threads)
 
     @property
     def n_arrays(self) -> int:
@@ -314,7 +328,24 @@ def read_gifti_claim(path: str | os.PathLike) -> tuple[tuple[int, int], np.dtype
 
 
 def _read_specs(path: str) -> tuple[dict[str, str], list[_Spec]]:
-    """Parse a file's XML into its metadata and one :class:`_Spec` per DataArray."""
+    """Parse a file's XML into its metadata and one :class:`_Spec` per DataArray.
+
+    Parsed once per process until the file changes (the budget check and
+    the run both read it); callers do not change what is returned.
+    """
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return _parse_specs(path)  # names the problem
+    return _parse_specs_once(path, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_specs_once(path: str, *stamp: int) -> tuple[dict[str, str], list[_Spec]]:
+    return _parse_specs(path)
+
+
+def _parse_specs(path: str) -> tuple[dict[str, str], list[_Spec]]:
     buffer = _map_file(path)
     parsed = _parse_skeleton(buffer)
     if parsed is None:  # the fast cut did not hold: parse everything
