@@ -371,7 +371,7 @@ VOXEL_CASES = {
         "SettingsError",
         "too many",
     ),
-    "runs length": (["--runs", "0", "1"], "CleaningError", "'runs'"),
+    "runs length": (["--runs", "0", "1"], "CleaningError", "--runs"),
     "runs words": (["--runs", "a", "b"], "CleaningError", "one run label per volume"),
 }
 

@@ -290,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         logger.removeHandler(handler)
     for failure in result.failures:
-        sys.stderr.write(f"{failure.error_type}: {failure.message}\n")
+        sys.stderr.write(f"{failure.error_type}: {failure.message_for('command')}\n")
     n_failed = len(result.failures)
     code = 0 if not n_failed else 2 if _all_user_errors(result.failures) else 1
     if result.timeseries or not n_failed:  # when all failed, the failures say it
