@@ -481,22 +481,30 @@ class SurfaceMaskerBase(VolumeMasker):
     def _reset_report(self, imgs: Any) -> None:
         """Forget the last report; keep the images (a twin without them may not fit)."""
         self._fit_imgs = imgs
-        self._last_img = None
         self._report_cache = {}
 
     def _report_twin(self):
         twin = super()._report_twin()
-        last = self.__dict__.get("_last_img")
+        last = self._report_cache.get("last_img")
         if last is not None and getattr(twin, "_reporting_data", None) is not None:
             twin._reporting_data["images"] = last
         return twin
 
     def _keep_for_report(self, img) -> None:
-        """Remember the image just transformed, as nilearn's maps maskers do."""
-        if self._report_keeps_transformed:
-            from nilearn.surface.surface import at_least_2d
+        """Remember the image just transformed, as nilearn's maps maskers do.
 
-            self._last_img = at_least_2d(img)
+        Kept in the report cache (a dict changed in place, as nilearn changes
+        its ``_reporting_data``), as a 2D view: ``img`` itself is not reshaped.
+        """
+        if self._report_keeps_transformed:
+            from nilearn.surface import SurfaceImage
+
+            parts = {
+                k: np.asarray(v).reshape(np.shape(v)[0], -1)
+                for k, v in img.data.parts.items()
+            }
+            cache = self.__dict__.setdefault("_report_cache", {})
+            cache["last_img"] = SurfaceImage(mesh=img.mesh, data=parts)
 
     @property
     def _reporting_data(self):
