@@ -25,15 +25,19 @@ except Exception:
     print(0, 1, 0)
 PY
 )
-# nilearn 0.14.1's own volume-masker tests against the drop-ins (copied from the installed wheel
-# at test time; tests/nilearn_suite/expected_failures.txt lists the known failures, strict xfail).
+# nilearn 0.14.1's own volume- and surface-masker tests against the drop-ins (copied from the
+# installed wheel at test time; tests/nilearn_suite/<group>_expected_failures.txt lists the known
+# failures, strict xfail). The two groups run as two processes at once, one counts line each.
 nl_rc=0
 "$VENV/bin/python" scripts/run_nilearn_suite.py > build/nilearn_suite.log 2>&1 || nl_rc=$?
 grep -E '^(FAILED|ERROR) ' build/nilearn_suite.log || true
-nl_line=$(grep -E '^nilearn masker suite: ' build/nilearn_suite.log | tail -1)
-echo "${nl_line:-nilearn masker suite: 0 passed, 0 expected failures, 1 failed (no summary: see build/nilearn_suite.log)}"
-read -r nl_pass nl_xfail nl_fail < <(echo "$nl_line" | sed -E 's/^nilearn masker suite: ([0-9]+) passed, ([0-9]+) expected failures, ([0-9]+) failed.*/\1 \2 \3/' || true)
-nl_pass=${nl_pass:-0}; nl_fail=${nl_fail:-1}
+nl_pass=0; nl_fail=0
+for group in volume surface; do
+  nl_line=$(grep -E "^nilearn $group masker suite: " build/nilearn_suite.log | tail -1)
+  echo "${nl_line:-nilearn $group masker suite: 0 passed, 0 expected failures, 1 failed (no summary: see build/nilearn_suite.log)}"
+  read -r g_pass g_xfail g_fail < <(echo "$nl_line" | sed -E 's/^nilearn [a-z]+ masker suite: ([0-9]+) passed, ([0-9]+) expected failures, ([0-9]+) failed.*/\1 \2 \3/' || true)
+  nl_pass=$((nl_pass + ${g_pass:-0})); nl_fail=$((nl_fail + ${g_fail:-1}))
+done
 [ "$nl_rc" -ne 0 ] && [ "$nl_fail" -eq 0 ] && nl_fail=1
 r_rc=0
 Rscript scripts/run_testthat.R > build/testthat.log 2>&1 || r_rc=$?

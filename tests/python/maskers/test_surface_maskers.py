@@ -496,3 +496,56 @@ def test_readme_example_runs():
         ).fit_transform(namespace["img"])
     assert list(table.columns) == masker.get_feature_names_out()
     np.testing.assert_allclose(table.to_numpy(), theirs, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "name", ["SurfaceMasker", "SurfaceLabelsMasker", "SurfaceMapsMasker"]
+)
+def test_high_variance_confounds_with_few_samples_as_nilearn(
+    mesh, labels_img, maps_img, name
+):
+    # 10 samples, 9 confounds (5 high-variance + 4 given): nilearn fits them
+    # exactly (least squares), as nilearn's estimator check does
+    img = _image(mesh, n_samples=10)
+    atlas = {
+        "SurfaceLabelsMasker": {"labels_img": labels_img},
+        "SurfaceMapsMasker": {"maps_img": maps_img},
+    }.get(name, {})
+    confounds = np.random.default_rng(6).normal(size=(10, 4))
+    got, expected, _, _ = both(
+        name,
+        imgs=img,
+        transform={"confounds": confounds},
+        high_variance_confounds=True,
+        **atlas,
+    )
+    assert_close(got, expected)
+
+
+@pytest.mark.parametrize(
+    ("name", "reports"),
+    [
+        ("SurfaceMasker", True),
+        ("SurfaceMasker", False),
+        ("SurfaceLabelsMasker", True),
+        ("SurfaceLabelsMasker", False),
+        # nilearn 0.14.1's SurfaceMapsMasker(reports=False).transform raises
+        # AttributeError (its _reporting_data is never set): nothing to compare
+        ("SurfaceMapsMasker", True),
+    ],
+)
+def test_report_state_is_nilearns(img, labels_img, maps_img, name, reports):
+    # nilearn's report state (read by its estimator checks) is that of
+    # nilearn's masker fitted alike; a maps masker's report shows the last
+    # transformed image
+    atlas = {
+        "SurfaceLabelsMasker": {"labels_img": labels_img},
+        "SurfaceMapsMasker": {"maps_img": maps_img},
+    }.get(name, {})
+    _, _, ours, theirs = both(name, imgs=img, reports=reports, **atlas)
+    assert ours._has_report_data() is theirs._has_report_data() is reports
+    assert ours._report_content.keys() == theirs._report_content.keys()
+    assert hasattr(ours, "_reporting_data") is hasattr(theirs, "_reporting_data")
+    if reports and name == "SurfaceMapsMasker":
+        assert ours._reporting_data["images"] is not None
+        assert ours._reporting_data["images"].shape == img.shape

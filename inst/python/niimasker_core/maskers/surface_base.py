@@ -375,6 +375,7 @@ class SurfaceMaskerBase(VolumeMasker):
 
             img = self._cache(smooth_img, level=2)(img, self.smoothing_fwhm)
         source = img.data._dtype
+        self._keep_for_report(img)
         self._say("extracting")
         signals = self._extract(img)
         self._say("cleaning")
@@ -463,6 +464,52 @@ class SurfaceMaskerBase(VolumeMasker):
         return self.n_elements_
 
     # --------------------------------------------------------- reports
+    # As the volume drop-ins (VolumeMasker._report_twin): the reports and
+    # nilearn's private report state are those of nilearn's masker of the
+    # same name and parameters, fitted on the images of our last ``fit``.
+    #: Keep the last transformed image for the report (nilearn's maps maskers).
+    _report_keeps_transformed = False
+
+    def _report_twin_unfitted(self):
+        """Nilearn's surface masker of the same name and parameters (for reports)."""
+        import nilearn.maskers
+
+        params = self.get_params()
+        params.update(standardize=None)  # reports do not clean; nilearn warns for bools
+        return getattr(nilearn.maskers, type(self).__name__)(**params)
+
+    def _reset_report(self, imgs: Any) -> None:
+        """Forget the last report; keep the images (a twin without them may not fit)."""
+        self._fit_imgs = imgs
+        self._report_cache = {}
+
+    def _report_twin(self):
+        twin = super()._report_twin()
+        last = self._report_cache.get("last_img")
+        if last is not None and getattr(twin, "_reporting_data", None) is not None:
+            twin._reporting_data["images"] = last
+        return twin
+
+    def _keep_for_report(self, img) -> None:
+        """Remember the image just transformed, as nilearn's maps maskers do.
+
+        Kept in the report cache (a dict changed in place, as nilearn changes
+        its ``_reporting_data``), as a 2D view: ``img`` itself is not reshaped.
+        """
+        if self._report_keeps_transformed:
+            from nilearn.surface import SurfaceImage
+
+            parts = {
+                k: np.asarray(v).reshape(np.shape(v)[0], -1)
+                for k, v in img.data.parts.items()
+            }
+            cache = self.__dict__.setdefault("_report_cache", {})
+            cache["last_img"] = SurfaceImage(mesh=img.mesh, data=parts)
+
+    @property
+    def _reporting_data(self):
+        return self._report_twin()._reporting_data
+
     def generate_report(self, engine="matplotlib", title=None, **kwargs):
         """Return nilearn's HTML report of this masker (its twin fitted alike).
 
@@ -478,18 +525,6 @@ class SurfaceMaskerBase(VolumeMasker):
         Returns
         -------
         nilearn.reporting.HTMLReport
-            The report.
+            The report, built by nilearn's masker of the same parameters.
         """
-        import nilearn.maskers
-
-        Nilearn = getattr(nilearn.maskers, type(self).__name__)
-        params = self.get_params()
-        params.update(reports=self.reports, standardize=None)
-        twin = Nilearn(**params)
-        if self.__sklearn_is_fitted__():
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", category=FutureWarning)
-                twin.fit(getattr(self, "_fit_imgs", None))
-                if getattr(self, "_last_img", None) is not None:
-                    twin._reporting_data["images"] = self._last_img
-        return twin.generate_report(engine=engine, title=title, **kwargs)
+        return self._report_twin().generate_report(engine=engine, title=title, **kwargs)

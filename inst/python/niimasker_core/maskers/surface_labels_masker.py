@@ -209,7 +209,7 @@ class SurfaceLabelsMasker(SurfaceMaskerBase):
         # nilearn's own look-up table rules (labels, lut, background row)
         self.lut_ = _LabelMaskerMixin._generate_lut(self)
         self._set_clean_args()
-        self._fit_imgs = imgs
+        self._reset_report(imgs)
         self._say("fit_done")
         self._reducer = self._build_reducer()
         return self

@@ -92,6 +92,8 @@ class SurfaceMapsMasker(SurfaceMaskerBase):
         The cache.
     """
 
+    _report_keeps_transformed = True
+
     def __init__(
         self,
         maps_img=None,
@@ -193,7 +195,7 @@ class SurfaceMapsMasker(SurfaceMaskerBase):
             np.float32 if np.result_type(maps.dtype, np.float32) == np.float32 else None
         )
         self._set_clean_args()
-        self._fit_imgs = imgs
+        self._reset_report(imgs)
         self._say("fit_done")
         return self
 

@@ -182,7 +182,7 @@ class SurfaceMasker(SurfaceMaskerBase):
         }
         self.n_elements_ = int(bounds[-1])
         self._set_clean_args()
-        self._fit_imgs = imgs
+        self._reset_report(imgs)
         self._say("fit_done")
         return self
 
