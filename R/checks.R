@@ -142,7 +142,7 @@ check_labels <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env
     if ("index" %in% names(x)) x <- x[order(x[["index"]]), , drop = FALSE]
     x <- as.character(x[["name"]])
   }
-  check_strings(x, arg = arg, call = call)
+  expand_tilde(check_strings(x, arg = arg, call = call))
 }
 
 # `labels` as extract_timeseries() takes it: one set's names (see
@@ -179,7 +179,7 @@ check_labels_arg <- function(x, arg = rlang::caller_arg(x), call = rlang::caller
 # vector or a named list of strings (set name -> path), sent as a dict.
 check_mask_img <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
   if (is.null(x) || (!is.list(x) && is.null(names(x)))) {
-    return(check_string(x, arg = arg, call = call))
+    return(expand_tilde(check_string(x, arg = arg, call = call)))
   }
   if (is.character(x)) {
     x <- as.list(x)
@@ -189,7 +189,7 @@ check_mask_img <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_e
   }
   check_set_names(x, arg = arg, call = call)
   for (set in names(x)) {
-    check_string(x[[set]], arg = paste0(arg, "$", set), call = call)
+    x[[set]] <- expand_tilde(check_string(x[[set]], arg = paste0(arg, "$", set), call = call))
   }
   invisible(x)
 }
@@ -208,16 +208,22 @@ check_set_names <- function(x, arg, call) {
   invisible(x)
 }
 
+# The parameters that hold paths: a `~` in them is the home folder.
+path_parameters <- c("input_files", "roi_file", "output_dir", "mask_img", "labels",
+                     "regressor_files", "data_dir")
+
 # `config`: a JSON file path or a named list of parameters.
 check_config <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
   if (is.null(x) || (is.character(x) && length(x) == 1L && !is.na(x))) {
-    return(invisible(x))
+    return(invisible(expand_tilde(x)))
   }
   if (is.list(x) && !is.data.frame(x)) {
     keys <- names(x)
     named <- length(x) == 0L || (!is.null(keys) && all(nzchar(keys)) && !anyDuplicated(keys))
     has_na <- vapply(x, function(v) is.atomic(v) && anyNA(v), logical(1))
     if (named && !any(has_na)) {
+      paths <- names(x) %in% path_parameters
+      x[paths] <- lapply(x[paths], expand_tilde)
       return(invisible(x))
     }
     if (named) {
@@ -259,7 +265,7 @@ check_parameters <- function(values, checks, call = rlang::caller_env()) {
 # is checked here, the frames are written by confounds_as_files().
 check_confounds_arg <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
   if (is.null(x) || is.character(x)) {
-    return(invisible(as_py_list(check_strings(x, arg = arg, call = call))))
+    return(invisible(as_py_list(expand_tilde(check_strings(x, arg = arg, call = call)))))
   }
   frames <- if (is.data.frame(x)) list(x) else x
   if (!is.list(frames) || length(frames) == 0L ||
@@ -284,7 +290,7 @@ check_roi_files <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_
     }
     x <- stats::setNames(unlist(x), names(x))
   }
-  x <- check_strings(x, arg = arg, call = call)
+  x <- expand_tilde(check_strings(x, arg = arg, call = call))
   if (length(x) <= 1L && is.null(names(x))) {
     return(x)
   }

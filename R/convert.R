@@ -2,10 +2,25 @@
 # 1-based R ones, and where the core's plain results become tibbles.
 
 #' A character vector as a Python list (a length-1 vector would otherwise
-#' become a Python scalar); `NULL` stays `NULL` (Python `None`).
+#' become a Python scalar); `NULL` stays `NULL` (Python `None`). Names are
+#' dropped: a named list would cross as a dict and the core would read the
+#' names (`sapply()` names its result by its input) instead of the values.
 #' @noRd
 as_py_list <- function(x) {
-  if (is.null(x)) NULL else as.list(x)
+  if (is.null(x)) NULL else as.list(unname(x))
+}
+
+#' Paths starting with `~` expanded to the home folder, as R's own file
+#' functions do; other strings (and names) unchanged, non-character values
+#' returned as they are.
+#' @noRd
+expand_tilde <- function(x) {
+  if (!is.character(x)) {
+    return(x)
+  }
+  home <- !is.na(x) & grepl("^~(/|$)", x)
+  x[home] <- path.expand(x[home])
+  x
 }
 
 #' Rebuild a float64 block sent by the core as a `bytearray`
@@ -145,9 +160,10 @@ atlas_result <- function(result) {
 confounds_as_files <- function(x, output_dir, arg = rlang::caller_arg(x),
                                call = rlang::caller_env()) {
   if (is.null(x) || is.character(x)) {
-    return(list(paths = check_strings(x, arg = arg, call = call), temporary = NULL,
-                rename = identity))
+    return(list(paths = expand_tilde(check_strings(x, arg = arg, call = call)),
+                temporary = NULL, rename = identity))
   }
+  output_dir <- expand_tilde(output_dir)
   frames <- if (is.data.frame(x)) list(x) else x
   if (!is.list(frames) || length(frames) == 0L ||
       !all(vapply(frames, is.data.frame, logical(1)))) {

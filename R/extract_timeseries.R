@@ -6,6 +6,13 @@
 #' `niimasker` command, its JSON config and the Python API; the Python core
 #' checks their values, and `niimasker -h` lists their defaults and choices.
 #'
+#' Paths are read as R reads them: a leading `~` is the home folder (in
+#' `input_files`, `roi_file`, `mask_img`, `labels`, `regressor_files`,
+#' `output_dir`, `data_dir`, `config` and the paths a `config` list gives),
+#' and the names of a named vector (e.g. the result of [sapply()]) are
+#' ignored, except where they name ROI sets (`roi_file`, `mask_img`,
+#' `labels`).
+#'
 #' @param input_files Character. 4D NIfTI images, CIFTI dense timeseries
 #'   (`.dtseries.nii`), GIFTI hemispheres (`.func.gii`) or FreeSurfer surface
 #'   series (`.mgh`/`.mgz`; a run's `hemi-L` and `hemi-R`, or `lh.` and
@@ -235,9 +242,9 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
 #' new parameter is one line here (and its roxygen line).
 #' @noRd
 parameter_checks <- list(
-  input_files = function(x, ...) as_py_list(check_strings(x, ...)),
+  input_files = function(x, ...) as_py_list(expand_tilde(check_strings(x, ...))),
   roi_file = check_roi_files,
-  output_dir = check_string,
+  output_dir = function(x, ...) expand_tilde(check_string(x, ...)),
   mask_img = check_mask_img,
   labels = check_labels_arg,
   regressor_files = check_confounds_arg,
@@ -246,7 +253,7 @@ parameter_checks <- list(
   radius = check_number,
   allow_overlap = function(x, ...) check_flag(x, allow_null = TRUE, ...),
   strategy = function(x, ...) check_string(x, allow_null = FALSE, ...),
-  data_dir = check_string,
+  data_dir = function(x, ...) expand_tilde(check_string(x, ...)),
   standardize = check_flag_or_string,
   standardize_confounds = check_flag,
   t_r = check_number,

@@ -86,7 +86,7 @@ voxels_to_nifti <- function(x, mask, file) {
                       i = "Write the grayordinates of a surface run with {.fn voxels_to_cifti}."),
                     class = "argument")
   }
-  file <- check_string(file, allow_null = FALSE)
+  file <- expand_tilde(check_string(file, allow_null = FALSE))
   if (!is.numeric(x)) {
     abort_niimasker("{.arg x} must be a numeric vector or matrix, not {.obj_type_friendly {x}}.",
                     class = "argument")
@@ -142,8 +142,8 @@ voxels_to_cifti <- function(x, template, file, t_r = NULL) {
     }
     template <- template$template
   }
-  template <- check_string(template, allow_null = FALSE)
-  file <- check_string(file, allow_null = FALSE)
+  template <- expand_tilde(check_string(template, allow_null = FALSE))
+  file <- expand_tilde(check_string(file, allow_null = FALSE))
   t_r <- check_number(t_r)
   if (!is.numeric(x)) {
     abort_niimasker("{.arg x} must be a numeric vector or matrix, not {.obj_type_friendly {x}}.",
