@@ -298,3 +298,41 @@ check_roi_files <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_
   entries <- ifelse(named, paste0(names(x) %||% "", "=", x), x)
   as.list(unname(entries))
 }
+
+#' Refuse arguments a function does not have, naming the closest one
+#'
+#' Base R says "unused argument (detrnd = TRUE)"; the exported functions
+#' take `...` only to say which argument was meant, as the config does for
+#' its keys.
+#' @param dots The unevaluated `...` of the call
+#'   (`match.call(expand.dots = FALSE)$...`).
+#' @param fn The function, for its argument names.
+#' @noRd
+check_no_dots <- function(dots, fn, call = rlang::caller_env()) {
+  if (length(dots) == 0L) {
+    return(invisible())
+  }
+  fn_name <- deparse(substitute(fn))
+  known <- setdiff(names(formals(fn)), "...")
+  given <- names(dots) %||% rep("", length(dots))
+  unnamed <- sum(!nzchar(given))
+  if (unnamed > 0L) {
+    abort_niimasker(
+      c("{.fn {fn_name}} got {unnamed} more unnamed argument{?s} than it has.",
+        i = "Give the arguments after the first few by name, e.g. {.code t_r = 2}."),
+      class = "argument", call = call
+    )
+  }
+  closest <- vapply(given, function(name) {
+    distance <- utils::adist(name, known, ignore.case = TRUE)[1, ]
+    if (min(distance) <= max(2L, nchar(name) %/% 3L)) known[[which.min(distance)]] else NA_character_
+  }, character(1))
+  hints <- ifelse(is.na(closest), sprintf("`%s` is not an argument.", given),
+                  sprintf("`%s` is not an argument: did you mean `%s`?", given, closest))
+  abort_niimasker(
+    c("{.fn {fn_name}} has no {cli::qty(length(given))}argument{?s} {.arg {given}}.",
+      stats::setNames(cli_escape(hints), rep("x", length(hints))),
+      i = "See {.code ?{fn_name}} for its arguments."),
+    class = "argument", call = call
+  )
+}

@@ -159,6 +159,9 @@
 #'   `niimasker_warning_config_override`) naming each override. `NULL`: none.
 #' @param progress Logical. Show a cli progress bar over the images. `NULL`:
 #'   only in interactive sessions (not in `Rscript` or knitr).
+#' @param ... Not used: an argument that is not one of the above (e.g. a
+#'   misspelled name such as `detrnd`) is an error of class
+#'   `niimasker_error_argument` that names the closest argument.
 #'
 #' @returns A tibble with one row per kept volume of each image (with several
 #'   ROI sets in `roi_file`, a named list of such tibbles, one per set, each
@@ -214,7 +217,8 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
                                report = TRUE, n_jobs = 1L, overwrite = FALSE, shard = NULL,
                                dask_scheduler = NULL, dask_timeout = 10,
                                max_memory = NULL, verbose = FALSE, config = NULL,
-                               progress = NULL) {
+                               progress = NULL, ...) {
+  check_no_dots(match.call(expand.dots = FALSE)$..., extract_timeseries)
   args <- check_parameters(mget(names(parameter_checks)), parameter_checks)
   # Only the arguments the caller gave reach the core, so that it can tell an
   # explicit default (which a config then overrides, with a warning) from an

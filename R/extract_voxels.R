@@ -44,8 +44,9 @@ extract_voxels <- function(input_files = NULL, output_dir = NULL, mask_img = NUL
                            low_pass = NULL, high_pass = NULL, t_r = NULL,
                            smoothing_fwhm = NULL, discard_scans = 0L, dtype = NULL,
                            output_format = NULL, n_jobs = 1L, max_memory = NULL,
-                           config = NULL) {
-  given <- names(formals(extract_voxels))
+                           config = NULL, ...) {
+  check_no_dots(match.call(expand.dots = FALSE)$..., extract_voxels)
+  given <- setdiff(names(formals(extract_voxels)), "...")
   args <- check_parameters(mget(given), parameter_checks[given])
   # Only the arguments the caller gave reach the core (see extract_timeseries()).
   args <- args[names(args) %in% names(match.call())[-1]]

@@ -1,5 +1,5 @@
 # R-only arguments of extract_timeseries() and Python-only ones.
-r_only_args <- "progress"
+r_only_args <- c("progress", "...")
 python_only_args <- c("progress", "command")
 
 test_that("extract_timeseries() has the core's parameters, in order, with its defaults", {
@@ -413,7 +413,7 @@ test_that("the help pages document every declared parameter with an @param line"
     trimws(unlist(strsplit(vapply(items, function(x) paste(unlist(x[[1]]), collapse = ""), ""), ",")))
   }
   declared <- core_parameter_names()
-  expect_setequal(setdiff(documented("extract_timeseries.Rd"), c("config", "progress")), declared)
+  expect_setequal(setdiff(documented("extract_timeseries.Rd"), c("config", "progress", "...")), declared)
   expect_setequal(documented("extract_voxels.Rd"), names(formals(extract_voxels)))
 })
 

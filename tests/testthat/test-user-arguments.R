@@ -64,3 +64,36 @@ test_that("extract_voxels() on a 3D image (a map voxels_to_nifti() wrote) gives 
   expect_identical(dim(back$signals[[1]]), c(1L, length(sd_map)))
   expect_equal(back$signals[[1]][1, ], sd_map, tolerance = 1e-6)
 })
+
+test_that("a misspelled argument is an argument error naming the closest one", {
+  # No Python needed: the arguments are checked before the core is called.
+  err <- expect_error(extract_timeseries("a.nii.gz", "b.nii.gz", detrnd = TRUE),
+                      class = "niimasker_error_argument")
+  expect_match(conditionMessage(err), "did you mean `detrend`?", fixed = TRUE)
+  err <- expect_error(extract_voxels("a.nii.gz", hig_pass = 0.01, zzzzzz = 1),
+                      class = "niimasker_error_argument")
+  expect_match(conditionMessage(err), "did you mean `high_pass`?", fixed = TRUE)
+  expect_match(conditionMessage(err), "`zzzzzz` is not an argument.", fixed = TRUE)
+  expect_error(do.call(extract_voxels, as.list(seq_len(length(formals(extract_voxels))))),
+               class = "niimasker_error_argument")
+})
+
+test_that("n_jobs = 0 is refused, naming the argument and its choices", {
+  skip_if_no_core()
+  err <- expect_error(extract_timeseries(example_bold(), example_atlas(), t_r = 2, n_jobs = 0),
+                      class = "niimasker_error_settings")
+  expect_match(conditionMessage(err), "`n_jobs` must be a whole number >= 1, or -1", fixed = TRUE)
+})
+
+test_that("voxels_to_nifti() to a file without a NIfTI extension names `file`", {
+  skip_if_no_core()
+  mask <- example_file("fmriprep", "sub-01", "func",
+                       "sub-01_task-rest_space-MNI305_desc-brain_mask.nii.gz")
+  vox <- extract_voxels(example_bold(), mask_img = mask)
+  dir <- withr::local_tempdir()
+  err <- expect_error(voxels_to_nifti(vox$signals[[1]][1, ], vox, file.path(dir, "rmap")),
+                      class = "niimasker_error_settings")
+  expect_match(conditionMessage(err), "`file` is", fixed = TRUE)
+  expect_no_match(conditionMessage(err), "niimasker-tmp", fixed = TRUE)
+  expect_length(list.files(dir, all.files = TRUE, no.. = TRUE), 0L)
+})

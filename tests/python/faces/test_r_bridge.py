@@ -77,6 +77,25 @@ def test_bridge_returns_warnings_and_errors_worded_for_r(bold_file, atlas_file):
     assert out["error"]["parameter"] == "t_r"
 
 
+def test_voxels_to_nifti_names_file_when_it_has_no_nifti_extension(tmp_path):
+    # It used to fail in nibabel, naming an internal temporary file (issue 21).
+    out = r_bridge.voxels_to_nifti(
+        values=bytearray(b"\0" * 8),
+        shape=[1],
+        mask_values=bytearray(b"\1"),
+        mask_shape=[1, 1, 1],
+        affine=[[1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 1.0, 0], [0, 0, 0, 1.0]],
+        file=str(tmp_path / "rmap"),
+    )
+    assert out["error"]["classes"] == ["SettingsError", "NiimaskerError"]
+    assert out["error"]["parameter"] == "file"
+    problem = out["error"]["problem"]
+    assert problem.startswith("`file` is ") and "rmap" in problem
+    assert "niimasker-tmp" not in problem
+    assert ".nii.gz" in out["error"]["fix"]
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_atlas_query_errors_name_query():
     out = r_bridge.nilearn_atlas("nilearn:nope")
     assert out["error"]["parameter"] == "query"

@@ -291,8 +291,16 @@ def write_voxels(
     Raises
     ------
     SettingsError
-        If the number of values does not match the mask's voxels.
+        If ``file`` is not a ``.nii``/``.nii.gz`` name, or the number of
+        values does not match the mask's voxels.
     """
+    if not str(file).lower().endswith((".nii", ".nii.gz")):
+        raise SettingsError(
+            "{parameter} is {value}, which is not a NIfTI file name.",
+            parameter="file",
+            value=str(file),
+            fix="End it with .nii.gz (compressed) or .nii.",
+        )
     mask = (
         np.frombuffer(bytes(mask_values), dtype=np.uint8)
         .reshape(tuple(mask_shape), order="F")
