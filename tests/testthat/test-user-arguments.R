@@ -97,3 +97,14 @@ test_that("voxels_to_nifti() to a file without a NIfTI extension names `file`", 
   expect_no_match(conditionMessage(err), "niimasker-tmp", fixed = TRUE)
   expect_length(list.files(dir, all.files = TRUE, no.. = TRUE), 0L)
 })
+
+test_that("unused options and files given twice warn with class niimasker_warning_unused_option", {
+  skip_if_no_core()
+  expect_warning(extract_timeseries(example_bold(), example_atlas(), t_r = 2, radius = 5),
+                 "radius", class = "niimasker_warning_unused_option")
+  expect_warning(extract_timeseries(example_bold(), example_atlas(), t_r = 2, mask_strategy = "epi"),
+                 "mask_strategy", class = "niimasker_warning_unused_option")
+  expect_warning(ts <- extract_timeseries(c(example_bold(), example_bold()), example_atlas(), t_r = 2),
+                 "more than once", class = "niimasker_warning_unused_option")
+  expect_identical(nrow(ts), 80L)
+})
