@@ -267,11 +267,11 @@ check_confounds_arg <- function(x, arg = rlang::caller_arg(x), call = rlang::cal
   if (is.null(x) || is.character(x)) {
     return(invisible(as_py_list(expand_tilde(check_strings(x, arg = arg, call = call)))))
   }
-  frames <- if (is.data.frame(x)) list(x) else x
-  if (!is.list(frames) || length(frames) == 0L ||
-      !all(vapply(frames, is.data.frame, logical(1)))) {
+  frames <- if (is.data.frame(x) || is.matrix(x)) list(x) else x
+  is_table <- function(f) is.data.frame(f) || (is.matrix(f) && is.numeric(f))
+  if (!is.list(frames) || length(frames) == 0L || !all(vapply(frames, is_table, logical(1)))) {
     abort_niimasker(
-      "{.arg {arg}} must be file paths, a data frame, or a list of data frames, not {.obj_type_friendly {x}}.",
+      "{.arg {arg}} must be file paths, a data frame or numeric matrix, or a list of them, not {.obj_type_friendly {x}}.",
       class = "argument", call = call
     )
   }

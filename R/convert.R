@@ -164,24 +164,19 @@ confounds_as_files <- function(x, output_dir, arg = rlang::caller_arg(x),
                 temporary = NULL, rename = identity))
   }
   output_dir <- expand_tilde(output_dir)
-  frames <- if (is.data.frame(x)) list(x) else x
+  frames <- if (is.data.frame(x) || is.matrix(x)) list(x) else x
+  if (is.list(frames)) {
+    frames <- lapply(frames, function(f) if (is.matrix(f) && is.numeric(f)) as_confound_frame(f) else f)
+  }
   if (!is.list(frames) || length(frames) == 0L ||
       !all(vapply(frames, is.data.frame, logical(1)))) {
     abort_niimasker(
-      "{.arg {arg}} must be file paths, a data frame, or a list of data frames, not {.obj_type_friendly {x}}.",
+      "{.arg {arg}} must be file paths, a data frame or numeric matrix, or a list of them, not {.obj_type_friendly {x}}.",
       class = "argument", call = call
     )
   }
   for (i in seq_along(frames)) {
-    numeric <- vapply(frames[[i]], function(v) is.numeric(v) || is.logical(v), logical(1))
-    if (!all(numeric) || ncol(frames[[i]]) == 0L) {
-      abort_niimasker(
-        c("Confounds given in {.arg {arg}} must be numeric columns.",
-          x = "Data frame {i} has non-numeric column{?s} {.val {names(frames[[i]])[!numeric]}}.",
-          i = "Keep only the confound columns, or choose them with {.arg regressors}."),
-        class = "argument", call = call
-      )
-    }
+    check_confound_frame(frames[[i]], i, arg = arg, call = call)
   }
   temporary <- if (is.null(output_dir)) tempfile("niimasker-confounds-") else NULL
   folder <- temporary %||% file.path(output_dir, "niimasker_data", "confounds")
@@ -266,4 +261,39 @@ r_sidecar <- function(sidecar) {
     }
   }
   sidecar
+}
+
+#' A numeric confounds matrix as a data frame, its columns named `V1`, ...
+#' when it has no column names
+#' @noRd
+as_confound_frame <- function(x) {
+  if (is.null(colnames(x))) colnames(x) <- paste0("V", seq_len(ncol(x)))
+  as.data.frame(x)
+}
+
+#' Refuse a confounds data frame with no columns or non-numeric ones, saying
+#' why (e.g. fMRIPrep's `n/a` read as text)
+#' @noRd
+check_confound_frame <- function(frame, i, arg, call) {
+  if (ncol(frame) == 0L) {
+    abort_niimasker(
+      c("Confounds given in {.arg {arg}} must have at least one column.",
+        x = "Data frame {i} has no columns.",
+        i = "Give the confound columns, or leave {.arg {arg}} out for no confounds."),
+      class = "argument", call = call
+    )
+  }
+  numeric <- vapply(frame, function(v) is.numeric(v) || is.logical(v), logical(1))
+  if (all(numeric)) {
+    return(invisible(frame))
+  }
+  bad <- names(frame)[!numeric]
+  has_na_text <- any(vapply(frame[!numeric], function(v) any(v %in% c("n/a", "NA", "")), logical(1)))
+  abort_niimasker(
+    c("Confounds given in {.arg {arg}} must be numeric columns.",
+      x = "Data frame {i} has non-numeric column{?s} {.val {bad}}.",
+      if (has_na_text) c(i = "fMRIPrep writes missing values as {.val n/a}: read the table with {.code read.delim(file, na.strings = \"n/a\")}, or give the file's path instead.")
+      else c(i = "Keep only the confound columns, or choose them with {.arg regressors}.")),
+    class = "argument", call = call
+  )
 }

@@ -55,9 +55,11 @@
 #'   names. `NULL`: the numeric labels (a nilearn atlas: its own names).
 #' @param regressor_files Character or data frame. Confound tables, one per
 #'   input image, or one wildcard pattern; fMRIPrep files are paired with
-#'   images by their BIDS entities. A data frame (one image) or a list of data
-#'   frames (one per image, in the images' order) gives the confounds directly:
-#'   numeric columns, one row per volume, `NA` where fMRIPrep writes `n/a`;
+#'   images by their BIDS entities. A data frame or numeric matrix (one image)
+#'   or a list of them (one per image, in the images' order) gives the
+#'   confounds directly: numeric columns, one row per volume, `NA` where
+#'   fMRIPrep writes `n/a` (read its tables with
+#'   `read.delim(file, na.strings = "n/a")`);
 #'   with `output_dir` they are also saved in
 #'   `niimasker_data/confounds/confounds-001.tsv`, .... `NULL`: no confounds.
 #' @param regressors Character. Confound column names (wildcards allowed), a
@@ -346,7 +348,8 @@ warn_failed_files <- function(failures, rename = identity) {
     return(invisible())
   }
   files <- vapply(failures, function(f) basename(as.character(f$file)), character(1))
-  why <- vapply(failures, function(f) rename(paste0(f$error_type, ": ", f$message)), character(1))
+  # The class names stay in timeseries_info(x)$failures; the warning reads as R.
+  why <- vapply(failures, function(f) rename(as.character(f$message)), character(1))
   bullets <- stats::setNames(cli_escape(paste0(files, ": ", why)), rep("x", length(files)))
   if (length(bullets) > 5L) {
     bullets <- c(bullets[1:5], i = paste0("... and ", length(bullets) - 5L, " more."))

@@ -56,6 +56,7 @@ Warnings::
 from __future__ import annotations
 
 import json
+import math
 import string
 from collections.abc import Mapping
 from typing import Any
@@ -179,6 +180,8 @@ def _literal(value: Any, face: str) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
+        if not math.isfinite(value):  # R's words: Inf, -Inf, NaN
+            return "NaN" if math.isnan(value) else ("Inf" if value > 0 else "-Inf")
         text = repr(value)
         return text[:-2] if text.endswith(".0") else text
     if isinstance(value, int):

@@ -104,3 +104,14 @@ def test_a_bare_flag_before_the_folder_keeps_other_hints(
     argv = ["--detrend", tmp_path / "o", "-i", bold_file, "-r", atlas_file, "--detrnd"]
     line = one_error_line(capsys, argv)
     assert "unrecognized argument '--detrnd' (did you mean '--detrend'?)" in line
+
+
+def test_r_face_writes_non_finite_numbers_as_r_does():
+    # 'not inf' read as Python in an R message (issue 21).
+    for value, word in (
+        (float("inf"), "Inf"),
+        (float("-inf"), "-Inf"),
+        (float("nan"), "NaN"),
+    ):
+        err = SettingsError("{parameter} is {value}.", parameter="t_r", value=value)
+        assert err.render("r") == f"`t_r` is {word}."

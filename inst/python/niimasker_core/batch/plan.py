@@ -416,9 +416,12 @@ def plan_runs(settings: Settings, choice: ConfoundOptions) -> list[RunPlan]:
     paired, rule = pair_confounds(images, confounds)
     if settings.regressors and not confounds:
         raise SettingsError(
-            f"'regressors' is {list(settings.regressors)} but no 'regressor_files' were "
-            "given, so there is nothing to choose from. Give 'regressor_files' (e.g. "
-            "'fmriprep/sub-*/func/*desc-confounds_timeseries.tsv') or drop 'regressors'."
+            "{parameter} is {value} but no {--regressor_files} were given, so there "
+            "is nothing to choose from.",
+            parameter="regressors",
+            value=list(settings.regressors),
+            fix="Give {--regressor_files} (e.g. {example}) or drop {parameter}.",
+            example="fmriprep/sub-*/func/*desc-confounds_timeseries.tsv",
         )
     _warn_unused(settings, bool(confounds))
     spec = None
