@@ -153,8 +153,8 @@
 #'   atlas or mask is read whole; a file claiming more than the budget is
 #'   refused (class `niimasker_error_budget`), as are voxel outputs larger
 #'   than the free space of `output_dir`. `NULL`: half the machine's memory.
-#' @param verbose Logical. Print one line per image (done, skipped or
-#'   failed).
+#' @param verbose Logical. Say one line per image (done, skipped or
+#'   failed) as an R message (class `niimasker_message_image`).
 #' @param config Character or list. A JSON config file, or a named list with
 #'   the same keys (JSON arrays as vectors or lists). Its values override the
 #'   arguments above, with a warning (class
@@ -234,7 +234,8 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
   args$regressor_files <- as_py_list(confounds$paths)
   result <- call_core(
     "extract_timeseries",
-    list(kwargs = args, progress = progress_callback(show_progress), regions = TRUE),
+    list(kwargs = args, progress = progress_callback(show_progress), regions = TRUE,
+         say = verbose_callback()),
     rename = confounds$rename
   )
   warn_failed_files(result$failures, rename = confounds$rename)

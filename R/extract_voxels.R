@@ -55,7 +55,8 @@ extract_voxels <- function(input_files = NULL, output_dir = NULL, mask_img = NUL
     on.exit(unlink(confounds$temporary, recursive = TRUE), add = TRUE)
   }
   args$regressor_files <- as_py_list(confounds$paths)
-  result <- call_core("extract_timeseries", list(kwargs = args), rename = confounds$rename)
+  result <- call_core("extract_timeseries", list(kwargs = args, say = verbose_callback()),
+                      rename = confounds$rename)
   warn_failed_files(result$failures, rename = confounds$rename)
   voxels_result(result)
 }

@@ -108,3 +108,11 @@ test_that("unused options and files given twice warn with class niimasker_warnin
                  "more than once", class = "niimasker_warning_unused_option")
   expect_identical(nrow(ts), 80L)
 })
+
+test_that("verbose = TRUE says one line per image, as R messages", {
+  skip_if_no_core()
+  expect_message(extract_timeseries(example_bold(), example_atlas(), t_r = 2, verbose = TRUE),
+                 "done: .*sub-01_task-rest", class = "niimasker_message_image")
+  expect_silent(extract_timeseries(example_bold(), example_atlas(), t_r = 2))
+  expect_message(extract_voxels(example_bold(), config = list(verbose = TRUE)), "done: ")
+})

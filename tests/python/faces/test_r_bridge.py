@@ -159,3 +159,17 @@ def test_r_roi_file_null_means_from_the_config(bold_file, atlas_file, tmp_path):
     assert out["error"] is None and out["result"]["timeseries"]
     voxels = r_bridge.extract_timeseries({"input_files": [str(bold_file)]})
     assert voxels["error"] is None  # extract_voxels(): every voxel of a mask
+
+
+def test_say_gets_one_line_per_image_only_with_verbose(bold_file, atlas_file):
+    lines: list[str] = []
+    kwargs = {"input_files": [str(bold_file)], "roi_file": str(atlas_file), "t_r": 2.0}
+    out = r_bridge.extract_timeseries(kwargs, say=lines.append)
+    assert out["error"] is None and lines == []
+    out = r_bridge.extract_timeseries({**kwargs, "verbose": True}, say=lines.append)
+    assert out["error"] is None
+    assert len(lines) == 1 and lines[0].startswith(f"done: {bold_file} (")
+    out = r_bridge.extract_timeseries(
+        {**kwargs, "config": {"verbose": True}}, say=lines.append
+    )
+    assert len(lines) == 2
