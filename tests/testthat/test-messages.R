@@ -50,3 +50,16 @@ test_that("confounds: a numeric matrix is taken, and empty or text tables are ex
                       class = "niimasker_error_argument")
   expect_match(conditionMessage(err), 'na.strings = "n/a"', fixed = TRUE)
 })
+
+test_that("a truncated file's message counts volumes from 1, as R does", {
+  skip_if_no_core()
+  dir <- withr::local_tempdir()
+  raw <- readBin(example_bold(), "raw", file.size(example_bold()))
+  cut <- file.path(dir, "sub-01_task-rest_bold.nii.gz")
+  writeBin(raw[seq_len(floor(length(raw) * 0.6))], cut)
+  err <- expect_error(extract_timeseries(cut, example_atlas(), t_r = 2), class = "niimasker_error")
+  expect_match(conditionMessage(err), "ends early", fixed = TRUE)
+  expect_no_match(conditionMessage(err), "0-based", fixed = TRUE)
+  complete <- as.integer(sub(".*ends early: ([0-9]+) of.*", "\\1", conditionMessage(err)))
+  expect_match(conditionMessage(err), paste0("volume ", complete + 1L, " is cut short"), fixed = TRUE)
+})

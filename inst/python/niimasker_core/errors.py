@@ -101,7 +101,9 @@ class _FaceFormatter(string.Formatter):
     """Fill a message template with its parts, worded for one face.
 
     ``{parameter}`` and ``{--name}`` become parameter names, ``{file}`` a
-    quoted path, any other ``{part}`` the part's value as a literal.
+    quoted path, any other ``{part}`` the part's value as a literal;
+    ``{part:volume}`` words 0-based volume numbers as each face counts them
+    (``39 (0-based)``; in R, ``40``).
     """
 
     def __init__(self, face: str) -> None:
@@ -143,6 +145,16 @@ class _Literal:
     def word(self, face: str, spec: str) -> str:
         if spec == "text":  # wording, not a value: inserted as it is
             return str(self.value)
+        if spec == "volume":  # 0-based volume number(s): R counts from 1
+            many = isinstance(self.value, (list, tuple))
+            if face == "r":
+                return (
+                    ", ".join(str(v + 1) for v in self.value)
+                    if many
+                    else str(self.value + 1)
+                )
+            text = ", ".join(map(str, self.value)) if many else str(self.value)
+            return f"{text} (0-based)"
         if spec:  # a number format such as ':g' applies to the value itself
             return format(self.value, spec)
         return _literal(self.value, face)

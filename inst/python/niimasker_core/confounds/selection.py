@@ -376,14 +376,15 @@ def _warn_kept_non_steady_state(details: dict, first: int, path: str) -> None:
     details["NonSteadyStateVolumesKept"] = kept
     if not kept:
         return
-    shown = ", ".join(str(v) for v in kept[:8]) + (", ..." if len(kept) > 8 else "")
+    more = ", ..." if len(kept) > 8 else ""
     warnings.warn(
         NonSteadyStateWarning(
-            "Confounds file {file} flags volume(s) {shown:text} (0-based) as "
+            "Confounds file {file} flags volume(s) {shown:volume}{more:text} as "
             "non-steady-state; with column-name {--regressors} every volume is kept "
             "and only the named columns are regressed.",
             file=path,
-            shown=shown,
+            shown=[int(v) for v in kept[:8]],
+            more=more,
             fix={
                 "python": "To drop them, set discard_scans='auto' (or a number), "
                 "or use a strategy such as 'simple'.",
