@@ -98,7 +98,7 @@ timeseries_metadata <- function(result, files) {
   items <- result$timeseries
   empty <- lapply(items, function(item) as.character(unlist(item$sidecar$EmptyRegions)))
   failures <- result$failures
-  list(
+  structure(list(
     labels = labels_tibble(result$parameters$roi$regions),
     t_r = tibble::tibble(
       file = files,
@@ -114,7 +114,7 @@ timeseries_metadata <- function(result, files) {
     output_files = stats::setNames(lapply(items, function(item) as.character(unlist(item$files))), files),
     parameters = result$parameters,
     output_dir = result$output_dir
-  )
+  ), class = "niimasker_info")
 }
 
 #' A labels tibble (`index`, `name`) from the core's list of regions

@@ -303,8 +303,9 @@ parameter_checks <- list(
 #' Metadata of an extraction result
 #'
 #' The companion of [extract_timeseries()]: what was extracted and how.
-#' Subsetting the tibble with functions that drop attributes (e.g. dplyr
-#' verbs) also drops this; call it on the result itself.
+#' After rows or columns are dropped (e.g. with dplyr's `filter()`,
+#' `select()` or a join), it describes only the files and regions left;
+#' a function that drops attributes drops it too.
 #'
 #' @param x A tibble returned by [extract_timeseries()] or [read_timeseries()].
 #' @returns A list with:
@@ -341,7 +342,35 @@ timeseries_info <- function(x) {
       class = "argument"
     )
   }
+  info_of_rows(unclass(info), x)
+}
+
+#' The metadata of the files and regions still in `x`
+#'
+#' Row filters and joins (dplyr's among them) keep the attribute as it was,
+#' so the per-file tables are cut to the files left in `x$file` and the
+#' labels to the region columns left in `x`.
+#' @noRd
+info_of_rows <- function(info, x) {
+  if ("file" %in% names(x)) {
+    files <- unique(as.character(x[["file"]]))
+    info$t_r <- info$t_r[info$t_r$file %in% files, , drop = FALSE]
+    info$empty_regions <- info$empty_regions[info$empty_regions$file %in% files, , drop = FALSE]
+    info$sidecars <- info$sidecars[names(info$sidecars) %in% files]
+    info$output_files <- info$output_files[names(info$output_files) %in% files]
+  }
+  kept <- info$labels$name %in% names(x)
+  if (any(kept)) {
+    info$labels <- info$labels[kept, , drop = FALSE]
+  }
   info
+}
+
+# `str()` of a result: its metadata in one line, not ~250.
+#' @export
+str.niimasker_info <- function(object, ...) {
+  cat(" niimasker metadata: see timeseries_info()\n")
+  invisible()
 }
 
 warn_failed_files <- function(failures, rename = identity) {

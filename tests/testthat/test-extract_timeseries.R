@@ -484,3 +484,16 @@ test_that("roi_file = NULL is taken from config, never silently every voxel", {
   expect_identical(without_info(from_config),
                    without_info(extract_timeseries(example_bold(), example_atlas(), t_r = 2)))
 })
+
+test_that("timeseries_info() describes only the files and regions left after subsetting", {
+  skip_if_no_core()
+  files <- c(example_bold("01"), example_bold("02"))
+  ts <- extract_timeseries(files, example_atlas(), labels = example_labels(), t_r = 2)
+  one <- ts[ts$sub == "01", c("file", "sub", "volume", names(regions(ts))[1:2])]
+  info <- timeseries_info(one)
+  expect_identical(info$t_r$file, example_bold("01"))
+  expect_named(info$sidecars, example_bold("01"))
+  expect_identical(info$labels$name, names(regions(ts))[1:2])
+  expect_identical(nrow(timeseries_info(ts)$t_r), 2L)
+  expect_lt(length(utils::capture.output(utils::str(ts))), 40L)
+})
