@@ -342,8 +342,10 @@ test_that("several ROI sets give a named list of tibbles, each equal to its own 
                              t_r = 2, radius = 6, detrend = TRUE)
   expect_type(both, "list")
   expect_identical(names(both), c("atlas", "seeds"))
-  alone_atlas <- extract_timeseries(example_bold(), example_atlas(), t_r = 2, radius = 6,
-                                    detrend = TRUE)
+  # radius applies to the seeds only: alone, the atlas says it does not use it
+  expect_warning(alone_atlas <- extract_timeseries(example_bold(), example_atlas(), t_r = 2,
+                                                   radius = 6, detrend = TRUE),
+                 class = "niimasker_warning_unused_option")
   alone_seeds <- extract_timeseries(example_bold(), seeds, t_r = 2, radius = 6, detrend = TRUE)
   expect_equal(without_info(both$atlas), without_info(alone_atlas))
   expect_equal(without_info(both$seeds), without_info(alone_seeds))
@@ -370,8 +372,10 @@ test_that("labels and mask_img per ROI set equal separate runs of each set", {
   both <- extract_timeseries(example_bold(), c(atlas = example_atlas(), seeds = seeds),
                              labels = list(atlas = example_labels(), seeds = c("PCC", "mPFC")),
                              mask_img = c(atlas = mask), t_r = 2, radius = 6, detrend = TRUE)
-  alone_atlas <- extract_timeseries(example_bold(), example_atlas(), labels = example_labels(),
-                                    mask_img = mask, t_r = 2, radius = 6, detrend = TRUE)
+  expect_warning(alone_atlas <- extract_timeseries(example_bold(), example_atlas(),
+                                                   labels = example_labels(), mask_img = mask,
+                                                   t_r = 2, radius = 6, detrend = TRUE),
+                 class = "niimasker_warning_unused_option")
   alone_seeds <- extract_timeseries(example_bold(), seeds, labels = c("PCC", "mPFC"),
                                     t_r = 2, radius = 6, detrend = TRUE)
   expect_identical(without_info(both$atlas), without_info(alone_atlas))
