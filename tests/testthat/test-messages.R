@@ -63,3 +63,20 @@ test_that("a truncated file's message counts volumes from 1, as R does", {
   complete <- as.integer(sub(".*ends early: ([0-9]+) of.*", "\\1", conditionMessage(err)))
   expect_match(conditionMessage(err), paste0("volume ", complete + 1L, " is cut short"), fixed = TRUE)
 })
+
+test_that("a warning nilearn gives once per image names the image", {
+  skip_if_no_core()
+  files <- c(example_bold("01"), example_bold("02"))
+  messages <- character()
+  withCallingHandlers(
+    extract_timeseries(files, example_atlas(), low_pass = 0.3),  # t_r 2 from the sidecars
+    niimasker_warning_python = function(w) {
+      messages <<- c(messages, conditionMessage(w))
+      invokeRestart("muffleWarning")
+    }
+  )
+  nyquist <- grep("Nyquist", messages, value = TRUE)
+  expect_length(nyquist, 2L)
+  expect_match(nyquist[[1]], "sub-01_task-rest", fixed = TRUE)
+  expect_match(nyquist[[2]], "sub-02_task-rest", fixed = TRUE)
+})
