@@ -84,7 +84,7 @@ one_set_tibble <- function(result) {
   n_rows <- vapply(blocks, nrow, integer(1))
   volume <- unlist(lapply(items, function(item) as.integer(unlist(item$volumes)) + 1L))
   region_columns <- lapply(seq_along(all_columns), function(j) values[, j])
-  region_names <- r_column_names(all_columns, result$parameters$parameters$as_voxels)
+  region_names <- r_region_names(r_column_names(all_columns, result$parameters$parameters$as_voxels))
   entities <- entity_columns(items, n_rows, taken = c("file", "volume", region_names))
   out <- c(list(file = rep(files, n_rows)), entities, list(volume = as.integer(volume)),
            region_columns)
@@ -122,7 +122,7 @@ timeseries_metadata <- function(result, files) {
 labels_tibble <- function(regions) {
   index <- vapply(regions, function(r) as.integer(r$index %||% NA_integer_), integer(1))
   name <- vapply(regions, function(r) as.character(r$name %||% NA_character_), character(1))
-  tibble::tibble(index = index, name = name)
+  tibble::tibble(index = index, name = r_region_names(name))
 }
 
 #' The list nilearn_atlas() returns, from the core's result
@@ -211,8 +211,9 @@ frame_namer <- function(paths, arg) {
 
 #' BIDS entities of each image as character columns, one value per row
 #'
-#' `sub`, `ses`, `task`, `run` first (those present), then the other
-#' entities in the order the names give them; `NA` where an image lacks one.
+#' `sub` (and after it `participant_id`, `"sub-<label>"` as BIDS tables write
+#' it), `ses`, `task`, `run` first (those present), then the other entities in
+#' the order the names give them; `NA` where an image lacks one.
 #' Entities whose name is already a column are left out.
 #' @noRd
 entity_columns <- function(items, n_rows, taken = character()) {
@@ -225,7 +226,24 @@ entity_columns <- function(items, n_rows, taken = character()) {
     values <- vapply(entities, function(e) as.character(e[[key]] %||% NA_character_), character(1))
     rep(values, n_rows)
   })
-  stats::setNames(columns, keys)
+  columns <- stats::setNames(columns, keys)
+  if ("sub" %in% keys && !"participant_id" %in% taken) {
+    # participants.tsv's key, so that a join with it is one line
+    sub <- columns$sub
+    at <- match("sub", keys)
+    columns <- append(columns, list(participant_id = ifelse(is.na(sub), NA_character_, paste0("sub-", sub))),
+                      after = at)
+  }
+  columns
+}
+
+#' R names for region columns: a bare number (`1`, a label value) becomes
+#' `region_1`, so that it needs no backticks
+#' @noRd
+r_region_names <- function(names) {
+  number <- !is.na(names) & grepl("^[0-9]+$", names)
+  names[number] <- paste0("region_", names[number])
+  names
 }
 
 #' Voxel column names with 1-based voxel indices

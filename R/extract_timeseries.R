@@ -169,14 +169,16 @@
 #'   ROI sets in `roi_file`, a named list of such tibbles, one per set, each
 #'   with its own [timeseries_info()]):
 #'   * `file` (character): the input image.
-#'   * BIDS entities of the image's name when it has them (character): `sub`,
-#'     `ses`, `task`, `run` (those present), then the others (`space`,
-#'     `desc`, ...); `NA` where an image lacks one.
+#'   * BIDS entities of the image's name when it has them (character): `sub`
+#'     and `participant_id` (`"sub-01"`, as `participants.tsv` writes it, to
+#'     join with it), `ses`, `task`, `run` (those present), then the others
+#'     (`space`, `desc`, ...); `NA` where an image lacks one.
 #'   * `volume` (integer): the volume's 1-based position in the image, so
 #'     that discarded or scrubbed volumes leave gaps.
 #'   * one double column per region (or voxel), in atlas order, named as the
-#'     core names them (the labels; voxels as `<region>_<i>_<j>_<k>` with
-#'     1-based voxel indices); a region with no voxels is all `NaN`.
+#'     core names them (the labels, a bare number `1` as `region_1`; voxels
+#'     as `<region>_<i>_<j>_<k>` with 1-based voxel indices); a region with no
+#'     voxels is all `NaN`.
 #'
 #'   Every warning of the core is an R warning of class
 #'   `niimasker_warning_<kind>` and `niimasker_warning` (e.g.

@@ -50,7 +50,7 @@ test_that("values equal the Python core's, file by file", {
     detrend = TRUE, standardize = TRUE, discard_scans = 2
   )
   py <- python_values(args)
-  expect_identical(names(ts), c("file", "sub", "task", "space", "desc", "volume",
+  expect_identical(names(ts), c("file", "sub", "participant_id", "task", "space", "desc", "volume",
                                 sprintf("region%03d", 1:12)))
   for (i in 1:2) {
     rows <- ts$file == example_bold(sprintf("%02d", i))
@@ -115,7 +115,8 @@ test_that("output_dir writes the command's files", {
   tsv <- list.files(out, pattern = "_timeseries\\.tsv$", full.names = TRUE)
   expect_length(tsv, 1L)
   written <- utils::read.delim(tsv, check.names = FALSE)
-  expect_identical(names(written), names(regions(ts)))
+  # the command's TSV keeps bare-number labels; R names them region_<label>
+  expect_identical(paste0("region_", names(written)), names(regions(ts)))
   expect_equal(as.matrix(written), as.matrix(regions(ts)), tolerance = 1e-6, ignore_attr = TRUE)
   expect_true(file.exists(file.path(out, "niimasker_data", "parameters.json")))
 })
@@ -205,7 +206,7 @@ test_that("confounds given as data frames equal the same confounds files", {
 test_that("BIDS entities are columns after file", {
   skip_if_no_core()
   ts <- extract_timeseries(c(example_bold("01"), example_bold("02")), example_atlas(), t_r = 2)
-  expect_identical(names(ts)[1:6], c("file", "sub", "task", "space", "desc", "volume"))
+  expect_identical(names(ts)[1:7], c("file", "sub", "participant_id", "task", "space", "desc", "volume"))
   expect_identical(unique(ts$sub), c("01", "02"))
   expect_identical(unique(ts$task), "rest")
   expect_identical(as.vector(table(ts$sub)), c(80L, 80L))
@@ -500,4 +501,17 @@ test_that("timeseries_info() describes only the files and regions left after sub
   expect_identical(info$labels$name, names(regions(ts))[1:2])
   expect_identical(nrow(timeseries_info(ts)$t_r), 2L)
   expect_lt(length(utils::capture.output(utils::str(ts))), 40L)
+})
+
+test_that("results join BIDS tables in one line: participant_id, and no bare-number names", {
+  skip_if_no_core()
+  ts <- extract_timeseries(c(example_bold("01"), example_bold("02")), example_atlas(), t_r = 2)
+  expect_identical(unique(ts$participant_id), c("sub-01", "sub-02"))
+  participants <- data.frame(participant_id = c("sub-01", "sub-02"), age = c(31, 27))
+  joined <- merge(ts, participants, by = "participant_id")
+  expect_identical(nrow(joined), nrow(ts))
+  expect_identical(names(regions(ts)), paste0("region_", 1:12))
+  expect_identical(timeseries_info(ts)$labels$name, paste0("region_", 1:12))
+  expect_identical(timeseries_info(ts)$labels$index, 1:12)
+  expect_true(all(make.names(names(ts)) == names(ts)))
 })
