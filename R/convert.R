@@ -157,7 +157,7 @@ atlas_result <- function(result) {
 #'   to delete afterwards, or `NULL`) and `rename` (a function naming these
 #'   files in messages as the data frames they came from).
 #' @noRd
-confounds_as_files <- function(x, output_dir, arg = rlang::caller_arg(x),
+confounds_as_files <- function(x, output_dir, input_files = NULL, arg = rlang::caller_arg(x),
                                call = rlang::caller_env()) {
   if (is.null(x) || is.character(x)) {
     return(list(paths = expand_tilde(check_strings(x, arg = arg, call = call)),
@@ -178,6 +178,7 @@ confounds_as_files <- function(x, output_dir, arg = rlang::caller_arg(x),
   for (i in seq_along(frames)) {
     check_confound_frame(frames[[i]], i, arg = arg, call = call)
   }
+  check_one_frame_per_image(frames, input_files, arg = arg, call = call)
   temporary <- if (is.null(output_dir)) tempfile("niimasker-confounds-") else NULL
   folder <- temporary %||% file.path(output_dir, "niimasker_data", "confounds")
   dir.create(folder, recursive = TRUE, showWarnings = FALSE)
@@ -312,6 +313,28 @@ check_confound_frame <- function(frame, i, arg, call) {
       x = "Data frame {i} has non-numeric column{?s} {.val {bad}}.",
       if (has_na_text) c(i = "fMRIPrep writes missing values as {.val n/a}: read the table with {.code read.delim(file, na.strings = \"n/a\")}, or give the file's path instead.")
       else c(i = "Keep only the confound columns, or choose them with {.arg regressors}.")),
+    class = "argument", call = call
+  )
+}
+
+#' Refuse data frames that cannot be one per image
+#'
+#' The core pairs confound files with images by BIDS name or by order; the
+#' files R writes for data frames have no BIDS names, so a count that differs
+#' from the images' would get advice about file names. Checked only when
+#' `input_files` lists volume files (no pattern, no surface pair).
+#' @noRd
+check_one_frame_per_image <- function(frames, input_files, arg, call) {
+  files <- unique(as.character(input_files))
+  volumes <- length(files) > 0L && !any(grepl("[*?[]", files)) &&
+    all(grepl("[.]nii([.]gz)?$", files, ignore.case = TRUE)) &&
+    !any(grepl("[.](dtseries|dscalar|ptseries)[.]nii$", files, ignore.case = TRUE))
+  if (!volumes || length(frames) == length(files)) {
+    return(invisible())
+  }
+  abort_niimasker(
+    c("{.arg {arg}} has {length(frames)} data frame{?s} for {length(files)} image{?s} in {.arg input_files}.",
+      i = "Give one data frame per image, as a list in the images' order (e.g. {.code list(confounds_01, confounds_02)})."),
     class = "argument", call = call
   )
 }

@@ -229,7 +229,7 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
   # omitted argument.
   args <- args[names(args) %in% names(match.call())[-1]]
   show_progress <- check_flag(progress, allow_null = TRUE) %||% rlang::is_interactive()
-  confounds <- confounds_as_files(regressor_files, output_dir)
+  confounds <- confounds_as_files(regressor_files, output_dir, input_files)
   if (!is.null(confounds$temporary)) {
     on.exit(unlink(confounds$temporary, recursive = TRUE), add = TRUE)
   }

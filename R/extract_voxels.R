@@ -50,7 +50,7 @@ extract_voxels <- function(input_files = NULL, output_dir = NULL, mask_img = NUL
   args <- check_parameters(mget(given), parameter_checks[given])
   # Only the arguments the caller gave reach the core (see extract_timeseries()).
   args <- args[names(args) %in% names(match.call())[-1]]
-  confounds <- confounds_as_files(regressor_files, output_dir)
+  confounds <- confounds_as_files(regressor_files, output_dir, input_files)
   if (!is.null(confounds$temporary)) {
     on.exit(unlink(confounds$temporary, recursive = TRUE), add = TRUE)
   }

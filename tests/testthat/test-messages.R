@@ -80,3 +80,13 @@ test_that("a warning nilearn gives once per image names the image", {
   expect_match(nyquist[[1]], "sub-01_task-rest", fixed = TRUE)
   expect_match(nyquist[[2]], "sub-02_task-rest", fixed = TRUE)
 })
+
+test_that("one confounds data frame for two images says so, not BIDS naming advice", {
+  # R-side: no Python needed.
+  frame <- data.frame(trans_x = stats::rnorm(80))
+  err <- expect_error(extract_timeseries(c("a.nii.gz", "b.nii.gz"), "atlas.nii.gz",
+                                         regressor_files = frame, t_r = 2),
+                      class = "niimasker_error_argument")
+  expect_match(conditionMessage(err), "1 data frame for 2 images", fixed = TRUE)
+  expect_no_match(conditionMessage(err), "BIDS", fixed = TRUE)
+})
