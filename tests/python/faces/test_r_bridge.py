@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -173,3 +174,32 @@ def test_say_gets_one_line_per_image_only_with_verbose(bold_file, atlas_file):
         {**kwargs, "config": {"verbose": True}}, say=lines.append
     )
     assert len(lines) == 2
+
+
+def test_failures_are_worded_for_r(tmp_path):
+    # The failed-files warning read Python's quoting ('discard_scans') in R (issue 21).
+    extdata = Path(__file__).resolve().parents[3] / "inst" / "extdata"
+    for sub in ("01", "02"):
+        func = extdata / "fmriprep" / f"sub-{sub}" / "func"
+        shutil.copy(
+            func / f"sub-{sub}_task-rest_space-MNI305_desc-preproc_bold.nii.gz",
+            tmp_path,
+        )
+        rows = (func / f"sub-{sub}_task-rest_desc-confounds_timeseries.tsv").read_text()
+        rows = rows.splitlines()[: None if sub == "01" else 20]
+        (tmp_path / f"sub-{sub}_task-rest_desc-confounds_timeseries.tsv").write_text(
+            "\n".join(rows) + "\n"
+        )
+    out = r_bridge.extract_timeseries(
+        {
+            "input_files": [str(tmp_path / "*_bold.nii.gz")],
+            "roi_file": str(extdata / "atlas-synthetic12_dseg.nii.gz"),
+            "regressor_files": [str(tmp_path / "*_timeseries.tsv")],
+            "regressors": ["trans_x"],
+            "t_r": 2.0,
+        }
+    )
+    (failure,) = out["result"]["failures"]
+    assert failure["error_type"] == "ConfoundsError"
+    assert "`discard_scans`" in failure["message"]
+    assert "'discard_scans'" not in failure["message"]

@@ -196,11 +196,14 @@ class ExtractionFailure:
         problems a user can fix).
     message : str
         What went wrong and how to fix it.
+    error : BaseException or None
+        The error itself, so that each face can word it (R's warning).
     """
 
     file: str
     error_type: str
     message: str
+    error: BaseException | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         """Return ``file: error_type: message``."""
@@ -279,7 +282,7 @@ class ExtractionResult:
                 for r in batch.results
             ],
             failures=[
-                ExtractionFailure(f.image, f.error_type, f.message)
+                ExtractionFailure(f.image, f.error_type, f.message, f.exception)
                 for f in batch.failures
             ],
             parameters=batch.parameters,

@@ -115,14 +115,19 @@ def _check_numeric_rows(
     non_numeric = [c for c in columns if not pd.api.types.is_numeric_dtype(table[c])]
     if non_numeric:
         raise ConfoundsError(
-            f"Confounds file '{path}' has non-numeric column(s): {', '.join(non_numeric)}. "
-            "Choose numeric columns with 'regressors'."
+            "Confounds file {file} has non-numeric column(s): {columns:text}.",
+            file=path,
+            columns=", ".join(non_numeric),
+            fix="Choose numeric columns with {--regressors}.",
         )
     if len(table) != n_volumes:
         raise ConfoundsError(
-            f"Confounds file '{path}' has {len(table)} rows but its image has "
-            f"{n_volumes} volumes. Each row must be one volume (before "
-            "'discard_scans'); check that the file belongs to this image."
+            "Confounds file {file} has {rows} rows but its image has {volumes} "
+            "volumes. Each row must be one volume (before {--discard_scans}).",
+            file=path,
+            rows=len(table),
+            volumes=n_volumes,
+            fix="Check that the file belongs to this image.",
         )
 
 

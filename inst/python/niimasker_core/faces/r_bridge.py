@@ -192,7 +192,13 @@ def to_plain(result: ExtractionResult) -> dict[str, Any]:
     plain = {
         "timeseries": [_item_to_plain(item) for item in result.timeseries],
         "failures": [
-            {"file": f.file, "error_type": f.error_type, "message": f.message}
+            {
+                "file": f.file,
+                "error_type": f.error_type,
+                "message": f.error.render(_FACE)
+                if isinstance(f.error, Worded)
+                else f.message,
+            }
             for f in result.failures
         ],
         "parameters": result.parameters,
