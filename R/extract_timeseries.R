@@ -18,7 +18,8 @@
 #'   series (`.mgh`/`.mgz`; a run's `hemi-L` and `hemi-R`, or `lh.` and
 #'   `rh.`, files are one image), or one wildcard pattern such as
 #'   `"fmriprep/sub-*/func/*preproc_bold.nii.gz"`. Files are naturally
-#'   sorted; a 3D image (beta map, VBM) gives one row. `NULL`: taken from
+#'   sorted; a 3D image (beta map, VBM) gives one row. A file given (or
+#'   matched) twice is used once, with a `niimasker_warning_unused_option`. `NULL`: taken from
 #'   `config`.
 #' @param roi_file Character. The regions: a labelled atlas (integer labels,
 #'   0 = background), a binary mask of one region, a 4D probabilistic atlas,
@@ -67,7 +68,8 @@
 #'   column of `regressor_files`.
 #' @param as_voxels Logical. Extract every voxel instead of region summaries.
 #' @param radius Number. Sphere radius in mm around coordinates. `NULL`: the
-#'   single voxel at each coordinate.
+#'   single voxel at each coordinate. With a `roi_file` that has no
+#'   coordinates it is not used, with a `niimasker_warning_unused_option`.
 #' @param allow_overlap Logical. Allow regions that share voxels (overlapping
 #'   spheres or probabilistic maps). `NULL`: nilearn's default for the ROI
 #'   kind (no for spheres, yes for maps).
@@ -87,7 +89,9 @@
 #' @param smoothing_fwhm Number. Spatial smoothing FWHM in mm. `NULL`: none.
 #' @param mask_strategy Character. Without `roi_file`: how a mask is computed
 #'   when `mask_img` is `NULL` (`"background"`, `"epi"`,
-#'   `"whole-brain-template"`, `"gm-template"`, `"wm-template"`).
+#'   `"whole-brain-template"`, `"gm-template"`, `"wm-template"`). Another
+#'   value than the default with `roi_file` is not used, with a
+#'   `niimasker_warning_unused_option`.
 #' @param mask_args List. Named arguments of nilearn's mask function, e.g.
 #'   `list(opening = 1)`.
 #' @param target_affine Number or 4 x 4 matrix. Voxel extraction: resample
@@ -132,7 +136,8 @@
 #' @param report Logical. Write `report.html` to `output_dir`: the
 #'   parameters, the regions drawn on the mean image and each image's
 #'   timeseries. Ignored when `output_dir` is `NULL`.
-#' @param n_jobs Whole number. Images processed in parallel.
+#' @param n_jobs Whole number. Images processed in parallel (`-1`: one per
+#'   core; `0` is an error).
 #' @param overwrite Logical. Redo every image. `FALSE`: with `output_dir`, an
 #'   image whose outputs there are complete and were made from the same inputs
 #'   and settings is read back instead of extracted again, so an interrupted
