@@ -25,6 +25,16 @@ setup-python:
 setup-r:
 	@mkdir -p $(RLIB)
 	R CMD INSTALL --no-test-load --library=$(RLIB) . >/dev/null
+	@$(MAKE) --no-print-directory $(VIGNETTE)
+
+# The vignette, run with the Python core (RETICULATE_PYTHON above) and installed with the package,
+# so that vignette("niimasker") opens it; made again when its source or the R code changes.
+VIGNETTE := inst/doc/niimasker.html
+$(VIGNETTE): vignettes/niimasker.Rmd $(wildcard R/*.R) DESCRIPTION
+	@mkdir -p inst/doc
+	Rscript -e 'rmarkdown::render("vignettes/niimasker.Rmd", output_dir = "inst/doc", intermediates_dir = tempdir(), quiet = TRUE)'
+	cp vignettes/niimasker.Rmd inst/doc/
+	R CMD INSTALL --no-test-load --library=$(RLIB) . >/dev/null
 
 # Install everything, then extract the bundled example data into demo_output/.
 demo: setup

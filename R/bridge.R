@@ -160,6 +160,18 @@ progress_callback <- function(show, envir = parent.frame()) {
   reticulate::py_func(update)
 }
 
+#' A Python-callable that shows the core's verbose lines as R messages
+#'
+#' The core calls it only when `verbose` is `TRUE` (argument or config), once
+#' per image; a message, so [suppressMessages()] and knitr see it.
+#' @noRd
+verbose_callback <- function() {
+  reticulate::py_func(function(line) {
+    cli::cli_inform(cli_escape(as.character(line)), class = "niimasker_message_image")
+    invisible(NULL)
+  })
+}
+
 #' Raise `niimasker_error_python_unavailable` unless the core can be imported
 #' @noRd
 require_core <- function(call = rlang::caller_env(), available = core_available(),

@@ -142,7 +142,7 @@ check_labels <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env
     if ("index" %in% names(x)) x <- x[order(x[["index"]]), , drop = FALSE]
     x <- as.character(x[["name"]])
   }
-  check_strings(x, arg = arg, call = call)
+  expand_tilde(check_strings(x, arg = arg, call = call))
 }
 
 # `labels` as extract_timeseries() takes it: one set's names (see
@@ -179,7 +179,7 @@ check_labels_arg <- function(x, arg = rlang::caller_arg(x), call = rlang::caller
 # vector or a named list of strings (set name -> path), sent as a dict.
 check_mask_img <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
   if (is.null(x) || (!is.list(x) && is.null(names(x)))) {
-    return(check_string(x, arg = arg, call = call))
+    return(expand_tilde(check_string(x, arg = arg, call = call)))
   }
   if (is.character(x)) {
     x <- as.list(x)
@@ -189,7 +189,7 @@ check_mask_img <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_e
   }
   check_set_names(x, arg = arg, call = call)
   for (set in names(x)) {
-    check_string(x[[set]], arg = paste0(arg, "$", set), call = call)
+    x[[set]] <- expand_tilde(check_string(x[[set]], arg = paste0(arg, "$", set), call = call))
   }
   invisible(x)
 }
@@ -208,16 +208,22 @@ check_set_names <- function(x, arg, call) {
   invisible(x)
 }
 
+# The parameters that hold paths: a `~` in them is the home folder.
+path_parameters <- c("input_files", "roi_file", "output_dir", "mask_img", "labels",
+                     "regressor_files", "data_dir")
+
 # `config`: a JSON file path or a named list of parameters.
 check_config <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
   if (is.null(x) || (is.character(x) && length(x) == 1L && !is.na(x))) {
-    return(invisible(x))
+    return(invisible(expand_tilde(x)))
   }
   if (is.list(x) && !is.data.frame(x)) {
     keys <- names(x)
     named <- length(x) == 0L || (!is.null(keys) && all(nzchar(keys)) && !anyDuplicated(keys))
     has_na <- vapply(x, function(v) is.atomic(v) && anyNA(v), logical(1))
     if (named && !any(has_na)) {
+      paths <- names(x) %in% path_parameters
+      x[paths] <- lapply(x[paths], expand_tilde)
       return(invisible(x))
     }
     if (named) {
@@ -259,13 +265,13 @@ check_parameters <- function(values, checks, call = rlang::caller_env()) {
 # is checked here, the frames are written by confounds_as_files().
 check_confounds_arg <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
   if (is.null(x) || is.character(x)) {
-    return(invisible(as_py_list(check_strings(x, arg = arg, call = call))))
+    return(invisible(as_py_list(expand_tilde(check_strings(x, arg = arg, call = call)))))
   }
-  frames <- if (is.data.frame(x)) list(x) else x
-  if (!is.list(frames) || length(frames) == 0L ||
-      !all(vapply(frames, is.data.frame, logical(1)))) {
+  frames <- if (is.data.frame(x) || is.matrix(x)) list(x) else x
+  is_table <- function(f) is.data.frame(f) || (is.matrix(f) && is.numeric(f))
+  if (!is.list(frames) || length(frames) == 0L || !all(vapply(frames, is_table, logical(1)))) {
     abort_niimasker(
-      "{.arg {arg}} must be file paths, a data frame, or a list of data frames, not {.obj_type_friendly {x}}.",
+      "{.arg {arg}} must be file paths, a data frame or numeric matrix, or a list of them, not {.obj_type_friendly {x}}.",
       class = "argument", call = call
     )
   }
@@ -284,11 +290,49 @@ check_roi_files <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_
     }
     x <- stats::setNames(unlist(x), names(x))
   }
-  x <- check_strings(x, arg = arg, call = call)
+  x <- expand_tilde(check_strings(x, arg = arg, call = call))
   if (length(x) <= 1L && is.null(names(x))) {
     return(x)
   }
   named <- !is.null(names(x)) & nzchar(names(x) %||% "")
   entries <- ifelse(named, paste0(names(x) %||% "", "=", x), x)
   as.list(unname(entries))
+}
+
+#' Refuse arguments a function does not have, naming the closest one
+#'
+#' Base R says "unused argument (detrnd = TRUE)"; the exported functions
+#' take `...` only to say which argument was meant, as the config does for
+#' its keys.
+#' @param dots The unevaluated `...` of the call
+#'   (`match.call(expand.dots = FALSE)$...`).
+#' @param fn The function, for its argument names.
+#' @noRd
+check_no_dots <- function(dots, fn, call = rlang::caller_env()) {
+  if (length(dots) == 0L) {
+    return(invisible())
+  }
+  fn_name <- deparse(substitute(fn))
+  known <- setdiff(names(formals(fn)), "...")
+  given <- names(dots) %||% rep("", length(dots))
+  unnamed <- sum(!nzchar(given))
+  if (unnamed > 0L) {
+    abort_niimasker(
+      c("{.fn {fn_name}} got {unnamed} more unnamed argument{?s} than it has.",
+        i = "Give the arguments after the first few by name, e.g. {.code t_r = 2}."),
+      class = "argument", call = call
+    )
+  }
+  closest <- vapply(given, function(name) {
+    distance <- utils::adist(name, known, ignore.case = TRUE)[1, ]
+    if (min(distance) <= max(2L, nchar(name) %/% 3L)) known[[which.min(distance)]] else NA_character_
+  }, character(1))
+  hints <- ifelse(is.na(closest), sprintf("`%s` is not an argument.", given),
+                  sprintf("`%s` is not an argument: did you mean `%s`?", given, closest))
+  abort_niimasker(
+    c("{.fn {fn_name}} has no {cli::qty(length(given))}argument{?s} {.arg {given}}.",
+      stats::setNames(cli_escape(hints), rep("x", length(hints))),
+      i = "See {.code ?{fn_name}} for its arguments."),
+    class = "argument", call = call
+  )
 }

@@ -2,10 +2,25 @@
 # 1-based R ones, and where the core's plain results become tibbles.
 
 #' A character vector as a Python list (a length-1 vector would otherwise
-#' become a Python scalar); `NULL` stays `NULL` (Python `None`).
+#' become a Python scalar); `NULL` stays `NULL` (Python `None`). Names are
+#' dropped: a named list would cross as a dict and the core would read the
+#' names (`sapply()` names its result by its input) instead of the values.
 #' @noRd
 as_py_list <- function(x) {
-  if (is.null(x)) NULL else as.list(x)
+  if (is.null(x)) NULL else as.list(unname(x))
+}
+
+#' Paths starting with `~` expanded to the home folder, as R's own file
+#' functions do; other strings (and names) unchanged, non-character values
+#' returned as they are.
+#' @noRd
+expand_tilde <- function(x) {
+  if (!is.character(x)) {
+    return(x)
+  }
+  home <- !is.na(x) & grepl("^~(/|$)", x)
+  x[home] <- path.expand(x[home])
+  x
 }
 
 #' Rebuild a float64 block sent by the core as a `bytearray`
@@ -69,7 +84,7 @@ one_set_tibble <- function(result) {
   n_rows <- vapply(blocks, nrow, integer(1))
   volume <- unlist(lapply(items, function(item) as.integer(unlist(item$volumes)) + 1L))
   region_columns <- lapply(seq_along(all_columns), function(j) values[, j])
-  region_names <- r_column_names(all_columns, result$parameters$parameters$as_voxels)
+  region_names <- r_region_names(r_column_names(all_columns, result$parameters$parameters$as_voxels))
   entities <- entity_columns(items, n_rows, taken = c("file", "volume", region_names))
   out <- c(list(file = rep(files, n_rows)), entities, list(volume = as.integer(volume)),
            region_columns)
@@ -83,7 +98,7 @@ timeseries_metadata <- function(result, files) {
   items <- result$timeseries
   empty <- lapply(items, function(item) as.character(unlist(item$sidecar$EmptyRegions)))
   failures <- result$failures
-  list(
+  structure(list(
     labels = labels_tibble(result$parameters$roi$regions),
     t_r = tibble::tibble(
       file = files,
@@ -99,7 +114,7 @@ timeseries_metadata <- function(result, files) {
     output_files = stats::setNames(lapply(items, function(item) as.character(unlist(item$files))), files),
     parameters = result$parameters,
     output_dir = result$output_dir
-  )
+  ), class = "niimasker_info")
 }
 
 #' A labels tibble (`index`, `name`) from the core's list of regions
@@ -107,7 +122,7 @@ timeseries_metadata <- function(result, files) {
 labels_tibble <- function(regions) {
   index <- vapply(regions, function(r) as.integer(r$index %||% NA_integer_), integer(1))
   name <- vapply(regions, function(r) as.character(r$name %||% NA_character_), character(1))
-  tibble::tibble(index = index, name = name)
+  tibble::tibble(index = index, name = r_region_names(name))
 }
 
 #' The list nilearn_atlas() returns, from the core's result
@@ -142,31 +157,28 @@ atlas_result <- function(result) {
 #'   to delete afterwards, or `NULL`) and `rename` (a function naming these
 #'   files in messages as the data frames they came from).
 #' @noRd
-confounds_as_files <- function(x, output_dir, arg = rlang::caller_arg(x),
+confounds_as_files <- function(x, output_dir, input_files = NULL, arg = rlang::caller_arg(x),
                                call = rlang::caller_env()) {
   if (is.null(x) || is.character(x)) {
-    return(list(paths = check_strings(x, arg = arg, call = call), temporary = NULL,
-                rename = identity))
+    return(list(paths = expand_tilde(check_strings(x, arg = arg, call = call)),
+                temporary = NULL, rename = identity))
   }
-  frames <- if (is.data.frame(x)) list(x) else x
+  output_dir <- expand_tilde(output_dir)
+  frames <- if (is.data.frame(x) || is.matrix(x)) list(x) else x
+  if (is.list(frames)) {
+    frames <- lapply(frames, function(f) if (is.matrix(f) && is.numeric(f)) as_confound_frame(f) else f)
+  }
   if (!is.list(frames) || length(frames) == 0L ||
       !all(vapply(frames, is.data.frame, logical(1)))) {
     abort_niimasker(
-      "{.arg {arg}} must be file paths, a data frame, or a list of data frames, not {.obj_type_friendly {x}}.",
+      "{.arg {arg}} must be file paths, a data frame or numeric matrix, or a list of them, not {.obj_type_friendly {x}}.",
       class = "argument", call = call
     )
   }
   for (i in seq_along(frames)) {
-    numeric <- vapply(frames[[i]], function(v) is.numeric(v) || is.logical(v), logical(1))
-    if (!all(numeric) || ncol(frames[[i]]) == 0L) {
-      abort_niimasker(
-        c("Confounds given in {.arg {arg}} must be numeric columns.",
-          x = "Data frame {i} has non-numeric column{?s} {.val {names(frames[[i]])[!numeric]}}.",
-          i = "Keep only the confound columns, or choose them with {.arg regressors}."),
-        class = "argument", call = call
-      )
-    }
+    check_confound_frame(frames[[i]], i, arg = arg, call = call)
   }
+  check_one_frame_per_image(frames, input_files, arg = arg, call = call)
   temporary <- if (is.null(output_dir)) tempfile("niimasker-confounds-") else NULL
   folder <- temporary %||% file.path(output_dir, "niimasker_data", "confounds")
   dir.create(folder, recursive = TRUE, showWarnings = FALSE)
@@ -200,8 +212,9 @@ frame_namer <- function(paths, arg) {
 
 #' BIDS entities of each image as character columns, one value per row
 #'
-#' `sub`, `ses`, `task`, `run` first (those present), then the other
-#' entities in the order the names give them; `NA` where an image lacks one.
+#' `sub` (and after it `participant_id`, `"sub-<label>"` as BIDS tables write
+#' it), `ses`, `task`, `run` first (those present), then the other entities in
+#' the order the names give them; `NA` where an image lacks one.
 #' Entities whose name is already a column are left out.
 #' @noRd
 entity_columns <- function(items, n_rows, taken = character()) {
@@ -214,7 +227,24 @@ entity_columns <- function(items, n_rows, taken = character()) {
     values <- vapply(entities, function(e) as.character(e[[key]] %||% NA_character_), character(1))
     rep(values, n_rows)
   })
-  stats::setNames(columns, keys)
+  columns <- stats::setNames(columns, keys)
+  if ("sub" %in% keys && !"participant_id" %in% taken) {
+    # participants.tsv's key, so that a join with it is one line
+    sub <- columns$sub
+    at <- match("sub", keys)
+    columns <- append(columns, list(participant_id = ifelse(is.na(sub), NA_character_, paste0("sub-", sub))),
+                      after = at)
+  }
+  columns
+}
+
+#' R names for region columns: a bare number (`1`, a label value) becomes
+#' `region_1`, so that it needs no backticks
+#' @noRd
+r_region_names <- function(names) {
+  number <- !is.na(names) & grepl("^[0-9]+$", names)
+  names[number] <- paste0("region_", names[number])
+  names
 }
 
 #' Voxel column names with 1-based voxel indices
@@ -250,4 +280,61 @@ r_sidecar <- function(sidecar) {
     }
   }
   sidecar
+}
+
+#' A numeric confounds matrix as a data frame, its columns named `V1`, ...
+#' when it has no column names
+#' @noRd
+as_confound_frame <- function(x) {
+  if (is.null(colnames(x))) colnames(x) <- paste0("V", seq_len(ncol(x)))
+  as.data.frame(x)
+}
+
+#' Refuse a confounds data frame with no columns or non-numeric ones, saying
+#' why (e.g. fMRIPrep's `n/a` read as text)
+#' @noRd
+check_confound_frame <- function(frame, i, arg, call) {
+  if (ncol(frame) == 0L) {
+    abort_niimasker(
+      c("Confounds given in {.arg {arg}} must have at least one column.",
+        x = "Data frame {i} has no columns.",
+        i = "Give the confound columns, or leave {.arg {arg}} out for no confounds."),
+      class = "argument", call = call
+    )
+  }
+  numeric <- vapply(frame, function(v) is.numeric(v) || is.logical(v), logical(1))
+  if (all(numeric)) {
+    return(invisible(frame))
+  }
+  bad <- names(frame)[!numeric]
+  has_na_text <- any(vapply(frame[!numeric], function(v) any(v %in% c("n/a", "NA", "")), logical(1)))
+  abort_niimasker(
+    c("Confounds given in {.arg {arg}} must be numeric columns.",
+      x = "Data frame {i} has non-numeric column{?s} {.val {bad}}.",
+      if (has_na_text) c(i = "fMRIPrep writes missing values as {.val n/a}: read the table with {.code read.delim(file, na.strings = \"n/a\")}, or give the file's path instead.")
+      else c(i = "Keep only the confound columns, or choose them with {.arg regressors}.")),
+    class = "argument", call = call
+  )
+}
+
+#' Refuse data frames that cannot be one per image
+#'
+#' The core pairs confound files with images by BIDS name or by order; the
+#' files R writes for data frames have no BIDS names, so a count that differs
+#' from the images' would get advice about file names. Checked only when
+#' `input_files` lists volume files (no pattern, no surface pair).
+#' @noRd
+check_one_frame_per_image <- function(frames, input_files, arg, call) {
+  files <- unique(as.character(input_files))
+  volumes <- length(files) > 0L && !any(grepl("[*?[]", files)) &&
+    all(grepl("[.]nii([.]gz)?$", files, ignore.case = TRUE)) &&
+    !any(grepl("[.](dtseries|dscalar|ptseries)[.]nii$", files, ignore.case = TRUE))
+  if (!volumes || length(frames) == length(files)) {
+    return(invisible())
+  }
+  abort_niimasker(
+    c("{.arg {arg}} has {length(frames)} data frame{?s} for {length(files)} image{?s} in {.arg input_files}.",
+      i = "Give one data frame per image, as a list in the images' order (e.g. {.code list(confounds_01, confounds_02)})."),
+    class = "argument", call = call
+  )
 }

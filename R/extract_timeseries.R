@@ -6,12 +6,20 @@
 #' `niimasker` command, its JSON config and the Python API; the Python core
 #' checks their values, and `niimasker -h` lists their defaults and choices.
 #'
+#' Paths are read as R reads them: a leading `~` is the home folder (in
+#' `input_files`, `roi_file`, `mask_img`, `labels`, `regressor_files`,
+#' `output_dir`, `data_dir`, `config` and the paths a `config` list gives),
+#' and the names of a named vector (e.g. the result of [sapply()]) are
+#' ignored, except where they name ROI sets (`roi_file`, `mask_img`,
+#' `labels`).
+#'
 #' @param input_files Character. 4D NIfTI images, CIFTI dense timeseries
 #'   (`.dtseries.nii`), GIFTI hemispheres (`.func.gii`) or FreeSurfer surface
 #'   series (`.mgh`/`.mgz`; a run's `hemi-L` and `hemi-R`, or `lh.` and
 #'   `rh.`, files are one image), or one wildcard pattern such as
 #'   `"fmriprep/sub-*/func/*preproc_bold.nii.gz"`. Files are naturally
-#'   sorted; a 3D image (beta map, VBM) gives one row. `NULL`: taken from
+#'   sorted; a 3D image (beta map, VBM) gives one row. A file given (or
+#'   matched) twice is used once, with a `niimasker_warning_unused_option`. `NULL`: taken from
 #'   `config`.
 #' @param roi_file Character. The regions: a labelled atlas (integer labels,
 #'   0 = background), a binary mask of one region, a 4D probabilistic atlas,
@@ -48,9 +56,11 @@
 #'   names. `NULL`: the numeric labels (a nilearn atlas: its own names).
 #' @param regressor_files Character or data frame. Confound tables, one per
 #'   input image, or one wildcard pattern; fMRIPrep files are paired with
-#'   images by their BIDS entities. A data frame (one image) or a list of data
-#'   frames (one per image, in the images' order) gives the confounds directly:
-#'   numeric columns, one row per volume, `NA` where fMRIPrep writes `n/a`;
+#'   images by their BIDS entities. A data frame or numeric matrix (one image)
+#'   or a list of them (one per image, in the images' order) gives the
+#'   confounds directly: numeric columns, one row per volume, `NA` where
+#'   fMRIPrep writes `n/a` (read its tables with
+#'   `read.delim(file, na.strings = "n/a")`);
 #'   with `output_dir` they are also saved in
 #'   `niimasker_data/confounds/confounds-001.tsv`, .... `NULL`: no confounds.
 #' @param regressors Character. Confound column names (wildcards allowed), a
@@ -58,7 +68,8 @@
 #'   column of `regressor_files`.
 #' @param as_voxels Logical. Extract every voxel instead of region summaries.
 #' @param radius Number. Sphere radius in mm around coordinates. `NULL`: the
-#'   single voxel at each coordinate.
+#'   single voxel at each coordinate. With a `roi_file` that has no
+#'   coordinates it is not used, with a `niimasker_warning_unused_option`.
 #' @param allow_overlap Logical. Allow regions that share voxels (overlapping
 #'   spheres or probabilistic maps). `NULL`: nilearn's default for the ROI
 #'   kind (no for spheres, yes for maps).
@@ -78,7 +89,9 @@
 #' @param smoothing_fwhm Number. Spatial smoothing FWHM in mm. `NULL`: none.
 #' @param mask_strategy Character. Without `roi_file`: how a mask is computed
 #'   when `mask_img` is `NULL` (`"background"`, `"epi"`,
-#'   `"whole-brain-template"`, `"gm-template"`, `"wm-template"`).
+#'   `"whole-brain-template"`, `"gm-template"`, `"wm-template"`). Another
+#'   value than the default with `roi_file` is not used, with a
+#'   `niimasker_warning_unused_option`.
 #' @param mask_args List. Named arguments of nilearn's mask function, e.g.
 #'   `list(opening = 1)`.
 #' @param target_affine Number or 4 x 4 matrix. Voxel extraction: resample
@@ -123,7 +136,8 @@
 #' @param report Logical. Write `report.html` to `output_dir`: the
 #'   parameters, the regions drawn on the mean image and each image's
 #'   timeseries. Ignored when `output_dir` is `NULL`.
-#' @param n_jobs Whole number. Images processed in parallel.
+#' @param n_jobs Whole number. Images processed in parallel (`-1`: one per
+#'   core; `0` is an error).
 #' @param overwrite Logical. Redo every image. `FALSE`: with `output_dir`, an
 #'   image whose outputs there are complete and were made from the same inputs
 #'   and settings is read back instead of extracted again, so an interrupted
@@ -144,27 +158,32 @@
 #'   atlas or mask is read whole; a file claiming more than the budget is
 #'   refused (class `niimasker_error_budget`), as are voxel outputs larger
 #'   than the free space of `output_dir`. `NULL`: half the machine's memory.
-#' @param verbose Logical. Print one line per image (done, skipped or
-#'   failed).
+#' @param verbose Logical. Say one line per image (done, skipped or
+#'   failed) as an R message (class `niimasker_message_image`).
 #' @param config Character or list. A JSON config file, or a named list with
 #'   the same keys (JSON arrays as vectors or lists). Its values override the
 #'   arguments above, with a warning (class
 #'   `niimasker_warning_config_override`) naming each override. `NULL`: none.
 #' @param progress Logical. Show a cli progress bar over the images. `NULL`:
 #'   only in interactive sessions (not in `Rscript` or knitr).
+#' @param ... Not used: an argument that is not one of the above (e.g. a
+#'   misspelled name such as `detrnd`) is an error of class
+#'   `niimasker_error_argument` that names the closest argument.
 #'
 #' @returns A tibble with one row per kept volume of each image (with several
 #'   ROI sets in `roi_file`, a named list of such tibbles, one per set, each
 #'   with its own [timeseries_info()]):
 #'   * `file` (character): the input image.
-#'   * BIDS entities of the image's name when it has them (character): `sub`,
-#'     `ses`, `task`, `run` (those present), then the others (`space`,
-#'     `desc`, ...); `NA` where an image lacks one.
+#'   * BIDS entities of the image's name when it has them (character): `sub`
+#'     and `participant_id` (`"sub-01"`, as `participants.tsv` writes it, to
+#'     join with it), `ses`, `task`, `run` (those present), then the others
+#'     (`space`, `desc`, ...); `NA` where an image lacks one.
 #'   * `volume` (integer): the volume's 1-based position in the image, so
 #'     that discarded or scrubbed volumes leave gaps.
 #'   * one double column per region (or voxel), in atlas order, named as the
-#'     core names them (the labels; voxels as `<region>_<i>_<j>_<k>` with
-#'     1-based voxel indices); a region with no voxels is all `NaN`.
+#'     core names them (the labels, a bare number `1` as `region_1`; voxels
+#'     as `<region>_<i>_<j>_<k>` with 1-based voxel indices); a region with no
+#'     voxels is all `NaN`.
 #'
 #'   Every warning of the core is an R warning of class
 #'   `niimasker_warning_<kind>` and `niimasker_warning` (e.g.
@@ -207,21 +226,23 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
                                report = TRUE, n_jobs = 1L, overwrite = FALSE, shard = NULL,
                                dask_scheduler = NULL, dask_timeout = 10,
                                max_memory = NULL, verbose = FALSE, config = NULL,
-                               progress = NULL) {
+                               progress = NULL, ...) {
+  check_no_dots(match.call(expand.dots = FALSE)$..., extract_timeseries)
   args <- check_parameters(mget(names(parameter_checks)), parameter_checks)
   # Only the arguments the caller gave reach the core, so that it can tell an
   # explicit default (which a config then overrides, with a warning) from an
   # omitted argument.
   args <- args[names(args) %in% names(match.call())[-1]]
   show_progress <- check_flag(progress, allow_null = TRUE) %||% rlang::is_interactive()
-  confounds <- confounds_as_files(regressor_files, output_dir)
+  confounds <- confounds_as_files(regressor_files, output_dir, input_files)
   if (!is.null(confounds$temporary)) {
     on.exit(unlink(confounds$temporary, recursive = TRUE), add = TRUE)
   }
   args$regressor_files <- as_py_list(confounds$paths)
   result <- call_core(
     "extract_timeseries",
-    list(kwargs = args, progress = progress_callback(show_progress), regions = TRUE),
+    list(kwargs = args, progress = progress_callback(show_progress), regions = TRUE,
+         say = verbose_callback()),
     rename = confounds$rename
   )
   warn_failed_files(result$failures, rename = confounds$rename)
@@ -235,9 +256,9 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
 #' new parameter is one line here (and its roxygen line).
 #' @noRd
 parameter_checks <- list(
-  input_files = function(x, ...) as_py_list(check_strings(x, ...)),
+  input_files = function(x, ...) as_py_list(expand_tilde(check_strings(x, ...))),
   roi_file = check_roi_files,
-  output_dir = check_string,
+  output_dir = function(x, ...) expand_tilde(check_string(x, ...)),
   mask_img = check_mask_img,
   labels = check_labels_arg,
   regressor_files = check_confounds_arg,
@@ -246,7 +267,7 @@ parameter_checks <- list(
   radius = check_number,
   allow_overlap = function(x, ...) check_flag(x, allow_null = TRUE, ...),
   strategy = function(x, ...) check_string(x, allow_null = FALSE, ...),
-  data_dir = check_string,
+  data_dir = function(x, ...) expand_tilde(check_string(x, ...)),
   standardize = check_flag_or_string,
   standardize_confounds = check_flag,
   t_r = check_number,
@@ -289,8 +310,9 @@ parameter_checks <- list(
 #' Metadata of an extraction result
 #'
 #' The companion of [extract_timeseries()]: what was extracted and how.
-#' Subsetting the tibble with functions that drop attributes (e.g. dplyr
-#' verbs) also drops this; call it on the result itself.
+#' After rows or columns are dropped (e.g. with dplyr's `filter()`,
+#' `select()` or a join), it describes only the files and regions left;
+#' a function that drops attributes drops it too.
 #'
 #' @param x A tibble returned by [extract_timeseries()] or [read_timeseries()].
 #' @returns A list with:
@@ -327,7 +349,35 @@ timeseries_info <- function(x) {
       class = "argument"
     )
   }
+  info_of_rows(unclass(info), x)
+}
+
+#' The metadata of the files and regions still in `x`
+#'
+#' Row filters and joins (dplyr's among them) keep the attribute as it was,
+#' so the per-file tables are cut to the files left in `x$file` and the
+#' labels to the region columns left in `x`.
+#' @noRd
+info_of_rows <- function(info, x) {
+  if ("file" %in% names(x)) {
+    files <- unique(as.character(x[["file"]]))
+    info$t_r <- info$t_r[info$t_r$file %in% files, , drop = FALSE]
+    info$empty_regions <- info$empty_regions[info$empty_regions$file %in% files, , drop = FALSE]
+    info$sidecars <- info$sidecars[names(info$sidecars) %in% files]
+    info$output_files <- info$output_files[names(info$output_files) %in% files]
+  }
+  kept <- info$labels$name %in% names(x)
+  if (any(kept)) {
+    info$labels <- info$labels[kept, , drop = FALSE]
+  }
   info
+}
+
+# `str()` of a result: its metadata in one line, not ~250.
+#' @export
+str.niimasker_info <- function(object, ...) {
+  cat(" niimasker metadata: see timeseries_info()\n")
+  invisible()
 }
 
 warn_failed_files <- function(failures, rename = identity) {
@@ -335,7 +385,8 @@ warn_failed_files <- function(failures, rename = identity) {
     return(invisible())
   }
   files <- vapply(failures, function(f) basename(as.character(f$file)), character(1))
-  why <- vapply(failures, function(f) rename(paste0(f$error_type, ": ", f$message)), character(1))
+  # The class names stay in timeseries_info(x)$failures; the warning reads as R.
+  why <- vapply(failures, function(f) rename(as.character(f$message)), character(1))
   bullets <- stats::setNames(cli_escape(paste0(files, ": ", why)), rep("x", length(files)))
   if (length(bullets) > 5L) {
     bullets <- c(bullets[1:5], i = paste0("... and ", length(bullets) - 5L, " more."))

@@ -44,17 +44,19 @@ extract_voxels <- function(input_files = NULL, output_dir = NULL, mask_img = NUL
                            low_pass = NULL, high_pass = NULL, t_r = NULL,
                            smoothing_fwhm = NULL, discard_scans = 0L, dtype = NULL,
                            output_format = NULL, n_jobs = 1L, max_memory = NULL,
-                           config = NULL) {
-  given <- names(formals(extract_voxels))
+                           config = NULL, ...) {
+  check_no_dots(match.call(expand.dots = FALSE)$..., extract_voxels)
+  given <- setdiff(names(formals(extract_voxels)), "...")
   args <- check_parameters(mget(given), parameter_checks[given])
   # Only the arguments the caller gave reach the core (see extract_timeseries()).
   args <- args[names(args) %in% names(match.call())[-1]]
-  confounds <- confounds_as_files(regressor_files, output_dir)
+  confounds <- confounds_as_files(regressor_files, output_dir, input_files)
   if (!is.null(confounds$temporary)) {
     on.exit(unlink(confounds$temporary, recursive = TRUE), add = TRUE)
   }
   args$regressor_files <- as_py_list(confounds$paths)
-  result <- call_core("extract_timeseries", list(kwargs = args), rename = confounds$rename)
+  result <- call_core("extract_timeseries", list(kwargs = args, say = verbose_callback()),
+                      rename = confounds$rename)
   warn_failed_files(result$failures, rename = confounds$rename)
   voxels_result(result)
 }
@@ -86,7 +88,7 @@ voxels_to_nifti <- function(x, mask, file) {
                       i = "Write the grayordinates of a surface run with {.fn voxels_to_cifti}."),
                     class = "argument")
   }
-  file <- check_string(file, allow_null = FALSE)
+  file <- expand_tilde(check_string(file, allow_null = FALSE))
   if (!is.numeric(x)) {
     abort_niimasker("{.arg x} must be a numeric vector or matrix, not {.obj_type_friendly {x}}.",
                     class = "argument")
@@ -142,8 +144,8 @@ voxels_to_cifti <- function(x, template, file, t_r = NULL) {
     }
     template <- template$template
   }
-  template <- check_string(template, allow_null = FALSE)
-  file <- check_string(file, allow_null = FALSE)
+  template <- expand_tilde(check_string(template, allow_null = FALSE))
+  file <- expand_tilde(check_string(file, allow_null = FALSE))
   t_r <- check_number(t_r)
   if (!is.numeric(x)) {
     abort_niimasker("{.arg x} must be a numeric vector or matrix, not {.obj_type_friendly {x}}.",

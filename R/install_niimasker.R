@@ -14,7 +14,9 @@
 #'   from. `NULL`: reticulate's choice of a Python 3.
 #' @param force Logical. Delete the virtualenv first and create it anew.
 #'
-#' @returns The path of the virtualenv's Python, invisibly.
+#' @returns The path of the virtualenv's Python, invisibly. A message says
+#'   where the virtualenv is (under reticulate's `WORKON_HOME`, by default
+#'   `~/.virtualenvs/r-niimasker`).
 #' @family setup
 #' @export
 #' @examples
@@ -29,12 +31,13 @@ install_niimasker <- function(envname = "r-niimasker", python = NULL, force = FA
   requirements <- trimws(sub("#.*$", "", requirements))
   requirements <- requirements[nzchar(requirements)]
   path <- install_core_env(envname, python = python, packages = requirements, force = force)
-  if (python_started()) {
-    cli::cli_inform(c(v = "Installed the Python packages into {.path {path}}.",
-                      i = "Restart R to use them: Python has already started in this session."))
-  } else {
-    cli::cli_inform(c(v = "Installed the Python packages into {.path {path}}."))
-  }
+  venv <- dirname(dirname(path))
+  cli::cli_inform(c(
+    v = "Installed nilearn, nibabel and the core's other requirements into the virtualenv {.val {envname}}:",
+    " " = "{.path {venv}}",
+    i = "Its Python: {.path {path}}. Later R sessions use it unless {.envvar RETICULATE_PYTHON} is set.",
+    if (python_started()) c(i = "Restart R to use it: Python has already started in this session.")
+  ))
   invisible(path)
 }
 

@@ -6,6 +6,7 @@
 #'
 #' @keywords internal
 #' @importFrom rlang %||%
+#' @importFrom utils str
 "_PACKAGE"
 
 core <- NULL

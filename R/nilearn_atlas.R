@@ -39,7 +39,7 @@
 #' schaefer$image
 nilearn_atlas <- function(query = NULL, name = NULL, ..., data_dir = NULL) {
   query <- atlas_query(query, name, ...)
-  check_string(data_dir)
+  data_dir <- expand_tilde(check_string(data_dir))
   result <- call_core("nilearn_atlas", list(query = query, data_dir = data_dir))
   atlas_result(result)
 }

@@ -34,3 +34,12 @@ fake_item <- function(file, values, columns, volumes = seq_len(nrow(values)) - 1
 regions <- function(ts) {
   ts[seq(match("volume", names(ts)) + 1L, length.out = ncol(ts) - match("volume", names(ts)))]
 }
+
+# `path` written with a leading `~`: up from the home folder to the root, then
+# down to `path`. Tests read and write through `~` without touching the home
+# folder itself.
+tilde_path <- function(path) {
+  home <- normalizePath(path.expand("~"), mustWork = FALSE)
+  depth <- length(strsplit(sub("^/", "", home), "/", fixed = TRUE)[[1]])
+  paste0("~/", strrep("../", depth), sub("^/", "", normalizePath(path, mustWork = FALSE)))
+}

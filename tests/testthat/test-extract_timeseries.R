@@ -1,5 +1,5 @@
 # R-only arguments of extract_timeseries() and Python-only ones.
-r_only_args <- "progress"
+r_only_args <- c("progress", "...")
 python_only_args <- c("progress", "command")
 
 test_that("extract_timeseries() has the core's parameters, in order, with its defaults", {
@@ -50,7 +50,7 @@ test_that("values equal the Python core's, file by file", {
     detrend = TRUE, standardize = TRUE, discard_scans = 2
   )
   py <- python_values(args)
-  expect_identical(names(ts), c("file", "sub", "task", "space", "desc", "volume",
+  expect_identical(names(ts), c("file", "sub", "participant_id", "task", "space", "desc", "volume",
                                 sprintf("region%03d", 1:12)))
   for (i in 1:2) {
     rows <- ts$file == example_bold(sprintf("%02d", i))
@@ -115,7 +115,8 @@ test_that("output_dir writes the command's files", {
   tsv <- list.files(out, pattern = "_timeseries\\.tsv$", full.names = TRUE)
   expect_length(tsv, 1L)
   written <- utils::read.delim(tsv, check.names = FALSE)
-  expect_identical(names(written), names(regions(ts)))
+  # the command's TSV keeps bare-number labels; R names them region_<label>
+  expect_identical(paste0("region_", names(written)), names(regions(ts)))
   expect_equal(as.matrix(written), as.matrix(regions(ts)), tolerance = 1e-6, ignore_attr = TRUE)
   expect_true(file.exists(file.path(out, "niimasker_data", "parameters.json")))
 })
@@ -205,7 +206,7 @@ test_that("confounds given as data frames equal the same confounds files", {
 test_that("BIDS entities are columns after file", {
   skip_if_no_core()
   ts <- extract_timeseries(c(example_bold("01"), example_bold("02")), example_atlas(), t_r = 2)
-  expect_identical(names(ts)[1:6], c("file", "sub", "task", "space", "desc", "volume"))
+  expect_identical(names(ts)[1:7], c("file", "sub", "participant_id", "task", "space", "desc", "volume"))
   expect_identical(unique(ts$sub), c("01", "02"))
   expect_identical(unique(ts$task), "rest")
   expect_identical(as.vector(table(ts$sub)), c(80L, 80L))
@@ -342,8 +343,10 @@ test_that("several ROI sets give a named list of tibbles, each equal to its own 
                              t_r = 2, radius = 6, detrend = TRUE)
   expect_type(both, "list")
   expect_identical(names(both), c("atlas", "seeds"))
-  alone_atlas <- extract_timeseries(example_bold(), example_atlas(), t_r = 2, radius = 6,
-                                    detrend = TRUE)
+  # radius applies to the seeds only: alone, the atlas says it does not use it
+  expect_warning(alone_atlas <- extract_timeseries(example_bold(), example_atlas(), t_r = 2,
+                                                   radius = 6, detrend = TRUE),
+                 class = "niimasker_warning_unused_option")
   alone_seeds <- extract_timeseries(example_bold(), seeds, t_r = 2, radius = 6, detrend = TRUE)
   expect_equal(without_info(both$atlas), without_info(alone_atlas))
   expect_equal(without_info(both$seeds), without_info(alone_seeds))
@@ -370,8 +373,10 @@ test_that("labels and mask_img per ROI set equal separate runs of each set", {
   both <- extract_timeseries(example_bold(), c(atlas = example_atlas(), seeds = seeds),
                              labels = list(atlas = example_labels(), seeds = c("PCC", "mPFC")),
                              mask_img = c(atlas = mask), t_r = 2, radius = 6, detrend = TRUE)
-  alone_atlas <- extract_timeseries(example_bold(), example_atlas(), labels = example_labels(),
-                                    mask_img = mask, t_r = 2, radius = 6, detrend = TRUE)
+  expect_warning(alone_atlas <- extract_timeseries(example_bold(), example_atlas(),
+                                                   labels = example_labels(), mask_img = mask,
+                                                   t_r = 2, radius = 6, detrend = TRUE),
+                 class = "niimasker_warning_unused_option")
   alone_seeds <- extract_timeseries(example_bold(), seeds, labels = c("PCC", "mPFC"),
                                     t_r = 2, radius = 6, detrend = TRUE)
   expect_identical(without_info(both$atlas), without_info(alone_atlas))
@@ -413,7 +418,7 @@ test_that("the help pages document every declared parameter with an @param line"
     trimws(unlist(strsplit(vapply(items, function(x) paste(unlist(x[[1]]), collapse = ""), ""), ",")))
   }
   declared <- core_parameter_names()
-  expect_setequal(setdiff(documented("extract_timeseries.Rd"), c("config", "progress")), declared)
+  expect_setequal(setdiff(documented("extract_timeseries.Rd"), c("config", "progress", "...")), declared)
   expect_setequal(documented("extract_voxels.Rd"), names(formals(extract_voxels)))
 })
 
@@ -483,4 +488,30 @@ test_that("roi_file = NULL is taken from config, never silently every voxel", {
                                     config = list(roi_file = example_atlas()))
   expect_identical(without_info(from_config),
                    without_info(extract_timeseries(example_bold(), example_atlas(), t_r = 2)))
+})
+
+test_that("timeseries_info() describes only the files and regions left after subsetting", {
+  skip_if_no_core()
+  files <- c(example_bold("01"), example_bold("02"))
+  ts <- extract_timeseries(files, example_atlas(), labels = example_labels(), t_r = 2)
+  one <- ts[ts$sub == "01", c("file", "sub", "volume", names(regions(ts))[1:2])]
+  info <- timeseries_info(one)
+  expect_identical(info$t_r$file, example_bold("01"))
+  expect_named(info$sidecars, example_bold("01"))
+  expect_identical(info$labels$name, names(regions(ts))[1:2])
+  expect_identical(nrow(timeseries_info(ts)$t_r), 2L)
+  expect_lt(length(utils::capture.output(utils::str(ts))), 40L)
+})
+
+test_that("results join BIDS tables in one line: participant_id, and no bare-number names", {
+  skip_if_no_core()
+  ts <- extract_timeseries(c(example_bold("01"), example_bold("02")), example_atlas(), t_r = 2)
+  expect_identical(unique(ts$participant_id), c("sub-01", "sub-02"))
+  participants <- data.frame(participant_id = c("sub-01", "sub-02"), age = c(31, 27))
+  joined <- merge(ts, participants, by = "participant_id")
+  expect_identical(nrow(joined), nrow(ts))
+  expect_identical(names(regions(ts)), paste0("region_", 1:12))
+  expect_identical(timeseries_info(ts)$labels$name, paste0("region_", 1:12))
+  expect_identical(timeseries_info(ts)$labels$index, 1:12)
+  expect_true(all(make.names(names(ts)) == names(ts)))
 })

@@ -52,6 +52,11 @@ test_that("n_jobs = 2 works in the virtualenv install_niimasker() makes", {
   ))
   expect_false(any(grepl("Poetry", out, fixed = TRUE)), label = paste(out, collapse = "\n"))
   expect_true(any(grepl(paste0("python: ", home), out, fixed = TRUE)), label = paste(out, collapse = "\n"))
+  # install_niimasker() says where the virtualenv is, not only its Python
+  expect_true(any(grepl("virtualenv \"r-niimasker\"", out, fixed = TRUE)),
+              label = paste(out, collapse = "\n"))
+  expect_true(any(grepl(file.path(home, "r-niimasker"), out, fixed = TRUE) &
+                    !grepl("bin/python", out, fixed = TRUE)), label = paste(out, collapse = "\n"))
   expect_true(any(grepl("images: 2", out, fixed = TRUE)), label = paste(out, collapse = "\n"))
   expect_true(any(grepl("identical: TRUE", out, fixed = TRUE)), label = paste(out, collapse = "\n"))
 })

@@ -17,3 +17,14 @@ test_that("the core is a delay-loaded module, imported on first use", {
   expect_true(reticulate::py_has_attr(core, "extract_timeseries"))
   expect_match(reticulate::py_to_r(core$`__file__`), "niimasker_core", fixed = TRUE)
 })
+
+test_that("the installed package has its vignette, run with the Python core", {
+  # make setup renders it with the core and installs it (issue 21, item 10):
+  # vignette("niimasker") used to find nothing after the documented set-up.
+  skip_if_no_core()
+  skip_on_cran()
+  html <- file.path(.libPaths(), "niimasker", "doc", "niimasker.html")
+  html <- html[file.exists(html)]
+  expect_gte(length(html), 1L)
+  expect_true(any(grepl("A tibble", readLines(html[[1]], warn = FALSE), fixed = TRUE)))
+})

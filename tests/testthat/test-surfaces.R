@@ -22,7 +22,8 @@ test_that("a CIFTI run gives one column per parcel of a .dlabel.nii, named from 
     regressors = "Params6", detrend = TRUE, standardize = TRUE
   )
   expect_s3_class(ts, "tbl_df")
-  expect_identical(names(ts), c("file", "sub", "task", "space", "den", "volume", networks))
+  expect_identical(names(ts), c("file", "sub", "participant_id", "task", "space", "den", "volume",
+                                networks))
   expect_identical(nrow(ts), 160L)
   expect_equal(attr(ts, "niimasker")$t_r$t_r, c(2, 2))
   expect_equal(mean(ts[["7Networks_LH_Vis"]][ts$sub == "01"]), 0, tolerance = 1e-6)
@@ -34,7 +35,8 @@ test_that("two GIFTI hemispheres are one run, the same as its CIFTI twin", {
     c(example_surface("01", "left"), example_surface("01", "right")),
     example_file("hemi-L_atlas-toy14_dseg.label.gii")
   )
-  expect_identical(names(gifti), c("file", "sub", "task", "space", "volume", networks))
+  expect_identical(names(gifti), c("file", "sub", "participant_id", "task", "space", "volume",
+                                   networks))
   expect_identical(nrow(gifti), 80L)  # one run, not one per hemisphere
   expect_false("hemi" %in% names(gifti))
   cifti <- extract_timeseries(

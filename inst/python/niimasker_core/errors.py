@@ -56,6 +56,7 @@ Warnings::
 from __future__ import annotations
 
 import json
+import math
 import string
 from collections.abc import Mapping
 from typing import Any
@@ -100,7 +101,9 @@ class _FaceFormatter(string.Formatter):
     """Fill a message template with its parts, worded for one face.
 
     ``{parameter}`` and ``{--name}`` become parameter names, ``{file}`` a
-    quoted path, any other ``{part}`` the part's value as a literal.
+    quoted path, any other ``{part}`` the part's value as a literal;
+    ``{part:volume}`` words 0-based volume numbers as each face counts them
+    (``39 (0-based)``; in R, ``40``).
     """
 
     def __init__(self, face: str) -> None:
@@ -142,6 +145,16 @@ class _Literal:
     def word(self, face: str, spec: str) -> str:
         if spec == "text":  # wording, not a value: inserted as it is
             return str(self.value)
+        if spec == "volume":  # 0-based volume number(s): R counts from 1
+            many = isinstance(self.value, (list, tuple))
+            if face == "r":
+                return (
+                    ", ".join(str(v + 1) for v in self.value)
+                    if many
+                    else str(self.value + 1)
+                )
+            text = ", ".join(map(str, self.value)) if many else str(self.value)
+            return f"{text} (0-based)"
         if spec:  # a number format such as ':g' applies to the value itself
             return format(self.value, spec)
         return _literal(self.value, face)
@@ -179,6 +192,8 @@ def _literal(value: Any, face: str) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
+        if not math.isfinite(value):  # R's words: Inf, -Inf, NaN
+            return "NaN" if math.isnan(value) else ("Inf" if value > 0 else "-Inf")
         text = repr(value)
         return text[:-2] if text.endswith(".0") else text
     if isinstance(value, int):

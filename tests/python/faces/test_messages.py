@@ -104,3 +104,24 @@ def test_a_bare_flag_before_the_folder_keeps_other_hints(
     argv = ["--detrend", tmp_path / "o", "-i", bold_file, "-r", atlas_file, "--detrnd"]
     line = one_error_line(capsys, argv)
     assert "unrecognized argument '--detrnd' (did you mean '--detrend'?)" in line
+
+
+def test_r_face_writes_non_finite_numbers_as_r_does():
+    # 'not inf' read as Python in an R message (issue 21).
+    for value, word in (
+        (float("inf"), "Inf"),
+        (float("-inf"), "-Inf"),
+        (float("nan"), "NaN"),
+    ):
+        err = SettingsError("{parameter} is {value}.", parameter="t_r", value=value)
+        assert err.render("r") == f"`t_r` is {word}."
+
+
+def test_volume_numbers_are_1_based_in_r_and_marked_0_based_elsewhere():
+    # "volume 39 (0-based)" in R, where volumes count from 1 (issue 21).
+    err = SettingsError("volume {volume:volume} is cut short.", volume=39)
+    assert err.render("r") == "volume 40 is cut short."
+    assert err.render("python") == "volume 39 (0-based) is cut short."
+    assert err.render("command") == "volume 39 (0-based) is cut short."
+    many = SettingsError("volumes {v:volume}.", v=[0, 1])
+    assert many.render("r") == "volumes 1, 2."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -77,6 +78,25 @@ def test_bridge_returns_warnings_and_errors_worded_for_r(bold_file, atlas_file):
     assert out["error"]["parameter"] == "t_r"
 
 
+def test_voxels_to_nifti_names_file_when_it_has_no_nifti_extension(tmp_path):
+    # It used to fail in nibabel, naming an internal temporary file (issue 21).
+    out = r_bridge.voxels_to_nifti(
+        values=bytearray(b"\0" * 8),
+        shape=[1],
+        mask_values=bytearray(b"\1"),
+        mask_shape=[1, 1, 1],
+        affine=[[1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 1.0, 0], [0, 0, 0, 1.0]],
+        file=str(tmp_path / "rmap"),
+    )
+    assert out["error"]["classes"] == ["SettingsError", "NiimaskerError"]
+    assert out["error"]["parameter"] == "file"
+    problem = out["error"]["problem"]
+    assert problem.startswith("`file` is ") and "rmap" in problem
+    assert "niimasker-tmp" not in problem
+    assert ".nii.gz" in out["error"]["fix"]
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_atlas_query_errors_name_query():
     out = r_bridge.nilearn_atlas("nilearn:nope")
     assert out["error"]["parameter"] == "query"
@@ -140,3 +160,46 @@ def test_r_roi_file_null_means_from_the_config(bold_file, atlas_file, tmp_path):
     assert out["error"] is None and out["result"]["timeseries"]
     voxels = r_bridge.extract_timeseries({"input_files": [str(bold_file)]})
     assert voxels["error"] is None  # extract_voxels(): every voxel of a mask
+
+
+def test_say_gets_one_line_per_image_only_with_verbose(bold_file, atlas_file):
+    lines: list[str] = []
+    kwargs = {"input_files": [str(bold_file)], "roi_file": str(atlas_file), "t_r": 2.0}
+    out = r_bridge.extract_timeseries(kwargs, say=lines.append)
+    assert out["error"] is None and lines == []
+    out = r_bridge.extract_timeseries({**kwargs, "verbose": True}, say=lines.append)
+    assert out["error"] is None
+    assert len(lines) == 1 and lines[0].startswith(f"done: {bold_file} (")
+    out = r_bridge.extract_timeseries(
+        {**kwargs, "config": {"verbose": True}}, say=lines.append
+    )
+    assert len(lines) == 2
+
+
+def test_failures_are_worded_for_r(tmp_path):
+    # The failed-files warning read Python's quoting ('discard_scans') in R (issue 21).
+    extdata = Path(__file__).resolve().parents[3] / "inst" / "extdata"
+    for sub in ("01", "02"):
+        func = extdata / "fmriprep" / f"sub-{sub}" / "func"
+        shutil.copy(
+            func / f"sub-{sub}_task-rest_space-MNI305_desc-preproc_bold.nii.gz",
+            tmp_path,
+        )
+        rows = (func / f"sub-{sub}_task-rest_desc-confounds_timeseries.tsv").read_text()
+        rows = rows.splitlines()[: None if sub == "01" else 20]
+        (tmp_path / f"sub-{sub}_task-rest_desc-confounds_timeseries.tsv").write_text(
+            "\n".join(rows) + "\n"
+        )
+    out = r_bridge.extract_timeseries(
+        {
+            "input_files": [str(tmp_path / "*_bold.nii.gz")],
+            "roi_file": str(extdata / "atlas-synthetic12_dseg.nii.gz"),
+            "regressor_files": [str(tmp_path / "*_timeseries.tsv")],
+            "regressors": ["trans_x"],
+            "t_r": 2.0,
+        }
+    )
+    (failure,) = out["result"]["failures"]
+    assert failure["error_type"] == "ConfoundsError"
+    assert "`discard_scans`" in failure["message"]
+    assert "'discard_scans'" not in failure["message"]

@@ -90,6 +90,16 @@ def test_counts_must_be_whole_numbers(name):
     assert getattr(make_settings(**{name: 2.0}), name) == 2
 
 
+@pytest.mark.parametrize("n_jobs", [0, "0", 0.0])
+def test_n_jobs_zero_is_refused_with_the_choices(n_jobs):
+    # joblib refuses n_jobs=0; it used to mean 1 here, silently (issue 21).
+    with pytest.raises(
+        SettingsError, match=r"'n_jobs' must be a whole number >= 1, or -1"
+    ):
+        make_settings(n_jobs=n_jobs)
+    assert make_settings(n_jobs=-1).n_jobs == -1
+
+
 def test_unknown_key_names_the_valid_ones():
     with pytest.raises(
         SettingsError, match=r"Unknown parameter\(s\): tr\b.*Valid names"

@@ -27,7 +27,7 @@ from ..domains.base import SampledImage
 from ..domains.registry import open_image
 from ..domains.surface.grayordinates import Grayordinates
 from ..engine import Reduction, extract
-from ..errors import CleaningError, EmptyRegionWarning, NiimaskerError
+from ..errors import CleaningError, EmptyRegionWarning, NiimaskerError, Worded
 from ..io.folder import DATA_DIR
 from ..io.formats import FORMATS, Layout, sidecar_of, timeseries_name
 from ..io.writers import write_json, write_nifti, write_rows
@@ -325,7 +325,31 @@ def _cleaning_imports(plan: RunPlan, job: Job, confounds: AlignedConfounds) -> t
 
 
 def safe_process(plan: RunPlan, job: Job, output_dir: str | None) -> Outcome:
-    """Return :func:`process_image`'s result, or the image's failure (never raise)."""
+    """Return :func:`process_image`'s result, or the image's failure (never raise).
+
+    Warnings that are not niimasker's (nilearn's, e.g. a low-pass cut-off
+    lowered to an image's Nyquist frequency) come once per image, so each is
+    given again naming the image.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outcome = _safe_process(plan, job, output_dir)
+    for warning in caught:
+        warnings.warn(_naming_image(warning.message, plan.image), stacklevel=2)
+    return outcome
+
+
+def _naming_image(message: Warning, image: str) -> Warning:
+    """Return a foreign warning with the image's path in front; ours name their file."""
+    if isinstance(message, Worded):
+        return message
+    try:
+        return type(message)(f"In '{image}': {message}")
+    except Exception:  # a warning class with other arguments: leave it as it is
+        return message
+
+
+def _safe_process(plan: RunPlan, job: Job, output_dir: str | None) -> Outcome:
     started = time.perf_counter()
     try:
         return process_image(plan, job, output_dir)

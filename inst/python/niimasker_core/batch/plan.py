@@ -34,8 +34,10 @@ from ..errors import (
     UnusedOptionWarning,
 )
 from ..io.bids import is_bids_name, pair_by_entities
+from ..params.declarations import PARAMETERS
 from ..params.options import ConfoundOptions
 from ..params.settings import Settings
+from ..rois.registry import is_query
 from ..rois.sets import roi_set_names
 from ..rois.surface_labels import region_format
 
@@ -127,6 +129,7 @@ def expand_files(patterns: Sequence[str] | None, parameter: str) -> list[str]:
                     file=pattern,
                 )
             files.append(pattern)
+    _warn_repeated(files, parameter)
     return list(dict.fromkeys(files))  # a file matched twice is used once
 
 
@@ -246,6 +249,8 @@ def _warn_unused(settings: Settings, has_confounds: bool) -> None:
             ),
             stacklevel=3,
         )
+    if settings.roi_file is not None:
+        _warn_unused_with_regions(settings)
     if settings.output_format not in (None, "tsv") and settings.roi_file is not None:
         paths = [path for _, path in roi_set_names(settings.roi_file)]
         if all(region_format(p, settings.output_format) != "tsv" for p in paths):
@@ -260,6 +265,60 @@ def _warn_unused(settings: Settings, has_confounds: bool) -> None:
                 fix="Drop {parameter}, or drop {--roi_file} to extract every voxel.",
             ),
             stacklevel=3,
+        )
+
+
+def _warn_unused_with_regions(settings: Settings) -> None:
+    """Say which voxel or sphere options a run with ``roi_file`` does not use."""
+    paths = [path for _, path in roi_set_names(settings.roi_file)]
+    spheres = any(is_query(p) or p.lower().endswith((".tsv", ".csv")) for p in paths)
+    if settings.radius is not None and not spheres:
+        warnings.warn(
+            UnusedOptionWarning(
+                "{parameter} {value} applies to spheres around coordinates (a .tsv "
+                "or .csv {--roi_file}); this {--roi_file} has none, so it is not used.",
+                parameter="radius",
+                value=settings.radius,
+                fix="Drop {parameter}.",
+            ),
+            stacklevel=4,
+        )
+    if settings.mask_strategy != _DEFAULT_MASK_STRATEGY:
+        warnings.warn(
+            UnusedOptionWarning(
+                "{parameter} {value} computes a mask for voxel extraction (no "
+                "{--roi_file}); with {--roi_file} it is not used.",
+                parameter="mask_strategy",
+                value=settings.mask_strategy,
+                fix="Drop {parameter}; to restrict the regions to a mask, give "
+                "{--mask_img}.",
+            ),
+            stacklevel=4,
+        )
+
+
+#: mask_strategy's declared default: any other value was chosen by the user.
+_DEFAULT_MASK_STRATEGY = next(
+    p.default for p in PARAMETERS if p.name == "mask_strategy"
+)
+
+
+def _warn_repeated(files: list[str], parameter: str) -> None:
+    """Say that files given (or matched) more than once are used once."""
+    seen: set[str] = set()
+    repeated = list(dict.fromkeys(f for f in files if f in seen or seen.add(f)))
+    if repeated:
+        warnings.warn(
+            UnusedOptionWarning(
+                "{n} file(s) of {parameter} are given more than once and used once: "
+                "{listed:text}.",
+                parameter=parameter,
+                value=repeated,
+                n=len(repeated),
+                listed=", ".join(repeated[:5]) + (", ..." if len(repeated) > 5 else ""),
+                fix="Give each file once.",
+            ),
+            stacklevel=4,
         )
 
 
@@ -357,9 +416,12 @@ def plan_runs(settings: Settings, choice: ConfoundOptions) -> list[RunPlan]:
     paired, rule = pair_confounds(images, confounds)
     if settings.regressors and not confounds:
         raise SettingsError(
-            f"'regressors' is {list(settings.regressors)} but no 'regressor_files' were "
-            "given, so there is nothing to choose from. Give 'regressor_files' (e.g. "
-            "'fmriprep/sub-*/func/*desc-confounds_timeseries.tsv') or drop 'regressors'."
+            "{parameter} is {value} but no {--regressor_files} were given, so there "
+            "is nothing to choose from.",
+            parameter="regressors",
+            value=list(settings.regressors),
+            fix="Give {--regressor_files} (e.g. {example}) or drop {parameter}.",
+            example="fmriprep/sub-*/func/*desc-confounds_timeseries.tsv",
         )
     _warn_unused(settings, bool(confounds))
     spec = None

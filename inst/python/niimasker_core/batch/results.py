@@ -198,19 +198,20 @@ class ExtractionFailure:
         problems a user can fix).
     message : str
         What went wrong and how to fix it.
-    wording : dict of str to str
-        The message as each face words it (``'command'``: ``--t_r``,
-        ``'r'``: `` `t_r` ``), for errors that carry their parts.
+    error : BaseException or None
+        The error itself, so that each face can word it (R's warning).
     """
 
     file: str
     error_type: str
     message: str
-    wording: dict[str, str] = field(default_factory=dict, repr=False)
+    error: BaseException | None = field(default=None, compare=False, repr=False)
 
     def message_for(self, face: str) -> str:
         """Return the message as ``face`` (``'python'``, ``'command'``, ``'r'``) words it."""
-        return self.wording.get(face, self.message)
+        if isinstance(self.error, Worded):
+            return self.error.render(face)
+        return self.message
 
     def __str__(self) -> str:
         """Return ``file: error_type: message``."""
@@ -289,9 +290,7 @@ class ExtractionResult:
                 for r in batch.results
             ],
             failures=[
-                ExtractionFailure(
-                    f.image, f.error_type, f.message, _wording(f.exception)
-                )
+                ExtractionFailure(f.image, f.error_type, f.message, f.exception)
                 for f in batch.failures
             ],
             parameters=batch.parameters,
@@ -387,10 +386,3 @@ def to_frame(
     values = np.asarray(values, dtype=np.float64)
     index = pd.Index(np.asarray(volumes, dtype=np.int64), name="volume")
     return pd.DataFrame(values, index=index, columns=list(columns), copy=False)
-
-
-def _wording(exception: BaseException) -> dict[str, str]:
-    """Return an error's message per face, when it carries its parts."""
-    if not isinstance(exception, Worded):
-        return {}
-    return {face: exception.render(face) for face in ("python", "command", "r")}

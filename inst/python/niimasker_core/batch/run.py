@@ -19,6 +19,7 @@ before the first image, and rewritten at the end with each image's outcome
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import logging
@@ -240,9 +241,11 @@ def _execute(
 
         _let_workers_import_core()
         jobs = (delayed(_process_in_worker)(p, job, output_dir) for p in plans)
+        folders = None
         try:
             # The context manager removes joblib's temporary folder on exit.
             with Parallel(n_jobs=settings.n_jobs, return_as="generator") as parallel:
+                folders = _temporary_folders(parallel)
                 for plan, (outcome, caught) in zip(plans, parallel(jobs)):
                     for warning in caught:  # a worker's warnings, given again here
                         warnings.warn(warning, stacklevel=1)
@@ -251,6 +254,32 @@ def _execute(
             # An embedding process (R via reticulate) never shuts Python down, so
             # idle loky workers would outlive the batch and leak semaphores.
             get_reusable_executor().shutdown(wait=True)
+            _forget_temporary_folders(folders)
+
+
+def _temporary_folders(parallel: Any) -> Any:
+    """Return the manager of joblib's memmapping folders of ``parallel`` (or None)."""
+    workers = getattr(getattr(parallel, "_backend", None), "_workers", None)
+    return getattr(workers, "_temp_folder_manager", None)
+
+
+def _forget_temporary_folders(manager: Any) -> None:
+    """Run now the exit hooks that remove joblib's memmapping folders.
+
+    joblib registers a folder per ``Parallel`` with loky's resource tracker
+    before it knows whether an array will be dumped there, and a folder never
+    created is unregistered only by an ``atexit`` hook. An embedding process
+    (R via reticulate) never runs those hooks, so the tracker warned "leaked
+    folder objects" when R exited after every batch with ``n_jobs > 1``.
+    """
+    finalizers = getattr(manager, "_finalizers", None)
+    if not isinstance(finalizers, dict):
+        return
+    for context_id, cleanup in list(finalizers.items()):
+        cleanup()  # deletes the folder if it exists and unregisters it
+        atexit.unregister(cleanup)
+        del finalizers[context_id]
+        manager._cached_temp_folders.pop(context_id, None)
 
 
 def _process_in_worker(

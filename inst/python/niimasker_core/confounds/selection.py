@@ -115,14 +115,19 @@ def _check_numeric_rows(
     non_numeric = [c for c in columns if not pd.api.types.is_numeric_dtype(table[c])]
     if non_numeric:
         raise ConfoundsError(
-            f"Confounds file '{path}' has non-numeric column(s): {', '.join(non_numeric)}. "
-            "Choose numeric columns with 'regressors'."
+            "Confounds file {file} has non-numeric column(s): {columns:text}.",
+            file=path,
+            columns=", ".join(non_numeric),
+            fix="Choose numeric columns with {--regressors}.",
         )
     if len(table) != n_volumes:
         raise ConfoundsError(
-            f"Confounds file '{path}' has {len(table)} rows but its image has "
-            f"{n_volumes} volumes. Each row must be one volume (before "
-            "'discard_scans'); check that the file belongs to this image."
+            "Confounds file {file} has {rows} rows but its image has {volumes} "
+            "volumes. Each row must be one volume (before {--discard_scans}).",
+            file=path,
+            rows=len(table),
+            volumes=n_volumes,
+            fix="Check that the file belongs to this image.",
         )
 
 
@@ -376,14 +381,15 @@ def _warn_kept_non_steady_state(details: dict, first: int, path: str) -> None:
     details["NonSteadyStateVolumesKept"] = kept
     if not kept:
         return
-    shown = ", ".join(str(v) for v in kept[:8]) + (", ..." if len(kept) > 8 else "")
+    more = ", ..." if len(kept) > 8 else ""
     warnings.warn(
         NonSteadyStateWarning(
-            "Confounds file {file} flags volume(s) {shown:text} (0-based) as "
+            "Confounds file {file} flags volume(s) {shown:volume}{more:text} as "
             "non-steady-state; with column-name {--regressors} every volume is kept "
             "and only the named columns are regressed.",
             file=path,
-            shown=shown,
+            shown=[int(v) for v in kept[:8]],
+            more=more,
             fix={
                 "python": "To drop them, set discard_scans='auto' (or a number), "
                 "or use a strategy such as 'simple'.",

@@ -110,7 +110,7 @@ class GroupMeans:
             sample = int(np.flatnonzero(partial)[0])
             if self.nan_policy == "error":
                 raise InputFileError(
-                    "{file} has a NaN or infinite value in volume {volume} (0-based) "
+                    "{file} has a NaN or infinite value in volume {volume:volume} "
                     "at sample {sample} of region {region}, which is finite in "
                     "other volumes.",
                     file=path,

@@ -54,6 +54,7 @@ def extract_timeseries(
     kwargs: Mapping[str, Any],
     progress: Callable[[int, int, str], None] | None = None,
     regions: bool = False,
+    say: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run :func:`niimasker_core.faces.api.extract_timeseries` for R.
 
@@ -67,6 +68,9 @@ def extract_timeseries(
         R's ``extract_timeseries()``: regions are asked for, so ``roi_file``
         must come from the arguments or the config (R's ``extract_voxels()``
         extracts every voxel).
+    say : callable, optional
+        ``say(line)``: with ``verbose`` (argument or config), called with one
+        line per image (written, skipped or failed), as the command prints.
 
     Returns
     -------
@@ -79,11 +83,25 @@ def extract_timeseries(
     def run() -> dict[str, Any]:
         if regions:
             _check_roi_file(kwargs)
-        return _with_entities(
-            to_plain(api.extract_timeseries(**kwargs, progress=progress))
-        )
+        # as api.extract_timeseries binds them: None means not given
+        given = {k: v for k, v in kwargs.items() if k != "config" and v is not None}
+        settings = api.resolve_settings(given, kwargs.get("config"))
+        lines = None
+        if say is not None and settings.verbose:
+            lines = lambda outcome: say(_outcome_line(outcome))  # noqa: E731
+        result = api.run_with_values(settings, progress=progress, on_image=lines)
+        return _with_entities(to_plain(result))
 
     return _call(run)
+
+
+def _outcome_line(outcome: Any) -> str:
+    """Return R's verbose line for one image: written, skipped or failed."""
+    if getattr(outcome, "error_type", None) is not None:
+        status = "failed"
+    else:
+        status = "skipped (up to date)" if outcome.skipped else "done"
+    return f"{status}: {outcome.image} ({outcome.seconds:.1f} s)"
 
 
 def _check_roi_file(kwargs: Mapping[str, Any]) -> None:
@@ -174,7 +192,11 @@ def to_plain(result: ExtractionResult) -> dict[str, Any]:
     plain = {
         "timeseries": [_item_to_plain(item) for item in result.timeseries],
         "failures": [
-            {"file": f.file, "error_type": f.error_type, "message": f.message}
+            {
+                "file": f.file,
+                "error_type": f.error_type,
+                "message": f.message_for(_FACE),
+            }
             for f in result.failures
         ],
         "parameters": result.parameters,
@@ -291,8 +313,16 @@ def write_voxels(
     Raises
     ------
     SettingsError
-        If the number of values does not match the mask's voxels.
+        If ``file`` is not a ``.nii``/``.nii.gz`` name, or the number of
+        values does not match the mask's voxels.
     """
+    if not str(file).lower().endswith((".nii", ".nii.gz")):
+        raise SettingsError(
+            "{parameter} is {value}, which is not a NIfTI file name.",
+            parameter="file",
+            value=str(file),
+            fix="End it with .nii.gz (compressed) or .nii.",
+        )
     mask = (
         np.frombuffer(bytes(mask_values), dtype=np.uint8)
         .reshape(tuple(mask_shape), order="F")

@@ -369,8 +369,15 @@ def as_optional_count(name: str, value: Any) -> int | None:
 
 
 def as_n_jobs(name: str, value: Any) -> int:
-    """Return the number of parallel jobs (-1: every core; 0 means 1)."""
-    return as_count(name, value, minimum=-1) or 1  # 0 means serial
+    """Return the number of parallel jobs: a whole number >= 1, or -1 for every core.
+
+    0 is refused, as joblib refuses it: it would run nothing in parallel
+    while looking like a choice.
+    """
+    jobs = as_count(name, value, minimum=-1)
+    if jobs == 0:
+        raise _fail(name, value, "a whole number >= 1, or -1 for every core")
+    return jobs
 
 
 def as_shard(name: str, value: Any) -> str | None:

@@ -157,4 +157,6 @@ def load_source(request: RoiRequest) -> RoiSource:
             },
             parameter="roi_file",
         )
-    raise ImageNotFoundError(f"'roi_file' not found: '{request.roi_file}'.")
+    raise ImageNotFoundError(
+        "{parameter} not found: {file}.", parameter="roi_file", file=request.roi_file
+    )

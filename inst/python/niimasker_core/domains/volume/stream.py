@@ -271,9 +271,14 @@ def _raise_truncated(info: ImageInfo, volume: int) -> None:
     if present is not None:
         volume = max(volume, min(info.n_volumes, (present - info.offset) // vol_bytes))
     raise InputFileError(
-        f"'{info.path}' ends early: {volume} of its {info.n_volumes} volumes are "
-        f"complete and volume {volume} (0-based) is cut short, so the file is "
-        "truncated (an interrupted copy or download?). Re-copy or regenerate it."
+        "{file} ends early: {complete} of its {n_volumes} volumes are complete "
+        "and volume {volume:volume} is cut short, so the file is truncated (an "
+        "interrupted copy or download?).",
+        file=info.path,
+        complete=int(volume),
+        n_volumes=int(info.n_volumes),
+        volume=int(volume),
+        fix="Re-copy or regenerate it.",
     )
 
 
