@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+__all__ = ["cleaned", "labels_signals", "maps_signals", "resampled", "smoothed"]
+
 
 def resampled(data: Any) -> np.dtype:
     """Return the dtype of ``data`` after ``resample_img(interpolation='continuous')``.
