@@ -10,7 +10,7 @@ export R_PROFILE_USER := $(CURDIR)/scripts/Rprofile.offline
 export NIIMASKER_REQUIRE_PYTHON := true
 export NIIMASKER_ROOT := $(CURDIR)
 
-.PHONY: setup setup-system setup-python setup-r demo test test-python test-r check bench example-data clean
+.PHONY: setup setup-system setup-python setup-r demo test test-python test-r check dist bench example-data clean
 
 setup: setup-system setup-python setup-r
 
@@ -60,6 +60,13 @@ test-r:
 check: setup
 	rm -rf niimasker_*.tar.gz niimasker.Rcheck
 	R CMD build . && NOT_CRAN=true R CMD check --no-manual niimasker_*.tar.gz
+
+# The Python distribution: dist/niimasker-VERSION.tar.gz and the wheel built from it, with the venv's
+# setuptools, wheel and build (the `test` extra), so nothing is downloaded.
+dist: setup-python
+	rm -rf dist
+	$(VENV)/bin/python -m build --no-isolation --outdir dist .
+	@ls dist
 
 bench: setup-python
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -e '.[bench]'

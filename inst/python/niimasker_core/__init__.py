@@ -67,3 +67,8 @@ def __getattr__(name: str):
 
         return getattr(maskers, name)
     raise AttributeError(f"module 'niimasker_core' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # The lazily imported maskers are listed too (dir(), tab completion).
+    return sorted(set(globals()) | set(__all__))

@@ -24,7 +24,10 @@ from niimasker_core.params.options import RunOptions
 from niimasker_core.params.settings import make_settings
 from niimasker_core.rois.sets import load_roi_sets
 
-_PNG = re.compile(r'<img class="(\w+)" alt="[^"]*" src="data:image/png;base64,([^"]+)"')
+# an <img> (the overlay) or an SVG <image> (carpet and matrix, with their names)
+_PNG = re.compile(
+    r'<(?:img|image) class="(\w+)"[^>]*? (?:src|href)="data:image/png;base64,([^"]+)"'
+)
 
 
 def _decode_png(data: bytes) -> tuple[int, int, np.ndarray]:

@@ -176,7 +176,7 @@ def run_batch(
         batch = BatchResult(results, failures, parameters, mask_img=job.space)
         if output_dir is not None:
             write_json(parameters_file(output_dir, settings.shard), parameters)
-            if settings.report and settings.shard is None and job.space is None:
+            if settings.report and settings.shard is None:
                 write_report(batch, sets[0].source, output_dir)  # never raises
     batch.seconds = time.perf_counter() - started
     return batch

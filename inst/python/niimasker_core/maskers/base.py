@@ -413,6 +413,17 @@ class VolumeMasker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
                 stacklevel=4,
             )
 
+    def _warn_population_standardize(self) -> None:
+        """Warn that ``standardize=True`` keeps niimasker's meaning (any image kind)."""
+        if self.standardize is True:
+            warnings.warn(
+                "'standardize=True' divides by the population standard deviation "
+                "(niimasker's meaning, nilearn's before 0.14); use "
+                "'zscore_sample' for nilearn 0.14's meaning.",
+                UserWarning,
+                stacklevel=4,
+            )
+
     def _cleaning(self, with_hv: bool = True) -> CleaningOptions:
         """Everything :func:`clean_image_signals` needs but the TR, as options."""
         return CleaningOptions(

@@ -14,6 +14,7 @@ from ..domains.volume.grid import Grid, grid_key
 from ..domains.volume.nifti import array_image_info, read_image_info
 from ..rois.maps import maps_reduction, read_maps
 from ..rois.voxels import finite_mask_data
+from . import nilearn_dtypes
 from .region_images import check_same_grid, inverse_dtype
 from .regions import RegionMasker
 
@@ -295,6 +296,17 @@ class NiftiMapsMasker(RegionMasker):
                 raise ValueError("No map left after resampling maps_img.")
             self._grid_maps = {key: maps}
         return self._grid_maps[key]
+
+    def _signals_dtype(self, data, image):
+        """Return the dtype of nilearn's least-squares signals (data and maps)."""
+        from nilearn._utils.niimg import img_data_dtype
+
+        maps = np.dtype(img_data_dtype(self.maps_img_))
+        if self.resampling_target == "data" and not _same_grid(
+            image.shape, image.affine, self.maps_img_
+        ):
+            maps = nilearn_dtypes.resampled(maps)
+        return nilearn_dtypes.maps_signals(data, maps)
 
     def _reduction(self, image):
         """Return the least-squares reduction for this image (nilearn's grid rules)."""

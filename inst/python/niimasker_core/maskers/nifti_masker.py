@@ -318,6 +318,7 @@ class NiftiMasker(VolumeMasker):
     def _transform(
         self, imgs, confounds, sample_mask, with_hv: bool = True, discard_scans=0
     ):
+        self._warn_population_standardize()
         self._log("load_data", imgs)
         image = coerce_image(imgs)
         voxels, grid, same = self._reduction_for(image)

@@ -7,8 +7,8 @@ streamed from disk, never held in memory; an in-memory image is streamed
 from its array) goes once through :func:`niimasker_core.engine.extract`, and
 the signals are cleaned by :func:`clean_regions` (the command's cleaning,
 with nilearn's confounds, ``sample_mask`` and high-variance confounds), then
-shaped as nilearn shapes them (``dtype``, 1D
-for a 3D image).
+shaped as nilearn shapes them (``dtype``, as nilearn's when none is given:
+:mod:`~niimasker_core.maskers.nilearn_dtypes`; 1D for a 3D image).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from ..params.options import CleaningOptions
 from ..params.vocabulary import target_dtype
 from ..signal.clean import clean
 from ..signal.operator import run_sample_masks
+from . import nilearn_dtypes
 from .base import (
     ImageInput,
     VolumeMasker,
@@ -183,6 +184,20 @@ class RegionMasker(VolumeMasker):
     def _reduction(self, image: ImageInput):
         raise NotImplementedError
 
+    def _signals_dtype(self, data: np.dtype, image: ImageInput) -> np.dtype:
+        """Return the dtype of nilearn's raw signals for data of dtype ``data``."""
+        del image
+        return nilearn_dtypes.labels_signals(data)
+
+    def _nilearn_dtype(self, image: ImageInput, reduction: Reduction) -> np.dtype:
+        """Return the dtype nilearn returns for ``image`` when no ``dtype`` is set."""
+        data = image.source_dtype
+        if reduction.domain is not None:  # the image is resampled to the regions
+            data = nilearn_dtypes.resampled(data)
+        if self.smoothing_fwhm:
+            data = nilearn_dtypes.smoothed(data)
+        return nilearn_dtypes.cleaned(self._signals_dtype(data, image))
+
     def transform(self, imgs, confounds=None, sample_mask=None):
         """Return the region signals of ``imgs``.
 
@@ -251,14 +266,7 @@ class RegionMasker(VolumeMasker):
         )
 
     def _transform(self, imgs, confounds, sample_mask, with_hv: bool) -> np.ndarray:
-        if self.standardize is True:
-            warnings.warn(
-                "'standardize=True' divides by the population standard deviation "
-                "(niimasker's meaning, nilearn's before 0.14); use "
-                "'zscore_sample' for nilearn 0.14's meaning.",
-                UserWarning,
-                stacklevel=3,
-            )
+        self._warn_population_standardize()
         self._log("load_data", imgs)
         image = coerce_image(imgs)
         reduction, finish = self._reduction(image)
@@ -279,8 +287,10 @@ class RegionMasker(VolumeMasker):
         wanted = target_dtype(image.source_dtype, self.dtype)
         if wanted is None and self.dtype is not None:
             wanted = image.source_dtype
+        if self.dtype is None:
+            wanted = self._nilearn_dtype(image, reduction)
         if wanted is not None:
-            signals = signals.astype(wanted)
+            signals = signals.astype(wanted, copy=False)
         if image.ndim == 3 and getattr(self, "_sklearn_output_config", None) is None:
             signals = signals.squeeze()
         return signals

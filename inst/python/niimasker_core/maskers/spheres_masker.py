@@ -29,8 +29,9 @@ class NiftiSpheresMasker(RegionMasker):
 
     Differences from nilearn, on purpose:
 
-    * Integer images give exact (float64) sphere means; nilearn stores them
-      in an array of the image's integer dtype, truncating them.
+    * Integer images give exact sphere means (in nilearn's dtype: float32 for
+      integers of up to 4 bytes); nilearn stores them in an array of the
+      image's integer dtype, truncating them.
     * ``standardize=True`` divides by the population standard deviation
       (niimasker's meaning); ``"zscore_sample"`` is nilearn 0.14's ``True``.
     * The report is built when ``generate_report`` is called, and
@@ -197,6 +198,11 @@ class NiftiSpheresMasker(RegionMasker):
     @property
     def _n_features_out(self) -> int:
         return self.n_elements_
+
+    def _signals_dtype(self, data, image):
+        """Return the data's own dtype: nilearn fills an array of it (see the class doc)."""
+        del image
+        return np.dtype(data)
 
     def _reduction(self, image):
         """Return the spheres on this image's grid, with nilearn's membership."""

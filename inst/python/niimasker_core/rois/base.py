@@ -268,9 +268,17 @@ class GridCachedSource(RegionColumns):
 
 
 def coverage_rows(
-    names: list[str], in_roi: list[int], used: list[int]
+    names: list[str],
+    in_roi: list[int],
+    used: list[int],
+    on_grid: list[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Return the coverage table's rows: each region's samples, those used, the fraction.
+
+    ``fraction`` is XCP-D's coverage: the share of the region, on the image's
+    grid, that its signal is over (inside the mask). On another grid than the
+    ROI file's, the region's voxel count changes with the voxel size, so it
+    is counted on the image's grid (``voxels_on_image_grid``), not in the file.
 
     Parameters
     ----------
@@ -280,16 +288,20 @@ def coverage_rows(
         Samples (voxels, vertices) each region has in its ROI file.
     used : list of int
         Samples each region's signal is over.
+    on_grid : list of int or None
+        Samples each region has on the image's grid before any mask; None
+        when the ROI is on the image's samples (then ``in_roi``).
     """
-    return [
-        {
-            "region": name,
-            "voxels_in_roi": int(n),
-            "voxels_used": int(u),
-            "fraction": int(u) / int(n) if n else 0.0,
-        }
-        for name, n, u in zip(names, in_roi, used)
-    ]
+    rows = []
+    for k, (name, n, u) in enumerate(zip(names, in_roi, used)):
+        row = {"region": name, "voxels_in_roi": int(n), "voxels_used": int(u)}
+        whole = int(n)
+        if on_grid is not None:
+            whole = int(on_grid[k])
+            row["voxels_on_image_grid"] = whole
+        row["fraction"] = int(u) / whole if whole else 0.0
+        rows.append(row)
+    return rows
 
 
 def check_voxels_left(

@@ -170,12 +170,18 @@ class LabelImage(GridCachedSource):
         self, shape: tuple[int, int, int], affine: np.ndarray
     ) -> np.ndarray:
         """Return the label array on this grid (nearest resampling, ``mask_img`` applied)."""
-        same = grid_key(shape, affine) == grid_key(self.img.shape, self.img.affine)
-        data = self.data if same else resample_nearest(self.img, shape, affine)
+        data = self._labels_unmasked(shape, affine)
         if self.mask_img is not None:
             mask = mask_on_grid(self.mask_img, shape, affine)
             data = np.where(mask, data, 0)
         return data
+
+    def _labels_unmasked(
+        self, shape: tuple[int, int, int], affine: np.ndarray
+    ) -> np.ndarray:
+        """Return the label array on this grid (nearest resampling, no mask)."""
+        same = grid_key(shape, affine) == grid_key(self.img.shape, self.img.affine)
+        return self.data if same else resample_nearest(self.img, shape, affine)
 
     def region_image(
         self, reduction: Reduction, shape: tuple[int, int, int], affine: np.ndarray
@@ -219,9 +225,14 @@ class LabelImage(GridCachedSource):
             reduction = mean_reducer(data, self.ids, self.names)
         else:
             reduction = statistic_reducer(data, self.ids, self.names, self.strategy)
+        on_grid = self._labels_unmasked(shape, affine)
+        counts_on_grid = {
+            i: int(n) for i, n in zip(*np.unique(on_grid, return_counts=True))
+        }
         reduction.coverage = coverage_rows(
             self.names,
             [counts_in_roi.get(i, 0) for i in self.ids],
             reduction.region_voxels,
+            [counts_on_grid.get(i, 0) for i in self.ids],
         )
         return reduction

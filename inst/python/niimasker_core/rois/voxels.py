@@ -540,6 +540,11 @@ class VoxelSource(GridCachedSource):
         return int(self.mask_data.sum())
 
     @property
+    def overlay_names(self) -> list[str]:
+        """The one region the report draws: the mask (not a name per voxel)."""
+        return [f"mask ({self.n_voxels} voxels)"]
+
+    @property
     def names(self) -> list[str]:
         """The column names ``voxel_<i>_<j>_<k>`` (0-based, mask order)."""
         if self._columns is None:

@@ -17,9 +17,11 @@ import numpy as np
 
 __all__ = [
     "carpet",
+    "colour_bar_svg",
     "correlation",
     "data_uri",
     "encode_png",
+    "labelled_image_svg",
     "lines_svg",
     "mosaic",
     "region_colours",
@@ -246,10 +248,41 @@ def mosaic(
     return encode_png(sheet), [int(z) for z in picks]
 
 
+def _time_axis(
+    volumes: np.ndarray, t_r: float | None, left: float, plot_w: float, base: float
+) -> tuple[np.ndarray, list[str]]:
+    """Return the x of each volume and the SVG ticks of a time axis (seconds or volumes)."""
+    times = volumes * t_r if t_r else volumes.astype(np.float64)
+    start, stop = float(times[0]), float(times[-1])
+    span = stop - start if stop > start else 1.0
+    x = left + (times - start) / span * plot_w
+    ticks = []
+    for value in np.linspace(start, stop, 5 if stop > start else 1):
+        tx = left + (value - start) / span * plot_w
+        anchor = "start" if value == start else "end" if value == stop else "middle"
+        ticks.append(
+            f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="{base - 12}" y2="{base - 8}" '
+            'stroke="#666"/>'
+            f'<text x="{tx:.1f}" y="{base + 2}" text-anchor="{anchor}">{value:g}</text>'
+        )
+    ticks.append(
+        f'<text x="{left + plot_w / 2:.1f}" y="{base + 14}" text-anchor="middle">'
+        f"{'time (s)' if t_r else 'volume'}</text>"
+    )
+    return x, ticks
+
+
+def _runs(volumes: np.ndarray) -> list[np.ndarray]:
+    """Split row positions where the kept volumes jump (censored or dropped volumes)."""
+    breaks = np.flatnonzero(np.diff(volumes) > 1) + 1
+    return np.split(np.arange(len(volumes)), breaks)
+
+
 def lines_svg(
     values: np.ndarray,
     names: Sequence[str],
     t_r: float | None,
+    volumes: Sequence[int] | None = None,
     *,
     width: int = 720,
     row_height: int = 36,
@@ -257,17 +290,20 @@ def lines_svg(
 ) -> str:
     """Draw each column of ``values`` as a line in its own row of an inline SVG.
 
-    Lines are z-scored for display; time is in seconds when ``t_r`` is known,
-    else in output rows.
+    Lines are z-scored for display and drawn against the time of each kept
+    volume (seconds when ``t_r`` is known, else the volume number), so
+    censored or dropped volumes leave a gap in every line.
 
     Parameters
     ----------
     values : numpy.ndarray
-        ``(n_volumes, n_lines)`` timeseries.
+        ``(n_rows, n_lines)`` timeseries.
     names : sequence of str
         One name per line.
     t_r : float or None
-        Repetition time, for the time axis label.
+        Repetition time.
+    volumes : sequence of int or None
+        The 0-based volume of each row (None: rows are consecutive volumes).
 
     Returns
     -------
@@ -275,21 +311,22 @@ def lines_svg(
         An ``<svg>`` element.
     """
     values = np.asarray(values, dtype=np.float64)
-    n_volumes, n_lines = values.shape
-    left, right, bottom = 150, 10, 22
+    n_rows, n_lines = values.shape
+    volumes = np.arange(n_rows) if volumes is None else np.asarray(volumes)
+    left, right, bottom = 150, 10, 34
     plot_w = width - left - right
     height = n_lines * row_height + bottom
-    step = max(1, -(-n_volumes // max_points))
-    index = np.arange(0, n_volumes, step)
-    x = left + (index / max(n_volumes - 1, 1)) * plot_w
+    x, ticks = _time_axis(volumes, t_r, left, plot_w, n_lines * row_height + 20)
     parts = [
         f'<svg width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" class="lines">'
     ]
     colours = region_colours(n_lines)
+    runs = _runs(volumes)
+    step = max(1, -(-n_rows // max_points))
     for row in range(n_lines):
         y0 = row * row_height + row_height / 2
-        column = values[index, row]
+        column = values[:, row]
         name = html.escape(str(names[row]))
         parts.append(
             f'<text x="{left - 6}" y="{y0 + 4:.1f}" text-anchor="end">{name}</text>'
@@ -300,18 +337,121 @@ def lines_svg(
         sd = column.std()
         z = (column - column.mean()) / sd if sd > 0 else column * 0
         y = y0 - np.clip(z, -3, 3) / 3 * (row_height / 2 - 2)
-        points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y))
         colour = "#{:02x}{:02x}{:02x}".format(*(colours[row] // 4 * 3))
-        parts.append(
-            f'<polyline fill="none" stroke="{colour}" stroke-width="1" '
-            f'points="{points}"/>'
-        )
-    span = (n_volumes - 1) * t_r if t_r else n_volumes - 1
-    unit = "s" if t_r else "rows"
-    base = n_lines * row_height + 15
-    parts.append(f'<text x="{left}" y="{base}">0</text>')
-    parts.append(
-        f'<text x="{width - right}" y="{base}" text-anchor="end">{span:g} {unit}</text>'
-    )
+        for run in runs:
+            keep = run[::step]
+            if keep[-1] != run[-1]:
+                keep = np.append(keep, run[-1])
+            points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x[keep], y[keep]))
+            parts.append(
+                f'<polyline fill="none" stroke="{colour}" stroke-width="1" '
+                f'points="{points}"/>'
+            )
+    parts += ticks
     parts.append("</svg>")
     return "".join(parts)
+
+
+def colour_bar_svg(limit: float, label: str, *, width: int = 200) -> str:
+    """Draw the diverging colour scale from ``-limit`` (blue) to ``+limit`` (red).
+
+    Parameters
+    ----------
+    limit : float
+        The value of the scale's ends.
+    label : str
+        What the colours show.
+
+    Returns
+    -------
+    str
+        An inline ``<svg>`` of the palette's levels with their end and middle values.
+    """
+    palette = _diverging_palette()[:_LEVELS]
+    step = width / _LEVELS
+    rects = "".join(
+        f'<rect x="{10 + i * step:.2f}" y="2" width="{step + 0.3:.2f}" height="12" '
+        f'fill="#{r:02x}{g:02x}{b:02x}"/>'
+        for i, (r, g, b) in enumerate(palette)
+    )
+    ticks = "".join(
+        f'<text x="{10 + width * f:.1f}" y="26" text-anchor="middle">{v}</text>'
+        for f, v in ((0, f"-{limit:g}"), (0.5, "0"), (1, f"+{limit:g}"))
+    )
+    grey = "#{:02x}{:02x}{:02x}".format(*_NAN_GREY)
+    return (
+        f'<svg width="{width + 200}" height="30" role="img" class="colourbar">'
+        f"{rects}{ticks}"
+        f'<rect x="{width + 30}" y="2" width="12" height="12" fill="{grey}"/>'
+        f'<text x="{width + 46}" y="12">empty</text>'
+        f'<text x="{width + 90}" y="12">{html.escape(label)}</text></svg>'
+    )
+
+
+def labelled_image_svg(
+    png: bytes,
+    css: str,
+    row_names: Sequence[str],
+    column_names: Sequence[str] | None = None,
+    *,
+    width: int = 720,
+    height: int = 300,
+    left: int = 150,
+    max_labels: int = 40,
+) -> str:
+    """Place a one-pixel-per-cell PNG in an SVG with its rows (and columns) named.
+
+    At most ``max_labels`` names are written per axis, evenly spaced, so a
+    400-region matrix stays readable; each name sits at the middle of its row.
+
+    Parameters
+    ----------
+    png : bytes
+        The image (rows = ``row_names``).
+    css : str
+        The class of its ``<image>`` element (what it shows).
+    row_names : sequence of str
+        One name per image row.
+    column_names : sequence of str or None
+        One name per image column, written above it (the correlation matrix).
+
+    Returns
+    -------
+    str
+        An inline ``<svg>`` element.
+    """
+    top = 0
+    if column_names is not None:
+        top = min(left, 8 + 6 * max((len(str(n)) for n in column_names), default=0))
+    total_w, total_h = left + width + 10, top + height + 4
+    font = max(6.0, min(10.0, height / max(len(row_names), 1)))
+    parts = [
+        f'<svg width="{total_w}" height="{total_h}" viewBox="0 0 {total_w} {total_h}" '
+        f'role="img" class="heatmap" style="font-size:{font:.0f}px">'
+        f'<image class="{css}" x="{left}" y="{top}" width="{width}" height="{height}" '
+        'preserveAspectRatio="none" style="image-rendering:pixelated" '
+        f'href="{data_uri(png)}"/>'
+    ]
+    n = len(row_names)
+    for i in _label_picks(n, max_labels):
+        y = top + (i + 0.5) * height / n
+        parts.append(
+            f'<text x="{left - 4}" y="{y + font / 3:.1f}" text-anchor="end">'
+            f"{html.escape(str(row_names[i]))}</text>"
+        )
+    if column_names is not None:
+        m = len(column_names)
+        for j in _label_picks(m, max_labels):
+            x = left + (j + 0.5) * width / m
+            parts.append(
+                f'<text transform="translate({x + font / 3:.1f},{top - 4}) rotate(-90)">'
+                f"{html.escape(str(column_names[j]))}</text>"
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _label_picks(n: int, max_labels: int) -> list[int]:
+    if n <= max_labels:
+        return list(range(n))
+    return sorted(set(np.linspace(0, n - 1, max_labels).round().astype(int).tolist()))

@@ -82,7 +82,12 @@ def region_labels(
     note : str
         How the samples were assigned (empty when exact).
     """
-    names = list(getattr(roi, "names", reduction.columns))
+    # a source whose columns are the samples of one region (every voxel of a
+    # mask) names that region for the drawing, not each of its samples
+    names = getattr(roi, "overlay_names", None) or getattr(
+        roi, "names", reduction.columns
+    )
+    names = list(names)
     if reduction.domain is not None and reduction.domain.key != domain.key:
         note = "The ROI grid differs from the image grid; regions are not drawn."
         return np.zeros(domain.n_samples, dtype=np.int32), names, note

@@ -19,6 +19,7 @@ from . import overlay
 __all__ = [
     "MAX_CARPET_ROWS",
     "MAX_CORRELATION_COLUMNS",
+    "MAX_LEGEND",
     "MAX_LINES",
     "MEAN_VOLUMES",
     "header",
@@ -34,6 +35,8 @@ MAX_CORRELATION_COLUMNS = 1000
 MAX_CARPET_ROWS = 1000
 #: Region timeseries drawn as lines.
 MAX_LINES = 8
+#: Regions whose colour swatch is shown; the rest are folded away.
+MAX_LEGEND = 40
 #: Volumes averaged for the overlay's background.
 MEAN_VOLUMES = 10
 
@@ -150,18 +153,27 @@ def overlay_section(result: Any, roi: Any, figures: ModuleType) -> str:
     png, where = drawn
     colours = figures.region_colours(max(len(names), 1))
     present = set(np.unique(regions).tolist())
-    legend = "".join(
+    swatches = [
         f'<span class="region"><i style="background:#{c[0]:02x}{c[1]:02x}{c[2]:02x}">'
         f"</i>{_e(name)}</span>"
         for name, c, k in zip(names, colours, range(1, len(names) + 1))
         if k in present
-    )
+    ]
+    legend = "".join(swatches[:MAX_LEGEND])
+    if len(swatches) > MAX_LEGEND:
+        legend += (
+            f"<details><summary>{len(swatches) - MAX_LEGEND} more regions</summary>"
+            + "".join(swatches[MAX_LEGEND:])
+            + "</details>"
+        )
     missing = [n for k, n in enumerate(names, start=1) if k not in present]
     caption = (
         f"Mean of the first {n_used} kept volumes of <code>{_e(result.image)}</code> "
         f"(not the whole run, to keep the report cheap), {_e(where)}, "
         "each region tinted in its colour. " + _e(note)
     )
+    if getattr(roi, "space", None) is not None:
+        caption += " " + _e(_mask_coverage(regions, mean, n_used))
     out = [
         "<h2>Regions on the mean image</h2>",
         f"<figure>{_img(png, figures, 'ROI overlay', 'mosaic')}"
@@ -176,11 +188,24 @@ def overlay_section(result: Any, roi: Any, figures: ModuleType) -> str:
     return "".join(out)
 
 
+def _mask_coverage(regions: np.ndarray, mean: np.ndarray, n_used: int) -> str:
+    """Say how many of a mask's voxels have no signal in the averaged volumes."""
+    inside = np.asarray(regions) > 0
+    mean = np.asarray(mean)
+    dead = int((inside & ~(np.isfinite(mean) & (mean != 0))).sum())
+    total = int(inside.sum())
+    share = f" ({dead / total:.1%})" if total else ""
+    return (
+        f"Coverage of the mask: {total} voxels, {dead}{share} of them 0 or not "
+        f"finite in the mean of those {n_used} volumes (outside the image's signal)."
+    )
+
+
 def image_section(
     result: Any, figures: ModuleType, number: int, *, draw: bool = True
 ) -> str:
     """Return one image's summary and, if ``draw``, its timeseries figures."""
-    values = np.asarray(result.values, dtype=np.float64)
+    values = result.values  # float64 copies are made of the columns drawn only
     n_rows, n_columns = values.shape
     out = [
         f'<section class="image" id="image-{number}"><h2>Image {number}: '
@@ -223,35 +248,17 @@ def _summary_rows(result: Any, n_rows: int, n_columns: int) -> list[tuple[str, A
     ]
 
 
+def _f64(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64)
+
+
 def _figures(result: Any, values: np.ndarray, figures: ModuleType) -> list[str]:
     """Return the carpet plot, a few region timeseries and the correlation matrix."""
-    n_columns = values.shape[1]
-    t_r = result.sidecar.get("RepetitionTime")
-    out = []
-    shown = np.arange(n_columns)
-    if n_columns > MAX_CARPET_ROWS:
-        shown = np.unique(
-            np.linspace(0, n_columns - 1, MAX_CARPET_ROWS).round()
-        ).astype(int)
-    carpet_note = (
-        f" ({len(shown)} of {n_columns} columns, evenly spaced)"
-        if len(shown) < n_columns
-        else ""
-    )
-    out.append(
-        safely(
-            "The carpet plot",
-            lambda: (
-                f"<figure>{_img(figures.carpet(values[:, shown]), figures, 'carpet', 'carpet')}"
-                f"<figcaption>Carpet plot{carpet_note}: one row per column, one pixel per "
-                "written row, each z-scored (blue -3, white 0, red +3; grey: empty)."
-                "</figcaption></figure>"
-            ),
-        )
-    )
-    finite = np.flatnonzero(np.isfinite(values).all(axis=0))
+    out = [safely("The carpet plot", lambda: _carpet(result, values, figures))]
+    finite = _finite_columns(values)
     spread = np.linspace(0, len(finite) - 1, min(MAX_LINES, len(finite))).round()
     picks = [int(finite[i]) for i in np.unique(spread).astype(int)]
+    n_columns = values.shape[1]
     if picks:
         out.append(
             safely(
@@ -259,23 +266,20 @@ def _figures(result: Any, values: np.ndarray, figures: ModuleType) -> list[str]:
                 lambda: (
                     "<figure>"
                     + figures.lines_svg(
-                        values[:, picks], [result.columns[i] for i in picks], t_r
+                        _f64(values[:, picks]),
+                        [result.columns[i] for i in picks],
+                        result.sidecar.get("RepetitionTime"),
+                        result.volumes,
                     )
                     + f"<figcaption>{len(picks)} of {n_columns} timeseries, z-scored for "
-                    "display.</figcaption></figure>"
+                    "display, against each kept volume's time: censored or discarded "
+                    "volumes are gaps.</figcaption></figure>"
                 ),
             )
         )
     if 2 <= n_columns <= MAX_CORRELATION_COLUMNS:
         out.append(
-            safely(
-                "The correlation matrix",
-                lambda: (
-                    f"<figure>{_img(figures.correlation(values), figures, 'correlation', 'matrix')}"
-                    "<figcaption>Correlation between columns (Pearson; blue -1, white 0, "
-                    "red +1; grey: empty), in column order.</figcaption></figure>"
-                ),
-            )
+            safely("The correlation matrix", lambda: _matrix(result, values, figures))
         )
     elif n_columns > MAX_CORRELATION_COLUMNS:
         out.append(
@@ -283,3 +287,58 @@ def _figures(result: Any, values: np.ndarray, figures: ModuleType) -> list[str]:
             f"{MAX_CORRELATION_COLUMNS}.</p>"
         )
     return out
+
+
+def _finite_columns(values: np.ndarray, block: int = 4096) -> np.ndarray:
+    """Return the columns finite in every row, checked a block of columns at a time.
+
+    A voxel run holds ~10^5 columns: one bool per value at once would be a
+    quarter of the float32 values again.
+    """
+    keep = np.empty(values.shape[1], dtype=bool)
+    for start in range(0, values.shape[1], block):
+        keep[start : start + block] = np.isfinite(values[:, start : start + block]).all(
+            axis=0
+        )
+    return np.flatnonzero(keep)
+
+
+def _carpet(result: Any, values: np.ndarray, figures: ModuleType) -> str:
+    """Return the carpet plot: its rows named, its colour bar, gaps said."""
+    n_columns = values.shape[1]
+    shown = np.arange(n_columns)
+    if n_columns > MAX_CARPET_ROWS:
+        shown = np.unique(
+            np.linspace(0, n_columns - 1, MAX_CARPET_ROWS).round()
+        ).astype(int)
+    note = (
+        f" ({len(shown)} of {n_columns} columns, evenly spaced)"
+        if len(shown) < n_columns
+        else ""
+    )
+    volumes = np.asarray(result.volumes)
+    gaps = int((np.diff(volumes) > 1).sum()) if volumes.size else 0
+    png = figures.carpet(_f64(values[:, shown]))
+    names = [result.columns[i] for i in shown]
+    return (
+        "<figure>"
+        + figures.labelled_image_svg(png, "carpet", names)
+        + figures.colour_bar_svg(3, "z-score over time")
+        + f"<figcaption>Carpet plot{note}: one row per column, one pixel per written "
+        f"row (volumes {volumes[0] if volumes.size else '-'} to "
+        f"{volumes[-1] if volumes.size else '-'}; {gaps} gap(s) where volumes were "
+        "censored or dropped), each row z-scored.</figcaption></figure>"
+    )
+
+
+def _matrix(result: Any, values: np.ndarray, figures: ModuleType) -> str:
+    """Return the correlation matrix with its regions named and its colour bar."""
+    png = figures.correlation(_f64(values))
+    names = list(result.columns)
+    return (
+        "<figure>"
+        + figures.labelled_image_svg(png, "matrix", names, names, width=420, height=420)
+        + figures.colour_bar_svg(1, "Pearson correlation")
+        + "<figcaption>Correlation between columns, in column order.</figcaption>"
+        "</figure>"
+    )

@@ -162,7 +162,10 @@ class Grid:
         # the image's range, not this chunk's, clips: the engine does it
         data = np.asanyarray(self.resample_image(img, clip=False).dataobj)
         if bounds is not None:
-            np.clip(data, bounds[0], bounds[1], out=data)
+            # unsigned data stays unsigned in nilearn's resampling: the image's
+            # own (integral) range is cast to it, so the clip runs in place
+            low, high = np.asarray(bounds).astype(data.dtype)
+            np.clip(data, low, high, out=data)
         n = block.shape[0]
         return np.ascontiguousarray(data.transpose(3, 2, 1, 0)).reshape(n, -1)
 
