@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nibabel as nib
@@ -83,3 +84,30 @@ def confounds_file(tmp_path: Path, rng) -> Path:
 def run_options(values=None, **kwargs) -> RunOptions:
     """Return each room's options for these parameter values, as the batch builds them."""
     return RunOptions.from_settings(make_settings(values, **kwargs))
+
+
+@pytest.fixture(scope="module")
+def wb_command() -> str:
+    """Connectome Workbench's command, the CIFTI oracle (the set-up installs it)."""
+    path = shutil.which("wb_command")
+    if path is None:
+        pytest.fail(
+            "wb_command is missing: install connectome-workbench (sh bootstrap.sh does)."
+        )
+    return path
+
+
+def one_error_line(capsys, argv, extra=()) -> str:
+    """Run the command; assert exit 2 with one line and no traceback; return the line."""
+    from niimasker_core.faces.cli import main
+
+    try:
+        code = main([str(a) for a in argv] + list(extra))
+    except SystemExit as exit:  # argparse's usage errors
+        code = exit.code
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]

@@ -13,6 +13,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 from conftest import SHAPE, make_bold
+from conftest import one_error_line as one_line
 
 from niimasker_core.errors import (
     InputFileError,
@@ -27,13 +28,7 @@ from niimasker_core.io import writers as outputs
 
 
 def one_error_line(capsys, argv) -> str:
-    code = main([str(a) for a in argv] + ["--report", "false"])
-    err = capsys.readouterr().err
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
+    return one_line(capsys, argv, extra=("--report", "false"))
 
 
 def patched_nifti(path, img, patch):

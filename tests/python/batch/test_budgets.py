@@ -17,12 +17,12 @@ import nibabel as nib
 import numpy as np
 import pytest
 from conftest import make_bold
+from conftest import one_error_line as one_line
 
 from niimasker_core.domains import budget
 from niimasker_core.domains.volume import nifti
 from niimasker_core.errors import BudgetError, InputFileError, SettingsError
 from niimasker_core.faces.api import extract_timeseries
-from niimasker_core.faces.cli import main
 from niimasker_core.params.coercion import as_size
 
 EXTDATA = Path(__file__).parents[3] / "inst" / "extdata"
@@ -58,13 +58,7 @@ def no_reads(monkeypatch):
 
 
 def one_error_line(capsys, argv) -> str:
-    code = main([str(a) for a in argv] + ["--report", "false"])
-    err = capsys.readouterr().err
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
+    return one_line(capsys, argv, extra=("--report", "false"))
 
 
 def roles(tmp_path, bold_file, atlas_file, the_bomb):

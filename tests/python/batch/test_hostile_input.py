@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import SHAPE, make_bold
+from conftest import one_error_line as one_line
 
 from niimasker_core import errors
 from niimasker_core.faces.api import extract_timeseries
@@ -25,13 +26,7 @@ from niimasker_core.faces.cli import main
 
 
 def one_error_line(capsys, argv) -> str:
-    code = main([str(a) for a in argv] + ["--report", "false"])
-    err = capsys.readouterr().err
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
+    return one_line(capsys, argv, extra=("--report", "false"))
 
 
 def warned(capsys, argv) -> str:

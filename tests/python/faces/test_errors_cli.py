@@ -6,18 +6,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import N_VOLUMES, SHAPE, make_bold
-
-from niimasker_core.faces.cli import main
-
-
-def one_error_line(capsys, argv) -> str:
-    code = main([str(a) for a in argv])
-    err = capsys.readouterr().err
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    return lines[0]
+from conftest import N_VOLUMES, SHAPE, make_bold, one_error_line
 
 
 def test_missing_image(capsys, tmp_path, atlas_file):

@@ -6,25 +6,12 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import one_error_line
 
 from niimasker_core.errors import OutputError, RoiError, SettingsError
 from niimasker_core.faces.api import extract_timeseries
-from niimasker_core.faces.cli import main
 from niimasker_core.maskers import NiftiSpheresMasker
 from niimasker_core.rois.spheres import sphere_members
-
-
-def one_error_line(capsys, argv) -> str:
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exit:  # argparse's usage errors
-        code = exit.code
-    err = capsys.readouterr().err
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 @pytest.mark.parametrize(

@@ -22,16 +22,6 @@ from niimasker_core import errors
 from niimasker_core.faces.api import extract_timeseries
 
 
-@pytest.fixture(scope="module")
-def wb_command() -> str:
-    path = shutil.which("wb_command")
-    if path is None:
-        pytest.fail(
-            "wb_command is missing: install connectome-workbench (sh bootstrap.sh does)."
-        )
-    return path
-
-
 def parcellate(wb: str, series: Path, atlas: Path, tmp: Path) -> pd.DataFrame:
     """Return wb_command's parcel means, one column per parcel, named as its axis."""
     out = tmp / f"{atlas.stem}_{series.stem}.ptseries.nii"

@@ -8,7 +8,6 @@ nibabel and by ``wb_command -file-information``.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -33,16 +32,6 @@ from niimasker_core.faces.cli import main
 from niimasker_core.io.surface_outputs import hemisphere_name
 
 STEM = "sub-01_task-rest_space-fsLR_den-91k_bold"
-
-
-@pytest.fixture(scope="module")
-def wb_command() -> str:
-    path = shutil.which("wb_command")
-    if path is None:
-        pytest.fail(
-            "wb_command is missing: install connectome-workbench (sh bootstrap.sh does)."
-        )
-    return path
 
 
 def file_information(wb: str, path: Path) -> str:

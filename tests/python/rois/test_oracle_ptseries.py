@@ -8,7 +8,6 @@ and the same series axis; and Workbench reads ours.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -32,16 +31,6 @@ from surface_data import (
 from niimasker_core.faces.cli import main
 
 STEM = "sub-01_task-rest_space-fsLR_den-91k_bold"
-
-
-@pytest.fixture(scope="module")
-def wb_command() -> str:
-    path = shutil.which("wb_command")
-    if path is None:
-        pytest.fail(
-            "wb_command is missing: install connectome-workbench (sh bootstrap.sh does)."
-        )
-    return path
 
 
 def _run(wb: str, *args: str) -> str:

@@ -9,7 +9,6 @@ counts what it keeps.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import warnings
 
@@ -119,16 +118,6 @@ def test_a_label_gii_mask_is_nonzero_inside(run, fsaverage5):
     ).timeseries[0]
     expected = nilearn_means(fsaverage5, bold, keys, mask)
     np.testing.assert_allclose(got.data.to_numpy(), expected, rtol=1e-6)
-
-
-@pytest.fixture(scope="module")
-def wb_command() -> str:
-    path = shutil.which("wb_command")
-    if path is None:
-        pytest.fail(
-            "wb_command is missing: install connectome-workbench (sh bootstrap.sh does)."
-        )
-    return path
 
 
 def test_a_cifti_mask_equals_wb_command_weights(tmp_path, rng, wb_command):
