@@ -41,3 +41,30 @@ def test_voxel_run_report_false_writes_none(tmp_path, bold_file):
     assert main([str(out), "-i", str(bold_file), "--report", "false"]) == 0
     assert not (out / "report.html").exists()
     assert np.any([p.suffix == ".gz" for p in out.iterdir()])
+
+
+def test_a_warning_of_the_extraction_is_not_said_again_by_the_report(tmp_path):
+    """Reading the image again for the report's figures repeats nothing."""
+    import warnings
+    from pathlib import Path
+
+    from niimasker_core.faces.api import extract_timeseries
+
+    bold_file = next(
+        (Path(__file__).parents[3] / "inst" / "extdata" / "fmriprep").glob(
+            "sub-01/func/*_desc-preproc_bold.nii.gz"
+        )
+    )
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        extract_timeseries(
+            str(bold_file),
+            output_dir=str(tmp_path / "out"),
+            mask_strategy="epi",
+            target_affine=3,
+            report=True,
+        )
+    said = [str(w.message) for w in caught if "being resampled" in str(w.message)]
+    assert len(said) == 1, said
+    assert (tmp_path / "out" / "report.html").is_file()

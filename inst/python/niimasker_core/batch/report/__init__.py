@@ -21,7 +21,7 @@ from string import Template
 from types import ModuleType
 from typing import Any
 
-from ...errors import ReportWarning
+from ...errors import NiimaskerWarning, ReportWarning
 from ...io.writers import atomic_path
 from . import figures as default_figures
 from .sections import (
@@ -108,7 +108,12 @@ def write_report(
     """
     target = Path(output_dir) / REPORT_NAME
     try:
-        text = build_report(batch, roi, figures=figures)
+        with warnings.catch_warnings():
+            # what reading the images for the figures makes libraries say was
+            # said when they were extracted; the report's own warnings stand
+            warnings.simplefilter("ignore")
+            warnings.simplefilter("always", NiimaskerWarning)
+            text = build_report(batch, roi, figures=figures)
         with atomic_path(target) as tmp:
             tmp.write_text(text, encoding="utf-8")
     except Exception as exc:
