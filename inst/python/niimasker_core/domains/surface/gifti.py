@@ -139,9 +139,13 @@ class GiftiSeries:
         return np.where(np.isfinite(values), values, 0)
 
 
-def _volumes_first_shape(half: GiftiArrays | np.ndarray) -> tuple[int, int]:
-    """Return ``(volumes, vertices)`` of one hemisphere (read, or its file's arrays)."""
-    if isinstance(half, np.ndarray):
+def _volumes_first_shape(half: Any) -> tuple[int, int]:
+    """Return ``(volumes, vertices)`` of one hemisphere.
+
+    ``half`` is a GIFTI file's arrays, or anything shaped ``(volumes,
+    vertices)`` (values read, values left on disk).
+    """
+    if not isinstance(half, GiftiArrays):
         return int(half.shape[0]), int(half.shape[1])
     rows, columns = half.shape
     return (columns, rows) if _one_by_vertex(half) else (rows, columns)
@@ -215,6 +219,36 @@ def join_hemispheres(
     ------
     InputFileError
         If both are the same hemisphere, or they differ in their number of
+        volumes or their data type.
+    """
+    parts = hemisphere_parts(path, halves)
+    if len({half.dtype for half in parts["halves"]}) > 1:
+        raise InputFileError(
+            "The hemispheres of one run differ in their data type: "
+            + ", ".join(
+                f"'{f}' holds {h.dtype}"
+                for f, h in zip(parts["files"], parts["halves"])
+            )
+            + ". Give the two halves of the same run."
+        )
+    return GiftiSeries(path=path, **parts)
+
+
+def hemisphere_parts(
+    path: str, halves: list[tuple[str, str, Any, float | None]]
+) -> dict:
+    """Check one or two hemispheres of a run and return what an image of them holds.
+
+    Each half is ``(file, structure, data, TR or None)``, its data anything
+    whose ``(volumes, vertices)`` shape :func:`_volumes_first_shape` reads.
+    Returns the keyword arguments of :class:`GiftiSeries` (or of any image
+    of hemispheres) but ``path``: ``files``, ``halves`` (the data, left
+    first), ``header_t_r`` and ``grayordinates``.
+
+    Raises
+    ------
+    InputFileError
+        If both are the same hemisphere, or they differ in their number of
         volumes.
     """
     halves = sorted(halves, key=lambda h: h[1] != CORTEX_LEFT)
@@ -232,25 +266,18 @@ def join_hemispheres(
             + ", ".join(f"'{h[0]}' has {s[0]}" for h, s in zip(halves, shapes))
             + ". Give the two halves of the same run."
         )
-    if len({h[2].dtype for h in halves}) > 1:
-        raise InputFileError(
-            "The hemispheres of one run differ in their data type: "
-            + ", ".join(f"'{h[0]}' holds {h[2].dtype}" for h in halves)
-            + ". Give the two halves of the same run."
-        )
     steps = [h[3] for h in halves if h[3] is not None]
     structures = tuple(
         Structure(name=h[1], surface=True, size=s[1], indices=np.arange(s[1]))
         for h, s in zip(halves, shapes)
     )
     files = tuple(h[0] for h in halves)
-    return GiftiSeries(
-        path=path,
-        files=files,
-        halves=tuple(h[2] for h in halves),
-        header_t_r=steps[0] if steps else None,
-        grayordinates=Grayordinates(structures, files=files),
-    )
+    return {
+        "files": files,
+        "halves": tuple(h[2] for h in halves),
+        "header_t_r": steps[0] if steps else None,
+        "grayordinates": Grayordinates(structures, files=files),
+    }
 
 
 #: The first DataArray's TimeStep, in the file's first bytes (its payload follows).

@@ -4,7 +4,7 @@ FreeSurfer's ``mri_vol2surf`` writes a run sampled on a surface as
 ``lh.<name>.mgz`` and ``rh.<name>.mgz`` (or BIDS-named ``hemi-L``/``hemi-R``
 files): an MGH volume of ``vertices x 1 x 1 x frames``. The halves pair by
 name like GIFTI's and are read as one image of every vertex of each mesh
-(:func:`~niimasker_core.domains.surface.gifti.join_hemispheres`). MGH files
+(:func:`~niimasker_core.domains.surface.gifti.hemisphere_parts`, as GIFTI's). MGH files
 carry no hemisphere metadata, so the name says which half a file is.
 
 A ``.mgz`` is read whole with nibabel (it is gzip-compressed: a frame cannot
@@ -27,8 +27,8 @@ from nibabel.freesurfer import mghformat
 
 from ...errors import ImageNotFoundError, InputFileError
 from ..base import CHUNK_BYTES
-from .gifti import GiftiSeries, join_hemispheres
-from .grayordinates import CORTEX_LEFT, Grayordinates, Structure
+from .gifti import GiftiSeries, hemisphere_parts, join_hemispheres
+from .grayordinates import Grayordinates
 from .hemispheres import hemisphere_of_name
 
 __all__ = ["MghSeries", "open_mgh_series", "read_mgh_t_r"]
@@ -190,28 +190,6 @@ class MghSeries:
         return np.where(np.isfinite(values), values, 0)
 
 
-def _join_on_disk(path: str, halves: list) -> MghSeries:
-    """Join halves left on disk as :func:`join_hemispheres` joins read ones (same checks)."""
-    halves = sorted(halves, key=lambda h: h[1] != CORTEX_LEFT)
-    empty = [(f, s, np.empty((d.shape[0], 0)), t) for f, s, d, t in halves]
-    join_hemispheres(path, empty)  # the same refusals: one side twice, lengths
-    files = tuple(h[0] for h in halves)
-    steps = [h[3] for h in halves if h[3] is not None]
-    structures = tuple(
-        Structure(
-            name=s, surface=True, size=int(d.shape[1]), indices=np.arange(d.shape[1])
-        )
-        for _, s, d, _ in halves
-    )
-    return MghSeries(
-        path=path,
-        files=files,
-        halves=tuple(h[2] for h in halves),
-        header_t_r=steps[0] if steps else None,
-        grayordinates=Grayordinates(structures, files=files),
-    )
-
-
 def open_mgh_series(
     path: str, companions: tuple[str, ...] = ()
 ) -> GiftiSeries | MghSeries:
@@ -238,7 +216,8 @@ def open_mgh_series(
     """
     files = (path, *companions)
     if all(f.lower().endswith(".mgh") for f in files):
-        return _join_on_disk(path, [_map_half(f) for f in files])
+        parts = hemisphere_parts(path, [_map_half(f) for f in files])
+        return MghSeries(path=path, **parts)
     return join_hemispheres(path, [_read_half(f) for f in files])
 
 
