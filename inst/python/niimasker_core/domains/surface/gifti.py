@@ -33,6 +33,7 @@ from .hemispheres import structure_of
 
 __all__ = [
     "GiftiSeries",
+    "hemisphere_parts",
     "join_hemispheres",
     "open_gifti_series",
     "read_gifti_t_r",
