@@ -22,6 +22,10 @@ from ..errors import InputFileError
 
 __all__ = ["GroupMeans"]
 
+# Up to this many columns the membership is a dense 0/1 matrix: (volumes x
+# samples) @ (samples x columns) in BLAS beats a sparse product there.
+_DENSE_COLUMNS = 32
+
 
 class GroupMeans:
     """The running sums of one reduction's group means.
@@ -41,13 +45,20 @@ class GroupMeans:
     def __init__(
         self, groups: np.ndarray, n_columns: int, n_volumes: int, nan_policy: str
     ) -> None:
-        from scipy import sparse  # only surfaces need it; 4x faster than reduceat
-
         groups = np.asarray(groups, dtype=np.int64)
-        self.membership = sparse.csr_array(
-            (np.ones(len(groups)), (np.arange(len(groups)), groups)),
-            shape=(len(groups), n_columns),
-        )
+        self.groups = groups
+        self.n_columns = n_columns
+        if n_columns <= _DENSE_COLUMNS:
+            # a few regions (Yeo's networks): one BLAS product, and no scipy import
+            self.membership = np.zeros((len(groups), n_columns))
+            self.membership[np.arange(len(groups)), groups] = 1.0
+        else:
+            from scipy import sparse  # 4x faster than reduceat for many regions
+
+            self.membership = sparse.csr_array(
+                (np.ones(len(groups)), (np.arange(len(groups)), groups)),
+                shape=(len(groups), n_columns),
+            )
         self.n_volumes = n_volumes
         self.sums = np.zeros((n_volumes, n_columns))
         self.non_finite = np.zeros((n_volumes, n_columns))
@@ -64,18 +75,20 @@ class GroupMeans:
         """
         weights = self.membership if samples is None else self.membership[samples]
         where = slice(None) if samples is None else samples
-        values = np.asarray(values, dtype=np.float64)
-        bad = ~np.isfinite(values)
-        if bad.any():
-            values = np.where(bad, 0.0, values)
-            self.non_finite[rows] += (weights.T @ bad.T.astype(np.float64)).T
+        values = np.asarray(values)  # its own dtype: the checks read half the bytes
+        if values.dtype.kind not in "fc":
+            values = values.astype(np.float64)
+        bad = None if np.isfinite(values.sum()) else ~np.isfinite(values)
+        if bad is not None and bad.any():
+            values = np.where(bad, 0, values)
+            self.non_finite[rows] += _column_sums(weights, bad.astype(np.float64))
             self.sample_bad[where] += bad.sum(axis=0)
             hit = bad.any(axis=0)
             first = np.where(hit, bad.argmax(axis=0) + (rows.start or 0), -1)
             known = self.first_bad[where]
             self.first_bad[where] = np.where(known >= 0, known, first)
         self.sample_signal[where] |= (values != 0).any(axis=0)
-        self.sums[rows] += (weights.T @ values.T).T
+        self.sums[rows] += _column_sums(weights, values.astype(np.float64, copy=False))
 
     def finish(
         self, path: str, columns: list[str], first_volume: int
@@ -116,7 +129,7 @@ class GroupMeans:
                     file=path,
                     volume=int(self.first_bad[sample]) + first_volume,
                     sample=sample,
-                    region=columns[int(self.membership[[sample]].indices[0])],
+                    region=columns[int(self.groups[sample])],
                     fix="Give nan_policy='zero' to count them as 0, or 'omit' to "
                     "leave them out of those volumes' means.",
                 )
@@ -130,6 +143,13 @@ class GroupMeans:
                 counts > 0, self.sums / np.where(counts > 0, counts, 1), np.nan
             )
         return means, used.astype(np.int64), fewest
+
+
+def _column_sums(weights, values: np.ndarray) -> np.ndarray:
+    """Return ``values`` (volumes x samples) summed into columns by ``weights``."""
+    if isinstance(weights, np.ndarray):
+        return values @ weights
+    return (weights.T @ values.T).T
 
 
 def _check_no_gap(
