@@ -48,3 +48,17 @@ def test_dense_and_sparse_membership_give_the_reference(
             got[1], np.bincount(groups[kept], minlength=n_columns)
         )
     assert np.array_equal(dense[2], sparse[2])
+
+
+def test_omit_refuses_a_region_left_with_no_sample_in_a_volume():
+    from niimasker_core.errors import InputFileError
+
+    values = np.ones((4, 3), dtype=np.float32)
+    values[2, 2] = np.nan  # region 1's only sample, in volume 2 only
+    means = GroupMeans(np.array([0, 0, 1]), 2, 4, "omit")
+    means.add(values, slice(None), None)
+    with pytest.raises(InputFileError) as caught:
+        means.finish("run.func.gii", ["Vis", "SomMot"], 5)
+    message = str(caught.value)
+    assert "run.func.gii" in message and "SomMot" in message
+    assert "volume 7" in message and "nan_policy='zero'" in message

@@ -164,8 +164,11 @@ def _check_no_gap(
     if gap.any():
         volume, column = (int(i[0]) for i in np.nonzero(gap))
         raise InputFileError(
-            f"Region '{columns[column]}' has no finite sample in volume "
-            f"{volume + first_volume} (0-based) of '{path}', so nan_policy='omit' "
-            "leaves no value there and the timeseries would have a gap. Use "
-            "nan_policy='zero', or mask the region out."
+            "{file}: region {region} has no finite sample in volume "
+            "{volume:volume}, so nan_policy='omit' leaves no value there and its "
+            "timeseries would have a gap.",
+            file=path,
+            region=columns[column],
+            volume=volume + first_volume,
+            fix="Give nan_policy='zero', or mask the region out.",
         )
