@@ -48,7 +48,9 @@ def _rgb(png: bytes) -> np.ndarray:
 @pytest.fixture(scope="module")
 def inflated():
     paths = fetch_surf_fsaverage("fsaverage5")
-    return {h: nib.load(paths[f"infl_{h}"]).agg_data("pointset") for h in ("left", "right")}
+    return {
+        h: nib.load(paths[f"infl_{h}"]).agg_data("pointset") for h in ("left", "right")
+    }
 
 
 @pytest.fixture
