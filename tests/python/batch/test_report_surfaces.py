@@ -118,3 +118,67 @@ def test_a_cifti_run_without_a_known_mesh_says_why(tmp_path, rng):
     why = re.search(r'<p class="note">(No atlas picture[^<]*)</p>', text).group(1)
     assert "240 and 260 vertices" in why and "fsaverage5" in why
     assert "Carpet plot" in text
+
+
+def _write_sheet(path, rows: int, columns: int, structure: str) -> None:
+    """Write a GIFTI mesh of ``rows * columns`` vertices: a bent sheet facing sideways."""
+    y, z = np.meshgrid(np.linspace(-60, 60, columns), np.linspace(-40, 40, rows))
+    x = -0.002 * (y**2 + z**2)  # bulging out to the left
+    x = x if structure == "CortexLeft" else -x
+    coords = np.column_stack([x.ravel(), y.ravel(), z.ravel()]).astype(np.float32)
+    v = (np.arange(rows - 1)[:, None] * columns + np.arange(columns - 1)).ravel()
+    faces = np.concatenate(
+        [
+            np.column_stack([v, v + 1, v + columns]),
+            np.column_stack([v + 1, v + columns + 1, v + columns]),
+        ]
+    ).astype(np.int32)
+    meta = nib.gifti.GiftiMetaData({"AnatomicalStructurePrimary": structure})
+    arrays = [
+        nib.gifti.GiftiDataArray(coords, intent="NIFTI_INTENT_POINTSET", meta=meta),
+        nib.gifti.GiftiDataArray(faces, intent="NIFTI_INTENT_TRIANGLE"),
+    ]
+    nib.save(nib.gifti.GiftiImage(darrays=arrays), str(path))
+
+
+@pytest.fixture
+def cifti_run(tmp_path, rng):
+    models = brain_models(rng)  # cortices of 240 and 260 vertices, a thalamus
+    run = tmp_path / "sub-01_task-rest_space-fsLR_den-91k_bold.dtseries.nii"
+    write_dtseries(run, models, rng, n_volumes=8)
+    atlas = tmp_path / "atlas.dlabel.nii"
+    keys = random_keys(models, rng)
+    write_dlabel(atlas, models, keys)
+    return run, atlas, keys
+
+
+def test_surf_mesh_draws_a_run_of_any_density(tmp_path, cifti_run):
+    run, atlas, keys = cifti_run
+    _write_sheet(tmp_path / "tpl-toy_hemi-L_inflated.surf.gii", 12, 20, "CortexLeft")
+    _write_sheet(tmp_path / "tpl-toy_hemi-R_inflated.surf.gii", 13, 20, "CortexRight")
+    mesh = str(tmp_path / "tpl-toy_hemi-L_inflated.surf.gii")
+    extract_timeseries([str(run)], str(atlas), str(tmp_path / "out"), surf_mesh=mesh)
+    text = (tmp_path / "out" / "report.html").read_text()
+    assert "tpl-toy_hemi-L_inflated.surf.gii" in text
+    picture = _rgb(base64.b64decode(_OVERLAY.search(text).group(1)))
+    colours = region_colours(int(keys.max()))
+    for k in np.unique(keys[keys > 0]):
+        assert _shaded_from(picture, colours[k - 1]).sum() > 20, f"region {k}"
+    grey = (picture != BACKGROUND).any(axis=-1) & (np.ptp(picture, axis=-1) == 0)
+    assert grey.any()  # the medial wall the run leaves out, key 0
+
+
+def test_a_surf_mesh_of_another_density_is_said_not_drawn(tmp_path, cifti_run):
+    run, atlas, _ = cifti_run
+    _write_sheet(tmp_path / "lh.other.surf.gii", 12, 21, "CortexLeft")
+    _write_sheet(tmp_path / "rh.other.surf.gii", 13, 20, "CortexRight")
+    extract_timeseries(
+        [str(run)],
+        str(atlas),
+        str(tmp_path / "out"),
+        surf_mesh=str(tmp_path / "rh.other.surf.gii"),
+    )
+    text = (tmp_path / "out" / "report.html").read_text()
+    assert not _OVERLAY.search(text)
+    why = re.search(r'<p class="note">(No atlas picture[^<]*)</p>', text).group(1)
+    assert "252 vertices in its left hemisphere, the run 240" in why

@@ -108,7 +108,7 @@ def region_colours(n: int) -> np.ndarray:
 
 
 def surface_atlas(
-    surfaces: Sequence[tuple[str, np.ndarray]],
+    surfaces: Sequence[tuple[str, np.ndarray]], surf_mesh: str | None = None
 ) -> tuple[bytes | None, str]:
     """Draw a surface run's regions on its mesh, or say why it cannot be drawn.
 
@@ -118,6 +118,9 @@ def surface_atlas(
         Per surface structure: its CIFTI name and a label per vertex of its
         mesh (0 outside regions, ``k`` in region ``k``, coloured
         ``region_colours(n)[k - 1]``).
+    surf_mesh : str or None
+        The user's GIFTI mesh (one hemisphere's file); None: fsaverage5 when
+        the run has its vertex count.
 
     Returns
     -------
@@ -126,7 +129,7 @@ def surface_atlas(
     words : str
         What the picture shows, or why there is none.
     """
-    meshes, words = meshes_for(surfaces)
+    meshes, words = meshes_for(surfaces, surf_mesh)
     if not meshes:
         return None, words
     n_regions = max(int(labels.max(initial=0)) for *_, labels in meshes)

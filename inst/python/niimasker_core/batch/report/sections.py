@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import warnings
 from collections.abc import Callable
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -133,8 +134,16 @@ def parameters_section(parameters: dict[str, Any]) -> str:
     return "".join(out)
 
 
-def overlay_section(result: Any, roi: Any, figures: ModuleType) -> str:
-    """Return the ROI overlay on the mean of the first image's kept volumes."""
+def overlay_section(
+    result: Any, roi: Any, figures: ModuleType, *, surf_mesh: str | None = None
+) -> str:
+    """Return the ROI overlay on the mean of the first image's kept volumes.
+
+    A surface run's regions are drawn on its mesh instead: ``surf_mesh`` (the
+    user's GIFTI mesh) or, by default, one the report knows.
+    """
+    if surf_mesh:
+        figures = _with_surf_mesh(figures, surf_mesh)
     files = (result.sidecar or {}).get("Sources") or [result.image]
     image = open_image(files[0], tuple(files[1:]))  # a 3D image is one volume
     domain = image.domain
@@ -192,6 +201,15 @@ def overlay_section(result: Any, roi: Any, figures: ModuleType) -> str:
             f"{_e(', '.join(missing))}</p>"
         )
     return "".join(out)
+
+
+def _with_surf_mesh(figures: ModuleType, surf_mesh: str) -> SimpleNamespace:
+    """Return the figure functions, ``surface_atlas`` drawing on ``surf_mesh``."""
+    names = {n: getattr(figures, n) for n in dir(figures) if not n.startswith("_")}
+    names["surface_atlas"] = functools.partial(
+        figures.surface_atlas, surf_mesh=surf_mesh
+    )
+    return SimpleNamespace(**names)
 
 
 def _overlay_heading(mean: np.ndarray | None, domain: Any) -> str:
