@@ -24,6 +24,7 @@ from surface_data import (
 from niimasker_core.batch.report.figures import region_colours
 from niimasker_core.batch.report.surface_views import BACKGROUND
 from niimasker_core.faces.api import extract_timeseries
+from niimasker_core.faces.cli import main
 
 N_REGIONS = 7  # per hemisphere
 _OVERLAY = re.compile(r'alt="ROI overlay" src="data:image/png;base64,([^"]+)"')
@@ -168,16 +169,14 @@ def test_surf_mesh_draws_a_run_of_any_density(tmp_path, cifti_run):
     assert grey.any()  # the medial wall the run leaves out, key 0
 
 
-def test_a_surf_mesh_of_another_density_is_said_not_drawn(tmp_path, cifti_run):
+def test_a_surf_mesh_of_another_density_is_said_not_drawn(tmp_path, cifti_run, capsys):
     run, atlas, _ = cifti_run
     _write_sheet(tmp_path / "lh.other.surf.gii", 12, 21, "CortexLeft")
     _write_sheet(tmp_path / "rh.other.surf.gii", 13, 20, "CortexRight")
-    extract_timeseries(
-        [str(run)],
-        str(atlas),
-        str(tmp_path / "out"),
-        surf_mesh=str(tmp_path / "rh.other.surf.gii"),
-    )
+    mesh = str(tmp_path / "rh.other.surf.gii")  # the right half brings the left
+    args = [str(tmp_path / "out"), "-i", str(run), "-r", str(atlas)]
+    assert main([*args, "--surf_mesh", mesh]) == 0
+    assert "no atlas picture: 'surf_mesh' has 252 vertices" in capsys.readouterr().err
     text = (tmp_path / "out" / "report.html").read_text()
     assert not _OVERLAY.search(text)
     why = re.search(r'<p class="note">(No atlas picture[^<]*)</p>', text).group(1)

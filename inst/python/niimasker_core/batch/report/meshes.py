@@ -11,6 +11,7 @@ the report says in one line why there is no picture.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import numpy as np
 
 from ...domains.surface.grayordinates import CORTEX_LEFT, CORTEX_RIGHT
 from ...domains.surface.hemispheres import other_half, structure_of
+from ...errors import ReportWarning
 
 __all__ = [
     "FSAVERAGE5_VERTICES",
@@ -143,6 +145,11 @@ def meshes_for(
             )
             break
         meshes.append((side, coords, faces, np.asarray(labels)))
+    if problem and surf_mesh:  # the user asked for a picture: say why not
+        warnings.warn(
+            ReportWarning("Report: no atlas picture: {problem:text}.", problem=problem),
+            stacklevel=2,
+        )
     if problem:
         return [], f"No atlas picture: {problem}; the signals of each image are below."
     sides = " and ".join(m[0] for m in meshes)
