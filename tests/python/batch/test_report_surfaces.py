@@ -181,3 +181,11 @@ def test_a_surf_mesh_of_another_density_is_said_not_drawn(tmp_path, cifti_run, c
     assert not _OVERLAY.search(text)
     why = re.search(r'<p class="note">(No atlas picture[^<]*)</p>', text).group(1)
     assert "252 vertices in its left hemisphere, the run 240" in why
+
+
+@pytest.mark.parametrize("hemisphere", ["left", "right"])
+def test_the_mesh_found_without_importing_nilearn_is_nilearns_fsaverage5(hemisphere):
+    from niimasker_core.batch.report import meshes
+
+    expected = fetch_surf_fsaverage("fsaverage5")[f"infl_{hemisphere}"]
+    assert meshes._bundled(f"infl_{hemisphere}.gii.gz") == str(expected)

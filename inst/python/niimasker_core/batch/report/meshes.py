@@ -11,6 +11,7 @@ the report says in one line why there is no picture.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,11 +46,28 @@ def fsaverage5_inflated(hemisphere: str) -> tuple[np.ndarray, np.ndarray]:
     faces : numpy.ndarray
         ``(20480, 3)`` int vertex numbers.
     """
-    from nilearn.datasets import fetch_surf_fsaverage  # nilearn: only for the report
+    path = _bundled(f"infl_{hemisphere}.gii.gz")
+    if path is None:  # another layout: ask nilearn (seconds to import)
+        from nilearn.datasets import fetch_surf_fsaverage
 
-    path = fetch_surf_fsaverage("fsaverage5")[f"infl_{hemisphere}"]
+        path = fetch_surf_fsaverage("fsaverage5")[f"infl_{hemisphere}"]
     coords, faces = nib.load(path).agg_data(("pointset", "triangle"))
     return np.asarray(coords, dtype=np.float64), np.asarray(faces, dtype=np.int64)
+
+
+def _bundled(name: str) -> str | None:
+    """Return the path of a fsaverage5 file in nilearn's package, without importing it.
+
+    nilearn keeps fsaverage5 in ``nilearn/datasets/data/fsaverage5/`` (what
+    its ``fetch_surf_fsaverage('fsaverage5')`` returns); importing
+    ``nilearn.datasets`` to be told so takes seconds.
+    """
+    spec = importlib.util.find_spec("nilearn")
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(root) / "datasets" / "data" / "fsaverage5" / name
+        if path.is_file():
+            return str(path)
+    return None
 
 
 def read_surf_mesh(path: str) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str]:
