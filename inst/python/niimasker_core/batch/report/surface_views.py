@@ -15,8 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
+    "AMBIENT",
     "BACKGROUND",
+    "MARGIN",
     "OUTSIDE_GREY",
+    "PIXELS_PER_MM",
     "View",
     "atlas_views",
     "face_colours",
