@@ -7,6 +7,8 @@ import pytest
 
 from niimasker_core.batch.report.surface_views import (
     BACKGROUND,
+    MARGIN,
+    MAX_VIEW_PIXELS,
     OUTSIDE_GREY,
     View,
     atlas_views,
@@ -124,3 +126,13 @@ def test_atlas_views_put_lateral_above_medial_and_left_before_right():
     right = picture[:, half_w:]
     assert not (right == RED).all(axis=2).any()
     assert (right == OUTSIDE_GREY).all(axis=2).any()
+
+
+def test_a_mesh_in_other_units_is_drawn_no_larger_than_the_cap():
+    coords = np.array([[0.0, 0, 0], [0, 1e5, 0], [0, 0, 5e4]])  # micrometres
+    picture = atlas_views(
+        [("left", coords, np.array([[0, 1, 2]]), np.ones(3, int))],
+        np.array([RED], dtype=np.uint8),
+    )
+    assert max(picture.shape[:2]) <= 2 * (MAX_VIEW_PIXELS + 2 * MARGIN)
+    assert (picture != BACKGROUND).any()

@@ -18,6 +18,7 @@ __all__ = [
     "AMBIENT",
     "BACKGROUND",
     "MARGIN",
+    "MAX_VIEW_PIXELS",
     "OUTSIDE_GREY",
     "PIXELS_PER_MM",
     "View",
@@ -35,6 +36,9 @@ OUTSIDE_GREY = (180, 180, 180)
 #: Pixels per mm of the mesh: fsaverage5's inflated hemisphere (216 x 146 mm)
 #: becomes about 300 x 200 pixels.
 PIXELS_PER_MM = 1.4
+#: Pixels of the longest side of a view at most (a mesh in other units than mm
+#: is drawn smaller, not huge).
+MAX_VIEW_PIXELS = 400
 #: Pixels of canvas around each view.
 MARGIN = 6
 #: Light reaching a face seen edge-on; one facing the viewer gets 1.
@@ -255,13 +259,16 @@ def atlas_views(
     colours : numpy.ndarray
         ``(n_regions, 3)`` uint8: label ``k`` is drawn in ``colours[k - 1]``.
     pixels_per_mm : float
-        The scale, the same in every view.
+        The scale, the same in every view, lowered so that no view is longer
+        than :data:`MAX_VIEW_PIXELS`.
 
     Returns
     -------
     numpy.ndarray
         ``(height, width, 3)`` uint8 RGB.
     """
+    extent = max(float(np.ptp(np.asarray(m[1])[:, 1:], axis=0).max()) for m in meshes)
+    pixels_per_mm = min(pixels_per_mm, MAX_VIEW_PIXELS / max(extent, 1e-6))
     columns = []
     for hemisphere, coords, faces, labels in meshes:
         faces = np.asarray(faces, dtype=np.int64)
