@@ -136,6 +136,10 @@
 #' @param report Logical. Write `report.html` to `output_dir`: the
 #'   parameters, the regions drawn on the mean image and each image's
 #'   timeseries. Ignored when `output_dir` is `NULL`.
+#' @param surf_mesh Character. The report only: a GIFTI mesh (`.surf.gii`,
+#'   one hemisphere's file brings the other's) to draw a surface run's atlas
+#'   on, such as fsLR 32k's inflated surface. `NULL`: fsaverage5 runs are
+#'   drawn on nilearn's fsaverage5, other meshes not at all.
 #' @param n_jobs Whole number. Images processed in parallel (`-1`: one per
 #'   core; `0` is an error).
 #' @param overwrite Logical. Redo every image. `FALSE`: with `output_dir`, an
@@ -223,7 +227,8 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
                                global_signal = NULL, scrub = NULL, fd_threshold = NULL,
                                std_dvars_threshold = NULL, compcor = NULL, n_compcor = NULL,
                                ica_aroma = NULL, demean = TRUE, output_volumes = "censored",
-                               report = TRUE, n_jobs = 1L, overwrite = FALSE, shard = NULL,
+                               report = TRUE, surf_mesh = NULL, n_jobs = 1L,
+                               overwrite = FALSE, shard = NULL,
                                dask_scheduler = NULL, dask_timeout = 10,
                                max_memory = NULL, verbose = FALSE, config = NULL,
                                progress = NULL, ...) {
@@ -297,6 +302,7 @@ parameter_checks <- list(
   demean = check_flag,
   output_volumes = function(x, ...) check_string(x, allow_null = FALSE, ...),
   report = check_flag,
+  surf_mesh = function(x, ...) expand_tilde(check_string(x, ...)),
   n_jobs = check_whole_number,
   overwrite = check_flag,
   shard = check_string,

@@ -199,3 +199,16 @@ test_that("extract_voxels() on a GIFTI pair gives every vertex of both hemispher
   voxels_to_cifti(colMeans(vox$signals[[1]]), vox, map)
   expect_true(file.exists(map))
 })
+
+test_that("surf_mesh reaches the report: a mesh it cannot read is a report warning", {
+  skip_if_no_core()
+  out <- withr::local_tempdir()
+  expect_warning(
+    extract_timeseries(example_surface("01", "cifti"),
+                       example_file("atlas-toy14_dseg.dlabel.nii"), output_dir = out,
+                       surf_mesh = file.path(out, "missing_hemi-L.surf.gii")),
+    class = "niimasker_warning_report"
+  )
+  report <- paste(readLines(file.path(out, "report.html")), collapse = "\n")
+  expect_match(report, "No atlas picture: &#x27;surf_mesh&#x27;", fixed = TRUE)
+})

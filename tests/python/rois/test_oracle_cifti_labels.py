@@ -146,7 +146,7 @@ def test_the_command_writes_a_table_named_after_the_image(cifti, tmp_path):
     assert table.is_file()
     assert (coverage["fraction"] == 1).all()
     report = (out / "report.html").read_text()
-    assert "Carpet plot" in report and "drawn on volume images only" in report
+    assert "Carpet plot" in report and "No atlas picture" in report
 
 
 @pytest.mark.parametrize("chunk_bytes", [64, 4096, 2**24])

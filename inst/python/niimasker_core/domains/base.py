@@ -27,7 +27,8 @@ class Domain(Protocol):
     """Where the samples of an image live, and the operations that depend on it.
 
     ``draws_regions`` says whether :meth:`draw_overlay` draws (the report
-    reads the image's mean only then).
+    reads the image's mean only then, and not when a ``draws_on_mean``
+    attribute is False: the drawing then gets None for a background).
     """
 
     draws_regions: bool
@@ -59,13 +60,13 @@ class Domain(Protocol):
         """Return ``block``, sampled on ``source``, interpolated onto this domain."""
 
     def draw_overlay(
-        self, background: np.ndarray, labels: np.ndarray, figures: Any
-    ) -> tuple[bytes, str] | None:
+        self, background: np.ndarray | None, labels: np.ndarray, figures: Any
+    ) -> tuple[bytes | None, str] | None:
         """Draw region ``labels`` over a ``background`` (one value per sample each).
 
         ``figures`` supplies the drawing functions of the report. Returns the
         PNG and a phrase saying what it shows, or None when this domain draws
-        no picture.
+        no picture (``(None, why)`` when it says why not).
         """
 
 

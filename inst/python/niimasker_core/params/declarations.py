@@ -603,6 +603,19 @@ PARAMETERS: tuple[Parameter, ...] = (
         run_only=True,
     ),
     _p(
+        "surf_mesh",
+        None,
+        "The report only: a GIFTI mesh (.surf.gii) to draw a surface run's atlas "
+        "on, e.g. fsLR 32k's inflated or midthickness surface; one hemisphere's "
+        "file brings the other (hemi-L/hemi-R, lh./rh., .L./.R.). Without it, "
+        "runs on fsaverage5 are drawn on nilearn's fsaverage5 inflated mesh and "
+        "other meshes are not drawn.",
+        coerce=as_path,
+        annotation="str | None",
+        metavar="FILE",
+        run_only=True,
+    ),
+    _p(
         "n_jobs",
         1,
         "Number of images processed in parallel.",

@@ -86,6 +86,7 @@ class Settings:
     demean: bool
     output_volumes: str
     report: bool
+    surf_mesh: str | None
     n_jobs: int
     overwrite: bool
     shard: str | None

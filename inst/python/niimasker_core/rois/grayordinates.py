@@ -219,8 +219,13 @@ class GrayordinateSource:
         """Return the grayordinates in words."""
         return self.domain.describe()
 
+    @property
+    def overlay_names(self) -> list[str]:
+        """The one region the report draws: every grayordinate (not a name each)."""
+        return [f"every grayordinate ({self.n_grayordinates})"]
+
     def region_labels(
         self, reduction: Reduction, domain: Domain
     ) -> tuple[np.ndarray, str]:
-        """Return every sample as region 1 (the report draws no surface)."""
+        """Return every sample as region 1: all are extracted."""
         return np.ones(domain.n_samples, dtype=np.int32), ""

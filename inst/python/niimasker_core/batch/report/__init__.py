@@ -51,7 +51,8 @@ def build_report(batch: Any, roi: Any, *, figures: ModuleType = default_figures)
         The batch's ROI source (for the overlay).
     figures : module or namespace
         Supplies ``mosaic``, ``carpet``, ``correlation``, ``lines_svg``,
-        ``region_colours`` and ``data_uri``; :mod:`.figures` by default.
+        ``region_colours``, ``surface_atlas`` and ``data_uri``; :mod:`.figures`
+        by default.
 
     Returns
     -------
@@ -65,8 +66,10 @@ def build_report(batch: Any, roi: Any, *, figures: ModuleType = default_figures)
     results = batch.results
     overlay = ""
     if results:
+        surf_mesh = batch.parameters.get("parameters", {}).get("surf_mesh")
         overlay = safely(
-            "The region overlay", lambda: overlay_section(results[0], roi, figures)
+            "The region overlay",
+            lambda: overlay_section(results[0], roi, figures, surf_mesh=surf_mesh),
         )
     images = [
         image_section(result, figures, number, draw=number <= MAX_IMAGES_WITH_FIGURES)

@@ -3,6 +3,8 @@
 PNGs are encoded here (zlib + struct, filter 0 on every row) so that the
 report needs no plotting library; images are drawn at one pixel per voxel,
 region or volume and scaled by the browser (``image-rendering: pixelated``).
+A surface run's regions are drawn on its mesh by
+:mod:`~niimasker_core.batch.report.surface_views`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .meshes import meshes_for
+from .surface_views import atlas_views
+
 __all__ = [
     "carpet",
     "colour_bar_svg",
@@ -25,6 +30,7 @@ __all__ = [
     "lines_svg",
     "mosaic",
     "region_colours",
+    "surface_atlas",
 ]
 
 #: Colour levels of the diverging map (carpet and correlation images).
@@ -99,6 +105,35 @@ def region_colours(n: int) -> np.ndarray:
     b = np.choose(sector, [zeros, zeros, x, c, c, x])
     rgb = np.stack([r + m, g + m, b + m], axis=1)
     return np.clip(np.round(rgb * 255), 0, 255).astype(np.uint8)
+
+
+def surface_atlas(
+    surfaces: Sequence[tuple[str, np.ndarray]], surf_mesh: str | None = None
+) -> tuple[bytes | None, str]:
+    """Draw a surface run's regions on its mesh, or say why it cannot be drawn.
+
+    Parameters
+    ----------
+    surfaces : sequence of (str, numpy.ndarray)
+        Per surface structure: its CIFTI name and a label per vertex of its
+        mesh (0 outside regions, ``k`` in region ``k``, coloured
+        ``region_colours(n)[k - 1]``).
+    surf_mesh : str or None
+        The user's GIFTI mesh (one hemisphere's file); None: fsaverage5 when
+        the run has its vertex count.
+
+    Returns
+    -------
+    png : bytes or None
+        Lateral and medial views of each hemisphere (None: no known mesh).
+    words : str
+        What the picture shows, or why there is none.
+    """
+    meshes, words = meshes_for(surfaces, surf_mesh)
+    if not meshes:
+        return None, words
+    n_regions = max(int(labels.max(initial=0)) for *_, labels in meshes)
+    return encode_png(atlas_views(meshes, region_colours(max(n_regions, 1)))), words
 
 
 def _diverging_palette() -> np.ndarray:

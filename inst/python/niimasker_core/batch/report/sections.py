@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import warnings
 from collections.abc import Callable
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -133,23 +134,34 @@ def parameters_section(parameters: dict[str, Any]) -> str:
     return "".join(out)
 
 
-def overlay_section(result: Any, roi: Any, figures: ModuleType) -> str:
-    """Return the ROI overlay on the mean of the first image's kept volumes."""
+def overlay_section(
+    result: Any, roi: Any, figures: ModuleType, *, surf_mesh: str | None = None
+) -> str:
+    """Return the ROI overlay on the mean of the first image's kept volumes.
+
+    A surface run's regions are drawn on its mesh instead: ``surf_mesh`` (the
+    user's GIFTI mesh) or, by default, one the report knows.
+    """
+    if surf_mesh:
+        figures = _with_surf_mesh(figures, surf_mesh)
     files = (result.sidecar or {}).get("Sources") or [result.image]
     image = open_image(files[0], tuple(files[1:]))  # a 3D image is one volume
     domain = image.domain
-    drawn = None
+    drawn, mean, n_used = None, None, 0
     if domain.draws_regions:
         reduction = roi.for_domain(domain)
         regions, names, note = overlay.region_labels(roi, reduction, domain)
-        mean, n_used = overlay.mean_volume(image, result.volumes, MEAN_VOLUMES)
+        if getattr(domain, "draws_on_mean", True):
+            mean, n_used = overlay.mean_volume(image, result.volumes, MEAN_VOLUMES)
         drawn = domain.draw_overlay(mean, regions, figures)
-    if drawn is None:
-        return (
-            "<h2>Regions on the mean image</h2>"
-            '<p class="note">Regions are drawn on volume images only; the '
-            "signals of each image are below.</p>"
+    if drawn is None or drawn[0] is None:
+        why = (
+            "Regions are drawn on volume images only; the signals of each image "
+            "are below."
+            if drawn is None
+            else drawn[1]
         )
+        return f'<h2>{_overlay_heading(mean, domain)}</h2><p class="note">{_e(why)}</p>'
     png, where = drawn
     colours = figures.region_colours(max(len(names), 1))
     present = set(np.unique(regions).tolist())
@@ -171,11 +183,14 @@ def overlay_section(result: Any, roi: Any, figures: ModuleType) -> str:
         f"Mean of the first {n_used} kept volumes of <code>{_e(result.image)}</code> "
         f"(not the whole run, to keep the report cheap), {_e(where)}, "
         "each region tinted in its colour. " + _e(note)
+        if mean is not None
+        else f"Regions of <code>{_e(result.image)}</code> on {_e(where)}, each "
+        "region in its colour, shaded by the light. " + _e(note)
     )
-    if getattr(roi, "space", None) is not None:
+    if getattr(roi, "space", None) is not None and mean is not None:
         caption += " " + _e(_mask_coverage(regions, mean, n_used))
     out = [
-        "<h2>Regions on the mean image</h2>",
+        f"<h2>{_overlay_heading(mean, domain)}</h2>",
         f"<figure>{_img(png, figures, 'ROI overlay', 'mosaic')}"
         f"<figcaption>{caption}</figcaption></figure>",
         f'<div class="legend">{legend}</div>',
@@ -186,6 +201,21 @@ def overlay_section(result: Any, roi: Any, figures: ModuleType) -> str:
             f"{_e(', '.join(missing))}</p>"
         )
     return "".join(out)
+
+
+def _with_surf_mesh(figures: ModuleType, surf_mesh: str) -> SimpleNamespace:
+    """Return the figure functions, ``surface_atlas`` drawing on ``surf_mesh``."""
+    names = {n: getattr(figures, n) for n in dir(figures) if not n.startswith("_")}
+    names["surface_atlas"] = functools.partial(
+        figures.surface_atlas, surf_mesh=surf_mesh
+    )
+    return SimpleNamespace(**names)
+
+
+def _overlay_heading(mean: np.ndarray | None, domain: Any) -> str:
+    """Name the overlay section: regions on the mean image, or on the surface."""
+    on_mean = mean is not None or getattr(domain, "draws_on_mean", True)
+    return "Regions on the mean image" if on_mean else "Regions on the surface"
 
 
 def _mask_coverage(regions: np.ndarray, mean: np.ndarray, n_used: int) -> str:

@@ -98,8 +98,10 @@ class Grayordinates:
     #: The files the samples come from (for messages; not part of the key).
     files: tuple[str, ...] = ()
 
-    #: Regions are not drawn (that needs a mesh): the report shows the signals.
-    draws_regions = False
+    #: Regions are drawn on the cortical meshes the report knows, without the
+    #: image's mean (reading it would read a whole CIFTI file again).
+    draws_regions = True
+    draws_on_mean = False
 
     @property
     def key(self) -> tuple:
@@ -164,10 +166,24 @@ class Grayordinates:
         raise AssertionError("grayordinates are not resampled")
 
     def draw_overlay(
-        self, background: np.ndarray, labels: np.ndarray, figures: Any
-    ) -> None:
-        """Return None: surfaces are not drawn in the report (their signals are)."""
-        return None
+        self, background: np.ndarray | None, labels: np.ndarray, figures: Any
+    ) -> tuple[bytes | None, str]:
+        """Draw each cortical surface's regions with ``figures.surface_atlas``.
+
+        ``labels`` (one per sample) are spread over each surface's whole mesh,
+        0 where the image has no vertex; subcortical voxels are not drawn.
+        ``background`` is not used. Returns the PNG (None when no mesh is
+        known) and what it shows, or why there is none.
+        """
+        surfaces, start = [], 0
+        for structure in self.structures:
+            stop = start + len(structure.indices)
+            if structure.surface:
+                full = np.zeros(structure.size, dtype=np.int32)
+                full[structure.indices] = labels[start:stop]
+                surfaces.append((structure.name, full))
+            start = stop
+        return figures.surface_atlas(surfaces)
 
 
 def transfer(
