@@ -81,6 +81,25 @@ test_that("a warning nilearn gives once per image names the image", {
   expect_match(nyquist[[2]], "sub-02_task-rest", fixed = TRUE)
 })
 
+test_that("a warning given twice for one image (signal and confounds) is said once, naming it", {
+  skip_if_no_core()
+  files <- c(example_bold("01"), example_bold("02"))
+  messages <- character()
+  withCallingHandlers(
+    extract_timeseries(files, example_atlas(), low_pass = 0.3,
+                       regressor_files = c(example_confounds("01"), example_confounds("02")),
+                       regressors = "trans_x"),
+    warning = function(w) {
+      messages <<- c(messages, conditionMessage(w))
+      invokeRestart("muffleWarning")
+    }
+  )
+  nyquist <- grep("Nyquist", messages, value = TRUE)
+  expect_length(nyquist, 2L)
+  expect_match(nyquist[[1]], "sub-01_task-rest", fixed = TRUE)
+  expect_match(nyquist[[2]], "sub-02_task-rest", fixed = TRUE)
+})
+
 test_that("one confounds data frame for two images says so, not BIDS naming advice", {
   # R-side: no Python needed.
   frame <- data.frame(trans_x = stats::rnorm(80))
