@@ -18,7 +18,15 @@ import pandas as pd
 import pytest
 from conftest import SHAPE
 from headless_chromium import INSTALL, Browser, find_chromium
-from surface_data import brain_models, random_keys, write_dlabel, write_dtseries
+from surface_data import (
+    brain_models,
+    random_keys,
+    surface_series,
+    write_dlabel,
+    write_dtseries,
+    write_func_gii,
+    write_label_gii,
+)
 
 from niimasker_core.faces import api
 
@@ -147,7 +155,22 @@ def surface(tmp_path, affine):
     return [str(run)], str(atlas), {}
 
 
-KINDS = [labels, spheres, maps, voxels, failed, regions_400, surface]
+def gifti(tmp_path, affine):
+    rng = np.random.default_rng(6)
+    runs = []
+    for hemi in ("L", "R"):
+        run = tmp_path / f"sub-01_task-rest_hemi-{hemi}_space-fsaverage5_bold.func.gii"
+        write_func_gii(run, surface_series(rng, 120, n_volumes=20), None)
+        runs.append(str(run))
+        write_label_gii(
+            tmp_path / f"hemi-{hemi}_atlas-toy_dseg.label.gii",
+            rng.integers(0, 4, 120),
+            {0: "wall", 1: "a", 2: "b", 3: "c"},
+        )
+    return runs, str(tmp_path / "hemi-L_atlas-toy_dseg.label.gii"), {}
+
+
+KINDS = [labels, spheres, maps, voxels, failed, regions_400, surface, gifti]
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=[k.__name__ for k in KINDS])
