@@ -162,3 +162,20 @@ test_that("what an argument must be is said with R's literals", {
                       class = "niimasker_error_settings")
   expect_match(conditionMessage(err), "list(opening = 1)", fixed = TRUE)
 })
+
+test_that("the first non-finite volume is counted from 1, as R does", {
+  skip_if_no_core()
+  dir <- withr::local_tempdir()
+  nan_file <- file.path(dir, "sub-01_task-rest_bold.nii.gz")
+  nib <- reticulate::import("nibabel", convert = FALSE)
+  np <- reticulate::import("numpy", convert = FALSE)
+  img <- nib$load(example_bold())
+  data <- img$get_fdata()
+  reticulate::py_set_item(data, reticulate::tuple(8L, 10L, 8L, 5L), np$nan) # 0-based volume 5
+  nib$Nifti1Image(data, img$affine, img$header)$to_filename(nan_file)
+  err <- expect_error(extract_timeseries(nan_file, example_atlas(), t_r = 2),
+                      class = "niimasker_error_input_file")
+  expect_match(conditionMessage(err), "(first in volume 6)", fixed = TRUE)
+  expect_no_match(conditionMessage(err), "0-based", fixed = TRUE)
+  expect_match(conditionMessage(err), "`mask_img`", fixed = TRUE)
+})
