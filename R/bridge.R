@@ -29,6 +29,68 @@ configure_python <- function(envname = niimasker_envname) {
   invisible("default")
 }
 
+#' Choose the Python core for building the vignette, or stop
+#'
+#' The vignette is built by `R CMD build` (in a copy of the source tree, with
+#' its `.venv`) or by `make setup-r`. It finds Python as the package does
+#' ([configure_python()]: `RETICULATE_PYTHON`, then the virtualenv
+#' `install_niimasker()` made) and, when neither is there, the source tree's
+#' own virtualenv `.venv` (`make setup-python`), looked for from `start`
+#' upwards. Without a Python that imports the core it stops: a vignette
+#' without results is never built.
+#'
+#' @param start Character. Folder to look upwards from (the vignette's).
+#' @returns The path of the Python used, invisibly.
+#' @noRd
+use_build_python <- function(start = getwd()) {
+  if (!nzchar(Sys.getenv("RETICULATE_PYTHON"))) {
+    Sys.unsetenv("RETICULATE_PYTHON") # reticulate takes a set, empty one as a choice
+  }
+  if (identical(configure_python(), "default")) {
+    python <- source_tree_python(start)
+    if (!is.null(python)) {
+      reticulate::use_python(python, required = TRUE)
+    }
+  }
+  if (!core_available()) {
+    abort_niimasker(
+      c("The vignette needs niimasker's Python core to run its code; none was found, so it is not built (it would have no results).",
+        x = "Python {.path {current_python()}} can't import nilearn, nibabel and the niimasker core.",
+        i = "Run {.code niimasker::install_niimasker()}, or {.code make setup-python} in the source tree (its {.file .venv}), or set {.envvar RETICULATE_PYTHON} to a Python that has them; then build again."),
+      class = "python_unavailable"
+    )
+  }
+  invisible(current_python())
+}
+
+#' The Python of the source tree's `.venv`, looked for from `start` upwards
+#'
+#' The source tree is the nearest folder holding a `DESCRIPTION` of package
+#' niimasker; its `.venv/bin/python` (`.venv/Scripts/python.exe` on Windows)
+#' is returned when it exists.
+#' @returns Character path, or `NULL`.
+#' @noRd
+source_tree_python <- function(start = getwd()) {
+  dir <- normalizePath(start, mustWork = FALSE)
+  repeat {
+    description <- file.path(dir, "DESCRIPTION")
+    if (file.exists(description) &&
+      identical(unname(read.dcf(description, fields = "Package")[1, 1]), "niimasker")) {
+      for (python in file.path(dir, ".venv", c("bin/python", "Scripts/python.exe"))) {
+        if (file.exists(python)) {
+          return(python)
+        }
+      }
+      return(NULL)
+    }
+    parent <- dirname(dir)
+    if (identical(parent, dir)) {
+      return(NULL)
+    }
+    dir <- parent
+  }
+}
+
 #' Keep reticulate from taking a non-Poetry pyproject.toml for Poetry
 #'
 #' reticulate 1.28 takes any `pyproject.toml` with a `[tool]` table (here

@@ -81,6 +81,25 @@ test_that("a warning nilearn gives once per image names the image", {
   expect_match(nyquist[[2]], "sub-02_task-rest", fixed = TRUE)
 })
 
+test_that("a warning given twice for one image (signal and confounds) is said once, naming it", {
+  skip_if_no_core()
+  files <- c(example_bold("01"), example_bold("02"))
+  messages <- character()
+  withCallingHandlers(
+    extract_timeseries(files, example_atlas(), low_pass = 0.3,
+                       regressor_files = c(example_confounds("01"), example_confounds("02")),
+                       regressors = "trans_x"),
+    warning = function(w) {
+      messages <<- c(messages, conditionMessage(w))
+      invokeRestart("muffleWarning")
+    }
+  )
+  nyquist <- grep("Nyquist", messages, value = TRUE)
+  expect_length(nyquist, 2L)
+  expect_match(nyquist[[1]], "sub-01_task-rest", fixed = TRUE)
+  expect_match(nyquist[[2]], "sub-02_task-rest", fixed = TRUE)
+})
+
 test_that("one confounds data frame for two images says so, not BIDS naming advice", {
   # R-side: no Python needed.
   frame <- data.frame(trans_x = stats::rnorm(80))
@@ -89,4 +108,74 @@ test_that("one confounds data frame for two images says so, not BIDS naming advi
                       class = "niimasker_error_argument")
   expect_match(conditionMessage(err), "1 data frame for 2 images", fixed = TRUE)
   expect_no_match(conditionMessage(err), "BIDS", fixed = TRUE)
+})
+
+# The core's plain messages (not templates) reach R in R's idiom too (issue 21, item 6):
+# one test per kind of Python wording.
+
+test_that("a plain core message names arguments in backticks and a value as an R argument", {
+  skip_if_no_core()
+  dir <- withr::local_tempdir()
+  no_tr <- file.path(dir, "sub-01_task-rest_bold.nii.gz")
+  nib <- reticulate::import("nibabel", convert = FALSE)
+  img <- nib$load(example_bold())
+  copy <- nib$Nifti1Image(img$get_fdata(), img$affine)
+  copy$header$set_xyzt_units("mm") # no time unit: no TR in the header, and no sidecar
+  copy$to_filename(no_tr)
+  err <- expect_error(extract_timeseries(no_tr, example_atlas(), high_pass = 0.01),
+                      class = "niimasker_error_missing_repetition_time")
+  msg <- conditionMessage(err)
+  expect_match(msg, "`high_pass`/`low_pass` filtering", fixed = TRUE)
+  expect_match(msg, "Give `t_r` in seconds, e.g. `t_r = 2`.", fixed = TRUE)
+  expect_no_match(msg, "'t_r'|--t_r")
+})
+
+test_that("a quoted parameter name in a ROI file's message is backticked", {
+  skip_if_no_core()
+  seeds <- withr::local_tempfile(fileext = ".tsv")
+  utils::write.table(data.frame(x = 0, y = 0, z = 0, radius = -1), seeds,
+                     sep = "\t", row.names = FALSE, quote = FALSE)
+  err <- expect_error(extract_timeseries(example_bold(), seeds, t_r = 2),
+                      class = "niimasker_error_roi")
+  expect_match(conditionMessage(err), "has a negative `radius`.", fixed = TRUE)
+})
+
+test_that("a list of names is an R vector, c(\"a\"), not Python's ['a']", {
+  skip_if_no_core()
+  err <- expect_error(
+    extract_timeseries(example_bold(), example_atlas(), regressor_files = example_confounds(),
+                       regressors = c("trans_x", "not_a_column"), t_r = 2),
+    class = "niimasker_error_confounds"
+  )
+  expect_match(conditionMessage(err), 'has no column(s) c("not_a_column").', fixed = TRUE)
+})
+
+test_that("what an argument must be is said with R's literals", {
+  skip_if_no_core()
+  err <- expect_error(extract_timeseries(example_bold(), example_atlas(), discard_scans = "x"),
+                      class = "niimasker_error_settings")
+  expect_match(conditionMessage(err), 'a whole number >= 0 or "auto", not "x"', fixed = TRUE)
+  err <- expect_error(extract_timeseries(example_bold(), example_atlas(), max_memory = "x"),
+                      class = "niimasker_error_settings")
+  expect_match(conditionMessage(err), 'a size such as "8GB", "500MB"', fixed = TRUE)
+  err <- expect_error(extract_voxels(example_bold(), mask_args = "x"),
+                      class = "niimasker_error_settings")
+  expect_match(conditionMessage(err), "list(opening = 1)", fixed = TRUE)
+})
+
+test_that("the first non-finite volume is counted from 1, as R does", {
+  skip_if_no_core()
+  dir <- withr::local_tempdir()
+  nan_file <- file.path(dir, "sub-01_task-rest_bold.nii.gz")
+  nib <- reticulate::import("nibabel", convert = FALSE)
+  np <- reticulate::import("numpy", convert = FALSE)
+  img <- nib$load(example_bold())
+  data <- img$get_fdata()
+  reticulate::py_set_item(data, reticulate::tuple(8L, 10L, 8L, 5L), np$nan) # 0-based volume 5
+  nib$Nifti1Image(data, img$affine, img$header)$to_filename(nan_file)
+  err <- expect_error(extract_timeseries(nan_file, example_atlas(), t_r = 2),
+                      class = "niimasker_error_input_file")
+  expect_match(conditionMessage(err), "(first in volume 6)", fixed = TRUE)
+  expect_no_match(conditionMessage(err), "0-based", fixed = TRUE)
+  expect_match(conditionMessage(err), "`mask_img`", fixed = TRUE)
 })

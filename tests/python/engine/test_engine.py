@@ -156,7 +156,7 @@ def test_nan_or_inf_in_the_roi_is_an_error(tmp_path, rng, affine, bad_value, smo
             info, [reduction], smoothing_fwhm=smoothing, chunk_bytes=3 * VOLUME_BYTES
         )
     with pytest.raises(
-        InputFileError, match="volume 8, 0-based"
+        InputFileError, match=r"volume 8 \(0-based\)"
     ):  # an index in the file
         extract(info, [reduction], discard_scans=2, chunk_bytes=VOLUME_BYTES)
     (signals,) = extract(

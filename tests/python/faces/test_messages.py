@@ -112,3 +112,14 @@ def test_volume_numbers_are_1_based_in_r_and_marked_0_based_elsewhere():
     assert err.render("command") == "volume 39 (0-based) is cut short."
     many = SettingsError("volumes {v:volume}.", v=[0, 1])
     assert many.render("r") == "volumes 1, 2."
+
+
+def test_a_gap_left_by_nan_policy_omit_is_worded_per_face():
+    from niimasker_core.engine.group_means import omit_gap_error
+
+    err = omit_gap_error("1", 5, "/x.nii", "voxel")
+    assert "volume 5 (0-based)" in err.render("python")
+    assert "nan_policy='omit'" in err.render("python")
+    assert "--nan_policy zero" in err.render("command")
+    r = err.render("r")
+    assert "volume 6 of" in r and '`nan_policy = "omit"`' in r and "0-based" not in r

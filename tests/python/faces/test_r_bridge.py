@@ -203,3 +203,33 @@ def test_failures_are_worded_for_r(tmp_path):
     assert failure["error_type"] == "ConfoundsError"
     assert "`discard_scans`" in failure["message"]
     assert "'discard_scans'" not in failure["message"]
+
+
+def test_plain_messages_reach_r_in_r_idiom():
+    """Python's wording in plain messages becomes R's (issue 21, item 6)."""
+    from niimasker_core.faces.r_bridge import r_idiom
+
+    text = (
+        "'high_pass' needs 't_r' for '/data/t_r.nii.gz': give 't_r', e.g. --t_r 2. "
+        "Use ica_aroma='basic', detrend=True, the ['trans_x', 'csf'] columns, --allow_overlap; "
+        "values inf, -inf and nan are not allowed (nan_policy, info)."
+    )
+    assert r_idiom(text) == (
+        "`high_pass` needs `t_r` for '/data/t_r.nii.gz': give `t_r`, e.g. `t_r = 2`. "
+        'Use `ica_aroma = "basic"`, `detrend = TRUE`, the c("trans_x", "csf") columns, '
+        "`allow_overlap`; values Inf, -Inf and NaN are not allowed (nan_policy, info)."
+    )
+    assert r_idiom(None) is None
+
+
+def test_expected_values_are_worded_with_r_literals():
+    from niimasker_core.errors import SettingsError
+    from niimasker_core.params.settings import make_settings
+
+    with pytest.raises(SettingsError) as caught:
+        make_settings({"input_files": ["a.nii.gz"], "n_compcor": "x"})
+    assert (
+        caught.value.render("r")
+        == '`n_compcor` must be "all" or a whole number >= 1, not "x".'
+    )
+    assert "'all'" in caught.value.render("python")

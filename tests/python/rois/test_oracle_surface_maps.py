@@ -180,6 +180,9 @@ def test_a_mask_keeps_its_vertices_as_nilearns(twins, fsaverage5, tmp_path, rng)
     assert coverage["voxels_used"].tolist() == (
         np.count_nonzero(weights[inside], 0).tolist()
     )
+    # the fraction is the share of each map's |weight| inside the mask (issue 21, item 15)
+    share = np.abs(weights[inside]).sum(0) / np.abs(weights).sum(0)
+    assert np.allclose(coverage["fraction"], share, rtol=1e-5)
 
 
 def test_cifti_maps_match_by_structure_and_vertex(tmp_path, rng):

@@ -12,9 +12,11 @@ asks which kind a set is: a set whose columns are the elements of a space
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -327,26 +329,46 @@ def _cleaning_imports(plan: RunPlan, job: Job, confounds: AlignedConfounds) -> t
 def safe_process(plan: RunPlan, job: Job, output_dir: str | None) -> Outcome:
     """Return :func:`process_image`'s result, or the image's failure (never raise).
 
-    Warnings that are not niimasker's (nilearn's, e.g. a low-pass cut-off
-    lowered to an image's Nyquist frequency) come once per image, so each is
-    given again naming the image.
+    Warnings come once per image (nilearn's, e.g. a low-pass cut-off lowered
+    to an image's Nyquist frequency, and ours about its confounds), so each
+    is given again naming the image, once even where the image's cleaning
+    gave it twice (the signal's and the confounds').
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         outcome = _safe_process(plan, job, output_dir)
+    seen: set[tuple[type, str]] = set()
     for warning in caught:
-        warnings.warn(_naming_image(warning.message, plan.image), stacklevel=2)
+        key = (type(warning.message), str(warning.message))
+        if key not in seen:
+            seen.add(key)
+            warnings.warn(_naming_image(warning.message, plan.image), stacklevel=2)
     return outcome
 
 
 def _naming_image(message: Warning, image: str) -> Warning:
-    """Return a foreign warning with the image's path in front; ours name their file."""
+    """Return the warning with the image's path in front, unless it names the image."""
     if isinstance(message, Worded):
-        return message
+        if image in str(message):
+            return message
+        named = copy.copy(message)
+        if message.parameter is None and message.file is None and not message.parts:
+            named.template = _prefixed(message.template, f"In '{image}': ")
+        else:  # a template: the path is a part, so braces in it stay as they are
+            named.template = _prefixed(message.template, "In '{image:text}': ")
+            named.parts = {**message.parts, "image": image}
+        named.args = (str(named),)
+        return named
     try:
         return type(message)(f"In '{image}': {message}")
     except Exception:  # a warning class with other arguments: leave it as it is
         return message
+
+
+def _prefixed(template: Any, prefix: str) -> Any:
+    if isinstance(template, Mapping):
+        return {face: prefix + text for face, text in template.items()}
+    return prefix + template
 
 
 def _safe_process(plan: RunPlan, job: Job, output_dir: str | None) -> Outcome:

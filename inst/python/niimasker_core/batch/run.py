@@ -231,7 +231,14 @@ def _execute(
     """Yield each image and its outcome as it finishes: serial, joblib or Dask."""
     settings = job.settings
     if client is not None or settings.dask_scheduler is not None:
-        yield from run_on_dask(plans, job, output_dir, client, safe_process)
+        # Like joblib's workers, Dask's keep their warnings: they come back with the outcome.
+        for image, done in run_on_dask(
+            plans, job, output_dir, client, _process_in_worker
+        ):
+            outcome, caught = done if isinstance(done, tuple) else (done, [])
+            for warning in caught:
+                warnings.warn(warning, stacklevel=1)
+            yield image, outcome
     elif settings.n_jobs == 1 or len(plans) <= 1:
         for plan in plans:
             yield plan.image, safe_process(plan, job, output_dir)

@@ -100,9 +100,13 @@ def _match_columns(
         chosen.extend(c for c in hits if c not in chosen)
     if missing:
         raise ConfoundsError(
-            f"Confounds file '{path}' has no column(s) {', '.join(repr(m) for m in missing)}. "
-            f"Its columns include: {', '.join(list(table.columns)[:12])}"
-            f"{', ...' if table.shape[1] > 12 else ''}."
+            "Confounds file {file} has no column(s) {value}. Its columns include: "
+            "{columns:text}.",
+            parameter="regressors",
+            file=path,
+            value=missing,
+            columns=", ".join(list(table.columns)[:12])
+            + (", ..." if table.shape[1] > 12 else ""),
         )
     return chosen
 

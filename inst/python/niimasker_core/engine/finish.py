@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..domains.base import SampledImage
-from ..errors import InputFileError
+from .group_means import omit_gap_error
 from .plan import StreamPlan
 from .reduction import Reduction, signal_dtype
 from .stream import Streamed
@@ -82,9 +82,4 @@ def _check_some_finite(red: Reduction, out: np.ndarray, path: str, first: int) -
     if partial.any():
         column = int(np.flatnonzero(partial)[0])
         volume = int(np.flatnonzero(lost[:, column])[0]) + first
-        raise InputFileError(
-            f"Region '{red.columns[column]}' has no finite voxel in volume {volume} "
-            f"(0-based) of '{path}', so nan_policy='omit' leaves no value there and "
-            "the timeseries would have a gap. Use nan_policy='zero', or mask the "
-            "region out."
-        )
+        raise omit_gap_error(red.columns[column], volume, path, "voxel")

@@ -20,7 +20,52 @@ import numpy as np
 
 from ..errors import InputFileError
 
-__all__ = ["GroupMeans"]
+__all__ = ["GroupMeans", "omit_gap_error"]
+
+
+def omit_gap_error(region: str, volume: int, path: str, sample: str) -> InputFileError:
+    """Return the error of a region left with no finite ``sample`` in one volume.
+
+    Parameters
+    ----------
+    region : str
+        The region's column name.
+    volume : int
+        The volume, 0-based in the image (each face counts it its way).
+    path : str
+        The image.
+    sample : str
+        ``'voxel'`` or ``'sample'``, as the message names them.
+
+    Returns
+    -------
+    InputFileError
+        Worded per face: ``nan_policy='omit'``, ``--nan_policy omit`` or
+        ``nan_policy = "omit"``.
+    """
+    omit = {
+        "python": "nan_policy='omit'",
+        "command": "--nan_policy omit",
+        "r": '`nan_policy = "omit"`',
+    }
+    zero = {
+        "python": "nan_policy='zero'",
+        "command": "--nan_policy zero",
+        "r": '`nan_policy = "zero"`',
+    }
+    problem = (
+        "Region {region} has no finite {sample:text} in volume {volume:volume} of "
+        "{file}, so %s leaves no value there and the timeseries would have a gap."
+    )
+    return InputFileError(
+        {face: problem % omit[face] for face in omit},
+        file=path,
+        region=region,
+        volume=volume,
+        sample=sample,
+        fix={face: f"Use {zero[face]}, or mask the region out." for face in zero},
+    )
+
 
 # Up to this many columns the membership is a dense 0/1 matrix: (volumes x
 # samples) @ (samples x columns) in BLAS beats a sparse product there.
@@ -163,12 +208,4 @@ def _check_no_gap(
     gap = (counts <= 0) & (sizes > 0)
     if gap.any():
         volume, column = (int(i[0]) for i in np.nonzero(gap))
-        raise InputFileError(
-            "{file}: region {region} has no finite sample in volume "
-            "{volume:volume}, so nan_policy='omit' leaves no value there and its "
-            "timeseries would have a gap.",
-            file=path,
-            region=columns[column],
-            volume=volume + first_volume,
-            fix="Give nan_policy='zero', or mask the region out.",
-        )
+        raise omit_gap_error(columns[column], volume + first_volume, path, "sample")

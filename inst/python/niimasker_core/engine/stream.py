@@ -250,9 +250,11 @@ def _check_finite(values: np.ndarray, path: str, first: int) -> None:
         return  # the float32 sum overflowed on large finite values
     bad = int(np.flatnonzero(~finite)[0]) + first
     raise InputFileError(
-        f"'{path}' has NaN or infinite values inside the ROI (first in volume {bad}, "
-        "0-based). Replace them (e.g. with 0) or mask them out with 'mask_img' "
-        "before extraction."
+        "{file} has NaN or infinite values inside the ROI (first in volume "
+        "{volume:volume}). Replace them (e.g. with 0) or mask them out with "
+        "{--mask_img} before extraction.",
+        file=path,
+        volume=bad,
     )
 
 

@@ -13,6 +13,7 @@ numpy 2 arrays); :func:`timeseries_to_array` rebuilds one in Python.
 
 from __future__ import annotations
 
+import re
 import traceback
 import warnings
 from collections.abc import Callable, Mapping
@@ -32,12 +33,14 @@ from ..io.bids import parse_entities
 from ..io.surface_outputs import write_dense_scalars, write_dense_series
 from ..io.writers import write_nifti
 from ..params.config import load_config
+from ..params.declarations import PARAMETERS
 from ..params.settings import canonical_key
 from . import api
 
 __all__ = [
     "extract_timeseries",
     "nilearn_atlas",
+    "r_idiom",
     "read_timeseries",
     "timeseries_to_array",
     "to_plain",
@@ -48,6 +51,66 @@ __all__ = [
 ]
 
 _FACE = "r"
+
+# Python's idiom in messages that are plain text (not templates with parts), and R's words:
+# a parameter 'name' or --name (with a number: --t_r 2) is `name` (`t_r = 2`), name='x' or
+# name=True is `name = "x"` / `name = TRUE`, a list of strings ['a', 'b'] is c("a", "b"),
+# and inf, -inf, nan are Inf, -Inf, NaN.
+_NAMES = "|".join(
+    sorted((re.escape(p.name) for p in PARAMETERS), key=len, reverse=True)
+)
+_QUOTED_NAME = re.compile(rf"'({_NAMES})'")
+_FLAG = re.compile(rf"(?<![\w-])--({_NAMES})\b(?: (-?\d+(?:\.\d+)?))?")
+_KEYWORD = re.compile(rf"\b({_NAMES})=('[^']*'|True|False|None|-?\d+(?:\.\d+)?)")
+_STRING_LIST = re.compile(r"\[('[^'\]]*'(?:, '[^'\]]*')*)\]")
+_NON_FINITE = re.compile(r"(?<![\w.])(-?)(inf|nan)\b")
+_R_LITERAL = {"True": "TRUE", "False": "FALSE", "None": "NULL"}
+
+
+def r_idiom(text: str | None) -> str | None:
+    """Word a message written in Python's idiom as R users read it.
+
+    Templates with parts are worded for R already (:meth:`Worded.render`);
+    this turns the rest, plain messages and the messages of other libraries,
+    into the same idiom: parameters in backticks, R literals, no Python lists.
+
+    Parameters
+    ----------
+    text : str or None
+        A message.
+
+    Returns
+    -------
+    str or None
+        The message in R's idiom (None stays None).
+    """
+    if not text:
+        return text
+
+    def keyword(match: re.Match[str]) -> str:
+        value = match.group(2)
+        value = _R_LITERAL.get(value, value)
+        if value.startswith("'"):
+            value = '"' + value[1:-1] + '"'
+        return f"`{match.group(1)} = {value}`"
+
+    def flag(match: re.Match[str]) -> str:
+        name, value = match.groups()
+        return f"`{name}`" if value is None else f"`{name} = {value}`"
+
+    def strings(match: re.Match[str]) -> str:
+        items = re.findall(r"'([^']*)'", match.group(1))
+        return "c(" + ", ".join(f'"{item}"' for item in items) + ")"
+
+    def non_finite(match: re.Match[str]) -> str:
+        sign, word = match.groups()
+        return f"{sign}Inf" if word == "inf" else "NaN"
+
+    text = _STRING_LIST.sub(strings, text)
+    text = _KEYWORD.sub(keyword, text)
+    text = _FLAG.sub(flag, text)
+    text = _QUOTED_NAME.sub(r"`\1`", text)
+    return _NON_FINITE.sub(non_finite, text)
 
 
 def extract_timeseries(
@@ -195,7 +258,7 @@ def to_plain(result: ExtractionResult) -> dict[str, Any]:
             {
                 "file": f.file,
                 "error_type": f.error_type,
-                "message": f.message_for(_FACE),
+                "message": r_idiom(f.message_for(_FACE)),
             }
             for f in result.failures
         ],
@@ -368,11 +431,11 @@ def _describe(item: Worded | BaseException) -> dict[str, Any]:
     ]
     ours = [c for c in ours if c != "Worded"]
     if isinstance(item, Worded):
-        problem, fix = item.problem_for(_FACE), item.fix_for(_FACE)
+        problem, fix = r_idiom(item.problem_for(_FACE)), r_idiom(item.fix_for(_FACE))
         parts = {k: _plain(v) for k, v in item.parts.items()}
         parameter, file = item.parameter, item.file
     else:
-        problem, fix, parts, parameter, file = str(item), None, {}, None, None
+        problem, fix, parts, parameter, file = r_idiom(str(item)), None, {}, None, None
     return {
         "type": type(item).__name__,
         "classes": ours,

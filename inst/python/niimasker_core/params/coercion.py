@@ -68,8 +68,16 @@ def _fail(name: str, value: Any, expected: str | Mapping[str, str]) -> SettingsE
         parameter=name,
         value=value,
         expected=expected if isinstance(expected, str) else expected["python"],
-        expected_r=expected if isinstance(expected, str) else expected["r"],
+        expected_r=_r_expected(expected)
+        if isinstance(expected, str)
+        else expected["r"],
     )
+
+
+def _r_expected(text: str) -> str:
+    """Word an expectation written with Python's literals ('all', [1, 2]) with R's."""
+    text = re.sub(r"'([^'{}]*)'", r'"\1"', text)
+    return re.sub(r"\[([^\[\]]*)\]", r"c(\1)", text)
 
 
 def _shown(value: Any) -> Any:
@@ -561,10 +569,22 @@ def as_mask_args(name: str, value: Any) -> dict | None:
             value = json.loads(value)
         except ValueError:
             raise _fail(
-                name, value, "a JSON object such as '{\"opening\": 1}'"
+                name,
+                value,
+                {
+                    "python": "a JSON object such as '{\"opening\": 1}'",
+                    "r": "a named list such as list(opening = 1)",
+                },
             ) from None
     if not isinstance(value, Mapping):
-        raise _fail(name, value, "a dict (a JSON object such as '{\"opening\": 1}')")
+        raise _fail(
+            name,
+            value,
+            {
+                "python": "a dict (a JSON object such as '{\"opening\": 1}')",
+                "r": "a named list such as list(opening = 1)",
+            },
+        )
     return dict(value)
 
 

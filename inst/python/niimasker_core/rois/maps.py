@@ -337,6 +337,8 @@ class Maps(GridCachedSource):
             maps = read_maps(self.path, shape, affine)
         if not self.allow_overlap:
             self._check_overlap(maps)
+        on_grid = np.diff(maps.indptr)
+        weight_on_grid = np.asarray(abs(maps).sum(axis=0)).ravel()
         if self.mask_img is not None:
             inside = mask_on_grid(self.mask_img, shape, affine).ravel(order="F")
             maps = sparse.csc_array(
@@ -346,14 +348,26 @@ class Maps(GridCachedSource):
         reduction = maps_reduction(maps, self.names)
         used = np.diff(maps.indptr)
         reduction.region_voxels = used.tolist()
+        # A map's coverage is the share of its weight, on the image's grid, that the
+        # signal is over (inside the mask): XCP-D's share of a region's voxels, each
+        # voxel counted by its |weight| (for a 0/1 map, the share of its voxels).
+        weight_used = np.asarray(abs(maps).sum(axis=0)).ravel()
         reduction.coverage = [
             {
                 "region": name,
                 "voxels_in_roi": int(total),
                 "voxels_used": int(n),
-                "fraction": float(n) / total if total else 0.0,
+                "voxels_on_image_grid": int(whole),
+                "fraction": float(w / w_all) if w_all else 0.0,
             }
-            for name, total, n in zip(self.names, self.voxels_in_maps, used)
+            for name, total, n, whole, w, w_all in zip(
+                self.names,
+                self.voxels_in_maps,
+                used,
+                on_grid,
+                weight_used,
+                weight_on_grid,
+            )
         ]
         return reduction
 

@@ -140,6 +140,7 @@ class SurfaceMaps(RegionColumns):
         values = np.column_stack(
             [self._carry(column, domain) for column in self.maps.values.T]
         )
+        weight_whole = np.abs(values).sum(axis=0)
         if self.mask_img is not None:
             values[~surface_mask_on(self.mask_img, domain)] = 0.0
         if not self.allow_overlap:
@@ -152,6 +153,11 @@ class SurfaceMaps(RegionColumns):
         reduction.coverage = coverage_rows(
             self.names, np.count_nonzero(self.maps.values, axis=0).tolist(), used
         )
+        # as for volume maps: the share of each map's weight that the signal is over
+        for row, whole, kept in zip(
+            reduction.coverage, weight_whole, np.abs(values).sum(axis=0)
+        ):
+            row["fraction"] = float(kept / whole) if whole else 0.0
         return reduction
 
     def _carry(self, column: np.ndarray, domain: Grayordinates) -> np.ndarray:
