@@ -15,6 +15,7 @@ The math is :mod:`niimasker_core.signal.connectivity`; file names come from
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,6 +46,7 @@ __all__ = [
     "add_tangents",
     "check_tangent_images",
     "image_matrices",
+    "kept_rows",
     "planned_relmats",
     "read_relmats",
     "write_relmats",
@@ -72,7 +74,7 @@ def image_matrices(
     ConnectivityError
         If a kind that inverts the covariance meets a singular one.
     """
-    matrices = image_connectomes(
+    return image_connectomes(
         _kept_values(result),
         result.columns,
         options.connectivity,
@@ -80,7 +82,6 @@ def image_matrices(
         use_fisher_z=options.fisher_z,
         image=result.image,
     )
-    return {m.kind: m for m in matrices}
 
 
 def planned_relmats(stem: str, kinds: Sequence[str]) -> list[str]:
@@ -93,17 +94,17 @@ def planned_relmats(stem: str, kinds: Sequence[str]) -> list[str]:
 
 
 def _sidecar(
-    matrix: Connectome, estimator: str, extra: dict[str, Any] | None = None
+    kind: str, matrix: Connectome, estimator: str, extra: dict[str, Any] | None
 ) -> dict[str, Any]:
     return {
-        "Kind": matrix.kind,
+        "Kind": kind,
         "Estimator": estimator,
         "FisherZ": matrix.fisher_z,
         "NumberOfVolumes": matrix.n_volumes,
         "NodesLeftOut": list(matrix.left_out),
         "Description": "Computed on the kept volumes of the cleaned timeseries "
         "(censored and discarded volumes out), as nilearn's ConnectivityMeasure"
-        f"(kind={matrix.kind!r}) with the {estimator} covariance.",
+        f"(kind={kind!r}) with the {estimator} covariance.",
         **(extra or {}),
     }
 
@@ -122,7 +123,7 @@ def write_relmats(
         table = out / relmat_name(stem, kind)
         files.append(write_relmat(table, matrix.values, [str(c) for c in columns]))
         files.append(
-            write_json(relmat_sidecar(table), _sidecar(matrix, estimator, extra))
+            write_json(relmat_sidecar(table), _sidecar(kind, matrix, estimator, extra))
         )
     return files
 
@@ -131,8 +132,6 @@ def read_relmats(
     out: Path, stem: str, kinds: Sequence[str]
 ) -> dict[str, Connectome] | None:
     """Read back the matrices of ``stem`` (None when one is missing or unreadable)."""
-    import json
-
     matrices = {}
     for kind in kinds:
         table = out / relmat_name(stem, kind)
@@ -239,12 +238,12 @@ def add_tangents(
             continue
         reference = {"ReferenceImages": [r.image for r in group]}
         for result, matrix in zip(group, matrices):
-            result.connectivity = {**result.connectivity, "tangent": matrix}
+            result.connectivity = {**result.connectivity, **matrix}
             if output_dir is not None:
                 files = write_relmats(
                     Path(output_dir),
                     result.stem,
-                    {"tangent": matrix},
+                    matrix,
                     result.columns,
                     options.connectivity_estimator,
                     reference,

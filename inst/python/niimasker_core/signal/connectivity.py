@@ -188,8 +188,8 @@ def image_connectomes(
     *,
     use_fisher_z: bool = False,
     image: str = "",
-) -> list[Connectome]:
-    """Return one image's matrices of every kind but ``tangent`` (a batch's).
+) -> dict[str, Connectome]:
+    """Return one image's matrices of every kind but ``tangent`` (a batch's), by kind.
 
     Parameters
     ----------
@@ -208,7 +208,7 @@ def image_connectomes(
 
     Returns
     -------
-    list of Connectome
+    dict of str to Connectome
         One per kind, in the order given.
 
     Raises
@@ -229,7 +229,7 @@ def image_connectomes(
     ):
         raise _singular(image, n_regions, n_volumes)
     cov = covariance(x, estimator) if set(asked) - {"correlation"} else None
-    out = []
+    out = {}
     for kind in asked:
         if kind == "correlation":
             inner = _cov_to_corr(covariance(_standardized(x), estimator))
@@ -242,9 +242,8 @@ def image_connectomes(
             np.fill_diagonal(inner, 1.0)
         matrix = _embed(inner, keep)
         z = use_fisher_z and kind in _CORRELATIONS
-        out.append(
-            Connectome(kind, fisher_z(matrix) if z else matrix, left_out, n_volumes, z)
-        )
+        values = fisher_z(matrix) if z else matrix
+        out[kind] = Connectome(kind, values, left_out, n_volumes, z)
     return out
 
 
@@ -326,7 +325,7 @@ def tangent_connectomes(
     columns: Sequence[str],
     estimator: str,
     images: Sequence[str] = (),
-) -> list[Connectome]:
+) -> list[dict[str, Connectome]]:
     """Return each table's ``tangent`` matrix, relative to their geometric mean.
 
     Regions with a non-finite value in any table are left out of every
@@ -345,8 +344,8 @@ def tangent_connectomes(
 
     Returns
     -------
-    list of Connectome
-        One per table, in order.
+    list of dict
+        One per table, in order: ``{'tangent': Connectome}``.
 
     Raises
     ------
@@ -368,11 +367,13 @@ def tangent_connectomes(
     mean = geometric_mean(covs)
     whitening = _eigh_map(lambda v: 1.0 / np.sqrt(v), mean)
     return [
-        Connectome(
-            "tangent",
-            _embed(_eigh_map(np.log, whitening @ c @ whitening), keep),
-            left_out,
-            a.shape[0],
-        )
+        {
+            "tangent": Connectome(
+                "tangent",
+                _embed(_eigh_map(np.log, whitening @ c @ whitening), keep),
+                left_out,
+                a.shape[0],
+            )
+        }
         for c, a in zip(covs, arrays)
     ]
