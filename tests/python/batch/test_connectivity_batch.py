@@ -254,3 +254,33 @@ def test_command_writes_the_matrices(study, tmp_path):
     assert code == 0
     assert len(list(out.glob("*_partialcorrelation_relmat.tsv"))) == 3
     assert len(list(out.glob("*_tangent_relmat.json"))) == 3
+
+
+def test_report_draws_each_correlation_and_the_batch_mean(study, tmp_path, monkeypatch):
+    from niimasker_core.batch.report import figures
+
+    drawn = []
+    real = figures.matrix
+
+    def recording(values, limit=1.0):
+        drawn.append((np.array(values), limit))
+        return real(values, limit)
+
+    monkeypatch.setattr(figures, "matrix", recording)
+    result = _run(
+        study,
+        tmp_path / "out",
+        connectivity=["correlation"],
+        fisher_z=True,
+        report=True,
+    )
+    text = (tmp_path / "out" / "report.html").read_text()
+    assert "Batch mean correlation" in text and "Fisher z" in text
+    assert text.count("The correlation matrix written") == len(result)
+    mean, mean_limit = drawn[-1]  # drawn after the images' sections
+    each = [item.connectivity["correlation"].to_numpy() for item in result]
+    np.testing.assert_allclose(mean, np.mean(each, axis=0), rtol=1e-12)
+    assert mean_limit == pytest.approx(np.nanmax(np.abs(mean)))
+    assert len(drawn) == len(result) + 1
+    for (values, _), expected in zip(drawn[:-1], each):
+        np.testing.assert_array_equal(values, expected)
