@@ -219,10 +219,14 @@ def write_relmat(target: str | Path, matrix: np.ndarray, nodes: Sequence[str]) -
 
     NaN is written as ``n/a``; values with 9 significant digits.
     """
+    values = np.asarray(matrix, dtype=np.float64)
+    row_format = "\t".join(["%.9g"] * values.shape[1])  # one format per row: fast
     lines = ["\t".join(["Node", *nodes])]
-    for node, row in zip(nodes, np.asarray(matrix, dtype=np.float64).tolist()):
-        cells = ["n/a" if v != v else f"{v:.9g}" for v in row]
-        lines.append("\t".join([node, *cells]))
+    for node, row, has_nan in zip(nodes, values.tolist(), np.isnan(values).any(axis=1)):
+        line = row_format % tuple(row)
+        if has_nan:
+            line = "\t".join("n/a" if c == "nan" else c for c in line.split("\t"))
+        lines.append(f"{node}\t{line}")
     text = "\n".join(lines) + "\n"
     with atomic_path(target, size_hint=len(text.encode())) as tmp:
         with open(tmp, "w") as handle:

@@ -252,6 +252,12 @@ def _eigh_map(function, matrix: np.ndarray) -> np.ndarray:
     return (vectors * function(values)) @ vectors.T
 
 
+def _log_stack(stack: np.ndarray) -> np.ndarray:
+    """Return the matrix logarithm of each symmetric matrix of a stack (one LAPACK call)."""
+    values, vectors = np.linalg.eigh(stack)
+    return (vectors * np.log(values)[:, None, :]) @ vectors.transpose(0, 2, 1)
+
+
 def geometric_mean(
     matrices: Sequence[np.ndarray], max_iter: int = 30, tol: float = 1e-7
 ) -> np.ndarray:
@@ -283,8 +289,7 @@ def geometric_mean(
     for _ in range(max_iter):
         vals, vecs = np.linalg.eigh(gmean)
         inv_sqrt = (vecs * np.sqrt(1.0 / vals)) @ vecs.T
-        logs = [_eigh_map(np.log, inv_sqrt @ m @ inv_sqrt) for m in stack]
-        logs_mean = np.mean(logs, axis=0)
+        logs_mean = _log_stack(inv_sqrt @ stack @ inv_sqrt).mean(axis=0)
         if np.any(np.isnan(logs_mean)):
             raise FloatingPointError("NaN after the matrix logarithm.")
         norm = np.linalg.norm(logs_mean)
@@ -360,20 +365,16 @@ def tangent_connectomes(
     covs = []
     for i, a in enumerate(arrays):
         cov = covariance(a[:, keep], estimator)
-        if np.linalg.eigvalsh(cov).min() <= 0:
+        try:
+            np.linalg.cholesky(cov)  # positive definite: a fifth of an eigh's cost
+        except np.linalg.LinAlgError:
             image = images[i] if i < len(images) else f"table {i + 1}"
-            raise _singular(image, int(keep.sum()), a.shape[0])
+            raise _singular(image, int(keep.sum()), a.shape[0]) from None
         covs.append(cov)
     mean = geometric_mean(covs)
     whitening = _eigh_map(lambda v: 1.0 / np.sqrt(v), mean)
+    logs = _log_stack(whitening @ np.asarray(covs) @ whitening)
     return [
-        {
-            "tangent": Connectome(
-                "tangent",
-                _embed(_eigh_map(np.log, whitening @ c @ whitening), keep),
-                left_out,
-                a.shape[0],
-            )
-        }
-        for c, a in zip(covs, arrays)
+        {"tangent": Connectome("tangent", _embed(log, keep), left_out, a.shape[0])}
+        for log, a in zip(logs, arrays)
     ]
