@@ -112,9 +112,48 @@ timeseries_metadata <- function(result, files) {
     ),
     sidecars = stats::setNames(lapply(items, function(item) r_sidecar(item$sidecar)), files),
     output_files = stats::setNames(lapply(items, function(item) as.character(unlist(item$files))), files),
+    connectivity = connectivity_tibble(items),
     parameters = result$parameters,
     output_dir = result$output_dir
   ), class = "niimasker_info")
+}
+
+#' Every connectivity matrix of a result as one long tibble
+#'
+#' One row per image, kind and pair of regions (the diagonal included):
+#' `file`, the image's BIDS entities (as in the timeseries tibble), `kind`
+#' (nilearn's name), `node_from`, `node_to` (region names, as the timeseries
+#' columns) and `value` (double, `NaN` for regions left out and for a Fisher z
+#' diagonal). Zero rows when no `connectivity` was asked.
+#' @noRd
+connectivity_tibble <- function(items) {
+  blocks <- list()
+  for (i in seq_along(items)) {
+    for (matrix in items[[i]]$connectivity) {
+      nodes <- r_region_names(as.character(unlist(matrix$nodes)))
+      n <- length(nodes)
+      values <- raw_to_matrix(matrix$values, c(n, n))
+      blocks[[length(blocks) + 1L]] <- list(
+        item = i, kind = as.character(matrix$kind),
+        node_from = rep(nodes, times = n), node_to = rep(nodes, each = n),
+        value = as.vector(values)
+      )
+    }
+  }
+  n_rows <- vapply(blocks, function(b) length(b$value), integer(1))
+  owners <- items[vapply(blocks, function(b) b$item, integer(1))]
+  files <- vapply(owners, function(item) as.character(item$file), character(1))
+  entities <- entity_columns(owners, n_rows, taken = c("file", "kind", "node_from", "node_to", "value"))
+  out <- c(
+    list(file = rep(files, n_rows)), entities,
+    list(
+      kind = rep(vapply(blocks, function(b) b$kind, character(1)), n_rows),
+      node_from = as.character(unlist(lapply(blocks, function(b) b$node_from))),
+      node_to = as.character(unlist(lapply(blocks, function(b) b$node_to))),
+      value = as.double(unlist(lapply(blocks, function(b) b$value)))
+    )
+  )
+  tibble::new_tibble(out, nrow = sum(n_rows))
 }
 
 #' A labels tibble (`index`, `name`) from the core's list of regions

@@ -133,6 +133,19 @@
 #'   regressed as given.
 #' @param output_volumes Character. With scrubbing, `"censored"` keeps only
 #'   the kept volumes; `"interpolated"` keeps every volume.
+#' @param connectivity Character. Connectivity matrices of each image, from
+#'   the kept volumes of its cleaned timeseries: any of `"correlation"`,
+#'   `"partial correlation"`, `"covariance"`, `"precision"` and `"tangent"`
+#'   (nilearn's `ConnectivityMeasure` kinds; `"tangent"` is relative to the
+#'   batch's geometric mean and needs two or more images). They are returned
+#'   as the long tibble `timeseries_info(x)$connectivity` and, with
+#'   `output_dir`, written as `<stem>_<kind>_relmat.tsv` (kind without spaces)
+#'   with a JSON sidecar. `NULL`: none.
+#' @param connectivity_estimator Character. `"empirical"` (the plain
+#'   covariance; its correlation is Pearson's, as [stats::cor()]) or
+#'   `"ledoitwolf"` (shrunk, nilearn's default).
+#' @param fisher_z Logical. Give correlation and partial correlation
+#'   matrices as Fisher z (`atanh()`; the diagonal is `NaN`).
 #' @param report Logical. Write `report.html` to `output_dir`: the
 #'   parameters, the regions drawn on the mean image and each image's
 #'   timeseries. Ignored when `output_dir` is `NULL`.
@@ -227,7 +240,8 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
                                global_signal = NULL, scrub = NULL, fd_threshold = NULL,
                                std_dvars_threshold = NULL, compcor = NULL, n_compcor = NULL,
                                ica_aroma = NULL, demean = TRUE, output_volumes = "censored",
-                               report = TRUE, surf_mesh = NULL, n_jobs = 1L,
+                               connectivity = NULL, connectivity_estimator = "empirical",
+                               fisher_z = FALSE, report = TRUE, surf_mesh = NULL, n_jobs = 1L,
                                overwrite = FALSE, shard = NULL,
                                dask_scheduler = NULL, dask_timeout = 10,
                                max_memory = NULL, verbose = FALSE, config = NULL,
@@ -301,6 +315,9 @@ parameter_checks <- list(
   ica_aroma = check_string,
   demean = check_flag,
   output_volumes = function(x, ...) check_string(x, allow_null = FALSE, ...),
+  connectivity = function(x, ...) as_py_list(check_strings(x, ...)),
+  connectivity_estimator = function(x, ...) check_string(x, allow_null = FALSE, ...),
+  fisher_z = check_flag,
   report = check_flag,
   surf_mesh = function(x, ...) expand_tilde(check_string(x, ...)),
   n_jobs = check_whole_number,
@@ -333,6 +350,12 @@ parameter_checks <- list(
 #'     1-based volume numbers (`OutputVolumes`, `CensoredVolumes`,
 #'     `InterpolatedVolumes`, `integer(0)` when empty).
 #'   * `output_files`: named list (by file) of the files written.
+#'   * `connectivity`: with `connectivity`, a long tibble of every matrix:
+#'     `file` and the image's BIDS entity columns (as in the timeseries
+#'     tibble), `kind` (character, nilearn's name), `node_from`, `node_to`
+#'     (character, region names as the timeseries columns) and `value`
+#'     (double; `NaN` for regions left out and for a Fisher z diagonal), one
+#'     row per pair of regions, the diagonal included. Zero rows otherwise.
 #'   * `parameters`: the resolved parameters (as in `parameters.json`).
 #'   * `output_dir`: character or `NULL`.
 #' @family extraction
@@ -371,6 +394,9 @@ info_of_rows <- function(info, x) {
     info$empty_regions <- info$empty_regions[info$empty_regions$file %in% files, , drop = FALSE]
     info$sidecars <- info$sidecars[names(info$sidecars) %in% files]
     info$output_files <- info$output_files[names(info$output_files) %in% files]
+    if (!is.null(info$connectivity)) {
+      info$connectivity <- info$connectivity[info$connectivity$file %in% files, , drop = FALSE]
+    }
   }
   kept <- info$labels$name %in% names(x)
   if (any(kept)) {

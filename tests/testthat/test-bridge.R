@@ -9,6 +9,7 @@ expected_r_classes <- list(
   CleaningError = "niimasker_error_cleaning",
   ConfigError = "niimasker_error_config",
   ConfoundsError = "niimasker_error_confounds",
+  ConnectivityError = "niimasker_error_connectivity",
   ImageNotFoundError = c("niimasker_error_image_not_found", "niimasker_error_input_file"),
   InputFileError = "niimasker_error_input_file",
   LabelsError = c("niimasker_error_labels", "niimasker_error_roi"),

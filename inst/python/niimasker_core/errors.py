@@ -30,6 +30,9 @@ Errors::
     │   └── AromaImageError (ValueError)    full ICA-AROMA on a non-AROMA image
     ├── CleaningError (ValueError)          cleaning settings do not fit the data
     │   └── MissingRepetitionTimeError      filtering without a repetition time
+    ├── ConnectivityError (ValueError)      a connectivity kind cannot be computed
+    │                                       (tangent of one image, a singular
+    │                                       covariance)
     ├── BudgetError (MemoryError)           an input needs more memory than
     │                                       ``max_memory``, or its outputs more
     │                                       disk than the output folder has
@@ -70,6 +73,7 @@ __all__ = [
     "ConfigError",
     "ConfigOverrideWarning",
     "ConfoundsError",
+    "ConnectivityError",
     "EmptyRegionWarning",
     "ImageNotFoundError",
     "InputFileError",
@@ -343,6 +347,15 @@ class PairingError(ConfoundsError):
 
 class CleaningError(NiimaskerError, ValueError):
     """Raised when cleaning settings do not fit the data (too few volumes...)."""
+
+
+class ConnectivityError(NiimaskerError, ValueError):
+    """Raised when a connectivity kind cannot be computed from the tables.
+
+    ``tangent`` with fewer than two images, or a kind that inverts the
+    covariance (``precision``, ``partial correlation``, ``tangent``) when the
+    empirical covariance is singular (fewer kept volumes than regions).
+    """
 
 
 class OutputError(NiimaskerError, OSError):

@@ -39,6 +39,7 @@ from ..rois.base import check_voxels_left, coverage_rows
 from ..rois.sets import RoiSet
 from ..signal.clean import clean
 from ..signal.cleaning import native_applies, require_t_r, series_options
+from .connectomes import image_matrices, write_relmats
 from .fingerprint import OUTPUTS_KEY, image_fingerprint, output_digests
 from .job import Job
 from .outcome import Failure, ImageResult, Outcome
@@ -96,6 +97,10 @@ def process_image(plan: RunPlan, job: Job, output_dir: str | None) -> list[Image
         )
         for roi_set, reduction, signals in zip(job.sets, reductions, extracted.signals)
     ]
+    if options.connectivity.connectivity:
+        for roi_set, result in zip(job.sets, results):
+            if roi_set.source.space is None:  # regions, not a space's elements
+                result.connectivity = image_matrices(result, options.connectivity)
     if output_dir is not None:
         for roi_set, reduction, result, finite, used in zip(
             job.sets,
@@ -106,7 +111,12 @@ def process_image(plan: RunPlan, job: Job, output_dir: str | None) -> list[Image
         ):
             coverage = _coverage(reduction, finite, options.extraction.nan_policy, used)
             result.files = _write_outputs(
-                Path(output_dir), result, reduction, coverage, roi_set.source
+                Path(output_dir),
+                result,
+                reduction,
+                coverage,
+                roi_set.source,
+                job.options.connectivity.connectivity_estimator,
             )
     for result in results:
         result.seconds = time.perf_counter() - started
@@ -279,7 +289,12 @@ def _coverage(
 
 
 def _write_outputs(
-    out: Path, result: ImageResult, reduction: Reduction, coverage: list, source: Any
+    out: Path,
+    result: ImageResult,
+    reduction: Reduction,
+    coverage: list,
+    source: Any,
+    estimator: str,
 ) -> list[str]:
     # The sidecar is written last: its presence, with the right fingerprint,
     # tells a later run that every other output of the image is complete.
@@ -294,6 +309,9 @@ def _write_outputs(
     files = fmt.write(table, result.values, result.columns, layout)
     if coverage:
         files.append(write_rows(out / f"{result.stem}_coverage.tsv", coverage))
+    files += write_relmats(
+        out, result.stem, result.connectivity, result.columns, estimator
+    )
     for name, img in reduction.images.items():
         if hasattr(img, "to_filename"):
             files.append(write_nifti(out / DATA_DIR / f"{name}.nii.gz", img))

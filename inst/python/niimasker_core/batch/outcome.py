@@ -25,6 +25,8 @@ class ImageResult:
     seconds: float = 0.0  # time spent on the image (0 when skipped)
     atlas: str | None = None  # the ROI set's name when there are several
     skipped: bool = False  # outputs were already complete: read back, not redone
+    # connectivity matrices by kind (signal.connectivity.Connectome)
+    connectivity: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

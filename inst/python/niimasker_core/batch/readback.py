@@ -21,13 +21,20 @@ from typing import Any
 import numpy as np
 
 from ..errors import ImageNotFoundError, UnusedOptionWarning
-from ..io.formats import FORMATS, format_of, sidecar_of, timeseries_name
+from ..io.formats import (
+    FORMATS,
+    format_of,
+    relmat_name,
+    sidecar_of,
+    timeseries_name,
+)
 from ..params.settings import Settings
+from .connectomes import planned_relmats, read_relmats
 from .fingerprint import image_fingerprint, outputs_intact
 from .outcome import ImageResult
 from .plan import RunPlan
 from .record import parameters_file
-from .results import ExtractionResult, ImageTimeseries, to_frame
+from .results import ExtractionResult, ImageTimeseries, matrix_frames, to_frame
 
 __all__ = ["finished_outputs", "read_folder", "read_written"]
 
@@ -84,10 +91,15 @@ def finished_outputs(
         sidecar.get("OutputVolumes", [])
     ):
         return None
+    kinds = [k for k in settings.connectivity or () if k != "tangent"]
+    matrices = read_relmats(out, stem, kinds)
+    if matrices is None:
+        return None  # a matrix missing: made again
     files = [str(table)]
     coverage = out / f"{stem}_coverage.tsv"
     if coverage.is_file():
         files.append(str(coverage))
+    files += [str(out / n) for n in planned_relmats(stem, kinds)]
     files.append(str(sidecar_file))
     return ImageResult(
         image=plan.image,
@@ -100,6 +112,7 @@ def finished_outputs(
         files=files,
         atlas=suffix[len("_atlas-") :] or None,
         skipped=True,
+        connectivity=matrices,
     )
 
 
@@ -174,12 +187,13 @@ def read_folder(output_dir: str | Path) -> ExtractionResult:
     parameters = json.loads(record_file.read_text(encoding="utf-8"))
     roi = parameters.get("roi", {})
     several = "kind" not in roi  # several sets: described by name
+    kinds = (parameters.get("parameters") or {}).get("connectivity") or []
     items = []
     for run in parameters.get("runs", []):
         names = run.get("outputs", [run["output"]])
         sets = list(roi) if several else [None] * len(names)
         for name, atlas in zip(names, sets):
-            item = _read_item(folder / name, run["image"], atlas)
+            item = _read_item(folder / name, run["image"], atlas, kinds)
             if item is not None:
                 items.append(item)
     return ExtractionResult(
@@ -187,7 +201,9 @@ def read_folder(output_dir: str | Path) -> ExtractionResult:
     )
 
 
-def _read_item(table: Path, image: str, atlas: str | None) -> ImageTimeseries | None:
+def _read_item(
+    table: Path, image: str, atlas: str | None, kinds: list[str]
+) -> ImageTimeseries | None:
     """Read one written timeseries and its sidecar (None, with a warning, if it can't be)."""
     fmt = format_of(table)
     if fmt.read is None or not table.is_file():
@@ -205,10 +221,14 @@ def _read_item(table: Path, image: str, atlas: str | None) -> ImageTimeseries | 
     sidecar, columns, values = read_written(table)
     sidecar_file = sidecar_of(table)
     volumes = [int(v) for v in sidecar.get("OutputVolumes", range(values.shape[0]))]
+    stem = table.name[: -len(f"_timeseries.{fmt.extension}")]
+    present = [k for k in kinds if (table.parent / relmat_name(stem, k)).is_file()]
+    matrices = read_relmats(table.parent, stem, present) or {}
     return ImageTimeseries(
         data=to_frame(values, columns, volumes),
+        connectivity=matrix_frames(matrices, columns),
         file=image,
-        stem=table.name[: -len(f"_timeseries.{fmt.extension}")],
+        stem=stem,
         atlas=atlas,
         sidecar=sidecar,
         t_r=sidecar.get("RepetitionTime"),

@@ -22,6 +22,7 @@ from ..rois.grayordinates import written_format
 from ..rois.sets import RoiSet, split_sets
 from ..rois.surface_labels import region_format
 from ..version import __version__
+from .connectomes import planned_relmats
 from .job import Job
 from .outcome import Failure, Outcome
 from .plan import RunPlan
@@ -62,6 +63,7 @@ def image_outputs(settings: Settings, plan: RunPlan) -> list[str]:
         names += [*fmt.file_names(table), sidecar_of(table).name]
         if not voxels:
             names.append(f"{plan.stem}{suffix}_coverage.tsv")
+            names += planned_relmats(plan.stem + suffix, settings.connectivity or ())
     return names
 
 

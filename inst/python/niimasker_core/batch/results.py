@@ -25,7 +25,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from .outcome import ImageResult
     from .run import BatchResult
 
-__all__ = ["ExtractionFailure", "ExtractionResult", "ImageTimeseries", "to_frame"]
+__all__ = [
+    "ExtractionFailure",
+    "ExtractionResult",
+    "ImageTimeseries",
+    "matrix_frames",
+    "to_frame",
+]
 
 
 @dataclass(repr=False, eq=False)
@@ -59,6 +65,10 @@ class ImageTimeseries:
     skipped : bool
         True when the outputs were already complete and were read back
         rather than computed again.
+    connectivity : dict of str to pandas.DataFrame
+        With ``connectivity``: each kind's matrix (nilearn's name, e.g.
+        ``'partial correlation'``), square, indexed and labelled by the
+        region names (index name ``node``); NaN for regions left out.
 
     Examples
     --------
@@ -76,6 +86,7 @@ class ImageTimeseries:
     t_r_source: str | None = None
     files: list[str] = field(default_factory=list)
     skipped: bool = False
+    connectivity: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @classmethod
     def from_image_result(
@@ -108,6 +119,7 @@ class ImageTimeseries:
             t_r_source=result.sidecar.get("RepetitionTimeSource"),
             files=list(result.files),
             skipped=result.skipped,
+            connectivity=matrix_frames(result.connectivity, result.columns),
         )
 
     @property
@@ -386,3 +398,33 @@ def to_frame(
     values = np.asarray(values, dtype=np.float64)
     index = pd.Index(np.asarray(volumes, dtype=np.int64), name="volume")
     return pd.DataFrame(values, index=index, columns=list(columns), copy=False)
+
+
+def matrix_frames(
+    matrices: dict[str, Any], columns: list[str]
+) -> dict[str, pd.DataFrame]:
+    """Return connectivity matrices (``Connectome``) as square DataFrames by kind.
+
+    Parameters
+    ----------
+    matrices : dict
+        Kind to :class:`~niimasker_core.signal.connectivity.Connectome`.
+    columns : list of str
+        The region names.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        Index (named ``node``) and columns the region names.
+    """
+    import pandas as pd
+
+    names = [str(c) for c in columns]
+    return {
+        kind: pd.DataFrame(
+            np.asarray(m.values, dtype=np.float64),
+            index=pd.Index(names, name="node"),
+            columns=names,
+        )
+        for kind, m in matrices.items()
+    }

@@ -31,12 +31,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import SettingsError
 from ..io.folder import check_output_dir, folder_lock, remove_stale_temporaries
 from ..io.writers import write_json, write_nifti
 from ..params.options import RunOptions
 from ..params.settings import Settings
 from ..rois.sets import load_roi_sets
 from .budget import check_memory_budget, check_voxel_disk
+from .connectomes import add_tangents, check_tangent_images
 from .dask_cluster import run_on_dask
 from .image import safe_process
 from .job import Job
@@ -136,6 +138,7 @@ def run_batch(
     options = RunOptions.from_settings(settings)
     every = plan_runs(settings, options.confounds)
     plans = select_shard(every, settings.shard)
+    check_tangent_images(options.connectivity, len(every))
     check_memory_budget(settings, plans)  # from the headers, before any data
     if output_dir is not None:  # before anything is read or written
         check_output_dir(output_dir)
@@ -151,6 +154,7 @@ def run_batch(
         plans[0].companions if plans else (),
     )
     job = Job(settings, options, tuple(sets))
+    _check_connectivity_regions(job)
     if output_dir is not None and job.space is not None:
         source = sets[0].source
         check_voxel_disk(plans, source.n_voxels, source.output_format, output_dir)
@@ -172,6 +176,11 @@ def run_batch(
         outcomes = _run_all(plans, job, output_dir, client, progress, on_image)
         results = [r for o in outcomes if not isinstance(o, Failure) for r in o]
         failures = [o for o in outcomes if isinstance(o, Failure)]
+        if settings.shard is None:  # over every image, as the report
+            formats = {
+                s.name if s.suffix else None: s.source.output_format for s in sets
+            }
+            add_tangents(results, options.connectivity, output_dir, formats)
         record_outcomes(parameters, outcomes, output_dir)
         batch = BatchResult(results, failures, parameters, mask_img=job.space)
         if output_dir is not None:
@@ -180,6 +189,18 @@ def run_batch(
                 write_report(batch, sets[0].source, output_dir)  # never raises
     batch.seconds = time.perf_counter() - started
     return batch
+
+
+def _check_connectivity_regions(job: Job) -> None:
+    """Refuse connectivity between every voxel of a mask (columns of a space)."""
+    if job.options.connectivity.connectivity and job.space is not None:
+        raise SettingsError(
+            "{parameter} needs regions: without {--roi_file} the columns are "
+            "every voxel of the mask. Got {parameter:bare}={value}.",
+            parameter="connectivity",
+            value=list(job.options.connectivity.connectivity),
+            fix="Give the regions in {--roi_file}, or leave {parameter} out.",
+        )
 
 
 def _run_all(

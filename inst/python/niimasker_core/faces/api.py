@@ -97,8 +97,10 @@ def extract_timeseries(*args: Any, **kwargs: Any) -> ExtractionResult:
     default and meaning as the command's ``--name`` flag, the config key and
     the R argument. ``None`` means not set. With ``output_dir``, the
     outputs are ``<stem>_timeseries.tsv``, its JSON sidecar,
-    ``<stem>_coverage.tsv``, ``niimasker_data/parameters.json`` and (with
-    ``report``) ``report.html``.
+    ``<stem>_coverage.tsv``, with ``connectivity`` one
+    ``<stem>_<kind>_relmat.tsv`` (and ``.json``) per kind,
+    ``niimasker_data/parameters.json`` and (with ``report``) ``report.html``.
+    Each item's ``connectivity`` holds the matrices as DataFrames.
 
     Parameters
     ----------

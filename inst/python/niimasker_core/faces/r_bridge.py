@@ -246,10 +246,11 @@ def to_plain(result: ExtractionResult) -> dict[str, Any]:
         ``timeseries``: one dict per image and ROI set with ``file``,
         ``stem``, ``columns``, ``values`` (bytearray, float64, column-major),
         ``shape`` ``[volumes, columns]``, ``volumes`` (0-based image index of
-        each row), ``t_r``, ``sidecar``, ``files``, ``skipped`` and
-        ``atlas``; ``failures``: dicts with ``file``, ``error_type``,
-        ``message``; ``parameters``; ``output_dir``; ``skipped``;
-        ``seconds``; and for voxel extraction ``mask`` (see
+        each row), ``t_r``, ``sidecar``, ``files``, ``skipped``,
+        ``atlas`` and ``connectivity`` (one dict per kind: ``kind``,
+        ``nodes``, ``values``, a square block as bytes); ``failures``:
+        dicts with ``file``, ``error_type``, ``message``; ``parameters``;
+        ``output_dir``; ``skipped``; ``seconds``; and for voxel extraction ``mask`` (see
         :func:`_mask_to_plain`).
     """
     plain = {
@@ -288,6 +289,16 @@ def _item_to_plain(item: ImageTimeseries) -> dict[str, Any]:
         "files": list(item.files),
         "skipped": item.skipped,
         "atlas": item.atlas,
+        "connectivity": [
+            {
+                "kind": kind,
+                "nodes": [str(n) for n in frame.index],
+                "values": bytearray(
+                    frame.to_numpy(dtype=np.float64).tobytes(order="F")
+                ),
+            }
+            for kind, frame in item.connectivity.items()
+        ],
     }
 
 

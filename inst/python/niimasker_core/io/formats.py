@@ -35,9 +35,13 @@ __all__ = [
     "Layout",
     "OutputFormat",
     "format_of",
+    "read_relmat",
     "read_table",
+    "relmat_name",
+    "relmat_sidecar",
     "sidecar_of",
     "timeseries_name",
+    "write_relmat",
     "write_voxel_image",
 ]
 
@@ -193,6 +197,53 @@ FORMATS: dict[str, OutputFormat] = {
 def timeseries_name(stem: str, output_format: str = "tsv") -> str:
     """Return the file name of a timeseries: ``<stem>_timeseries.<extension>``."""
     return f"{stem}_timeseries.{FORMATS[output_format].extension}"
+
+
+def relmat_name(stem: str, kind: str) -> str:
+    """Return the file name of a connectivity matrix: ``<stem>_<kind>_relmat.tsv``.
+
+    The kind is nilearn's without spaces (``partial correlation`` is
+    ``<stem>_partialcorrelation_relmat.tsv``), as XCP-D's ``relmat`` suffix.
+    """
+    return f"{stem}_{kind.replace(' ', '')}_relmat.tsv"
+
+
+def relmat_sidecar(path: str | Path) -> Path:
+    """Return the JSON sidecar of a connectivity matrix (``..._relmat.json``)."""
+    path = Path(path)
+    return path.with_name(path.name[: -len(".tsv")] + ".json")
+
+
+def write_relmat(target: str | Path, matrix: np.ndarray, nodes: Sequence[str]) -> Path:
+    """Write a square matrix as XCP-D does: a ``Node`` column, then one per region.
+
+    NaN is written as ``n/a``; values with 9 significant digits.
+    """
+    values = np.asarray(matrix, dtype=np.float64)
+    row_format = "\t".join(["%.9g"] * values.shape[1])  # one format per row: fast
+    lines = ["\t".join(["Node", *nodes])]
+    for node, row, has_nan in zip(nodes, values.tolist(), np.isnan(values).any(axis=1)):
+        line = row_format % tuple(row)
+        if has_nan:
+            line = "\t".join("n/a" if c == "nan" else c for c in line.split("\t"))
+        lines.append(f"{node}\t{line}")
+    text = "\n".join(lines) + "\n"
+    with atomic_path(target, size_hint=len(text.encode())) as tmp:
+        with open(tmp, "w") as handle:
+            handle.write(text)
+    return Path(target)
+
+
+def read_relmat(path: str | Path) -> tuple[list[str], np.ndarray]:
+    """Read a matrix :func:`write_relmat` wrote: its nodes and values (``n/a`` as NaN)."""
+    with open(path) as handle:
+        header = handle.readline().rstrip("\n").split("\t")[1:]
+        rows = [line.rstrip("\n").split("\t") for line in handle if line.strip()]
+    values = np.array(
+        [[np.nan if c == "n/a" else float(c) for c in row[1:]] for row in rows],
+        dtype=np.float64,
+    ).reshape(len(rows), len(header))
+    return header, values
 
 
 def format_of(path: str | Path) -> OutputFormat:

@@ -30,6 +30,7 @@ __all__ = [
     "as_count",
     "as_discard_scans",
     "as_dtype",
+    "as_kinds",
     "as_labels",
     "as_mask_args",
     "as_mask_img",
@@ -292,6 +293,27 @@ def as_choice(choices: tuple[str, ...]) -> Callable[[str, Any], str]:
         if isinstance(value, str) and value in choices:
             return value
         raise _fail(name, value, _one_of(choices))
+
+    return coerce
+
+
+def as_kinds(choices: tuple[str, ...]) -> Callable[[str, Any], tuple[str, ...] | None]:
+    """Return a coercer of a list of ``choices`` (one word accepted), each once, or None.
+
+    ``_`` reads as a space (``partial_correlation``), so the command's words
+    need no quotes.
+    """
+
+    def coerce(name: str, value: Any) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        words = [value] if isinstance(value, str) else value
+        if not isinstance(words, Iterable):
+            raise _fail(name, value, _one_of(choices, "a list of words among "))
+        kinds = [w.replace("_", " ") if isinstance(w, str) else w for w in words]
+        if not all(isinstance(k, str) and k in choices for k in kinds):
+            raise _fail(name, value, _one_of(choices, "a list of words among "))
+        return tuple(dict.fromkeys(kinds)) or None
 
     return coerce
 

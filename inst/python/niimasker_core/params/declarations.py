@@ -23,6 +23,7 @@ from .coercion import (
     as_choice,
     as_discard_scans,
     as_dtype,
+    as_kinds,
     as_labels,
     as_mask_args,
     as_mask_img,
@@ -50,6 +51,8 @@ from .coercion import (
 from .vocabulary import (
     COMPCOR_TYPES,
     CONFOUND_MODELS,
+    CONNECTIVITY_ESTIMATORS,
+    CONNECTIVITY_KINDS,
     ICA_AROMA_TYPES,
     MASK_STRATEGIES,
     NAN_POLICIES,
@@ -589,6 +592,42 @@ PARAMETERS: tuple[Parameter, ...] = (
         annotation="str",
         choices=OUTPUT_VOLUMES,
         recorded=True,
+    ),
+    _p(
+        "connectivity",
+        None,
+        "Connectivity matrices of each image and ROI set, from the cleaned "
+        "table's kept volumes (censored and discarded ones out), as nilearn's "
+        "ConnectivityMeasure kinds: "
+        + ", ".join(CONNECTIVITY_KINDS)
+        + " (the command also reads partial_correlation). Each is written as "
+        "<stem>_<kind>_relmat.tsv (kind without spaces) with a JSON sidecar. "
+        "'tangent' is relative to the batch's geometric mean, so it needs two "
+        "or more images. Default: none.",
+        coerce=as_kinds(CONNECTIVITY_KINDS),
+        annotation="tuple[str, ...] | None",
+        many=True,
+        metavar="KIND",
+    ),
+    _p(
+        "connectivity_estimator",
+        "empirical",
+        "How connectivity estimates each covariance: 'empirical' (the plain "
+        "estimate; its correlation is Pearson's, as XCP-D) or 'ledoitwolf' "
+        "(shrunk, nilearn's default).",
+        coerce=as_choice(CONNECTIVITY_ESTIMATORS),
+        annotation="str",
+        choices=CONNECTIVITY_ESTIMATORS,
+    ),
+    _p(
+        "fisher_z",
+        False,
+        "Write correlation and partial correlation matrices Fisher z-transformed "
+        "(arctanh; the diagonal is n/a).",
+        coerce=as_bool,
+        annotation="bool",
+        word=true_or_false,
+        bare=True,
     ),
     _p(
         "report",

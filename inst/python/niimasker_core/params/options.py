@@ -26,6 +26,7 @@ from .vocabulary import default_output_format, standardize_method
 __all__ = [
     "CleaningOptions",
     "ConfoundOptions",
+    "ConnectivityOptions",
     "ExtractionOptions",
     "RoiOptions",
     "RunOptions",
@@ -106,6 +107,25 @@ class ConfoundOptions:
     discard_scans: int | str
     output_volumes: str
     detrend: bool
+
+
+@dataclass(frozen=True)
+class ConnectivityOptions:
+    """Which connectivity matrices each image's cleaned table gives, and how.
+
+    Attributes
+    ----------
+    connectivity : tuple of str
+        nilearn's kinds (empty: none).
+    connectivity_estimator : str
+        ``'empirical'`` or ``'ledoitwolf'``.
+    fisher_z : bool
+        Correlations written as ``arctanh`` (diagonal n/a).
+    """
+
+    connectivity: tuple[str, ...] = ()
+    connectivity_estimator: str = "empirical"
+    fisher_z: bool = False
 
 
 @dataclass(frozen=True)
@@ -205,6 +225,7 @@ class RunOptions:
     extraction: ExtractionOptions
     rois: RoiOptions
     voxels: VoxelOptions
+    connectivity: ConnectivityOptions = ConnectivityOptions()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RunOptions:
@@ -270,5 +291,10 @@ class RunOptions:
                 dtype=s.dtype,
                 output_format=default_output_format(s.output_format, voxels=True),
                 nan_policy=s.nan_policy,
+            ),
+            connectivity=ConnectivityOptions(
+                connectivity=s.connectivity or (),
+                connectivity_estimator=s.connectivity_estimator,
+                fisher_z=s.fisher_z,
             ),
         )

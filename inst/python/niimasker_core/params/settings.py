@@ -85,6 +85,9 @@ class Settings:
     ica_aroma: str | None
     demean: bool
     output_volumes: str
+    connectivity: tuple[str, ...] | None
+    connectivity_estimator: str
+    fisher_z: bool
     report: bool
     surf_mesh: str | None
     n_jobs: int

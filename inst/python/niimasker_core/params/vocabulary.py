@@ -19,6 +19,8 @@ from ..errors import SettingsError
 __all__ = [
     "COMPCOR_TYPES",
     "CONFOUND_MODELS",
+    "CONNECTIVITY_ESTIMATORS",
+    "CONNECTIVITY_KINDS",
     "ICA_AROMA_TYPES",
     "MASK_STRATEGIES",
     "NAN_POLICIES",
@@ -65,6 +67,20 @@ MASK_STRATEGIES = (
 OUTPUT_FORMATS = ("tsv", "nifti", "npy", "cifti")
 #: With scrubbing: write only the kept volumes, or every volume.
 OUTPUT_VOLUMES = ("censored", "interpolated")
+
+#: Connectivity kinds, as nilearn's ``ConnectivityMeasure`` names them
+#: (``partial_correlation`` is read as ``partial correlation``).
+CONNECTIVITY_KINDS = (
+    "correlation",
+    "partial correlation",
+    "covariance",
+    "precision",
+    "tangent",
+)
+#: How each image's covariance is estimated: ``empirical`` (the plain,
+#: maximum-likelihood estimate, as XCP-D) or ``ledoitwolf`` (shrunk, nilearn's
+#: default).
+CONNECTIVITY_ESTIMATORS = ("empirical", "ledoitwolf")
 
 #: nilearn's expansions of motion, WM/CSF and global signal regressors.
 CONFOUND_MODELS = ("basic", "power2", "derivatives", "full")

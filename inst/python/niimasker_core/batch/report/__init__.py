@@ -2,8 +2,9 @@
 
 It shows the header (version, time, command, images done and failed),
 every resolved parameter, the regions drawn on the mean of the first image,
-and per image a summary, a carpet plot, a few region timeseries and the
-correlation matrix. Figures are drawn with numpy alone
+the batch's mean correlation matrix, and per image a summary, a carpet
+plot, a few region timeseries and the correlation matrix (the one written
+when ``connectivity`` asks for ``correlation``). Figures are drawn with numpy alone
 (:mod:`~niimasker_core.batch.report.figures`) and embedded as ``data:`` PNGs or
 inline SVG, so the file needs nothing else to be read offline.
 
@@ -27,6 +28,7 @@ from . import figures as default_figures
 from .sections import (
     header,
     image_section,
+    mean_matrix_section,
     overlay_section,
     parameters_section,
     safely,
@@ -79,7 +81,7 @@ def build_report(batch: Any, roi: Any, *, figures: ModuleType = default_figures)
         header=header(batch.parameters, len(results), batch.failures, when),
         parameters=parameters_section(batch.parameters),
         overlay=overlay,
-        images="".join(images),
+        images=mean_matrix_section(results, figures) + "".join(images),
     )
 
 

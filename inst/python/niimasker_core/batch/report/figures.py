@@ -28,6 +28,7 @@ __all__ = [
     "encode_png",
     "labelled_image_svg",
     "lines_svg",
+    "matrix",
     "mosaic",
     "region_colours",
     "surface_atlas",
@@ -205,6 +206,25 @@ def correlation(values: np.ndarray) -> bytes:
     matrix[bad, :] = np.nan
     matrix[:, bad] = np.nan
     return encode_png(_levels(matrix, 1.0), _diverging_palette())
+
+
+def matrix(values: np.ndarray, limit: float = 1.0) -> bytes:
+    """Draw a square matrix (a connectivity matrix), ``-limit`` blue to ``+limit`` red.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        ``(n, n)``; NaN cells (regions left out, a Fisher z diagonal) are grey.
+    limit : float
+        The value drawn fully red (its negative fully blue).
+
+    Returns
+    -------
+    bytes
+        PNG of ``n`` by ``n`` pixels.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    return encode_png(_levels(values, limit), _diverging_palette())
 
 
 def _bounds(mask: np.ndarray, margin: int = 1) -> list[slice]:

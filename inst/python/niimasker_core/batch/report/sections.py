@@ -14,7 +14,7 @@ import numpy as np
 
 from ...domains.registry import open_image
 from ...errors import ReportWarning
-from ...io.formats import timeseries_name
+from ...io.formats import relmat_name, timeseries_name
 from . import overlay
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "MEAN_VOLUMES",
     "header",
     "image_section",
+    "mean_matrix_section",
     "overlay_section",
     "parameters_section",
     "safely",
@@ -362,13 +363,118 @@ def _carpet(result: Any, values: np.ndarray, figures: ModuleType) -> str:
 
 
 def _matrix(result: Any, values: np.ndarray, figures: ModuleType) -> str:
-    """Return the correlation matrix with its regions named and its colour bar."""
-    png = figures.correlation(_f64(values))
+    """Return the correlation matrix with its regions named and its colour bar.
+
+    With ``connectivity`` asking for ``correlation``, the matrix written
+    (kept volumes only, its estimator, Fisher z if asked); otherwise the
+    Pearson correlation of the rows written.
+    """
     names = list(result.columns)
+    computed = result.connectivity.get("correlation")
+    if computed is None:
+        png = figures.correlation(_f64(values))
+        bar, caption = (
+            figures.colour_bar_svg(1, "Pearson correlation"),
+            ("Correlation between columns, in column order."),
+        )
+    else:
+        limit, label = _matrix_scale(computed.values, computed.fisher_z)
+        png = figures.matrix(computed.values, limit)
+        bar = figures.colour_bar_svg(limit, label)
+        caption = (
+            f"The correlation matrix written ({relmat_name(result.stem, 'correlation')}"
+            f"): {computed.n_volumes} kept volumes"
+            + (
+                f"; {len(computed.left_out)} region(s) left out (grey)"
+                if computed.left_out
+                else ""
+            )
+            + "."
+        )
     return (
         "<figure>"
         + figures.labelled_image_svg(png, "matrix", names, names, width=420, height=420)
-        + figures.colour_bar_svg(1, "Pearson correlation")
-        + "<figcaption>Correlation between columns, in column order.</figcaption>"
+        + bar
+        + f"<figcaption>{_e(caption)}</figcaption>"
         "</figure>"
+    )
+
+
+def _matrix_scale(values: np.ndarray, fisher_z: bool) -> tuple[float, str]:
+    """Return the colour limit and label: 1 for correlations, the largest |z| for z."""
+    if not fisher_z:
+        return 1.0, "correlation"
+    finite = np.abs(values[np.isfinite(values)])
+    return (
+        float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    ), "Fisher z"
+
+
+def _pearson(values: np.ndarray) -> np.ndarray:
+    """Return the Pearson correlation of the columns (NaN for constant or n/a ones)."""
+    values = _f64(values)
+    centred = values - values.mean(axis=0)
+    norm = np.sqrt((centred * centred).sum(axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        unit = centred / np.where(norm > 0, norm, np.nan)
+    return unit.T @ unit
+
+
+def mean_matrix_section(results: list[Any], figures: ModuleType) -> str:
+    """Return the batch's mean correlation matrix per ROI set of two or more images.
+
+    Each image's matrix is the correlation it wrote (``connectivity``), else
+    the Pearson correlation of its rows; Fisher z matrices are averaged as z.
+    A region left out of any image is grey.
+    """
+    out = []
+    for atlas in dict.fromkeys(r.atlas for r in results):
+        group = [r for r in results if r.atlas == atlas]
+        columns = list(group[0].columns)
+        n = len(columns)
+        if (
+            len(group) < 2
+            or not 2 <= n <= MAX_CORRELATION_COLUMNS
+            or any(list(r.columns) != columns for r in group)
+        ):
+            continue
+        out.append(
+            safely(
+                "The mean correlation matrix",
+                lambda group=group, columns=columns, atlas=atlas: _mean_figure(
+                    group, columns, atlas, figures
+                ),
+            )
+        )
+    return "".join(out)
+
+
+def _mean_figure(
+    group: list[Any], columns: list[str], atlas: str | None, figures: ModuleType
+) -> str:
+    matrices, fisher = [], False
+    for result in group:
+        computed = result.connectivity.get("correlation")
+        if computed is not None:
+            matrices.append(computed.values)
+            fisher = computed.fisher_z
+        else:
+            matrices.append(_pearson(result.values))
+    mean = np.mean(matrices, axis=0)
+    limit, label = _matrix_scale(mean, fisher)
+    title = "Batch mean correlation" + (f": ROI set {atlas}" if atlas else "")
+    return (
+        f'<section class="mean" id="mean-{_e(atlas or "rois")}"><h2>{_e(title)}</h2>'
+        "<figure>"
+        + figures.labelled_image_svg(
+            figures.matrix(mean, limit),
+            "matrix",
+            columns,
+            columns,
+            width=420,
+            height=420,
+        )
+        + figures.colour_bar_svg(limit, f"mean {label}")
+        + f"<figcaption>The mean of the {len(group)} images' correlation "
+        "matrices, cell by cell.</figcaption></figure></section>"
     )

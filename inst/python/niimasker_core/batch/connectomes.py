@@ -1,0 +1,253 @@
+"""Connectivity matrices of a batch: each image's kinds, and ``tangent`` at the batch's end.
+
+Each image's matrices (every kind but ``tangent``) are computed from its
+cleaned table's kept volumes (censored volumes out, also when
+``output_volumes='interpolated'`` writes them back) and written beside its
+timeseries, before its sidecar, so resuming checks them with the other
+outputs. ``tangent`` is relative to the batch's geometric mean: it is made
+when every image is done, by a run without ``shard`` (as the report), from
+the tables on disk (so a resumed, sharded or Dask batch gives the same
+bytes), or from the values in memory when nothing is written.
+
+The math is :mod:`niimasker_core.signal.connectivity`; file names come from
+:mod:`niimasker_core.io.formats` (:func:`relmat_name`).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConnectivityError, UnusedOptionWarning
+from ..io.formats import (
+    FORMATS,
+    read_relmat,
+    relmat_name,
+    relmat_sidecar,
+    timeseries_name,
+    write_relmat,
+)
+from ..io.writers import write_json
+from ..params.options import ConnectivityOptions
+from ..signal.connectivity import (
+    Connectome,
+    image_connectomes,
+    require_two_tables,
+    tangent_connectomes,
+)
+from .outcome import ImageResult
+
+__all__ = [
+    "add_tangents",
+    "check_tangent_images",
+    "image_matrices",
+    "kept_rows",
+    "planned_relmats",
+    "read_relmats",
+    "write_relmats",
+]
+
+
+def kept_rows(volumes: Sequence[int], censored: Sequence[int]) -> np.ndarray:
+    """Return which rows of a table are kept volumes (not censored ones interpolated)."""
+    out = set(int(v) for v in censored)
+    return np.array([int(v) not in out for v in volumes], dtype=bool)
+
+
+def _kept_values(result: ImageResult) -> np.ndarray:
+    rows = kept_rows(result.volumes, result.sidecar.get("CensoredVolumes", []))
+    return np.asarray(result.values, dtype=np.float64)[rows]
+
+
+def image_matrices(
+    result: ImageResult, options: ConnectivityOptions
+) -> dict[str, Connectome]:
+    """Return one image's matrices of every asked kind but ``tangent``, by kind.
+
+    Raises
+    ------
+    ConnectivityError
+        If a kind that inverts the covariance meets a singular one.
+    """
+    return image_connectomes(
+        _kept_values(result),
+        result.columns,
+        options.connectivity,
+        options.connectivity_estimator,
+        use_fisher_z=options.fisher_z,
+        image=result.image,
+    )
+
+
+def planned_relmats(stem: str, kinds: Sequence[str]) -> list[str]:
+    """Return the names of the matrices and sidecars written for ``stem``."""
+    names = []
+    for kind in kinds:
+        table = relmat_name(stem, kind)
+        names += [table, relmat_sidecar(table).name]
+    return names
+
+
+def _sidecar(
+    kind: str, matrix: Connectome, estimator: str, extra: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {
+        "Kind": kind,
+        "Estimator": estimator,
+        "FisherZ": matrix.fisher_z,
+        "NumberOfVolumes": matrix.n_volumes,
+        "NodesLeftOut": list(matrix.left_out),
+        "Description": "Computed on the kept volumes of the cleaned timeseries "
+        "(censored and discarded volumes out), as nilearn's ConnectivityMeasure"
+        f"(kind={kind!r}) with the {estimator} covariance.",
+        **(extra or {}),
+    }
+
+
+def write_relmats(
+    out: Path,
+    stem: str,
+    matrices: dict[str, Connectome],
+    columns: Sequence[str],
+    estimator: str,
+    extra: dict[str, Any] | None = None,
+) -> list[Path]:
+    """Write each matrix as ``<stem>_<kind>_relmat.tsv`` and its JSON sidecar."""
+    files = []
+    for kind, matrix in matrices.items():
+        table = out / relmat_name(stem, kind)
+        files.append(write_relmat(table, matrix.values, [str(c) for c in columns]))
+        files.append(
+            write_json(relmat_sidecar(table), _sidecar(kind, matrix, estimator, extra))
+        )
+    return files
+
+
+def read_relmats(
+    out: Path, stem: str, kinds: Sequence[str]
+) -> dict[str, Connectome] | None:
+    """Read back the matrices of ``stem`` (None when one is missing or unreadable)."""
+    matrices = {}
+    for kind in kinds:
+        table = out / relmat_name(stem, kind)
+        try:
+            _, values = read_relmat(table)
+            meta = json.loads(relmat_sidecar(table).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        matrices[kind] = Connectome(
+            kind,
+            values,
+            list(meta.get("NodesLeftOut", [])),
+            int(meta.get("NumberOfVolumes", 0)),
+            bool(meta.get("FisherZ", False)),
+        )
+    return matrices
+
+
+def check_tangent_images(options: ConnectivityOptions, n_images: int) -> None:
+    """Refuse ``tangent`` for a batch of fewer than two images, before anything runs.
+
+    Raises
+    ------
+    ConnectivityError
+        Naming the fix.
+    """
+    if "tangent" in options.connectivity and n_images < 2:
+        require_two_tables(n_images)
+
+
+def _table_values(
+    result: ImageResult, output_dir: str | None, output_format: str
+) -> np.ndarray:
+    """Return the kept rows of an image's table: from its file when written."""
+    fmt = FORMATS[output_format]
+    if output_dir is None or fmt.read is None:
+        return _kept_values(result)
+    _, values = fmt.read(Path(output_dir) / timeseries_name(result.stem, fmt.name))
+    rows = kept_rows(result.volumes, result.sidecar.get("CensoredVolumes", []))
+    return values[rows]
+
+
+def add_tangents(
+    results: list[ImageResult],
+    options: ConnectivityOptions,
+    output_dir: str | None,
+    formats: dict[str | None, str],
+) -> list[str]:
+    """Compute each ROI set's ``tangent`` matrices over the batch; write and attach them.
+
+    Parameters
+    ----------
+    results : list of ImageResult
+        Every image's result (read back or made), failed images left out.
+    options : ConnectivityOptions
+        The batch's connectivity.
+    output_dir : str or None
+        Where the tables are (and the matrices go); None: from memory.
+    formats : dict
+        Each ROI set's (``atlas``) output format.
+
+    Returns
+    -------
+    list of str
+        The files written.
+    """
+    if "tangent" not in options.connectivity:
+        return []
+    written: list[str] = []
+    for atlas in dict.fromkeys(r.atlas for r in results):
+        group = [r for r in results if r.atlas == atlas]
+        if len(group) < 2:
+            warnings.warn(
+                UnusedOptionWarning(
+                    "{parameter} 'tangent' needs two or more images, and only "
+                    "{count} finished{set:text}; no tangent matrix was made.",
+                    parameter="connectivity",
+                    count=len(group),
+                    set="" if atlas is None else f" for ROI set '{atlas}'",
+                ),
+                stacklevel=2,
+            )
+            continue
+        fmt = formats.get(atlas, "tsv")
+        tables = [_table_values(r, output_dir, fmt) for r in group]
+        try:
+            matrices = tangent_connectomes(
+                tables,
+                group[0].columns,
+                options.connectivity_estimator,
+                [r.image for r in group],
+            )
+        except ConnectivityError as exc:
+            warnings.warn(
+                UnusedOptionWarning(
+                    exc.template,
+                    parameter=exc.parameter,
+                    file=exc.file,
+                    fix=exc.fix,
+                    **exc.parts,
+                ),
+                stacklevel=2,
+            )
+            continue
+        reference = {"ReferenceImages": [r.image for r in group]}
+        for result, matrix in zip(group, matrices):
+            result.connectivity = {**result.connectivity, **matrix}
+            if output_dir is not None:
+                files = write_relmats(
+                    Path(output_dir),
+                    result.stem,
+                    matrix,
+                    result.columns,
+                    options.connectivity_estimator,
+                    reference,
+                )
+                result.files = [*result.files, *(str(f) for f in files)]
+                written += [str(f) for f in files]
+    return written
