@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ImageNotFoundError, UnusedOptionWarning
-from ..io.formats import FORMATS, format_of, sidecar_of, timeseries_name
+from ..io.formats import FORMATS, OutputNames, format_of, sidecar_of
 from ..params.settings import Settings
 from .fingerprint import image_fingerprint, outputs_intact
 from .outcome import ImageResult
@@ -36,8 +36,9 @@ def finished_outputs(
     plan: RunPlan,
     settings: Settings,
     output_dir: str,
-    suffix: str = "",
+    names: OutputNames,
     output_format: str = "tsv",
+    atlas: str | None = None,
 ) -> ImageResult | None:
     """Return the outputs of ``plan`` read back when complete and up to date, else None.
 
@@ -51,10 +52,12 @@ def finished_outputs(
         The batch's settings.
     output_dir : str
         The output folder.
-    suffix : str
-        The ROI set's part of the output names (empty with one set).
+    names : OutputNames
+        The names of the ROI set's outputs for this image.
     output_format : str
         How the set's timeseries were written.
+    atlas : str or None
+        The ROI set's name when there are several.
 
     Returns
     -------
@@ -65,8 +68,7 @@ def finished_outputs(
     if read is None:
         return None  # not read back: made again
     out = Path(output_dir)
-    stem = plan.stem + suffix
-    table = out / timeseries_name(stem, output_format)
+    table = out / names.timeseries(output_format)
     sidecar_file = sidecar_of(table)
     if not (table.is_file() and sidecar_file.is_file()):
         return None
@@ -85,20 +87,20 @@ def finished_outputs(
     ):
         return None
     files = [str(table)]
-    coverage = out / f"{stem}_coverage.tsv"
+    coverage = out / names.coverage()
     if coverage.is_file():
         files.append(str(coverage))
     files.append(str(sidecar_file))
     return ImageResult(
         image=plan.image,
-        stem=stem,
+        stem=names.file_stem,
         columns=columns,
         values=values,
         volumes=[int(v) for v in sidecar["OutputVolumes"]],
         t_r=sidecar.get("RepetitionTime"),
         sidecar=sidecar,
         files=files,
-        atlas=suffix[len("_atlas-") :] or None,
+        atlas=atlas,
         skipped=True,
     )
 

@@ -72,6 +72,8 @@ class Settings:
     high_variance_confounds: bool
     dtype: str | None
     output_format: str | None
+    output_layout: str
+    min_coverage: float | None
     discard_scans: int | str
     nan_policy: str
     motion: str | None
