@@ -18,7 +18,13 @@ from pathlib import Path
 
 from ..errors import ImageNotFoundError, RoiError
 
-__all__ = ["PREFIX", "TemplateAtlas", "is_template_atlas", "resolve_template_atlas"]
+__all__ = [
+    "PREFIX",
+    "TemplateAtlas",
+    "is_template_atlas",
+    "resolve_template_atlas",
+    "templateflow_home",
+]
 
 #: How ``roi_file`` names a TemplateFlow atlas.
 PREFIX = "tpl:"
