@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import SHAPE, make_bold
+from surface_data import brain_models, random_keys, write_dlabel, write_dtseries
 
 from niimasker_core.errors import SettingsError
 from niimasker_core.faces import api
@@ -87,3 +88,37 @@ def test_min_coverage_is_refused_without_regions(tmp_path, scene):
         api.extract_timeseries([paths["bold"]], None, min_coverage=0.5)
     with pytest.raises(SettingsError, match="min_coverage"):
         api.extract_timeseries([paths["bold"]], paths["atlas"], min_coverage=1.5)
+
+
+def test_surface_parcels_below_min_coverage_are_na(tmp_path, rng):
+    """A parcel's coverage: its vertices with signal in the run, over its vertices."""
+    models = brain_models(rng)
+    keys = random_keys(models, rng)
+    run = tmp_path / "sub-01_task-rest_space-fsLR_den-91k_bold.dtseries.nii"
+    data = write_dtseries(run, models, rng, n_volumes=12)
+    parcels = [k for k in np.unique(keys) if k]
+    first, second = (np.flatnonzero(keys == k) for k in parcels[:2])
+    data[:, first[: int(0.6 * len(first))]] = 0.0  # no signal (a dropout)
+    data[:, second[: int(0.2 * len(second))]] = np.nan  # non-finite throughout
+    header = nib.load(run).header
+    nib.Cifti2Image(data, header=header).to_filename(str(run))
+    atlas = tmp_path / "atlas.dlabel.nii"
+    write_dlabel(atlas, models, keys)
+    signal = np.isfinite(data).all(axis=0) & (data != 0).any(axis=0)
+    expected = {
+        f"Parcel_{k}": float((signal & (keys == k)).sum() / (keys == k).sum())
+        for k in parcels
+    }
+    below = sorted(name for name, value in expected.items() if value < 0.5)
+    assert below == ["Parcel_" + str(parcels[0])]
+
+    def extract(**extra):
+        return api.extract_timeseries([str(run)], str(atlas), report=False, **extra)[0]
+
+    plain, kept = extract(), extract(min_coverage=0.5)
+    for column in plain.data.columns:
+        if column in below:
+            assert kept.data[column].isna().all()
+        else:
+            np.testing.assert_array_equal(kept.data[column], plain.data[column])
+    assert kept.sidecar["RegionsBelowMinCoverage"] == below
