@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
+import nibabel as nib
 import numpy as np
 import pytest
-from conftest import make_atlas, make_bold
+from conftest import SHAPE, make_atlas, make_bold
 from surface_data import (
     brain_models,
     random_keys,
@@ -32,7 +36,8 @@ OUTPUT = re.compile(
     r"_stat-(?:mean_timeseries\.(?:tsv|json)|coverage_bold\.tsv)$"
 )
 ATLAS = re.compile(
-    r"^atlases/atlas-(?P<a>[A-Za-z0-9]+)/atlas-(?P=a)_dseg\.(?:nii\.gz|tsv|dlabel\.nii|label\.gii)$"
+    r"^atlases/atlas-(?P<a>[A-Za-z0-9]+)/atlas-(?P=a)_(?:(?:dseg|probseg)\."
+    r"(?:nii\.gz|tsv|dlabel\.nii|label\.gii)|spheres\.tsv|coordinates\.tsv)$"
 )
 
 
@@ -194,3 +199,49 @@ def test_surface_runs_drop_hemi_and_keep_space_and_density(tmp_path, rng):
         in outputs
     )
     assert not any("hemi-" in name for name in outputs)
+
+
+def test_a_killed_run_is_completed_and_its_temporaries_removed(tmp_path, volume_runs):
+    runs, atlas = volume_runs
+    out = tmp_path / "out"
+    api.extract_timeseries(
+        runs, {"a": atlas}, str(out), output_layout="bids", report=False
+    )
+    sidecar = next(out.rglob("*run-2_*_timeseries.json"))
+    sidecar.unlink()  # killed before the last file of that image
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    stale = sidecar.with_name(
+        f".{sidecar.name}.0123456789ab.{child.pid}@{socket.gethostname()}"
+        ".niimasker-tmp.json"
+    )
+    stale.write_text("half")
+    again = api.extract_timeseries(
+        runs, {"a": atlas}, str(out), output_layout="bids", report=False
+    )
+    assert [item.skipped for item in again] == ["run-2" not in i.file for i in again]
+    assert sidecar.is_file() and not stale.exists()
+    assert len(check_dataset(out)) == 3 * 3
+
+
+def test_spheres_and_maps_are_named_and_copied(tmp_path, volume_runs, rng, affine):
+    runs, _ = volume_runs
+    coords = tmp_path / "coords.tsv"
+    coords.write_text("x\ty\tz\n-5\t-5\t-5\n8\t8\t8\n")
+    maps = tmp_path / "maps.nii.gz"
+    nib.Nifti1Image(rng.random((*SHAPE, 3)).astype(np.float32), affine).to_filename(
+        maps
+    )
+    out = tmp_path / "out"
+    api.extract_timeseries(
+        runs[:1], {"sph": str(coords), "mp": str(maps)}, str(out),
+        output_layout="bids", radius=4, labels={"mp": ["a", "b", "c"]}, report=False,
+    )  # fmt: skip
+    assert len(check_dataset(out)) == 2 * 3
+    copies = out / "atlases"
+    assert (
+        copies / "atlas-sph/atlas-sph_coordinates.tsv"
+    ).read_bytes() == coords.read_bytes()
+    assert (
+        copies / "atlas-mp/atlas-mp_probseg.nii.gz"
+    ).read_bytes() == maps.read_bytes()
