@@ -23,7 +23,7 @@ from surface_data import (
     write_label_gii,
 )
 
-from niimasker_core.errors import OutputError, SettingsError
+from niimasker_core.errors import ImageNotFoundError, OutputError, SettingsError
 from niimasker_core.faces import api
 from niimasker_core.version import __version__
 
@@ -161,6 +161,11 @@ def test_non_bids_names_and_voxels_are_refused(tmp_path, rng, affine):
         )
     bids = tmp_path / "sub-01_task-rest_bold.nii.gz"
     bold.rename(bids)
+    with pytest.raises(ImageNotFoundError, match="roi_file"):  # ours, not nibabel's
+        api.extract_timeseries(
+            [str(bids)], str(tmp_path / "none.nii.gz"), str(tmp_path / "o"),
+            output_layout="bids",
+        )  # fmt: skip
     with pytest.raises(SettingsError, match="roi_file"):
         api.extract_timeseries(
             [str(bids)], None, str(tmp_path / "o"), output_layout="bids"

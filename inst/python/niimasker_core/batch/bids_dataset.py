@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import nibabel as nib
+from nibabel.filebasedimages import ImageFileError
 
 from ..io.writers import atomic_path, write_json, write_rows
 from ..params.options import RunOptions
@@ -72,9 +73,21 @@ def atlas_names(set_name: str, roi_file: str) -> tuple[str | None, str]:
         if lower.endswith(ending):
             return f"{folder}_{suffix}{ending}", f"{folder}_{suffix}.tsv"
     extension = ".nii.gz" if lower.endswith(".gz") else Path(lower).suffix
-    shape = nib.load(roi_file).shape
-    suffix = "probseg" if len(shape) == 4 and shape[3] > 1 else "dseg"
+    suffix = "probseg" if _volumes(roi_file) > 1 else "dseg"
     return f"{folder}_{suffix}{extension}", f"{folder}_{suffix}.tsv"
+
+
+def _volumes(path: str) -> int:
+    """Return the volumes of an image from its header (1 when it cannot be read here).
+
+    A file that is missing or unreadable is named by the ROI set's loading,
+    which follows, with the fix; its name here does not matter.
+    """
+    try:
+        shape = nib.load(path).shape
+    except (OSError, ImageFileError):
+        return 1
+    return int(shape[3]) if len(shape) == 4 else 1
 
 
 def dataset_names(settings: Settings) -> list[str]:
