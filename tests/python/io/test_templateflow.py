@@ -80,7 +80,21 @@ def test_a_missing_atlas_names_the_path_and_the_fetch(home):
 
 
 def test_several_resolutions_need_one_named_and_bad_names_are_refused(home):
-    with pytest.raises(RoiError, match="res-1, res-2"):
+    with pytest.raises(
+        RoiError, match="several TemplateFlow atlases .*_res-01_.*_res-02_"
+    ):
         resolve_template_atlas(f"tpl:{TEMPLATE}/Schaefer2018/5Parcels7Networks")
     with pytest.raises(RoiError, match="no TemplateFlow atlas name"):
         resolve_template_atlas("tpl:onlyone")
+
+
+def test_a_surface_atlas_is_found_by_its_density(tmp_path, monkeypatch):
+    folder = tmp_path / "tf" / "tpl-fsLR"
+    folder.mkdir(parents=True)
+    for den in ("32k", "91k"):
+        (folder / f"tpl-fsLR_atlas-Glasser_den-{den}_dseg.dlabel.nii").write_bytes(b"")
+    (folder / "tpl-fsLR_atlas-Glasser_dseg.tsv").write_text("index\tname\n1\tV1\n")
+    monkeypatch.setenv("TEMPLATEFLOW_HOME", str(tmp_path / "tf"))
+    found = resolve_template_atlas("tpl:fsLR/Glasser/den-91k")
+    assert found.image.endswith("tpl-fsLR_atlas-Glasser_den-91k_dseg.dlabel.nii")
+    assert found.table.endswith("tpl-fsLR_atlas-Glasser_dseg.tsv")

@@ -51,13 +51,14 @@ def templateflow_home() -> Path:
     return Path(home) if home else Path.home() / ".cache" / "templateflow"
 
 
-def _parse(spec: str) -> tuple[str, str, str | None, int | None]:
+def _parse(spec: str) -> dict[str, str]:
+    """Return the entities ``spec`` asks for: template, atlas, and desc, res, den if given."""
     parts = spec[len(PREFIX) :].strip("/").split("/")
-    res = None
-    if parts and parts[-1].startswith("res-"):
-        number = parts.pop()[len("res-") :]
-        res = int(number) if number.isdigit() else -1
-    if len(parts) not in (2, 3) or res == -1 or not all(_PART.match(p) for p in parts):
+    wanted: dict[str, str] = {}
+    if parts and re.match(r"^(res|den)-[A-Za-z0-9]+$", parts[-1]):
+        key, _, value = parts.pop().partition("-")
+        wanted[key] = value
+    if len(parts) not in (2, 3) or not all(_PART.match(p) for p in parts):
         raise RoiError(
             "{parameter} {value} is no TemplateFlow atlas name: write "
             "tpl:<template>/<atlas>[/<desc>][/res-<n>].",
@@ -65,8 +66,26 @@ def _parse(spec: str) -> tuple[str, str, str | None, int | None]:
             value=spec,
             fix="For example tpl:MNI152NLin2009cAsym/Schaefer2018/100Parcels7Networks/res-2.",
         )
-    template, atlas = parts[0], parts[1]
-    return template, atlas, parts[2] if len(parts) == 3 else None, res
+    wanted.update(tpl=parts[0], atlas=parts[1])
+    if len(parts) == 3:
+        wanted["desc"] = parts[2]
+    return wanted
+
+
+def _entities(name: str) -> dict[str, str]:
+    pairs = name.split(".", 1)[0].split("_")[:-1]  # the suffix (dseg) last
+    return dict(p.split("-", 1) for p in pairs if "-" in p)
+
+
+def _matches(entities: dict[str, str], wanted: dict[str, str]) -> bool:
+    for key, value in wanted.items():
+        have = entities.get(key)
+        if key == "res" and have is not None and have.isdigit() and value.isdigit():
+            if int(have) != int(value):  # res-2 is TemplateFlow's res-02
+                return False
+        elif have != value:
+            return False
+    return True
 
 
 def resolve_template_atlas(spec: str) -> TemplateAtlas:
@@ -75,67 +94,91 @@ def resolve_template_atlas(spec: str) -> TemplateAtlas:
     Parameters
     ----------
     spec : str
-        ``tpl:<template>/<atlas>[/<desc>][/res-<n>]``.
+        ``tpl:<template>/<atlas>[/<desc>][/res-<n>]`` (or ``/den-<label>``
+        for a surface atlas).
 
     Returns
     -------
     TemplateAtlas
-        The atlas image (``_dseg``) and its regions table (None if absent).
+        The atlas image (``_dseg.nii.gz``, ``.nii`` or ``.dlabel.nii``) and
+        its regions table (None if absent).
 
     Raises
     ------
     RoiError
-        If ``spec`` is malformed, or several resolutions are there and none
-        is named.
+        If ``spec`` is malformed, or matches several files (resolutions,
+        descriptions) and does not say which.
     ImageNotFoundError
         If the atlas is not in ``TEMPLATEFLOW_HOME``: the path looked for and
         how to fetch it.
     """
-    template, atlas, desc, res = _parse(spec)
+    wanted = _parse(spec)
+    template = wanted["tpl"]
     folder = templateflow_home() / f"tpl-{template}"
-    tail = f"atlas-{atlas}" + (f"_desc-{desc}" if desc else "") + "_dseg"
-    pattern = re.compile(
-        rf"^tpl-{re.escape(template)}(?:_res-(\d+))?_{re.escape(tail)}\.(nii\.gz|nii|dlabel\.nii)$"
-    )
-    found = {}
-    if folder.is_dir():
-        for path in sorted(folder.iterdir()):
-            match = pattern.match(path.name)
-            if match:
-                found[int(match.group(1)) if match.group(1) else None] = path
-    chosen = found.get(res) if res is not None else None
-    if res is None and len(found) == 1:
-        chosen = next(iter(found.values()))
-    elif res is None and len(found) > 1:
+    files = sorted(folder.iterdir()) if folder.is_dir() else []
+    images = [
+        path
+        for path in files
+        if path.name.startswith(f"tpl-{template}_")
+        and path.name.endswith(_IMAGE_ENDINGS)
+        and _matches(_entities(path.name), wanted)
+    ]
+    if len(images) > 1:
         raise RoiError(
-            "{parameter} {value} is in TemplateFlow at several resolutions "
+            "{parameter} {value} matches several TemplateFlow atlases "
             "({listed:text}); name one.",
             parameter="roi_file",
             value=spec,
-            listed=", ".join(f"res-{r}" for r in sorted(k for k in found if k)),
-            fix="Add /res-<n> to the name, e.g. {value}/res-"
-            + str(min(k for k in found if k)),
+            listed=", ".join(p.name for p in images[:4]),
+            fix="Add its description and /res-<n> (or /den-<label>) to the name.",
         )
-    if chosen is None:
-        wanted = folder / (
-            f"tpl-{template}" + (f"_res-{res:02d}" if res else "") + f"_{tail}.nii.gz"
+    if not images:
+        _missing(spec, wanted, folder)
+    chosen = images[0]
+    tables = [
+        path
+        for path in files
+        if path.name.startswith(f"tpl-{template}_")
+        and path.name.endswith("_dseg.tsv")
+        and _matches(
+            _entities(path.name),
+            {
+                k: v
+                for k, v in _entities(chosen.name).items()
+                if k not in ("res", "den")
+            },
         )
-        fetch = (
-            f"templateflow.api.get('{template}', atlas='{atlas}'"
-            + (f", desc='{desc}'" if desc else "")
-            + (f", resolution={res}" if res else "")
-            + ", suffix='dseg')"
-        )
-        raise ImageNotFoundError(
-            "{parameter} {value} is not in TEMPLATEFLOW_HOME: {file} is missing.",
-            parameter="roi_file",
-            value=spec,
-            file=str(wanted),
-            fix=f"Fetch it once with Python's templateflow package ({fetch}), or "
-            "set TEMPLATEFLOW_HOME to the folder holding tpl-" + template + ".",
-        )
-    table = folder / f"tpl-{template}_{tail}.tsv"
-    if not table.is_file():
-        with_res = chosen.name.split("_dseg.")[0] + "_dseg.tsv"
-        table = folder / with_res
-    return TemplateAtlas(str(chosen), str(table) if table.is_file() else None)
+    ]
+    tables.sort(key=lambda p: ("res" in _entities(p.name), "den" in _entities(p.name)))
+    return TemplateAtlas(str(chosen), str(tables[0]) if tables else None)
+
+
+#: The atlas files read: NIfTI labels and CIFTI dense labels.
+_IMAGE_ENDINGS = ("_dseg.nii.gz", "_dseg.nii", "_dseg.dlabel.nii")
+
+
+def _missing(spec: str, wanted: dict[str, str], folder: Path) -> None:
+    """Raise the one-line error naming the file looked for and how to fetch it."""
+    template, atlas, desc = wanted["tpl"], wanted["atlas"], wanted.get("desc")
+    res, den = wanted.get("res"), wanted.get("den")
+    name = f"tpl-{template}"
+    if res is not None:
+        name += f"_res-{int(res):02d}" if res.isdigit() else f"_res-{res}"
+    name += f"_atlas-{atlas}" + (f"_den-{den}" if den else "")
+    name += (f"_desc-{desc}" if desc else "") + "_dseg"
+    name += ".dlabel.nii" if den else ".nii.gz"
+    fetch = (
+        f"templateflow.api.get('{template}', atlas='{atlas}'"
+        + (f", desc='{desc}'" if desc else "")
+        + (f", resolution={int(res)}" if res and res.isdigit() else "")
+        + (f", density='{den}'" if den else "")
+        + ", suffix='dseg')"
+    )
+    raise ImageNotFoundError(
+        "{parameter} {value} is not in TEMPLATEFLOW_HOME: {file} is missing.",
+        parameter="roi_file",
+        value=spec,
+        file=str(folder / name),
+        fix=f"Fetch it once with Python's templateflow package ({fetch}), or set "
+        f"TEMPLATEFLOW_HOME to the folder holding tpl-{template}.",
+    )
