@@ -33,7 +33,7 @@ OUTPUT = re.compile(
     r"^sub-(?P<sub>[A-Za-z0-9]+)/(?:ses-(?P<ses>[A-Za-z0-9]+)/)?func/"
     r"sub-(?P=sub)(?:_ses-(?P=ses))?_task-[A-Za-z0-9]+(?:_run-\d+)?"
     r"(?:_space-[A-Za-z0-9]+)?_atlas-(?P<atlas>[A-Za-z0-9]+)(?:_den-[A-Za-z0-9]+)?"
-    r"_stat-(?:mean_timeseries\.(?:tsv|json)|coverage_bold\.tsv)$"
+    r"_stat-(?:[a-z]+_timeseries\.(?:tsv|json)|coverage_bold\.tsv)$"
 )
 ATLAS = re.compile(
     r"^atlases/atlas-(?P<a>[A-Za-z0-9]+)/atlas-(?P=a)_(?:(?:dseg|probseg)\."
@@ -250,3 +250,21 @@ def test_spheres_and_maps_are_named_and_copied(tmp_path, volume_runs, rng, affin
     assert (
         copies / "atlas-mp/atlas-mp_probseg.nii.gz"
     ).read_bytes() == maps.read_bytes()
+
+
+def test_the_stat_entity_is_the_regions_statistic(tmp_path, volume_runs):
+    runs, atlas = volume_runs
+    out = tmp_path / "out"
+    api.extract_timeseries(
+        runs[:1], {"a": atlas}, str(out), output_layout="bids", strategy="median",
+        report=False,
+    )  # fmt: skip
+    names = [Path(name).name for name in every_file(out) if name.startswith("sub-")]
+    assert sorted(names) == sorted(
+        f"sub-01_ses-1_task-loc_run-1_space-{SPACE}_atlas-a_stat-{stat}"
+        for stat in (
+            "median_timeseries.tsv",
+            "median_timeseries.json",
+            "coverage_bold.tsv",
+        )
+    )

@@ -70,10 +70,11 @@ class RunPlan:
     spec: ConfoundSpec | None = None  # the batch's confound choice (with confounds)
     companions: tuple[str, ...] = ()  # the image's other files (a hemisphere)
     entities: tuple[tuple[str, str], ...] | None = None  # output_layout='bids'
+    statistic: str = "mean"  # the BIDS layout's stat- entity: the regions' strategy
 
     def names(self, set_name: str, suffix: str = "") -> OutputNames:
         """Return the names of the outputs of one ROI set (``suffix``: flat layout's)."""
-        return OutputNames(self.stem + suffix, self.entities, set_name)
+        return OutputNames(self.stem + suffix, self.entities, set_name, self.statistic)
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -462,6 +463,7 @@ def plan_runs(settings: Settings, choice: ConfoundOptions) -> list[RunPlan]:
                 spec=None if conf is None else spec,
                 companions=companions,
                 entities=own,
+                statistic=re.sub(r"[^A-Za-z0-9]", "", settings.strategy),
             )
         )
     return plans

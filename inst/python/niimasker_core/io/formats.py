@@ -216,11 +216,15 @@ class OutputNames:
         The source image's entities, for the BIDS layout (None: flat).
     atlas : str or None
         The ROI set's name (BIDS layout).
+    statistic : str
+        The timeseries' ``stat`` entity (BIDS layout): how each region's
+        voxels are summarised (``mean``, ``median``...).
     """
 
     stem: str
     entities: tuple[tuple[str, str], ...] | None = None
     atlas: str | None = None
+    statistic: str = "mean"
 
     def _bids(self, stat: str, suffix: str, extension: str) -> str:
         return derivative_name(
@@ -232,7 +236,7 @@ class OutputNames:
         if self.entities is None:
             return timeseries_name(self.stem, output_format)
         extension = "." + FORMATS[output_format].extension
-        return self._bids("mean", "timeseries", extension)
+        return self._bids(self.statistic, "timeseries", extension)
 
     def coverage(self) -> str:
         """Return the coverage table's name."""
