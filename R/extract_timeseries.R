@@ -107,6 +107,16 @@
 #'   grayordinates in its own format, `.dtseries.nii` or a GIFTI pair).
 #'   `"cifti"` writes a surface atlas's tables as `.ptseries.nii` too, and
 #'   every grayordinate as `.dtseries.nii`.
+#' @param output_layout Character. `"flat"` (default: every file in
+#'   `output_dir`, named after its image) or `"bids"`: a BIDS derivative
+#'   dataset (`dataset_description.json`,
+#'   `sub-<>/[ses-<>/]func/<entities>_atlas-<set>_stat-mean_timeseries.tsv`,
+#'   `..._stat-coverage_bold.tsv`, the atlases in `atlases/`); needs BIDS-named
+#'   images and a `roi_file`.
+#' @param min_coverage Number from 0 to 1. Regions whose coverage (the share
+#'   of their voxels or vertices inside the mask and finite in the image,
+#'   XCP-D's definition) is below it are `NA` in that image's table, listed in
+#'   the sidecar and the coverage table. `NULL`: every region is kept.
 #' @param discard_scans Whole number or `"auto"`. Volumes dropped at the
 #'   start of each image (and the same confound rows). `"auto"`: the leading
 #'   volumes its confounds file flags as non-steady-state (XCP-D's convention).
@@ -235,7 +245,8 @@ extract_timeseries <- function(input_files = NULL, roi_file = NULL, output_dir =
                                mask_strategy = "background", mask_args = NULL,
                                target_affine = NULL, target_shape = NULL, runs = NULL,
                                high_variance_confounds = FALSE, dtype = NULL,
-                               output_format = NULL, discard_scans = 0L, nan_policy = "error",
+                               output_format = NULL, output_layout = "flat",
+                               min_coverage = NULL, discard_scans = 0L, nan_policy = "error",
                                motion = NULL, wm_csf = NULL,
                                global_signal = NULL, scrub = NULL, fd_threshold = NULL,
                                std_dvars_threshold = NULL, compcor = NULL, n_compcor = NULL,
@@ -302,6 +313,8 @@ parameter_checks <- list(
   high_variance_confounds = check_flag,
   dtype = check_string,
   output_format = check_string,
+  output_layout = function(x, ...) check_string(x, allow_null = FALSE, ...),
+  min_coverage = check_number,
   discard_scans = check_whole_number_or_string,
   nan_policy = function(x, ...) check_string(x, allow_null = FALSE, ...),
   motion = check_string,

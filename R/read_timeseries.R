@@ -5,7 +5,8 @@
 #' tibble [extract_timeseries()] returns, with the same columns (`file`, BIDS
 #' entities, `volume`, regions) and [timeseries_info()] metadata (from the
 #' JSON sidecars and `niimasker_data/parameters.json`): every image's table
-#' of every ROI set. Values are read from the TSV files, which keep 9
+#' of every ROI set, in the flat layout or as a BIDS derivative dataset
+#' (`output_layout = "bids"`). Values are read from the TSV files, which keep 9
 #' significant digits. Voxel outputs written as images (`output_format`
 #' `"nifti"` or `"npy"`) are not read back: a warning names each.
 #'

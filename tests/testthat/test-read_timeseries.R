@@ -56,4 +56,24 @@ test_that("tangent of one image is a connectivity error", {
   skip_if_no_core()
   expect_error(extract_timeseries(example_bold("01"), example_atlas(), connectivity = "tangent"),
                class = "niimasker_error_connectivity")
+
+test_that("read_timeseries() reads a BIDS-layout folder back", {
+  skip_if_no_core()
+  out <- withr::local_tempdir()
+  ts <- extract_timeseries(c(example_bold("01"), example_bold("02")),
+                           c(synth = example_atlas()), labels = example_labels(),
+                           t_r = 2, output_dir = out, output_layout = "bids",
+                           min_coverage = 0.5, report = FALSE)
+  expect_true(file.exists(file.path(
+    out, "sub-02", "func",
+    "sub-02_task-rest_space-MNI305_atlas-synth_stat-mean_timeseries.tsv"
+  )))
+  expect_true(file.exists(file.path(out, "dataset_description.json")))
+  again <- read_timeseries(out)
+  expect_identical(again$file, ts$file)
+  expect_identical(again$sub, ts$sub)
+  for (column in names(ts)[-(1:6)]) {
+    expect_equal(again[[column]], ts[[column]], tolerance = 1e-7)
+  }
+  expect_identical(timeseries_info(again)$sidecars[[1]]$MinCoverage, 0.5)
 })

@@ -28,3 +28,24 @@ test_that("the README's R examples run on the bundled data", {
   expect_identical(dim(env$again), dim(env$ts))
   expect_true(file.exists(file.path(tempdir(), "r_map.nii.gz")))
 })
+
+test_that("the README's BIDS outputs example runs in R and writes the BIDS names", {
+  skip_if_no_core()
+  readme <- test_path("..", "..", "README.md")
+  if (!file.exists(readme)) skip("README.md is not beside the tests (installed package)")
+  lines <- readLines(readme, warn = FALSE)
+  start <- which(lines == "### BIDS outputs")
+  end <- start + which(grepl("^#{2,3} ", lines[-seq_len(start)]))[1]
+  section <- lines[start:(end - 1L)]
+  open <- which(section == "```r")
+  expect_length(open, 1L)
+  block <- section[(open + 1L):(open + which(section[-seq_len(open)] == "```")[1] - 1L)]
+  env <- new.env(parent = globalenv())
+  withr::defer(unlink(file.path(tempdir(), "out_bids"), recursive = TRUE))
+  utils::capture.output(eval(parse(text = block), envir = env))
+  expect_true(file.exists(file.path(
+    env$out, "sub-01", "func",
+    "sub-01_task-rest_space-MNI305_atlas-synth_stat-mean_timeseries.tsv"
+  )))
+  expect_identical(dim(env$again), dim(env$ts))
+})

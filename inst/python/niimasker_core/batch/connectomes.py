@@ -10,7 +10,7 @@ the tables on disk (so a resumed, sharded or Dask batch gives the same
 bytes), or from the values in memory when nothing is written.
 
 The math is :mod:`niimasker_core.signal.connectivity`; file names come from
-:mod:`niimasker_core.io.formats` (:func:`relmat_name`).
+:mod:`niimasker_core.io.formats` (``OutputNames.relmat``: the seed's names or BIDS ones).
 """
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ import numpy as np
 from ..errors import ConnectivityError, UnusedOptionWarning
 from ..io.formats import (
     FORMATS,
+    OutputNames,
     read_relmat,
-    relmat_name,
     relmat_sidecar,
-    timeseries_name,
     write_relmat,
 )
 from ..io.writers import write_json
@@ -84,13 +83,17 @@ def image_matrices(
     )
 
 
-def planned_relmats(stem: str, kinds: Sequence[str]) -> list[str]:
-    """Return the names of the matrices and sidecars written for ``stem``."""
-    names = []
+def planned_relmats(names: Any, kinds: Sequence[str]) -> list[str]:
+    """Return the names of the matrices and sidecars of an image's ROI set.
+
+    ``names`` is the set's :class:`~niimasker_core.io.formats.OutputNames`
+    (anything with ``relmat(kind)``, a name relative to the output folder).
+    """
+    planned = []
     for kind in kinds:
-        table = relmat_name(stem, kind)
-        names += [table, relmat_sidecar(table).name]
-    return names
+        table = names.relmat(kind)
+        planned += [table, str(relmat_sidecar(table))]
+    return planned
 
 
 def _sidecar(
@@ -111,16 +114,16 @@ def _sidecar(
 
 def write_relmats(
     out: Path,
-    stem: str,
+    names: Any,
     matrices: dict[str, Connectome],
     columns: Sequence[str],
     estimator: str,
     extra: dict[str, Any] | None = None,
 ) -> list[Path]:
-    """Write each matrix as ``<stem>_<kind>_relmat.tsv`` and its JSON sidecar."""
+    """Write each matrix where ``names.relmat(kind)`` says, and its JSON sidecar."""
     files = []
     for kind, matrix in matrices.items():
-        table = out / relmat_name(stem, kind)
+        table = out / names.relmat(kind)
         files.append(write_relmat(table, matrix.values, [str(c) for c in columns]))
         files.append(
             write_json(relmat_sidecar(table), _sidecar(kind, matrix, estimator, extra))
@@ -129,12 +132,12 @@ def write_relmats(
 
 
 def read_relmats(
-    out: Path, stem: str, kinds: Sequence[str]
+    out: Path, names: Any, kinds: Sequence[str]
 ) -> dict[str, Connectome] | None:
-    """Read back the matrices of ``stem`` (None when one is missing or unreadable)."""
+    """Read back the matrices ``names.relmat`` names (None: one missing or unreadable)."""
     matrices = {}
     for kind in kinds:
-        table = out / relmat_name(stem, kind)
+        table = out / names.relmat(kind)
         try:
             _, values = read_relmat(table)
             meta = json.loads(relmat_sidecar(table).read_text(encoding="utf-8"))
@@ -169,9 +172,14 @@ def _table_values(
     fmt = FORMATS[output_format]
     if output_dir is None or fmt.read is None:
         return _kept_values(result)
-    _, values = fmt.read(Path(output_dir) / timeseries_name(result.stem, fmt.name))
+    _, values = fmt.read(Path(output_dir) / _names(result).timeseries(fmt.name))
     rows = kept_rows(result.volumes, result.sidecar.get("CensoredVolumes", []))
     return values[rows]
+
+
+def _names(result: ImageResult) -> Any:
+    """Return the names of a result's outputs (the seed's, from its stem, if unknown)."""
+    return result.names if result.names is not None else OutputNames(result.stem)
 
 
 def add_tangents(
@@ -242,7 +250,7 @@ def add_tangents(
             if output_dir is not None:
                 files = write_relmats(
                     Path(output_dir),
-                    result.stem,
+                    _names(result),
                     matrix,
                     result.columns,
                     options.connectivity_estimator,

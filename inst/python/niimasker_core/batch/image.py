@@ -31,7 +31,7 @@ from ..domains.surface.grayordinates import Grayordinates
 from ..engine import Reduction, extract
 from ..errors import CleaningError, EmptyRegionWarning, NiimaskerError, Worded
 from ..io.folder import DATA_DIR
-from ..io.formats import FORMATS, Layout, sidecar_of, timeseries_name
+from ..io.formats import FORMATS, Layout, OutputNames, sidecar_of
 from ..io.writers import write_json, write_nifti, write_rows
 from ..params.options import CleaningOptions
 from ..params.vocabulary import target_dtype
@@ -40,6 +40,7 @@ from ..rois.sets import RoiSet
 from ..signal.clean import clean
 from ..signal.cleaning import native_applies, require_t_r, series_options
 from .connectomes import image_matrices, write_relmats
+from .coverage import apply_min_coverage
 from .fingerprint import OUTPUTS_KEY, image_fingerprint, output_digests
 from .job import Job
 from .outcome import Failure, ImageResult, Outcome
@@ -97,22 +98,24 @@ def process_image(plan: RunPlan, job: Job, output_dir: str | None) -> list[Image
         )
         for roi_set, reduction, signals in zip(job.sets, reductions, extracted.signals)
     ]
-    if options.connectivity.connectivity:
-        for roi_set, result in zip(job.sets, results):
-            if roi_set.source.space is None:  # regions, not a space's elements
-                result.connectivity = image_matrices(result, options.connectivity)
-    if output_dir is not None:
-        for roi_set, reduction, result, finite, used in zip(
-            job.sets,
-            reductions,
-            results,
-            extracted.finite_voxels,
-            extracted.samples_used,
-        ):
-            coverage = _coverage(reduction, finite, options.extraction.nan_policy, used)
+    for roi_set, reduction, result, finite, used in zip(
+        job.sets,
+        reductions,
+        results,
+        extracted.finite_voxels,
+        extracted.samples_used,
+    ):
+        coverage = _coverage(reduction, finite, options.extraction.nan_policy, used)
+        # regions below min_coverage are n/a before the matrices are made
+        coverage = apply_min_coverage(result, coverage, options.extraction.min_coverage)
+        if options.connectivity.connectivity and roi_set.source.space is None:
+            result.connectivity = image_matrices(result, options.connectivity)
+        result.names = plan.names(roi_set.name, roi_set.suffix)
+        if output_dir is not None:
             result.files = _write_outputs(
                 Path(output_dir),
                 result,
+                result.names,
                 reduction,
                 coverage,
                 roi_set.source,
@@ -158,7 +161,7 @@ def _set_result(
     _warn_all_non_finite(plan.image, reduction, signals)
     return ImageResult(
         image=plan.image,
-        stem=plan.stem + roi_set.suffix,
+        stem=plan.names(roi_set.name, roi_set.suffix).file_stem,
         columns=source.columns(reduction),
         values=cleaned,
         volumes=[int(v) for v in confounds.volumes],
@@ -291,6 +294,7 @@ def _coverage(
 def _write_outputs(
     out: Path,
     result: ImageResult,
+    names: OutputNames,
     reduction: Reduction,
     coverage: list,
     source: Any,
@@ -299,7 +303,7 @@ def _write_outputs(
     # The sidecar is written last: its presence, with the right fingerprint,
     # tells a later run that every other output of the image is complete.
     fmt = FORMATS[source.output_format]
-    table = out / timeseries_name(result.stem, fmt.name)
+    table = out / names.timeseries(fmt.name)
     layout = Layout(
         space=source.space,
         parcels=source.parcels if fmt.records_parcels else None,
@@ -308,10 +312,8 @@ def _write_outputs(
     )
     files = fmt.write(table, result.values, result.columns, layout)
     if coverage:
-        files.append(write_rows(out / f"{result.stem}_coverage.tsv", coverage))
-    files += write_relmats(
-        out, result.stem, result.connectivity, result.columns, estimator
-    )
+        files.append(write_rows(out / names.coverage(), coverage))
+    files += write_relmats(out, names, result.connectivity, result.columns, estimator)
     for name, img in reduction.images.items():
         if hasattr(img, "to_filename"):
             files.append(write_nifti(out / DATA_DIR / f"{name}.nii.gz", img))
@@ -320,7 +322,7 @@ def _write_outputs(
         ):  # a look-up table
             files.append(write_rows(out / DATA_DIR / f"{name}.tsv", img))
     if source.space is None:  # read back on resume: each output's digest recorded
-        own = [Path(f) for f in files if Path(f).parent == out]
+        own = [Path(f) for f in files if Path(f).parent != out / DATA_DIR]
         result.sidecar = {**result.sidecar, OUTPUTS_KEY: output_digests(out, own)}
     files.append(write_json(sidecar_of(table), result.sidecar))
     return [str(f) for f in files]

@@ -27,6 +27,7 @@ class ImageResult:
     skipped: bool = False  # outputs were already complete: read back, not redone
     # connectivity matrices by kind (signal.connectivity.Connectome)
     connectivity: dict[str, Any] = field(default_factory=dict)
+    names: Any = None  # its ROI set's OutputNames, once known (written or read back)
 
 
 @dataclass

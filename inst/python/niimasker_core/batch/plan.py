@@ -33,7 +33,8 @@ from ..errors import (
     SettingsError,
     UnusedOptionWarning,
 )
-from ..io.bids import is_bids_name, pair_by_entities
+from ..io.bids import is_bids_name, pair_by_entities, source_entities
+from ..io.formats import OutputNames
 from ..params.declarations import PARAMETERS
 from ..params.options import ConfoundOptions
 from ..params.settings import Settings
@@ -68,6 +69,12 @@ class RunPlan:
     pairing: str | None = None  # 'bids', 'order' or None (no confounds)
     spec: ConfoundSpec | None = None  # the batch's confound choice (with confounds)
     companions: tuple[str, ...] = ()  # the image's other files (a hemisphere)
+    entities: tuple[tuple[str, str], ...] | None = None  # output_layout='bids'
+    statistic: str = "mean"  # the BIDS layout's stat- entity: the regions' strategy
+
+    def names(self, set_name: str, suffix: str = "") -> OutputNames:
+        """Return the names of the outputs of one ROI set (``suffix``: flat layout's)."""
+        return OutputNames(self.stem + suffix, self.entities, set_name, self.statistic)
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -424,6 +431,7 @@ def plan_runs(settings: Settings, choice: ConfoundOptions) -> list[RunPlan]:
             example="fmriprep/sub-*/func/*desc-confounds_timeseries.tsv",
         )
     _warn_unused(settings, bool(confounds))
+    _check_min_coverage(settings)
     spec = None
     if confounds:
         spec = resolve_spec(choice)
@@ -440,8 +448,9 @@ def plan_runs(settings: Settings, choice: ConfoundOptions) -> list[RunPlan]:
                 stacklevel=2,
             )
     stems = _unique_stems(halves)
+    entities = _bids_entities(settings, images)
     plans = []
-    for (image, companions), conf, stem in zip(halves, paired, stems):
+    for (image, companions), conf, stem, own in zip(halves, paired, stems, entities):
         t_r, source = resolve_t_r(image, settings.t_r)
         plans.append(
             RunPlan(
@@ -453,6 +462,73 @@ def plan_runs(settings: Settings, choice: ConfoundOptions) -> list[RunPlan]:
                 pairing=rule,
                 spec=None if conf is None else spec,
                 companions=companions,
+                entities=own,
+                statistic=re.sub(r"[^A-Za-z0-9]", "", settings.strategy),
             )
         )
     return plans
+
+
+def _check_min_coverage(settings: Settings) -> None:
+    """Refuse ``min_coverage`` where columns are voxels, not regions (no coverage)."""
+    if settings.min_coverage is None:
+        return
+    if settings.roi_file is None or settings.as_voxels:
+        raise SettingsError(
+            "{parameter} makes a region n/a when too little of it is covered, but "
+            "the columns here are single voxels or vertices ("
+            + ("no {--roi_file}" if settings.roi_file is None else "{--as_voxels}")
+            + "), which have no coverage.",
+            parameter="min_coverage",
+            value=settings.min_coverage,
+            fix="Drop {parameter}, or extract regions.",
+        )
+
+
+def _bids_entities(
+    settings: Settings, images: list[str]
+) -> list[tuple[tuple[str, str], ...] | None]:
+    """Return each image's source entities for ``output_layout='bids'`` (else None).
+
+    Raises
+    ------
+    SettingsError
+        If an image has no BIDS name, there is no ``roi_file``, or two
+        images have the same entities (their outputs would have one name).
+    """
+    if settings.output_layout != "bids":
+        return [None] * len(images)
+    if settings.roi_file is None:
+        raise SettingsError(
+            "{parameter} 'bids' names each output after its ROI set (atlas-<set>), "
+            "but no {--roi_file} is given.",
+            parameter="output_layout",
+            value="bids",
+            fix="Give {--roi_file}, or drop {parameter} for voxel extraction.",
+        )
+    found = []
+    for image in images:
+        entities = source_entities(image)
+        if not entities:
+            raise SettingsError(
+                "{parameter} 'bids' names outputs after the BIDS entities of each "
+                "image, and {file} has no BIDS name (sub-<label>_..._bold.nii.gz).",
+                parameter="output_layout",
+                value="bids",
+                file=image,
+                fix="Rename the image (or link it) with a BIDS name, or drop "
+                "{parameter}.",
+            )
+        found.append(tuple(entities.items()))
+    repeated = [image for image, key in zip(images, found) if found.count(key) > 1]
+    if repeated:
+        raise SettingsError(
+            "{parameter} 'bids': {file} and {other} have the same BIDS entities, so "
+            "their outputs would have one name.",
+            parameter="output_layout",
+            value="bids",
+            file=repeated[0],
+            other=repeated[1],
+            fix="Give one of them, or drop {parameter}.",
+        )
+    return found

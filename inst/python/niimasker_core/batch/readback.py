@@ -21,13 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ImageNotFoundError, UnusedOptionWarning
-from ..io.formats import (
-    FORMATS,
-    format_of,
-    relmat_name,
-    sidecar_of,
-    timeseries_name,
-)
+from ..io.formats import FORMATS, OutputNames, format_of, relmat_beside, sidecar_of
 from ..params.settings import Settings
 from .connectomes import planned_relmats, read_relmats
 from .fingerprint import image_fingerprint, outputs_intact
@@ -43,8 +37,9 @@ def finished_outputs(
     plan: RunPlan,
     settings: Settings,
     output_dir: str,
-    suffix: str = "",
+    names: OutputNames,
     output_format: str = "tsv",
+    atlas: str | None = None,
 ) -> ImageResult | None:
     """Return the outputs of ``plan`` read back when complete and up to date, else None.
 
@@ -58,10 +53,12 @@ def finished_outputs(
         The batch's settings.
     output_dir : str
         The output folder.
-    suffix : str
-        The ROI set's part of the output names (empty with one set).
+    names : OutputNames
+        The names of the ROI set's outputs for this image.
     output_format : str
         How the set's timeseries were written.
+    atlas : str or None
+        The ROI set's name when there are several.
 
     Returns
     -------
@@ -72,8 +69,7 @@ def finished_outputs(
     if read is None:
         return None  # not read back: made again
     out = Path(output_dir)
-    stem = plan.stem + suffix
-    table = out / timeseries_name(stem, output_format)
+    table = out / names.timeseries(output_format)
     sidecar_file = sidecar_of(table)
     if not (table.is_file() and sidecar_file.is_file()):
         return None
@@ -92,27 +88,28 @@ def finished_outputs(
     ):
         return None
     kinds = [k for k in settings.connectivity or () if k != "tangent"]
-    matrices = read_relmats(out, stem, kinds)
+    matrices = read_relmats(out, names, kinds)
     if matrices is None:
         return None  # a matrix missing: made again
     files = [str(table)]
-    coverage = out / f"{stem}_coverage.tsv"
+    coverage = out / names.coverage()
     if coverage.is_file():
         files.append(str(coverage))
-    files += [str(out / n) for n in planned_relmats(stem, kinds)]
+    files += [str(out / n) for n in planned_relmats(names, kinds)]
     files.append(str(sidecar_file))
     return ImageResult(
         image=plan.image,
-        stem=stem,
+        stem=names.file_stem,
         columns=columns,
         values=values,
         volumes=[int(v) for v in sidecar["OutputVolumes"]],
         t_r=sidecar.get("RepetitionTime"),
         sidecar=sidecar,
         files=files,
-        atlas=suffix[len("_atlas-") :] or None,
+        atlas=atlas,
         skipped=True,
         connectivity=matrices,
+        names=names,
     )
 
 
@@ -188,12 +185,13 @@ def read_folder(output_dir: str | Path) -> ExtractionResult:
     roi = parameters.get("roi", {})
     several = "kind" not in roi  # several sets: described by name
     kinds = (parameters.get("parameters") or {}).get("connectivity") or []
+    layout = (parameters.get("parameters") or {}).get("output_layout") or "flat"
     items = []
     for run in parameters.get("runs", []):
         names = run.get("outputs", [run["output"]])
         sets = list(roi) if several else [None] * len(names)
         for name, atlas in zip(names, sets):
-            item = _read_item(folder / name, run["image"], atlas, kinds)
+            item = _read_item(folder / name, run["image"], atlas, kinds, layout)
             if item is not None:
                 items.append(item)
     return ExtractionResult(
@@ -201,8 +199,18 @@ def read_folder(output_dir: str | Path) -> ExtractionResult:
     )
 
 
+class _Beside:
+    """The connectivity matrices written beside a timeseries table (``relmat(kind)``)."""
+
+    def __init__(self, table: Path, layout: str) -> None:
+        self.table, self.layout = table, layout
+
+    def relmat(self, kind: str) -> str:
+        return relmat_beside(self.table, kind, self.layout).name
+
+
 def _read_item(
-    table: Path, image: str, atlas: str | None, kinds: list[str]
+    table: Path, image: str, atlas: str | None, kinds: list[str], layout: str
 ) -> ImageTimeseries | None:
     """Read one written timeseries and its sidecar (None, with a warning, if it can't be)."""
     fmt = format_of(table)
@@ -222,8 +230,9 @@ def _read_item(
     sidecar_file = sidecar_of(table)
     volumes = [int(v) for v in sidecar.get("OutputVolumes", range(values.shape[0]))]
     stem = table.name[: -len(f"_timeseries.{fmt.extension}")]
-    present = [k for k in kinds if (table.parent / relmat_name(stem, k)).is_file()]
-    matrices = read_relmats(table.parent, stem, present) or {}
+    beside = _Beside(table, layout)
+    present = [k for k in kinds if (table.parent / beside.relmat(k)).is_file()]
+    matrices = read_relmats(table.parent, beside, present) or {}
     return ImageTimeseries(
         data=to_frame(values, columns, volumes),
         connectivity=matrix_frames(matrices, columns),

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..io.folder import DATA_DIR
-from ..io.formats import FORMATS, sidecar_of, timeseries_name
+from ..io.formats import FORMATS, sidecar_of
 from ..params.options import RunOptions
 from ..params.settings import Settings
 from ..params.vocabulary import default_output_format
@@ -51,7 +51,8 @@ def image_outputs(settings: Settings, plan: RunPlan) -> list[str]:
     suffixes = [""] if len(sets) == 1 else [f"_atlas-{name}" for name, _ in sets]
     voxels = settings.roi_file is None  # every voxel of a mask
     names = []
-    for (_, own), suffix in zip(sets, suffixes):
+    for (set_name, own), suffix in zip(sets, suffixes):
+        outputs = plan.names(set_name, suffix)
         if voxels:
             output_format = written_format(
                 plan.image, default_output_format(settings.output_format, voxels=True)
@@ -59,11 +60,11 @@ def image_outputs(settings: Settings, plan: RunPlan) -> list[str]:
         else:
             output_format = region_format(own.roi_file, settings.output_format)
         fmt = FORMATS[output_format]
-        table = timeseries_name(plan.stem + suffix, output_format)
-        names += [*fmt.file_names(table), sidecar_of(table).name]
+        table = outputs.timeseries(output_format)
+        names += [*fmt.file_names(table), str(sidecar_of(table))]
         if not voxels:
-            names.append(f"{plan.stem}{suffix}_coverage.tsv")
-            names += planned_relmats(plan.stem + suffix, settings.connectivity or ())
+            names.append(outputs.coverage())
+            names += planned_relmats(outputs, settings.connectivity or ())
     return names
 
 
@@ -80,7 +81,8 @@ def run_record(job: Job, plans: list[RunPlan], command: str | None) -> dict[str,
 
     def outputs(plan: RunPlan) -> dict[str, Any]:
         names = [
-            timeseries_name(plan.stem + s.suffix, s.source.output_format) for s in sets
+            plan.names(s.name, s.suffix).timeseries(s.source.output_format)
+            for s in sets
         ]
         return {"output": names[0], **({"outputs": names} if several else {})}
 

@@ -37,6 +37,7 @@ from ..io.writers import write_json, write_nifti
 from ..params.options import RunOptions
 from ..params.settings import Settings
 from ..rois.sets import load_roi_sets
+from .bids_dataset import dataset_names, write_dataset_files
 from .budget import check_memory_budget, check_voxel_disk
 from .connectomes import add_tangents, check_tangent_images
 from .dask_cluster import run_on_dask
@@ -159,6 +160,8 @@ def run_batch(
         source = sets[0].source
         check_voxel_disk(plans, source.n_voxels, source.output_format, output_dir)
     parameters = run_record(job, plans, command)
+    if settings.output_layout == "bids":
+        parameters["files"] = dataset_names(settings)
     if settings.shard is not None:
         parameters[SHARD_LIST_KEY] = [p.image for p in every]
     hold = (
@@ -173,6 +176,7 @@ def run_batch(
             write_json(parameters_file(output_dir, settings.shard), parameters)
             for name, img in sets[0].source.files.items():
                 write_nifti(Path(output_dir) / name, img)
+            write_dataset_files(output_dir, settings, sets, command)
         outcomes = _run_all(plans, job, output_dir, client, progress, on_image)
         results = [r for o in outcomes if not isinstance(o, Failure) for r in o]
         failures = [o for o in outcomes if isinstance(o, Failure)]
@@ -220,7 +224,12 @@ def _run_all(
         if output_dir is not None and not job.settings.overwrite and job.space is None:
             done = [
                 finished_outputs(
-                    plan, job.settings, output_dir, s.suffix, s.source.output_format
+                    plan,
+                    job.settings,
+                    output_dir,
+                    plan.names(s.name, s.suffix),
+                    s.source.output_format,
+                    s.name if s.suffix else None,
                 )
                 for s in job.sets
             ]

@@ -29,6 +29,7 @@ from ..io.folder import DATA_DIR
 from ..io.formats import FORMATS, sidecar_of
 from ..params.settings import Settings
 from ..rois.voxels import MASK_FILE
+from .bids_dataset import dataset_names
 from .fingerprint import input_files_of
 from .plan import RunPlan
 from .record import image_outputs, parameters_file
@@ -47,6 +48,7 @@ def planned_outputs(settings: Settings, plans: Sequence[RunPlan]) -> list[str]:
     ``niimasker_data`` as they are made.
     """
     names = [name for plan in plans for name in image_outputs(settings, plan)]
+    names += dataset_names(settings)
     names.append(f"{DATA_DIR}/{parameters_file('.', settings.shard).name}")
     if settings.roi_file is None:  # every voxel of a mask
         names.append(MASK_FILE)

@@ -18,7 +18,6 @@ from ..batch.readback import read_folder
 from ..batch.results import ExtractionResult
 from ..batch.run import BatchResult, run_batch, select_shard
 from ..errors import NiimaskerError, SettingsError
-from ..io.formats import timeseries_name
 from ..params.config import load_config, merge_config
 from ..params.declarations import PARAMETERS
 from ..params.docs import document_parameters
@@ -252,7 +251,8 @@ plan_extraction.__signature__ = _PLAN_SIGNATURE  # type: ignore[attr-defined]
 def plan_settings(settings: Settings) -> list[dict[str, Any]]:
     """Return :func:`plan_extraction`'s table for already resolved settings."""
     options = RunOptions.from_settings(settings)
-    split_sets(options.rois)  # labels and mask_img keyed by the ROI sets' names
+    # labels and mask_img keyed by the ROI sets' names
+    first = next(iter(split_sets(options.rois)), ("rois", None))[0]
     return [
         {
             "image": p.image,
@@ -260,7 +260,7 @@ def plan_settings(settings: Settings) -> list[dict[str, Any]]:
             "paired_by": p.pairing,
             "t_r": p.t_r,
             "t_r_source": p.t_r_source,
-            "output": timeseries_name(p.stem),
+            "output": p.names(first).timeseries(),
         }
         for p in select_shard(plan_runs(settings, options.confounds), settings.shard)
     ]

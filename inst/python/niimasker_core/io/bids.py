@@ -21,7 +21,11 @@ from pathlib import Path
 from ..errors import PairingError
 
 __all__ = [
+    "ENTITY_ORDER",
     "IGNORED_ENTITIES",
+    "derivative_name",
+    "relmat_stat",
+    "source_entities",
     "is_bids_name",
     "match_confounds",
     "pair_by_entities",
@@ -30,6 +34,21 @@ __all__ = [
 
 #: Entities that name a derivative's space or processing, not the acquisition.
 IGNORED_ENTITIES = frozenset({"space", "res", "den", "desc", "label", "cohort", "hemi"})
+
+#: BIDS's order of entities (the specification's entity table), with the
+#: derivative entities ``atlas`` (after ``space``, as XCP-D writes it) and
+#: ``stat`` (last, BEP017's and XCP-D's place for it).
+ENTITY_ORDER = (
+    "sub", "ses", "sample", "task", "tracksys", "acq", "nuc", "voi", "ce", "trc",
+    "stain", "rec", "dir", "run", "mod", "echo", "flip", "inv", "mt", "part",
+    "proc", "hemi", "space", "atlas", "cohort", "split", "recording", "chunk",
+    "seg", "res", "den", "label", "desc", "stat",
+)  # fmt: skip
+
+#: Entities of an image name that say how it was processed, not what it is:
+#: not part of the outputs' source entities (``space``, ``res`` and ``den``
+#: are written again after them; ``hemi``: the outputs hold both halves).
+_PROCESSING = frozenset({"space", "res", "den", "desc", "hemi", "label"})
 
 _PAIR = re.compile(r"^([a-zA-Z0-9]+)-([a-zA-Z0-9.+]+)$")
 
@@ -164,3 +183,87 @@ def pair_by_entities(
     used = set(paired)
     unused = [c for c in confounds if c not in used]
     return paired, unused
+
+
+def source_entities(path: str | Path) -> dict[str, str]:
+    """Return the entities of an image its outputs keep: acquisition, space, density.
+
+    ``desc`` and ``label`` (how the image was processed) and ``hemi`` (an
+    output holds both hemispheres) are dropped; ``space``, ``cohort``,
+    ``res`` and ``den`` are kept.
+
+    Parameters
+    ----------
+    path : str or Path
+        An image with a BIDS name.
+
+    Returns
+    -------
+    dict
+        Entity values by key; empty when the name has no ``sub-`` entity.
+    """
+    keep = _PROCESSING - {"space", "res", "den"}
+    return {k: v for k, v in parse_entities(path).items() if k not in keep}
+
+
+def derivative_name(
+    entities: dict[str, str],
+    space: str | None,
+    atlas: str | None,
+    stat: str | None,
+    suffix: str,
+    extension: str,
+) -> str:
+    """Return a BIDS derivative's path: ``sub-<>/[ses-<>/]func/<entities>_<suffix><extension>``.
+
+    Every output of the BIDS layout is named here: an image's timeseries
+    (``stat='mean'``, ``suffix='timeseries'``), its coverage
+    (``stat='coverage'``, ``suffix='bold'``), its sidecars and connectivity
+    matrices (``stat=relmat_stat(kind)``, ``suffix='relmat'``).
+
+    Parameters
+    ----------
+    entities : dict
+        The source image's entities (:func:`source_entities`); ``sub`` is
+        required.
+    space : str or None
+        The ``space`` entity (None: the source's, if any).
+    atlas : str or None
+        The ROI set's name (the ``atlas`` entity).
+    stat : str or None
+        The statistic (the ``stat`` entity).
+    suffix : str
+        The BIDS suffix (``timeseries``, ``bold``, ``relmat``).
+    extension : str
+        With its dot (``.tsv``, ``.json``).
+
+    Returns
+    -------
+    str
+        The path relative to the dataset's root, entities in BIDS order
+        (:data:`ENTITY_ORDER`; others after them, in the source's order).
+    """
+    given = dict(entities)
+    for key, value in (("space", space), ("atlas", atlas), ("stat", stat)):
+        if value is not None:
+            given[key] = value
+    rank = {key: n for n, key in enumerate(ENTITY_ORDER)}
+    keys = sorted(given, key=lambda k: rank.get(k, rank["desc"] + 0.5))
+    name = "_".join(f"{k}-{given[k]}" for k in keys) + f"_{suffix}{extension}"
+    folders = [f"sub-{given['sub']}"]
+    if "ses" in given:
+        folders.append(f"ses-{given['ses']}")
+    return "/".join([*folders, "func", name])
+
+
+#: nilearn's connectivity kinds as XCP-D spells them in ``stat-``.
+_RELMAT_STATS = {"correlation": "pearsoncorrelation"}
+
+
+def relmat_stat(kind: str) -> str:
+    """Return the ``stat`` entity of a connectivity kind (XCP-D's spelling).
+
+    ``'correlation'`` is ``pearsoncorrelation`` as in XCP-D; other kinds
+    drop their spaces (``'partial correlation'``: ``partialcorrelation``).
+    """
+    return _RELMAT_STATS.get(kind, re.sub(r"[^A-Za-z0-9]", "", kind))

@@ -176,7 +176,10 @@ def remove_stale_temporaries(folder: str | Path) -> list[str]:
     """
     removed = []
     now = time.time()
-    for where in (Path(folder), Path(folder) / DATA_DIR):
+    root = Path(folder)
+    # the BIDS layout's folders: sub-<>/[ses-<>/]func and atlases/atlas-<>
+    bids = [*root.glob("sub-*/func"), *root.glob("sub-*/ses-*/func")]
+    for where in (root, root / DATA_DIR, *bids, *root.glob("atlases/atlas-*")):
         if not where.is_dir() or where.is_symlink():
             continue
         for path in where.iterdir():

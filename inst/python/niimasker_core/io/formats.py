@@ -22,6 +22,7 @@ import numpy as np
 from isal import igzip
 
 from ..errors import InputFileError
+from .bids import derivative_name, relmat_stat
 from .surface_outputs import (
     hemisphere_name,
     write_dense_series,
@@ -34,9 +35,11 @@ __all__ = [
     "FORMATS",
     "Layout",
     "OutputFormat",
+    "OutputNames",
     "format_of",
     "read_relmat",
     "read_table",
+    "relmat_beside",
     "relmat_name",
     "relmat_sidecar",
     "sidecar_of",
@@ -199,6 +202,65 @@ def timeseries_name(stem: str, output_format: str = "tsv") -> str:
     return f"{stem}_timeseries.{FORMATS[output_format].extension}"
 
 
+@dataclass(frozen=True)
+class OutputNames:
+    """The names of one image's outputs for one ROI set, relative to the output folder.
+
+    In the ``flat`` layout they are ``<stem>_timeseries.<extension>``,
+    ``<stem>_coverage.tsv`` (``stem``: the image's, with ``_atlas-<set>``
+    when there are several sets). In the ``bids`` layout (``entities``
+    given) every name comes from :func:`~niimasker_core.io.bids.derivative_name`:
+    ``sub-<>/[ses-<>/]func/<entities>_atlas-<set>_stat-mean_timeseries.tsv``,
+    ``..._stat-coverage_bold.tsv``, ``..._stat-<kind>_relmat.tsv``.
+
+    Attributes
+    ----------
+    stem : str
+        The flat layout's stem.
+    entities : tuple of (str, str) or None
+        The source image's entities, for the BIDS layout (None: flat).
+    atlas : str or None
+        The ROI set's name (BIDS layout).
+    statistic : str
+        The timeseries' ``stat`` entity (BIDS layout): how each region's
+        voxels are summarised (``mean``, ``median``...).
+    """
+
+    stem: str
+    entities: tuple[tuple[str, str], ...] | None = None
+    atlas: str | None = None
+    statistic: str = "mean"
+
+    def _bids(self, stat: str, suffix: str, extension: str) -> str:
+        return derivative_name(
+            dict(self.entities or ()), None, self.atlas, stat, suffix, extension
+        )
+
+    def timeseries(self, output_format: str = "tsv") -> str:
+        """Return the timeseries' name (a GIFTI pair's: the name both halves are made from)."""
+        if self.entities is None:
+            return timeseries_name(self.stem, output_format)
+        extension = "." + FORMATS[output_format].extension
+        return self._bids(self.statistic, "timeseries", extension)
+
+    def coverage(self) -> str:
+        """Return the coverage table's name."""
+        if self.entities is None:
+            return f"{self.stem}_coverage.tsv"
+        return self._bids("coverage", "bold", ".tsv")
+
+    def relmat(self, kind: str, extension: str = ".tsv") -> str:
+        """Return the name of a connectivity matrix of ``kind`` (nilearn's word)."""
+        if self.entities is None:
+            return relmat_name(self.stem, kind)[: -len(".tsv")] + extension
+        return self._bids(relmat_stat(kind), "relmat", extension)
+
+    @property
+    def file_stem(self) -> str:
+        """The timeseries' file name without ``_timeseries.<extension>``."""
+        return Path(self.timeseries()).name[: -len("_timeseries.tsv")]
+
+
 def relmat_name(stem: str, kind: str) -> str:
     """Return the file name of a connectivity matrix: ``<stem>_<kind>_relmat.tsv``.
 
@@ -206,6 +268,21 @@ def relmat_name(stem: str, kind: str) -> str:
     ``<stem>_partialcorrelation_relmat.tsv``), as XCP-D's ``relmat`` suffix.
     """
     return f"{stem}_{kind.replace(' ', '')}_relmat.tsv"
+
+
+def relmat_beside(table: str | Path, kind: str, layout: str) -> Path:
+    """Return the connectivity matrix of ``kind`` written beside a timeseries table.
+
+    ``layout`` is the batch's ``output_layout``: ``flat`` names it
+    :func:`relmat_name` of the table's stem, ``bids`` swaps the table's
+    ``_stat-<statistic>_timeseries`` for ``_stat-<kind>_relmat``.
+    """
+    table = Path(table)
+    base = table.name[: table.name.rindex("_timeseries.")]
+    if layout == "bids":
+        base = base[: base.rindex("_stat-")]
+        return table.with_name(f"{base}_stat-{relmat_stat(kind)}_relmat.tsv")
+    return table.with_name(relmat_name(base, kind))
 
 
 def relmat_sidecar(path: str | Path) -> Path:

@@ -31,6 +31,7 @@ __all__ = [
     "as_discard_scans",
     "as_dtype",
     "as_kinds",
+    "as_fraction",
     "as_labels",
     "as_mask_args",
     "as_mask_img",
@@ -128,6 +129,14 @@ def as_nonnegative(name: str, value: Any) -> float | None:
     number = as_number(name, value, positive=False)
     if number is not None and number < 0:
         raise _fail(name, value, "a number >= 0")
+    return number
+
+
+def as_fraction(name: str, value: Any) -> float | None:
+    """Return a number from 0 to 1, or None."""
+    number = as_number(name, value, positive=False)
+    if number is not None and not 0 <= number <= 1:
+        raise _fail(name, value, "a number from 0 to 1")
     return number
 
 

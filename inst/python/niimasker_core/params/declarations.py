@@ -23,6 +23,7 @@ from .coercion import (
     as_choice,
     as_discard_scans,
     as_dtype,
+    as_fraction,
     as_kinds,
     as_labels,
     as_mask_args,
@@ -57,6 +58,7 @@ from .vocabulary import (
     MASK_STRATEGIES,
     NAN_POLICIES,
     OUTPUT_FORMATS,
+    OUTPUT_LAYOUTS,
     OUTPUT_VOLUMES,
     REDUCTION_STRATEGIES,
 )
@@ -448,6 +450,29 @@ PARAMETERS: tuple[Parameter, ...] = (
         coerce=as_optional_choice(OUTPUT_FORMATS),
         annotation="str | None",
         choices=OUTPUT_FORMATS,
+    ),
+    _p(
+        "output_layout",
+        "flat",
+        "Where outputs go: 'flat' (every file in OUTPUT_DIR, named after its "
+        "image) or 'bids' (a BIDS derivative dataset: dataset_description.json, "
+        "sub-<>/[ses-<>/]func/<entities>_atlas-<set>_stat-mean_timeseries.tsv, "
+        "the atlases in atlases/; needs BIDS-named images and a roi_file).",
+        coerce=as_choice(OUTPUT_LAYOUTS),
+        annotation="str",
+        choices=OUTPUT_LAYOUTS,
+    ),
+    _p(
+        "min_coverage",
+        None,
+        "Regions whose coverage (the share of their voxels or vertices inside the "
+        "mask and finite in the image; XCP-D's definition) is below this "
+        "fraction (0-1) are n/a in that image's table; listed in the sidecar and "
+        "the coverage table. Default: every region is kept.",
+        coerce=as_fraction,
+        annotation="float | None",
+        word=float,
+        recorded=True,
     ),
     _p(
         "discard_scans",

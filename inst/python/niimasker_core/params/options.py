@@ -138,10 +138,13 @@ class ExtractionOptions:
         Gaussian smoothing in mm.
     nan_policy : str
         Non-finite values inside the ROI: ``'error'``, ``'zero'`` or ``'omit'``.
+    min_coverage : float or None
+        Regions covered less than this are ``n/a`` (None: every region kept).
     """
 
     smoothing_fwhm: float | None
     nan_policy: str
+    min_coverage: float | None = None
 
 
 @dataclass(frozen=True)
@@ -269,7 +272,9 @@ class RunOptions:
                 detrend=s.detrend,
             ),
             extraction=ExtractionOptions(
-                smoothing_fwhm=s.smoothing_fwhm, nan_policy=s.nan_policy
+                smoothing_fwhm=s.smoothing_fwhm,
+                nan_policy=s.nan_policy,
+                min_coverage=s.min_coverage,
             ),
             rois=RoiOptions(
                 roi_file=s.roi_file,

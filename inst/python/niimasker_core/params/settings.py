@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import SettingsError
+from ..io.templateflow import PREFIX, is_template_atlas, resolve_template_atlas
 from .declarations import CONFIG_ALIASES, PARAMETER_NAMES, PARAMETERS
 from .vocabulary import standardize_method, suggest
 
@@ -72,6 +73,8 @@ class Settings:
     high_variance_confounds: bool
     dtype: str | None
     output_format: str | None
+    output_layout: str
+    min_coverage: float | None
     discard_scans: int | str
     nan_policy: str
     motion: str | None
@@ -203,9 +206,44 @@ def make_settings(values: Mapping[str, Any] | None = None, **kwargs: Any) -> Set
         resolved[param.name] = param.coerce(
             param.name, param.default if value is None else value
         )
+    _resolve_template_atlases(resolved)
     settings = Settings(**resolved)
     _check_together(settings)
     return settings
+
+
+def _resolve_template_atlases(values: dict[str, Any]) -> None:
+    """Replace ``tpl:`` atlases by their files; their regions table names the regions.
+
+    A set given no ``labels`` takes its TemplateFlow ``_dseg.tsv``; several
+    sets are named (``name=path``) by the atlas when not named.
+    """
+    roi_file = values.get("roi_file")
+    entries = [roi_file] if isinstance(roi_file, str) else list(roi_file or ())
+    if not any(is_template_atlas(e.partition("=")[2] or e) for e in entries):
+        return
+    several = len(entries) > 1
+    labels = values.get("labels")
+    tables: dict[str, str] = {}
+    resolved = []
+    for entry in entries:
+        name, sep, spec = entry.partition("=")
+        if not sep:
+            name, spec = "", entry
+        if not is_template_atlas(spec):
+            resolved.append(entry)
+            continue
+        found = resolve_template_atlas(spec)
+        name = name or (spec[len(PREFIX) :].split("/") + [""])[1]
+        resolved.append(f"{name}={found.image}" if several or sep else found.image)
+        if found.table is not None:
+            tables[name] = found.table
+    values["roi_file"] = tuple(resolved) if several else resolved[0]
+    if not several and labels is None and tables:
+        values["labels"] = next(iter(tables.values()))
+    elif several and (labels is None or isinstance(labels, dict)):
+        merged = {**tables, **(labels or {})}
+        values["labels"] = merged or None
 
 
 def _check_target(s: Settings) -> None:

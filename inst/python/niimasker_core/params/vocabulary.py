@@ -25,6 +25,7 @@ __all__ = [
     "MASK_STRATEGIES",
     "NAN_POLICIES",
     "OUTPUT_FORMATS",
+    "OUTPUT_LAYOUTS",
     "OUTPUT_VOLUMES",
     "REDUCTION_STRATEGIES",
     "STANDARDIZE_CHOICES",
@@ -65,6 +66,9 @@ MASK_STRATEGIES = (
 )
 #: How timeseries are written (see :mod:`niimasker_core.io.formats`).
 OUTPUT_FORMATS = ("tsv", "nifti", "npy", "cifti")
+#: Where outputs go: every file in the output folder, named after its image
+#: (``flat``, the seed's names), or a BIDS derivative dataset (``bids``).
+OUTPUT_LAYOUTS = ("flat", "bids")
 #: With scrubbing: write only the kept volumes, or every volume.
 OUTPUT_VOLUMES = ("censored", "interpolated")
 

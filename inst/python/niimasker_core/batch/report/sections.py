@@ -14,7 +14,7 @@ import numpy as np
 
 from ...domains.registry import open_image
 from ...errors import ReportWarning
-from ...io.formats import relmat_name, timeseries_name
+from ...io.formats import OutputNames
 from . import overlay
 
 __all__ = [
@@ -256,13 +256,19 @@ def image_section(
     return "".join(out)
 
 
+def _output_names(result: Any) -> OutputNames:
+    """Return the names of a result's outputs (the seed's, from its stem, if unknown)."""
+    names = getattr(result, "names", None)
+    return names if names is not None else OutputNames(result.stem)
+
+
 def _summary_rows(result: Any, n_rows: int, n_columns: int) -> list[tuple[str, Any]]:
     """Return what was done to one image: volumes, TR, confounds, empty regions."""
     side = result.sidecar
     t_r = side.get("RepetitionTime")
     return [
         ("image", result.image),
-        ("output", timeseries_name(result.stem)),
+        ("output", _output_names(result).timeseries()),
         ("volumes in image", side.get("NumberOfVolumesInImage")),
         ("discarded scans", side.get("DiscardedScans")),
         ("censored volumes", side.get("NumberOfCensoredVolumes")),
@@ -382,7 +388,7 @@ def _matrix(result: Any, values: np.ndarray, figures: ModuleType) -> str:
         png = figures.matrix(computed.values, limit)
         bar = figures.colour_bar_svg(limit, label)
         caption = (
-            f"The correlation matrix written ({relmat_name(result.stem, 'correlation')}"
+            f"The correlation matrix written ({_output_names(result).relmat('correlation')}"
             f"): {computed.n_volumes} kept volumes"
             + (
                 f"; {len(computed.left_out)} region(s) left out (grey)"
