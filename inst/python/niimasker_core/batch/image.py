@@ -83,7 +83,10 @@ def process_image(plan: RunPlan, job: Job, output_dir: str | None) -> list[Image
         discard_scans=fixed if confounds is None else confounds.discard,
         smoothing_fwhm=options.extraction.smoothing_fwhm,
         nan_policy=options.extraction.nan_policy,
-        import_meanwhile=_cleaning_imports(plan, job, confounds),
+        import_meanwhile=(
+            *_cleaning_imports(plan, job, confounds),
+            *(("pandas",) if output_dir is None else ()),  # results as tables
+        ),
     )
     if confounds is None:
         confounds = _align(plan, job, image.n_volumes)
