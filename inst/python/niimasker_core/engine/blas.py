@@ -11,6 +11,7 @@ threads on a loaded 2-core machine and 4 ms with one. Small products
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -30,8 +31,32 @@ def _controller(scipy_blas: bool) -> ThreadpoolController:
     return ThreadpoolController()
 
 
+class _Limit:
+    """The one limit in force: set by the first block entered, restored by the last left.
+
+    Limits are process-wide, so blocks running at once in several threads
+    share one; each restoring its own saved number could leave the process
+    at one thread for good.
+    """
+
+    lock = threading.Lock()
+    depth = 0
+    limiter = None
+
+
 @contextmanager
 def one_blas_thread() -> Iterator[None]:
     """Run the block with every loaded BLAS library limited to one thread."""
-    with _controller("scipy.linalg" in sys.modules).limit(limits=1, user_api="blas"):
+    with _Limit.lock:
+        if _Limit.depth == 0:
+            controller = _controller("scipy.linalg" in sys.modules)
+            _Limit.limiter = controller.limit(limits=1, user_api="blas")
+        _Limit.depth += 1
+    try:
         yield
+    finally:
+        with _Limit.lock:
+            _Limit.depth -= 1
+            if _Limit.depth == 0:
+                _Limit.limiter.restore_original_limits()
+                _Limit.limiter = None
