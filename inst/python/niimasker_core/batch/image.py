@@ -74,24 +74,26 @@ def process_image(plan: RunPlan, job: Job, output_dir: str | None) -> list[Image
     discard = options.confounds.discard_scans
     fixed = 0 if discard == "auto" else discard
     _check_series(plan, options.cleaning, image.n_volumes - fixed)
-    confounds = align_confounds(
-        plan.confounds,
-        options.confounds,
-        image.n_volumes,
-        image=plan.image,
-        spec=plan.spec,
-    )
+    # A fixed discard_scans needs nothing from the confounds table before the
+    # stream: the table is then read after it, pandas imported while it runs.
+    later = plan.confounds is not None and discard != "auto"
+    confounds = None if later else _align(plan, job, image.n_volumes)
     reductions = [s.source.for_domain(image.domain) for s in job.sets]
     for roi_set, reduction in zip(job.sets, reductions):
         check_voxels_left(reduction, roi_set.source, plan.image, image.domain)
     extracted = extract(
         image,
         reductions,
-        discard_scans=confounds.discard,
+        discard_scans=fixed if confounds is None else confounds.discard,
         smoothing_fwhm=options.extraction.smoothing_fwhm,
         nan_policy=options.extraction.nan_policy,
-        import_meanwhile=_cleaning_imports(plan, job, confounds),
+        import_meanwhile=(
+            *_cleaning_imports(plan, job, confounds),
+            *(("pandas",) if output_dir is None else ()),  # results as tables
+        ),
     )
+    if confounds is None:
+        confounds = _align(plan, job, image.n_volumes)
     results = [
         _set_result(
             plan, job, roi_set, reduction, signals, image, confounds, fingerprint
@@ -328,9 +330,28 @@ def _write_outputs(
     return [str(f) for f in files]
 
 
-def _cleaning_imports(plan: RunPlan, job: Job, confounds: AlignedConfounds) -> tuple:
-    """Modules cleaning will import, loaded while the image streams (hidden)."""
+def _align(plan: RunPlan, job: Job, n_volumes: int) -> AlignedConfounds:
+    return align_confounds(
+        plan.confounds,
+        job.options.confounds,
+        n_volumes,
+        image=plan.image,
+        spec=plan.spec,
+    )
+
+
+def _cleaning_imports(
+    plan: RunPlan, job: Job, confounds: AlignedConfounds | None
+) -> tuple:
+    """Modules reading the confounds and cleaning will import, loaded while the image streams.
+
+    ``confounds`` is None when the table is read after the stream: pandas is
+    then imported meanwhile, and the cleaning's modules are guessed from the
+    settings alone (a wrong guess only imports them after the stream).
+    """
     cleaning = job.options.cleaning
+    table = ("pandas",) if confounds is None else ()
+    values = None if confounds is None else confounds.values
     if job.space is None and native_applies(
         t_r=plan.t_r,
         detrend=cleaning.detrend,
@@ -338,12 +359,14 @@ def _cleaning_imports(plan: RunPlan, job: Job, confounds: AlignedConfounds) -> t
         standardize_confounds=cleaning.standardize_confounds,
         high_pass=cleaning.high_pass,
         low_pass=cleaning.low_pass,
-        confounds=confounds.values,
-        sample_mask=confounds.sample_mask,
+        confounds=values,
+        sample_mask=None if confounds is None else confounds.sample_mask,
         clean_kwargs=None,
     ):
-        return ()  # numpy and scipy.linalg only
-    return ("nilearn.signal",)
+        # numpy only, and scipy.linalg to regress confounds
+        regress = confounds is None or values is not None
+        return (*table, "scipy.linalg") if regress else table
+    return (*table, "nilearn.signal")
 
 
 def safe_process(plan: RunPlan, job: Job, output_dir: str | None) -> Outcome:

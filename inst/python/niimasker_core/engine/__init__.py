@@ -4,8 +4,9 @@
 once through the :class:`Reduction` s the ROI kinds built for it.
 """
 
+from .blas import one_blas_thread
 from .extraction import extract
 from .finish import Extracted
 from .reduction import Reduction
 
-__all__ = ["Extracted", "Reduction", "extract"]
+__all__ = ["Extracted", "Reduction", "extract", "one_blas_thread"]

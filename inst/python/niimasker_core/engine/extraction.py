@@ -15,8 +15,10 @@ import importlib
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 
 from ..domains.base import CHUNK_BYTES, SampledImage
+from .blas import one_blas_thread
 from .finish import Extracted, finish
 from .plan import plan_stream
 from .reduction import Reduction
@@ -104,16 +106,18 @@ def extract(
         import nilearn.image  # noqa: F401
     loader = _import_in_background(import_meanwhile)
     try:
-        streamed = stream(
-            image,
-            reductions,
-            plan,
-            start=discard_scans,
-            smoothing_fwhm=smoothing_fwhm,
-            nan_policy=nan_policy,
-            chunk_bytes=chunk_bytes,
-            progress=progress,
-        )
+        # Resampling is BLAS products in this thread while another inflates.
+        with one_blas_thread() if plan.resampled else nullcontext():
+            streamed = stream(
+                image,
+                reductions,
+                plan,
+                start=discard_scans,
+                smoothing_fwhm=smoothing_fwhm,
+                nan_policy=nan_policy,
+                chunk_bytes=chunk_bytes,
+                progress=progress,
+            )
     except NonFiniteValues:
         return _read_zeroed(image, reductions, discard_scans, smoothing_fwhm)
     finally:

@@ -34,7 +34,7 @@ from ..domains.volume.resampling import (
     value_bounds,
 )
 from ..domains.volume.stream import iter_chunks
-from ..engine import Reduction
+from ..engine import Reduction, one_blas_thread
 from ..errors import ImageNotFoundError, InputFileError, RoiError, RoiKindWarning
 from .base import GridCachedSource, RoiRequest
 from .label_names import resolve_region_names
@@ -410,7 +410,8 @@ def maps_reduction(maps: sparse.csc_array, names: Sequence[str]) -> Reduction:
     present = np.flatnonzero(np.diff(maps.indptr) > 0)
     support = np.flatnonzero(np.bincount(maps.indices, minlength=maps.shape[0]))
     weights = sparse.csc_array(maps[support][:, present])
-    inverse_gram = _inverse_gram((weights.T @ weights).toarray())
+    with one_blas_thread():  # a Cholesky of ~1000 maps: threads only contend
+        inverse_gram = _inverse_gram((weights.T @ weights).toarray())
     density = weights.nnz / max(weights.shape[0] * weights.shape[1], 1)
     if density >= SPARSE_DENSITY and weights.shape[0] * weights.shape[1] <= DENSE_LIMIT:
         weights = weights.toarray()
@@ -431,7 +432,9 @@ def maps_reduction(maps: sparse.csc_array, names: Sequence[str]) -> Reduction:
             projected = transposed @ values.T.astype(
                 np.float64
             )  # (n_present, n_volumes)
-            out[:, present] = (inverse_gram @ projected).T
+            # a few volumes per chunk: one thread (the stream inflates in another)
+            with one_blas_thread():
+                out[:, present] = (inverse_gram @ projected).T
         return out
 
     return Reduction(
