@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -25,6 +25,7 @@ __all__ = [
     "header",
     "image_section",
     "overlay_section",
+    "parameters_parts",
     "parameters_section",
     "safely",
 ]
@@ -53,10 +54,12 @@ def _value(value: Any) -> str:
 
 def _table(rows: list[tuple[Any, ...]], head: tuple[str, ...]) -> str:
     cells = "".join(f"<th>{_e(h)}</th>" for h in head)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{_value(c)}</td>" for c in row) + "</tr>" for row in rows
-    )
+    body = "".join(_row(row) for row in rows)
     return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _row(row: tuple[Any, ...]) -> str:
+    return "<tr>" + "".join(f"<td>{_value(c)}</td>" for c in row) + "</tr>"
 
 
 def _img(png: bytes, figures: ModuleType, alt: str, css: str) -> str:
@@ -103,34 +106,38 @@ def header(
 
 def parameters_section(parameters: dict[str, Any]) -> str:
     """Return every resolved parameter, the ROI description and the run pairing."""
+    return "".join(parameters_parts(parameters))
+
+
+def parameters_parts(parameters: dict[str, Any]) -> Iterator[str]:
+    """Yield :func:`parameters_section` piece by piece: the runs' table a row at a time.
+
+    A batch of 10,000 runs writes its table without ever holding it whole.
+    """
     settings = parameters.get("parameters", {})
-    out = [
-        "<h2>Parameters</h2>",
-        _table(list(settings.items()), ("parameter", "value")),
-    ]
+    yield "<h2>Parameters</h2>"
+    yield _table(list(settings.items()), ("parameter", "value"))
     roi = dict(parameters.get("roi", {}))
     regions = roi.pop("regions", [])
-    out += [
-        "<h3>Regions of interest</h3>",
-        _table(list(roi.items()) + [("regions", len(regions))], ("", "")),
-    ]
+    yield "<h3>Regions of interest</h3>"
+    yield _table(list(roi.items()) + [("regions", len(regions))], ("", ""))
     if regions:
         head = tuple(regions[0])
         rows = [tuple(r.get(k) for k in head) for r in regions]
-        out.append(
+        yield (
             f"<details><summary>All {len(regions)} regions</summary>"
             f"{_table(rows, head)}</details>"
         )
-    runs = parameters.get("runs", [])
     head = ("image", "confounds", "paired_by", "t_r", "t_r_source", "output")
-    out += [
-        "<h3>Runs: image, confounds, TR and output</h3>",
-        _table([tuple(r.get(k) for k in head) for r in runs], head),
-    ]
+    yield "<h3>Runs: image, confounds, TR and output</h3>"
+    yield _table([], head).removesuffix("</tbody></table>")
+    for run in parameters.get("runs", []):
+        yield _row(tuple(run.get(k) for k in head))
+    yield "</tbody></table>"
     versions = parameters.get("package_versions", {})
     if versions:
-        out += ["<h3>Package versions</h3>", _table(list(versions.items()), ("", ""))]
-    return "".join(out)
+        yield "<h3>Package versions</h3>"
+        yield _table(list(versions.items()), ("", ""))
 
 
 def overlay_section(result: Any, roi: Any, figures: ModuleType) -> str:
