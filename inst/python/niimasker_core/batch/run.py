@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import SettingsError
 from ..io.folder import check_output_dir, folder_lock, remove_stale_temporaries
 from ..io.writers import write_json, write_nifti
 from ..params.options import RunOptions
@@ -143,6 +144,7 @@ def run_batch(
     options = RunOptions.from_settings(settings)
     every = plan_runs(settings, options.confounds)
     plans = select_shard(every, settings.shard)
+    _check_runs(settings, every)
     check_memory_budget(settings, plans)  # from the headers, before any data
     if output_dir is not None:  # before anything is read or written
         check_output_dir(output_dir)
@@ -162,6 +164,8 @@ def run_batch(
         source = sets[0].source
         check_voxel_disk(plans, source.n_voxels, source.output_format, output_dir)
     parameters = run_record(job, plans, command)
+    if sets[0].source.files:  # written once per batch (the mask): niimasker's own
+        parameters["files"] = sorted(sets[0].source.files)
     if settings.shard is not None:
         parameters[SHARD_LIST_KEY] = [p.image for p in every]
     hold = (
@@ -241,12 +245,7 @@ def _run_all(
     for plan in plans:
         done = None
         if output_dir is not None and not job.settings.overwrite:
-            done = [
-                finished_outputs(
-                    plan, job.settings, output_dir, s.suffix, s.source.output_format
-                )
-                for s in job.sets
-            ]
+            done = [_finished(plan, job, output_dir, s) for s in job.sets]
         if done is None or any(d is None for d in done):
             todo.append(plan)
         else:
@@ -254,6 +253,43 @@ def _run_all(
     for image, outcome in _execute(todo, job, output_dir, client):
         report(image, outcome)
     return [by_image[p.image] for p in plans]
+
+
+def _check_runs(settings: Settings, plans: Sequence[RunPlan]) -> None:
+    """Refuse ``runs`` given as one label per input file, before any image is read.
+
+    ``runs`` labels the volumes of each image (nilearn's runs of one
+    concatenated image); every input file is already cleaned on its own,
+    which is what one run per input file asks.
+    """
+    runs = settings.runs
+    if runs is None or len(plans) < 2 or len(runs) != len(plans):
+        return
+    raise SettingsError(
+        "{parameter} gives {count} labels for {count} input files, but it labels "
+        "the volumes of each image, not the files; every input file is already "
+        "cleaned on its own (one run per input file).",
+        parameter="runs",
+        count=len(runs),
+        fix="Drop {--runs} to clean each file as its own run, or give one label "
+        "per volume to split each image into runs.",
+    )
+
+
+def _finished(plan: RunPlan, job: Job, output_dir: str, roi_set: Any) -> Any:
+    """Return one set's outputs of ``plan`` read back when complete, else None."""
+    source = roi_set.source
+    done = finished_outputs(
+        plan,
+        job.settings,
+        output_dir,
+        roi_set.suffix,
+        source.output_format,
+        space=source.space,
+    )
+    if done is not None and source.space is not None:
+        done.columns = source.columns(None)  # every voxel's name, as when made
+    return done
 
 
 def _without_values(result: ImageResult) -> ImageResult:
