@@ -184,6 +184,8 @@ class ReportSpool:
     def _sections(self) -> Iterator[str]:
         """Yield the spooled sections in the batch's order, numbered."""
         places = self._places
+        if not places:
+            return  # no image gave results: no spool was made
         # the batch's order; images' own sections in the order they came
         order = sorted(range(len(places) // 3), key=lambda k: (places[3 * k], k))
         with open(self._spool_path, "rb") as spool:
