@@ -32,7 +32,7 @@ from .plan import RunPlan
 from .record import parameters_file
 from .results import ExtractionResult, ImageTimeseries, to_frame
 
-__all__ = ["finished_outputs", "read_folder", "read_written"]
+__all__ = ["VOXEL_READERS", "finished_outputs", "read_folder", "read_written"]
 
 
 def finished_outputs(

@@ -30,7 +30,6 @@ __all__ = [
     "image_outputs",
     "parameters_file",
     "record_outcome",
-    "record_outcomes",
     "record_status",
     "run_record",
 ]
@@ -121,19 +120,6 @@ def _describe(job: Job, roi_set: RoiSet) -> dict[str, Any]:
         own = job.own_settings(roi_set).to_dict()
         described.update(labels=own["labels"], mask_img=own["mask_img"])
     return described
-
-
-def record_outcomes(
-    parameters: dict[str, Any], outcomes: list[Outcome], output_dir: str | None
-) -> None:
-    """Mark each run written, skipped or failed (with the reason) in the record.
-
-    The files each image's outputs were written to (derived images of
-    ``niimasker_data`` included) join its planned ones.
-    """
-    for run, outcome in zip(parameters["runs"], outcomes):
-        record_outcome(run, outcome, output_dir)
-    record_status(parameters, sum(isinstance(o, Failure) for o in outcomes))
 
 
 def record_outcome(
