@@ -62,3 +62,13 @@ def test_runs_as_one_label_per_input_file_is_refused_before_reading(two_runs):
     # one label per volume of each image still splits each image into runs
     result = extract_timeseries(two_runs, runs=[1] * 6 + [2] * 6, detrend=True)
     assert [item.shape[0] for item in result] == [12, 12]
+
+
+def test_runs_matching_the_volumes_is_not_mistaken_for_files(tmp_path, rng, affine):
+    paths = []
+    for n in (1, 2):
+        path = tmp_path / f"sub-0{n}_task-rest_bold.nii.gz"
+        make_bold(rng, affine, n_volumes=2).to_filename(path)
+        paths.append(str(path))
+    result = extract_timeseries(paths, runs=[1, 2])  # one label per volume
+    assert [item.shape[0] for item in result] == [2, 2]

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ..domains.registry import open_image
 from ..errors import SettingsError
 from ..io.folder import check_output_dir, folder_lock, remove_stale_temporaries
 from ..io.writers import write_json, write_nifti
@@ -265,6 +266,10 @@ def _check_runs(settings: Settings, plans: Sequence[RunPlan]) -> None:
     runs = settings.runs
     if runs is None or len(plans) < 2 or len(runs) != len(plans):
         return
+    discard = settings.discard_scans if isinstance(settings.discard_scans, int) else 0
+    first = open_image(plans[0].image, plans[0].companions)  # the header alone
+    if len(runs) == first.n_volumes - discard:
+        return  # as many volumes as files: one label per volume after all
     raise SettingsError(
         "{parameter} gives {count} labels for {count} input files, but it labels "
         "the volumes of each image, not the files; every input file is already "
