@@ -29,6 +29,7 @@ from ..io.formats import (
     OutputNames,
     read_relmat,
     relmat_sidecar,
+    sidecar_of,
     write_relmat,
 )
 from ..io.writers import write_json
@@ -167,14 +168,21 @@ def check_tangent_images(options: ConnectivityOptions, n_images: int) -> None:
 
 def _table_values(
     result: ImageResult, output_dir: str | None, output_format: str
-) -> np.ndarray:
-    """Return the kept rows of an image's table: from its file when written."""
+) -> tuple[list[str], np.ndarray]:
+    """Return an image's columns and the kept rows of its table: from its files when written.
+
+    A written table is read with its sidecar (which volumes were censored),
+    since a batch that keeps no values has dropped them from its results.
+    """
     fmt = FORMATS[output_format]
     if output_dir is None or fmt.read is None:
-        return _kept_values(result)
-    _, values = fmt.read(Path(output_dir) / _names(result).timeseries(fmt.name))
-    rows = kept_rows(result.volumes, result.sidecar.get("CensoredVolumes", []))
-    return values[rows]
+        return list(result.columns), _kept_values(result)
+    table = Path(output_dir) / _names(result).timeseries(fmt.name)
+    columns, values = fmt.read(table)
+    sidecar = json.loads(sidecar_of(table).read_text(encoding="utf-8"))
+    volumes = sidecar.get("OutputVolumes", range(values.shape[0]))
+    rows = kept_rows(volumes, sidecar.get("CensoredVolumes", []))
+    return list(columns), values[rows]
 
 
 def _names(result: ImageResult) -> Any:
@@ -224,11 +232,12 @@ def add_tangents(
             )
             continue
         fmt = formats.get(atlas, "tsv")
-        tables = [_table_values(r, output_dir, fmt) for r in group]
+        read = [_table_values(r, output_dir, fmt) for r in group]
+        columns, tables = read[0][0], [values for _, values in read]
         try:
             matrices = tangent_connectomes(
                 tables,
-                group[0].columns,
+                columns,
                 options.connectivity_estimator,
                 [r.image for r in group],
             )
@@ -246,13 +255,14 @@ def add_tangents(
             continue
         reference = {"ReferenceImages": [r.image for r in group]}
         for result, matrix in zip(group, matrices):
-            result.connectivity = {**result.connectivity, **matrix}
+            if result.columns:  # a result whose values were dropped keeps no matrix
+                result.connectivity = {**result.connectivity, **matrix}
             if output_dir is not None:
                 files = write_relmats(
                     Path(output_dir),
                     _names(result),
                     matrix,
-                    result.columns,
+                    columns,
                     options.connectivity_estimator,
                     reference,
                 )

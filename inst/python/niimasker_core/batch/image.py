@@ -323,9 +323,9 @@ def _write_outputs(
             img and isinstance(img, list) and isinstance(img[0], dict)
         ):  # a look-up table
             files.append(write_rows(out / DATA_DIR / f"{name}.tsv", img))
-    if source.space is None:  # read back on resume: each output's digest recorded
-        own = [Path(f) for f in files if Path(f).parent != out / DATA_DIR]
-        result.sidecar = {**result.sidecar, OUTPUTS_KEY: output_digests(out, own)}
+    # read back on resume: each output's digest recorded (BIDS sub-folders too)
+    own = [Path(f) for f in files if Path(f).parent != out / DATA_DIR]
+    result.sidecar = {**result.sidecar, OUTPUTS_KEY: output_digests(out, own)}
     files.append(write_json(sidecar_of(table), result.sidecar))
     return [str(f) for f in files]
 

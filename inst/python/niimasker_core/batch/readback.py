@@ -6,8 +6,10 @@ Every written timeseries is read through its format
 (the sidecar, written last, and the timeseries exist) and up to date (the
 sidecar's ``Fingerprint`` equals the one the batch's settings and inputs
 give, :mod:`niimasker_core.batch.fingerprint`): :func:`finished_outputs`.
-Only region sets in a format that can be read back are resumed; the outputs
-of a space's elements (every voxel of a mask) are made again.
+Region tables are read back through their format; the outputs of every
+voxel of a mask (a NIfTI image or ``.npy``) through the mask (float32, as
+written); a surface run's every grayordinate (``.dtseries.nii``, GIFTI
+pairs) is made again.
 :func:`read_folder` reads every timeseries a folder's run record lists.
 """
 
@@ -18,6 +20,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import nibabel as nib
 import numpy as np
 
 from ..errors import ImageNotFoundError, UnusedOptionWarning
@@ -30,7 +33,7 @@ from .plan import RunPlan
 from .record import parameters_file
 from .results import ExtractionResult, ImageTimeseries, matrix_frames, to_frame
 
-__all__ = ["finished_outputs", "read_folder", "read_written"]
+__all__ = ["VOXEL_READERS", "finished_outputs", "read_folder", "read_written"]
 
 
 def finished_outputs(
@@ -40,10 +43,13 @@ def finished_outputs(
     names: OutputNames,
     output_format: str = "tsv",
     atlas: str | None = None,
+    space: Any = None,
 ) -> ImageResult | None:
     """Return the outputs of ``plan`` read back when complete and up to date, else None.
 
-    The values are read from the table, as written (9 significant digits).
+    The values are read from the table, as written (9 significant digits),
+    or, for every voxel of a mask written as a NIfTI image or ``.npy``
+    (``space``), from that file (float32, as written).
 
     Parameters
     ----------
@@ -59,6 +65,8 @@ def finished_outputs(
         How the set's timeseries were written.
     atlas : str or None
         The ROI set's name when there are several.
+    space : nibabel.Nifti1Image or None
+        The mask whose voxels are the columns (a voxel set), else None.
 
     Returns
     -------
@@ -66,7 +74,7 @@ def finished_outputs(
         The finished result (``skipped`` set), or None when it must be made.
     """
     read = FORMATS[output_format].read
-    if read is None:
+    if read is None and (space is None or output_format not in VOXEL_READERS):
         return None  # not read back: made again
     out = Path(output_dir)
     table = out / names.timeseries(output_format)
@@ -74,18 +82,20 @@ def finished_outputs(
     if not (table.is_file() and sidecar_file.is_file()):
         return None
     try:
-        sidecar, columns, values = read_written(
-            table, expect=image_fingerprint(plan, settings)
-        )
-    except (OSError, ValueError):
+        expect = image_fingerprint(plan, settings)
+        if read is None:
+            sidecar, columns, values = _read_voxels(table, output_format, space, expect)
+        else:
+            sidecar, columns, values = read_written(table, expect=expect)
+    except (OSError, ValueError, EOFError):
         return None  # unreadable: made again
     if sidecar is None:
         return None  # made from other inputs or settings
     if not outputs_intact(out, sidecar):
         return None  # an output deleted or edited since: made again
-    if values.shape[1] != len(columns) or values.shape[0] != len(
-        sidecar.get("OutputVolumes", [])
-    ):
+    if (columns is not None and values.shape[1] != len(columns)) or values.shape[
+        0
+    ] != len(sidecar.get("OutputVolumes", [])):
         return None
     kinds = [k for k in settings.connectivity or () if k != "tangent"]
     matrices = read_relmats(out, names, kinds)
@@ -100,7 +110,7 @@ def finished_outputs(
     return ImageResult(
         image=plan.image,
         stem=names.file_stem,
-        columns=columns,
+        columns=columns if columns is not None else [],
         values=values,
         volumes=[int(v) for v in sidecar["OutputVolumes"]],
         t_r=sidecar.get("RepetitionTime"),
@@ -111,6 +121,41 @@ def finished_outputs(
         connectivity=matrices,
         names=names,
     )
+
+
+def _read_voxels(
+    table: Path, output_format: str, space: Any, expect: str
+) -> tuple[dict[str, Any] | None, list[str] | None, np.ndarray]:
+    """Read a voxel output back as ``(volumes, voxels)``, voxels in the mask's C order.
+
+    The sidecar is read first: when its fingerprint is not ``expect``,
+    nothing more is read and it is None.
+    The columns' names are the caller's (None here).
+    """
+    sidecar = json.loads(sidecar_of(table).read_text(encoding="utf-8"))
+    if sidecar.get("Fingerprint") != expect:
+        return None, None, np.empty((0, 0))
+    mask = np.asanyarray(space.dataobj).astype(bool)
+    values = VOXEL_READERS[output_format](table, mask)
+    if values.ndim != 2 or values.shape[1] != int(mask.sum()):
+        raise ValueError(f"{table} does not hold the mask's voxels")
+    return sidecar, None, values
+
+
+def _voxels_of_image(path: Path, mask: np.ndarray) -> np.ndarray:
+    data = np.asanyarray(nib.load(path).dataobj)
+    if data.shape[:3] != mask.shape:
+        raise ValueError(f"{path} is not on the mask's grid")
+    data = data.reshape(*mask.shape, -1)
+    return np.ascontiguousarray(data[mask].T)
+
+
+def _voxels_of_npy(path: Path, mask: np.ndarray) -> np.ndarray:
+    return np.load(path, allow_pickle=False)
+
+
+#: How a voxel output (every voxel of a mask) is read back, by format.
+VOXEL_READERS = {"nifti": _voxels_of_image, "npy": _voxels_of_npy}
 
 
 def read_written(

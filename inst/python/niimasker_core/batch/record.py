@@ -27,7 +27,13 @@ from .job import Job
 from .outcome import Failure, Outcome
 from .plan import RunPlan
 
-__all__ = ["image_outputs", "parameters_file", "record_outcomes", "run_record"]
+__all__ = [
+    "image_outputs",
+    "parameters_file",
+    "record_outcome",
+    "record_status",
+    "run_record",
+]
 
 
 def parameters_file(output_dir: str | Path, shard: str | None) -> Path:
@@ -120,28 +126,28 @@ def _describe(job: Job, roi_set: RoiSet) -> dict[str, Any]:
     return described
 
 
-def record_outcomes(
-    parameters: dict[str, Any], outcomes: list[Outcome], output_dir: str | None
+def record_outcome(
+    run: dict[str, Any], outcome: Outcome, output_dir: str | None
 ) -> None:
-    """Mark each run written, skipped or failed (with the reason) in the record.
+    """Mark one run (an entry of the record's ``runs``) written, skipped or failed.
 
-    The files each image's outputs were written to (derived images of
-    ``niimasker_data`` included) join its planned ones.
+    Called as each image finishes, so that the batch's end holds no image's
+    outcome: the files its outputs were written to join its planned ones.
     """
-    for run, outcome in zip(parameters["runs"], outcomes):
-        if output_dir is not None and not isinstance(outcome, Failure):
-            written = [os.path.relpath(f, output_dir) for r in outcome for f in r.files]
-            run["files"] = list(dict.fromkeys(run["files"] + written))
-        if isinstance(outcome, Failure):
-            run.update(
-                status="failed", error=f"{outcome.error_type}: {outcome.message}"
-            )
-            run["seconds"] = round(outcome.seconds, 3)
-        else:
-            run["status"] = "skipped" if all(r.skipped for r in outcome) else "written"
-            run["seconds"] = round(max(r.seconds for r in outcome), 3)
-    failed = sum(isinstance(o, Failure) for o in outcomes)
-    parameters["status"] = "complete" if not failed else f"{failed} image(s) failed"
+    if output_dir is not None and not isinstance(outcome, Failure):
+        written = [os.path.relpath(f, output_dir) for r in outcome for f in r.files]
+        run["files"] = list(dict.fromkeys(run["files"] + written))
+    if isinstance(outcome, Failure):
+        run.update(status="failed", error=f"{outcome.error_type}: {outcome.message}")
+        run["seconds"] = round(outcome.seconds, 3)
+    else:
+        run["status"] = "skipped" if all(r.skipped for r in outcome) else "written"
+        run["seconds"] = round(max(r.seconds for r in outcome), 3)
+
+
+def record_status(parameters: dict[str, Any], n_failed: int) -> None:
+    """Set the record's ``status``: complete, or how many images failed."""
+    parameters["status"] = "complete" if not n_failed else f"{n_failed} image(s) failed"
 
 
 def _package_versions() -> dict[str, str]:

@@ -119,7 +119,11 @@ class ImageTimeseries:
             t_r_source=result.sidecar.get("RepetitionTimeSource"),
             files=list(result.files),
             skipped=result.skipped,
-            connectivity=matrix_frames(result.connectivity, result.columns),
+            connectivity=(
+                matrix_frames(result.connectivity, result.columns)
+                if with_values
+                else {}
+            ),
         )
 
     @property

@@ -31,6 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from ..domains.registry import open_image
 from ..errors import SettingsError
 from ..io.folder import check_output_dir, folder_lock, remove_stale_temporaries
 from ..io.writers import write_json, write_nifti
@@ -47,8 +50,8 @@ from .name_length import check_name_lengths
 from .outcome import Failure, ImageResult, Outcome
 from .plan import RunPlan, natural_key, plan_runs
 from .readback import finished_outputs
-from .record import parameters_file, record_outcomes, run_record
-from .report import write_report
+from .record import parameters_file, record_outcome, record_status, run_record
+from .report import ReportSpool
 from .safety import check_outputs
 from .shards import SHARD_LIST_KEY, check_shard_list
 
@@ -107,6 +110,7 @@ def run_batch(
     progress: Callable[[int, int, str], None] | None = None,
     command: str | None = None,
     on_image: Callable[[Outcome], None] | None = None,
+    keep_values: bool = True,
 ) -> BatchResult:
     """Process every input image (or one shard) and write outputs when ``output_dir`` is given.
 
@@ -122,6 +126,10 @@ def run_batch(
         The command line, recorded in parameters.json.
     on_image : callable, optional
         Called with each image's :class:`ImageResult` or :class:`Failure`.
+    keep_values : bool
+        Keep each result's values, columns' names, volumes and sidecar
+        (False: they are dropped as each image finishes, once its report
+        section is drawn, so memory stays flat in the number of images).
 
     Returns
     -------
@@ -140,6 +148,7 @@ def run_batch(
     every = plan_runs(settings, options.confounds)
     plans = select_shard(every, settings.shard)
     check_tangent_images(options.connectivity, len(every))
+    _check_runs(settings, every)
     check_memory_budget(settings, plans)  # from the headers, before any data
     if output_dir is not None:  # before anything is read or written
         check_output_dir(output_dir)
@@ -160,8 +169,10 @@ def run_batch(
         source = sets[0].source
         check_voxel_disk(plans, source.n_voxels, source.output_format, output_dir)
     parameters = run_record(job, plans, command)
-    if settings.output_layout == "bids":
-        parameters["files"] = dataset_names(settings)
+    files = dataset_names(settings) if settings.output_layout == "bids" else []
+    files += sorted(sets[0].source.files)  # written once per batch (the mask)
+    if files:  # niimasker's own
+        parameters["files"] = files
     if settings.shard is not None:
         parameters[SHARD_LIST_KEY] = [p.image for p in every]
     hold = (
@@ -169,28 +180,49 @@ def run_batch(
         if output_dir is None
         else folder_lock(output_dir, settings.shard)
     )
+    spool = None
+    if output_dir is not None and settings.report and settings.shard is None:
+        spool = ReportSpool(output_dir, sets[0].source)
+
+    def finished(index: int, outcome: Outcome) -> Outcome:
+        # each image's part of the batch's end, done as it finishes
+        record_outcome(parameters["runs"][index], outcome, output_dir)
+        if isinstance(outcome, Failure):
+            return outcome
+        if spool is not None:
+            spool.add(index, outcome)
+        return outcome if keep_values else [_without_values(r) for r in outcome]
+
     with hold:
-        if output_dir is not None:
-            for path in remove_stale_temporaries(output_dir):
-                log.info("Removed '%s', left by a killed run.", path)
-            write_json(parameters_file(output_dir, settings.shard), parameters)
-            for name, img in sets[0].source.files.items():
-                write_nifti(Path(output_dir) / name, img)
-            write_dataset_files(output_dir, settings, sets, command)
-        outcomes = _run_all(plans, job, output_dir, client, progress, on_image)
-        results = [r for o in outcomes if not isinstance(o, Failure) for r in o]
-        failures = [o for o in outcomes if isinstance(o, Failure)]
-        if settings.shard is None:  # over every image, as the report
-            formats = {
-                s.name if s.suffix else None: s.source.output_format for s in sets
-            }
-            add_tangents(results, options.connectivity, output_dir, formats)
-        record_outcomes(parameters, outcomes, output_dir)
-        batch = BatchResult(results, failures, parameters, mask_img=job.space)
-        if output_dir is not None:
-            write_json(parameters_file(output_dir, settings.shard), parameters)
-            if settings.report and settings.shard is None:
-                write_report(batch, sets[0].source, output_dir)  # never raises
+        try:
+            if output_dir is not None:
+                for path in remove_stale_temporaries(output_dir):
+                    log.info("Removed '%s', left by a killed run.", path)
+                write_json(parameters_file(output_dir, settings.shard), parameters)
+                for name, img in sets[0].source.files.items():
+                    write_nifti(Path(output_dir) / name, img)
+                write_dataset_files(output_dir, settings, sets, command)
+            outcomes = _run_all(
+                plans, job, output_dir, client, progress, on_image, finished
+            )
+            results = [r for o in outcomes if not isinstance(o, Failure) for r in o]
+            failures = [o for o in outcomes if isinstance(o, Failure)]
+            if settings.shard is None:  # over every image, from the tables written
+                formats = {
+                    s.name if s.suffix else None: s.source.output_format for s in sets
+                }
+                add_tangents(results, options.connectivity, output_dir, formats)
+            record_status(parameters, len(failures))
+            batch = BatchResult(results, failures, parameters, mask_img=job.space)
+            if output_dir is not None:
+                write_json(
+                    parameters_file(output_dir, settings.shard), parameters, stream=True
+                )
+                if spool is not None:
+                    spool.write(parameters, failures)  # never raises
+        finally:
+            if spool is not None:
+                spool.close()
     batch.seconds = time.perf_counter() - started
     return batch
 
@@ -214,45 +246,97 @@ def _run_all(
     client: Any,
     progress: Callable[[int, int, str], None] | None,
     on_image: Callable[[Outcome], None] | None,
+    finished: Callable[[int, Outcome], Outcome],
 ) -> list[Outcome]:
-    """Skip finished images, run the others where asked; outcomes in plan order."""
+    """Skip finished images, run the others where asked; outcomes in plan order.
+
+    Each outcome goes through ``finished(index, outcome)`` as it comes (an
+    image read back as soon as it is found complete), which returns what is
+    kept of it.
+    """
+    place = {plan.image: n for n, plan in enumerate(plans)}
     by_image: dict[str, Outcome] = {}
-    todo = []
-    for plan in plans:
-        done = None
-        # outputs of a space's elements (voxels) are not read back: made again
-        if output_dir is not None and not job.settings.overwrite and job.space is None:
-            done = [
-                finished_outputs(
-                    plan,
-                    job.settings,
-                    output_dir,
-                    plan.names(s.name, s.suffix),
-                    s.source.output_format,
-                    s.name if s.suffix else None,
-                )
-                for s in job.sets
-            ]
-        if done is None or any(d is None for d in done):
-            todo.append(plan)
-        else:
-            by_image[plan.image] = done
     total = len(plans)
 
     def report(image: str, outcome: Outcome) -> None:
-        by_image[image] = outcome
         if on_image is not None:
             for item in [outcome] if isinstance(outcome, Failure) else outcome:
                 on_image(item)
+        by_image[image] = finished(place[image], outcome)
         if progress is not None:
             progress(len(by_image), total, image)
 
+    todo = []
     for plan in plans:
-        if plan.image in by_image:
-            report(plan.image, by_image[plan.image])
+        done = None
+        if output_dir is not None and not job.settings.overwrite:
+            done = [_finished(plan, job, output_dir, s) for s in job.sets]
+        if done is None or any(d is None for d in done):
+            todo.append(plan)
+        else:
+            report(plan.image, done)
     for image, outcome in _execute(todo, job, output_dir, client):
         report(image, outcome)
     return [by_image[p.image] for p in plans]
+
+
+def _check_runs(settings: Settings, plans: Sequence[RunPlan]) -> None:
+    """Refuse ``runs`` given as one label per input file, before any image is read.
+
+    ``runs`` labels the volumes of each image (nilearn's runs of one
+    concatenated image); every input file is already cleaned on its own,
+    which is what one run per input file asks.
+    """
+    runs = settings.runs
+    if runs is None or len(plans) < 2 or len(runs) != len(plans):
+        return
+    discard = settings.discard_scans if isinstance(settings.discard_scans, int) else 0
+    first = open_image(plans[0].image, plans[0].companions)  # the header alone
+    if len(runs) == first.n_volumes - discard:
+        return  # as many volumes as files: one label per volume after all
+    raise SettingsError(
+        "{parameter} gives {count} labels for {count} input files, but it labels "
+        "the volumes of each image, not the files; every input file is already "
+        "cleaned on its own (one run per input file).",
+        parameter="runs",
+        count=len(runs),
+        fix="Drop {--runs} to clean each file as its own run, or give one label "
+        "per volume to split each image into runs.",
+    )
+
+
+def _finished(plan: RunPlan, job: Job, output_dir: str, roi_set: Any) -> Any:
+    """Return one set's outputs of ``plan`` read back when complete, else None."""
+    source = roi_set.source
+    done = finished_outputs(
+        plan,
+        job.settings,
+        output_dir,
+        plan.names(roi_set.name, roi_set.suffix),
+        source.output_format,
+        roi_set.name if roi_set.suffix else None,
+        space=source.space,
+    )
+    if done is not None and source.space is not None:
+        done.columns = source.columns(None)  # every voxel's name, as when made
+    return done
+
+
+def _without_values(result: ImageResult) -> ImageResult:
+    """Return what a caller that keeps no values gets of a result: names and files.
+
+    The values, the columns' names and the sidecar (all written to files)
+    are dropped, so that the batch holds a few hundred bytes per image, not
+    its table.
+    """
+    return dataclasses.replace(
+        result,
+        values=np.empty((0, 0)),
+        columns=[],
+        volumes=[],
+        sidecar={},
+        connectivity={},
+    )
 
 
 def _execute(

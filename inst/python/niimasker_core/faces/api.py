@@ -193,7 +193,9 @@ def run_with_values(
     with_values : bool
         Keep each image's values as its ``data`` (shared, not copied); the
         command, which only reports what it wrote, passes False so the
-        values (large for voxels) are dropped and ``data`` is None.
+        values (large for voxels) and the sidecar are dropped as each image
+        finishes (memory flat in the number of images): ``data`` is None,
+        ``sidecar`` empty.
 
     Returns
     -------
@@ -208,6 +210,7 @@ def run_with_values(
         progress=progress,
         command=command,
         on_image=on_image,
+        keep_values=with_values,
     )
     if raise_if_all_failed and batch.failures and not batch.results:
         _raise_every_failure(batch)

@@ -165,8 +165,19 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def write_json(target: str | Path, payload: dict[str, Any]) -> Path:
-    """Write ``payload`` as indented JSON (numpy scalars and arrays converted)."""
+def write_json(
+    target: str | Path, payload: dict[str, Any], *, stream: bool = False
+) -> Path:
+    """Write ``payload`` as indented JSON (numpy scalars and arrays converted).
+
+    With ``stream``, the text is written piece by piece as it is encoded,
+    never held whole (a batch's record of 10,000 runs).
+    """
+    if stream:
+        with atomic_path(target) as tmp, open(tmp, "w") as handle:
+            json.dump(payload, handle, indent=2, default=_jsonable)
+            handle.write("\n")
+        return Path(target)
     text = json.dumps(payload, indent=2, default=_jsonable) + "\n"
     with atomic_path(target, size_hint=len(text.encode())) as tmp:
         with open(tmp, "w") as handle:

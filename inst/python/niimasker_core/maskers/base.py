@@ -14,7 +14,9 @@ dict (``butterworth__<arg>`` for its Butterworth filter).
 
 from __future__ import annotations
 
+import glob
 import inspect
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -339,8 +341,19 @@ class VolumeMasker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
         ``TypeError`` for anything else (a ``SurfaceImage``), ``ValueError``
         "The image is empty." for an image with a zero-length axis; only
-        headers are read.
+        headers are read. One NIfTI file is checked with nibabel alone, so
+        that a worker process never imports ``nilearn.image`` (and
+        ``nilearn.signal`` with it) to check its path.
         """
+        name = str(imgs) if isinstance(imgs, (str, Path)) else ""
+        if (
+            name.endswith((".nii", ".nii.gz"))
+            and not glob.has_magic(name)
+            and os.path.isfile(name)
+        ):
+            if 0 in nib.load(name).shape:
+                raise ValueError("The image is empty.")
+            return
         from nilearn.image.image import check_volume_for_fit
 
         check_volume_for_fit(imgs)

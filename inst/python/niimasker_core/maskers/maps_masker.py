@@ -310,8 +310,6 @@ class NiftiMapsMasker(RegionMasker):
 
     def _reduction(self, image):
         """Return the least-squares reduction for this image (nilearn's grid rules)."""
-        from nilearn.image import resample_img
-
         grid = None
         shape, affine = image.shape, image.affine
         if self.resampling_target is None:
@@ -343,6 +341,8 @@ class NiftiMapsMasker(RegionMasker):
         if self.mask_img_ is not None:
             mask_img = self.mask_img_
             if not _same_grid(shape, affine, mask_img):
+                from nilearn.image import resample_img  # only then: a worker's import
+
                 mask_img = resample_img(
                     mask_img,
                     interpolation="nearest",

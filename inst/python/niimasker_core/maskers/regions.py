@@ -27,6 +27,7 @@ from ..errors import InputFileError
 from ..params.options import CleaningOptions
 from ..params.vocabulary import target_dtype
 from ..signal.clean import clean
+from ..signal.cleaning import native_applies
 from ..signal.operator import run_sample_masks
 from . import nilearn_dtypes
 from .base import (
@@ -72,6 +73,7 @@ def extract_regions(
     reduction: Reduction,
     smoothing_fwhm: float | None,
     chunk_bytes: int = CHUNK_BYTES,
+    import_meanwhile: tuple[str, ...] = ("nilearn.signal",),
 ) -> np.ndarray:
     """Return the raw ``(n_volumes, n_columns)`` region signals of ``image``.
 
@@ -89,6 +91,9 @@ def extract_regions(
     chunk_bytes : int
         Raw bytes streamed per chunk (more volumes per chunk amortise a
         reduction's per-call cost, e.g. the sparse product of many maps).
+    import_meanwhile : tuple of str
+        Modules the cleaning will import, loaded while the image streams
+        (none when the cleaning is numpy's alone).
 
     Returns
     -------
@@ -100,7 +105,7 @@ def extract_regions(
             image_stream(image),
             [reduction],
             smoothing_fwhm=smoothing_fwhm,
-            import_meanwhile=("nilearn.signal",),
+            import_meanwhile=import_meanwhile,
             chunk_bytes=chunk_bytes,
         )
     except InputFileError as exc:
@@ -272,7 +277,11 @@ class RegionMasker(VolumeMasker):
         reduction, finish = self._reduction(image)
         self._log("extracting")
         signals = extract_regions(
-            image, reduction, self.smoothing_fwhm, self._chunk_bytes
+            image,
+            reduction,
+            self.smoothing_fwhm,
+            self._chunk_bytes,
+            self._cleaning_imports(with_hv, confounds, sample_mask),
         )
         signals = finish(signals)
         self._log("cleaning")
@@ -294,6 +303,29 @@ class RegionMasker(VolumeMasker):
         if image.ndim == 3 and getattr(self, "_sklearn_output_config", None) is None:
             signals = signals.squeeze()
         return signals
+
+    def _cleaning_imports(
+        self, with_hv: bool, confounds: Any, sample_mask: Any
+    ) -> tuple[str, ...]:
+        """Return the modules cleaning will import: none when numpy's cleaning applies.
+
+        A masker's worker process (``Multi*`` maskers, ``n_jobs``) then never
+        loads ``nilearn.signal`` and the scikit-learn it pulls in.
+        """
+        options = self._cleaning(with_hv)
+        if native_applies(
+            t_r=self.t_r,
+            detrend=options.detrend,
+            standardize=options.standardize,
+            standardize_confounds=options.standardize_confounds,
+            high_pass=options.high_pass,
+            low_pass=options.low_pass,
+            confounds=confounds if not options.high_variance_confounds else True,
+            sample_mask=sample_mask,
+            clean_kwargs=options.clean_kwargs,
+        ):
+            return ()
+        return ("nilearn.signal",)
 
     def _check_signals(self, signals: Any, n_elements: int) -> np.ndarray:
         """Check signals given to ``inverse_transform``, as nilearn's ``_check_array``."""

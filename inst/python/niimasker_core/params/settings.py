@@ -107,13 +107,14 @@ class Settings:
 
     def fingerprinted(self) -> dict[str, Any]:
         """Return the parameters that can change an output (all but ``run_only``)."""
-        values = self.to_dict()
-        return {p.name: values[p.name] for p in PARAMETERS if not p.run_only}
+        # only these converted: the input list (run_only) can be 10,000 files
+        return {
+            p.name: _plain(getattr(self, p.name)) for p in PARAMETERS if not p.run_only
+        }
 
     def recorded(self) -> dict[str, Any]:
         """Return the parameters that change the numbers (the sidecar's block)."""
-        values = self.to_dict()
-        return {p.name: values[p.name] for p in PARAMETERS if p.recorded}
+        return {p.name: _plain(getattr(self, p.name)) for p in PARAMETERS if p.recorded}
 
     @property
     def standardize_method(self) -> str | None:

@@ -6,7 +6,7 @@ import functools
 import html
 import json
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
@@ -25,8 +25,9 @@ __all__ = [
     "MEAN_VOLUMES",
     "header",
     "image_section",
-    "mean_matrix_section",
+    "MeanCorrelations",
     "overlay_section",
+    "parameters_parts",
     "parameters_section",
     "safely",
 ]
@@ -55,10 +56,12 @@ def _value(value: Any) -> str:
 
 def _table(rows: list[tuple[Any, ...]], head: tuple[str, ...]) -> str:
     cells = "".join(f"<th>{_e(h)}</th>" for h in head)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{_value(c)}</td>" for c in row) + "</tr>" for row in rows
-    )
+    body = "".join(_row(row) for row in rows)
     return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _row(row: tuple[Any, ...]) -> str:
+    return "<tr>" + "".join(f"<td>{_value(c)}</td>" for c in row) + "</tr>"
 
 
 def _img(png: bytes, figures: ModuleType, alt: str, css: str) -> str:
@@ -105,34 +108,38 @@ def header(
 
 def parameters_section(parameters: dict[str, Any]) -> str:
     """Return every resolved parameter, the ROI description and the run pairing."""
+    return "".join(parameters_parts(parameters))
+
+
+def parameters_parts(parameters: dict[str, Any]) -> Iterator[str]:
+    """Yield :func:`parameters_section` piece by piece: the runs' table a row at a time.
+
+    A batch of 10,000 runs writes its table without ever holding it whole.
+    """
     settings = parameters.get("parameters", {})
-    out = [
-        "<h2>Parameters</h2>",
-        _table(list(settings.items()), ("parameter", "value")),
-    ]
+    yield "<h2>Parameters</h2>"
+    yield _table(list(settings.items()), ("parameter", "value"))
     roi = dict(parameters.get("roi", {}))
     regions = roi.pop("regions", [])
-    out += [
-        "<h3>Regions of interest</h3>",
-        _table(list(roi.items()) + [("regions", len(regions))], ("", "")),
-    ]
+    yield "<h3>Regions of interest</h3>"
+    yield _table(list(roi.items()) + [("regions", len(regions))], ("", ""))
     if regions:
         head = tuple(regions[0])
         rows = [tuple(r.get(k) for k in head) for r in regions]
-        out.append(
+        yield (
             f"<details><summary>All {len(regions)} regions</summary>"
             f"{_table(rows, head)}</details>"
         )
-    runs = parameters.get("runs", [])
     head = ("image", "confounds", "paired_by", "t_r", "t_r_source", "output")
-    out += [
-        "<h3>Runs: image, confounds, TR and output</h3>",
-        _table([tuple(r.get(k) for k in head) for r in runs], head),
-    ]
+    yield "<h3>Runs: image, confounds, TR and output</h3>"
+    yield _table([], head).removesuffix("</tbody></table>")
+    for run in parameters.get("runs", []):
+        yield _row(tuple(run.get(k) for k in head))
+    yield "</tbody></table>"
     versions = parameters.get("package_versions", {})
     if versions:
-        out += ["<h3>Package versions</h3>", _table(list(versions.items()), ("", ""))]
-    return "".join(out)
+        yield "<h3>Package versions</h3>"
+        yield _table(list(versions.items()), ("", ""))
 
 
 def overlay_section(
@@ -426,48 +433,64 @@ def _pearson(values: np.ndarray) -> np.ndarray:
     return unit.T @ unit
 
 
-def mean_matrix_section(results: list[Any], figures: ModuleType) -> str:
-    """Return the batch's mean correlation matrix per ROI set of two or more images.
+class MeanCorrelations:
+    """Running sums of each ROI set's correlation matrices, for the batch's mean.
 
     Each image's matrix is the correlation it wrote (``connectivity``), else
     the Pearson correlation of its rows; Fisher z matrices are averaged as z.
-    A region left out of any image is grey.
+    A region left out of any image is grey. Only one matrix per ROI set is
+    held, whatever the number of images.
     """
-    out = []
-    for atlas in dict.fromkeys(r.atlas for r in results):
-        group = [r for r in results if r.atlas == atlas]
-        columns = list(group[0].columns)
-        n = len(columns)
-        if (
-            len(group) < 2
-            or not 2 <= n <= MAX_CORRELATION_COLUMNS
-            or any(list(r.columns) != columns for r in group)
-        ):
-            continue
-        out.append(
-            safely(
-                "The mean correlation matrix",
-                lambda group=group, columns=columns, atlas=atlas: _mean_figure(
-                    group, columns, atlas, figures
-                ),
+
+    def __init__(self) -> None:
+        self._sets: dict[str | None, dict[str, Any]] = {}
+
+    def add(self, result: Any) -> None:
+        """Add one image's matrix (its values still held) to its ROI set's sum."""
+        columns = list(result.columns)
+        entry = self._sets.get(result.atlas)
+        if entry is not None and (not entry["usable"] or entry["columns"] != columns):
+            entry["usable"] = False
+            return
+        if not 2 <= len(columns) <= MAX_CORRELATION_COLUMNS:
+            self._sets[result.atlas] = {"usable": False, "columns": columns}
+            return
+        computed = result.connectivity.get("correlation")
+        matrix = computed.values if computed is not None else _pearson(result.values)
+        if entry is None:
+            self._sets[result.atlas] = {
+                "usable": True,
+                "columns": columns,
+                "sum": np.array(matrix, dtype=np.float64),
+                "count": 1,
+                "fisher": computed is not None and computed.fisher_z,
+            }
+        else:
+            entry["sum"] += matrix
+            entry["count"] += 1
+
+    def section(self, figures: ModuleType) -> str:
+        """Return the mean matrix of each ROI set of two or more images."""
+        out = []
+        for atlas, entry in self._sets.items():
+            if not entry["usable"] or entry["count"] < 2:
+                continue
+            out.append(
+                safely(
+                    "The mean correlation matrix",
+                    lambda e=entry, a=atlas: _mean_figure(
+                        e["sum"] / e["count"], e, a, figures
+                    ),
+                )
             )
-        )
-    return "".join(out)
+        return "".join(out)
 
 
 def _mean_figure(
-    group: list[Any], columns: list[str], atlas: str | None, figures: ModuleType
+    mean: np.ndarray, entry: dict[str, Any], atlas: str | None, figures: ModuleType
 ) -> str:
-    matrices, fisher = [], False
-    for result in group:
-        computed = result.connectivity.get("correlation")
-        if computed is not None:
-            matrices.append(computed.values)
-            fisher = computed.fisher_z
-        else:
-            matrices.append(_pearson(result.values))
-    mean = np.mean(matrices, axis=0)
-    limit, label = _matrix_scale(mean, fisher)
+    columns = entry["columns"]
+    limit, label = _matrix_scale(mean, entry["fisher"])
     title = "Batch mean correlation" + (f": ROI set {atlas}" if atlas else "")
     return (
         f'<section class="mean" id="mean-{_e(atlas or "rois")}"><h2>{_e(title)}</h2>'
@@ -481,6 +504,6 @@ def _mean_figure(
             height=420,
         )
         + figures.colour_bar_svg(limit, f"mean {label}")
-        + f"<figcaption>The mean of the {len(group)} images' correlation "
+        + f"<figcaption>The mean of the {entry['count']} images' correlation "
         "matrices, cell by cell.</figcaption></figure></section>"
     )
