@@ -9,6 +9,14 @@ import`` and nothing else, beside tests/nilearn_suite/conftest.py, which loads
 nilearn's conftest files as plugins and marks the tests listed in the group's
 tests/nilearn_suite/<group>_expected_failures.txt as xfail(strict=True).
 
+The conftest applies the same swap to nilearn's check module
+(``nilearn._utils.estimator_checks``), whose ``isinstance`` branches choose
+each masker's checks, inputs and expected messages: its names for nilearn's
+eight maskers and ``_MultiMixin`` also cover niimasker's classes of the same
+name (``_MultiMixin``: ``MultiTransform``), so the drop-ins get the branches
+nilearn's own classes get; calling those names still builds nilearn's class,
+so no reference masker a check builds becomes ours.
+
 The groups run as two pytest processes at once (the machine has 2 cores).
 Prints one line a group, ``nilearn <group> masker suite: N passed, N expected
 failures, N failed``, and exits non-zero when any test failed (an expected

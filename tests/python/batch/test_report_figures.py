@@ -4,6 +4,8 @@ matrix and carpet, a capped legend, and time axes that show censored gaps."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nibabel as nib
@@ -98,3 +100,23 @@ def test_report_timeseries_use_the_kept_volumes(tmp_path, bold_file, atlas_file)
     lines = text[text.index('class="lines"') :]
     lines = lines[: lines.index("</svg>")]
     assert f">{(N_VOLUMES - 1) * 2:g}</text>" in lines and ">8</text>" in lines
+
+
+def test_report_loads_no_matplotlib(tmp_path, bold_file, atlas_file):
+    """The report draws its own figures, with matplotlib installed or not.
+
+    matplotlib is in the test extra only for the figures of nilearn's own
+    reports (scripts/run_nilearn_suite.py); a run never imports it.
+    """
+    out = tmp_path / "out"
+    code = (
+        "import sys; from niimasker_core.faces.cli import main; "
+        f"code = main([{str(out)!r}, '-i', {str(bold_file)!r}, "
+        f"'-r', {str(atlas_file)!r}]); "
+        "print(code, 'matplotlib' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split()[-2:] == ["0", "False"]
+    assert 'class="matrix"' in (out / "report.html").read_text()

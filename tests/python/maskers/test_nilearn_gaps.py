@@ -144,3 +144,44 @@ def test_non_finite_values_in_a_file_warn_as_nilearn(tmp_path):
         got = core.NiftiMasker(mask_img=mask).fit_transform(str(path))
     want = _quiet(nl.NiftiMasker(mask_img=mask).fit_transform, str(path))
     np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+@pytest.mark.parametrize("volumes", [None, 1])
+@pytest.mark.parametrize("name", ["NiftiMasker", "MultiNiftiMasker"])
+def test_shelving_returns_joblibs_result_as_nilearn(name, volumes, img, tmp_path):
+    """nilearn's private ``_shelving``: transform gives results read by ``get()``.
+
+    With a cache only: nilearn's shelving fails without one. ``volumes=1``:
+    a 3D image, whose row nilearn shelves as a 1D array.
+    """
+    if volumes == 1:
+        img = nib.Nifti1Image(img.get_fdata()[..., 0], AFFINE)
+    got = {}
+    for masker in _both(name, memory=str(tmp_path / f"{name}{volumes}")):
+        masker._shelving = True
+        imgs = [img, img] if name.startswith("Multi") else img
+        out = _quiet(masker.fit_transform, imgs)
+        results = out if isinstance(out, list) else [out]
+        assert not any(isinstance(r, np.ndarray) for r in results)
+        got[type(masker).__module__.split(".")[0]] = [r.get() for r in results]
+    for ours, theirs in zip(got["niimasker_core"], got["nilearn"], strict=True):
+        assert ours.shape == theirs.shape
+        np.testing.assert_allclose(ours, theirs, atol=1e-6)
+
+
+def test_class_tree_is_nilearns():
+    """Each drop-in is a subclass of another exactly where nilearn's classes are.
+
+    tests/nilearn_suite/conftest.py lets nilearn's checks ask ``isinstance`` of
+    the drop-ins under nilearn's names; this makes each answer nilearn's own.
+    """
+    from nilearn.maskers._mixin import _MultiMixin
+
+    from niimasker_core.maskers.multi import MultiTransform
+
+    for a in core.__all__:
+        theirs_multi = issubclass(getattr(nl, a), _MultiMixin)
+        assert issubclass(getattr(core, a), MultiTransform) == theirs_multi, a
+        for b in core.__all__:
+            want = issubclass(getattr(nl, a), getattr(nl, b))
+            assert issubclass(getattr(core, a), getattr(core, b)) == want, (a, b)

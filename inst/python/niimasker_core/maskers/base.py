@@ -286,16 +286,29 @@ class VolumeMasker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             memory = Memory(location=None if memory is None else str(memory), verbose=0)
         self.memory_ = memory
 
-    def _cache(self, func, level: int = 1):
-        """Return ``func`` cached with ``memory_`` when ``memory_level >= level``."""
+    def _cache(self, func, level: int = 1, shelve: bool = False):
+        """Return ``func`` cached with ``memory_`` when ``memory_level >= level``.
+
+        With ``shelve``, the returned callable gives joblib's result object
+        (its ``get()`` reads the value back), cached or not, as nilearn's
+        ``_cache(..., shelve=True)``.
+        """
         memory = getattr(self, "memory_", None)
-        if memory is None or getattr(memory, "location", None) is None:
+        cached = (
+            memory is not None
+            and getattr(memory, "location", None) is not None
+            and (self.memory_level or 0) >= level
+        )
+        if not cached and not shelve:
             return func
-        if (self.memory_level or 0) < level:
-            return func
-        return memory.cache(
+        if not cached:
+            from joblib import Memory
+
+            memory = Memory(location=None, verbose=0)
+        memorized = memory.cache(
             func, ignore=["verbose"] if "verbose" in _args(func) else []
         )
+        return memorized.call_and_shelve if shelve else memorized
 
     def _log(self, step: str, img: Any = None) -> None:
         """Print nilearn's masker message for ``step`` when ``verbose`` (its words).

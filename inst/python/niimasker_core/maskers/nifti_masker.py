@@ -324,7 +324,10 @@ class NiftiMasker(VolumeMasker):
         voxels, grid, same = self._reduction_for(image)
         self._log("extracting")
         self._log("cleaning")
-        run = self._cache(_extract_and_clean)
+        # nilearn's private ``_shelving`` attribute, set on an instance: the
+        # transform returns joblib's shelved result (its ``get()`` the signals).
+        shelve = bool(getattr(self, "_shelving", False))
+        run = self._cache(_extract_and_clean, shelve=shelve)
         signals = run(
             image.original,
             image,
@@ -337,14 +340,16 @@ class NiftiMasker(VolumeMasker):
             confounds,
             sample_mask,
             discard_scans,
+            # a 3D image gives one row, as 1D unless set_output asks a table
+            image.ndim == 3 and getattr(self, "_sklearn_output_config", None) is None,
         )
+        if shelve:
+            return signals
         wanted = target_dtype(image.source_dtype, self.dtype)
         if wanted is None and self.dtype is not None:
             wanted = image.source_dtype
         if wanted is not None:
             signals = signals.astype(wanted)
-        if image.ndim == 3 and getattr(self, "_sklearn_output_config", None) is None:
-            signals = signals.squeeze()
         return signals
 
     def _reduction_for(self, image: ImageInput) -> tuple[np.ndarray, Grid, bool]:
@@ -441,13 +446,16 @@ def _extract_and_clean(
     confounds,
     sample_mask,
     discard_scans=0,
+    squeeze=False,
 ):
     """Extract and clean one image (module level, so ``joblib.Memory`` can cache it).
 
-    ``original`` (the path or in-memory image) identifies the image for the cache.
+    ``original`` (the path or in-memory image) identifies the image for the cache;
+    ``squeeze`` returns one volume's row as a 1D array.
     """
     del original
     signals = extract_voxels(image, voxels, grid, same, smoothing_fwhm, discard_scans)
-    return clean_image_signals(
+    signals = clean_image_signals(
         signals, image, t_r, cleaning, confounds, sample_mask, discard_scans
     )
+    return signals.squeeze() if squeeze else signals
