@@ -11,7 +11,7 @@ start=$(date +%s)
 rm -rf build/docs
 "$VENV/bin/sphinx-build" -q -E -W --keep-going -b html docs/python build/docs/python
 "$VENV/bin/sphinx-build" -q -E -W --keep-going -b doctest docs/python build/docs/doctest
-Rscript -e 'options(pkgdown.internet = FALSE, warn = 2); pkgdown::build_site(".", install = FALSE, preview = FALSE, new_process = FALSE, devel = FALSE, quiet = TRUE)' >build/docs-r.log 2>&1 \
+Rscript scripts/build_r_site.R >build/docs-r.log 2>&1 \
   || { cat build/docs-r.log; echo "docs: the R site (pkgdown) failed: see above"; exit 1; }
 "$VENV/bin/python" scripts/check_docs.py build/docs/python build/docs/r
 echo "docs: built in $(( $(date +%s) - start )) s"

@@ -38,7 +38,10 @@ myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 html_theme = "alabaster"
 html_title = f"niimasker {version}"
-html_theme_options = {"description": "Fast, nilearn-exact fMRI timeseries", "fixed_sidebar": True}
+html_theme_options = {
+    "description": "Fast, nilearn-exact fMRI timeseries",
+    "fixed_sidebar": True,
+}
 html_sidebars = {"**": ["about.html", "navigation.html", "searchbox.html"]}
 html_static_path: list[str] = []
 

@@ -34,6 +34,7 @@ class ParametersDirective(Directive):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
+        """Return one section per declared parameter."""
         from niimasker_core.params.declarations import PARAMETERS
 
         out = []
@@ -68,6 +69,7 @@ class HelpDirective(Directive):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
+        """Return the help text as a literal block."""
         from niimasker_core.faces.cli import build_parser
 
         parser = build_parser()
