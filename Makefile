@@ -10,7 +10,7 @@ export R_PROFILE_USER := $(CURDIR)/scripts/Rprofile.offline
 export NIIMASKER_REQUIRE_PYTHON := true
 export NIIMASKER_ROOT := $(CURDIR)
 
-.PHONY: setup setup-system setup-python setup-r demo test test-python test-r check dist bench example-data clean
+.PHONY: setup setup-system setup-python setup-r demo test test-python test-r docs check dist bench example-data clean
 
 setup: setup-system setup-python setup-r
 
@@ -20,7 +20,7 @@ setup-system:
 
 setup-python:
 	@test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -e '.[test,dask]'
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -e '.[test,dask,docs]'
 
 setup-r:
 	@mkdir -p $(RLIB)
@@ -50,6 +50,11 @@ demo: setup
 # Install everything, then run every test (pytest for the core, testthat for R).
 test: setup
 	bash scripts/run_tests.sh
+
+# Both documentation sites, offline, warnings as errors, links checked (scripts/build_docs.sh):
+# build/docs/python/index.html (Sphinx) and build/docs/r/index.html (pkgdown).
+docs: setup
+	bash scripts/build_docs.sh
 
 test-python:
 	$(VENV)/bin/python -m pytest -q tests/python

@@ -11,7 +11,8 @@ cd "$(dirname "$0")"
 
 # Debian packages by what they provide; each is installed only when its check fails.
 R_PACKAGES="r-base-core r-cran-reticulate r-cran-tibble r-cran-testthat r-cran-withr \
-r-cran-knitr r-cran-rmarkdown r-cran-roxygen2 r-cran-jsonlite r-cran-cli r-cran-rlang pandoc"
+r-cran-knitr r-cran-rmarkdown r-cran-roxygen2 r-cran-jsonlite r-cran-cli r-cran-rlang pandoc \
+r-cran-pkgdown"
 # Tools the tests use: Connectome Workbench (wb_command), the CIFTI oracle, and Chromium, the
 # browser the report is opened in (headless, tests/python/batch/test_report_browser.py).
 TEST_TOOLS="connectome-workbench chromium"

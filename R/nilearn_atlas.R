@@ -31,12 +31,14 @@
 #'     as `labels` in [extract_timeseries()].
 #' @family extraction
 #' @export
-#' @examplesIf niimasker_python_available() && interactive()
-#' # Downloads the atlas the first time.
+#' @examples
+#' \dontrun{
+#' # Downloads the atlas the first time (needs the internet).
 #' yeo <- nilearn_atlas("nilearn:yeo:thick_7")
 #' yeo$labels
 #' schaefer <- nilearn_atlas(name = "schaefer", 100, 7, 2)
 #' schaefer$image
+#' }
 nilearn_atlas <- function(query = NULL, name = NULL, ..., data_dir = NULL) {
   query <- atlas_query(query, name, ...)
   data_dir <- expand_tilde(check_string(data_dir))

@@ -7,11 +7,11 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 mkdir -p build
 lint_rc=0
-"$VENV/bin/ruff" check inst/python tests/python bench scripts || lint_rc=$?
-"$VENV/bin/ruff" format --check inst/python tests/python bench scripts || lint_rc=$?
+"$VENV/bin/ruff" check inst/python tests/python bench scripts docs/python/conf.py docs/python/_ext || lint_rc=$?
+"$VENV/bin/ruff" format --check inst/python tests/python bench scripts docs/python/conf.py docs/python/_ext || lint_rc=$?
 # The layers of the core (pyproject.toml [tool.importlinter]): data flows one way.
 PYTHONPATH=inst/python "$VENV/bin/lint-imports" --no-cache || lint_rc=$?
-[ "$lint_rc" -ne 0 ] && echo "lint: ruff or import-linter problems above (format with: .venv/bin/ruff format inst/python tests/python bench scripts)"
+[ "$lint_rc" -ne 0 ] && echo "lint: ruff or import-linter problems above (format with: .venv/bin/ruff format inst/python tests/python bench scripts docs/python/conf.py docs/python/_ext)"
 py_rc=0
 "$VENV/bin/python" -m pytest tests/python -q -p no:cacheprovider --junitxml=build/pytest.xml || py_rc=$?
 read -r py_pass py_fail py_skip < <("$VENV/bin/python" - <<'PY'
@@ -45,6 +45,12 @@ cat build/testthat.log
 read -r r_pass r_fail r_skip < <(grep -E '^testthat: [0-9]+ passed' build/testthat.log | tail -1 | sed -E 's/testthat: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped/\1 \2 \3/' || true)
 r_pass=${r_pass:-0}; r_fail=${r_fail:-1}; r_skip=${r_skip:-0}
 [ "$r_rc" -ne 0 ] && [ "$r_fail" -eq 0 ] && r_fail=1
+# Both documentation sites, offline, warnings as errors, every internal link checked.
+docs_rc=0
+bash scripts/build_docs.sh > build/docs.log 2>&1 || docs_rc=$?
+grep -E '^docs: ' build/docs.log || true
+[ "$docs_rc" -ne 0 ] && { tail -40 build/docs.log; echo "docs: build failed (build/docs.log)"; }
+docs_fail=$([ "$docs_rc" -ne 0 ] && echo 1 || echo 0)
 lint_fail=$([ "$lint_rc" -ne 0 ] && echo 1 || echo 0)
-echo "all: $((py_pass + r_pass + nl_pass)) passed, $((py_fail + r_fail + lint_fail + nl_fail)) failed, $((py_skip + r_skip)) skipped"
-if [ "$lint_rc" -ne 0 ] || [ "$py_rc" -ne 0 ] || [ "$r_rc" -ne 0 ] || [ "$r_fail" -ne 0 ] || [ "$nl_fail" -ne 0 ]; then exit 1; fi
+echo "all: $((py_pass + r_pass + nl_pass)) passed, $((py_fail + r_fail + lint_fail + nl_fail + docs_fail)) failed, $((py_skip + r_skip)) skipped"
+if [ "$lint_rc" -ne 0 ] || [ "$py_rc" -ne 0 ] || [ "$r_rc" -ne 0 ] || [ "$r_fail" -ne 0 ] || [ "$nl_fail" -ne 0 ] || [ "$docs_rc" -ne 0 ]; then exit 1; fi

@@ -477,15 +477,16 @@ def test_nilearn_stays_optional_for_the_core():
 
 
 def test_readme_example_runs():
-    """The README's surface drop-in example runs as written and gives nilearn's table."""
+    """The guide's surface drop-in example runs as written and gives nilearn's table."""
     from pathlib import Path
 
-    readme = (Path(__file__).parents[3] / "README.md").read_text()
-    start = readme.index("nilearn users can keep their `SurfaceImage` code")
-    start = readme.index("```python\n", start) + len("```python\n")
-    code = readme[start : readme.index("```", start)]
+    page = Path(__file__).parents[3] / "docs" / "python" / "guide" / "surfaces.md"
+    text = page.read_text()
+    start = text.index("nilearn users can keep their `SurfaceImage` code")
+    start = text.index("```{testcode}\n", start) + len("```{testcode}\n")
+    code = text[start : text.index("```", start)]
     namespace: dict = {}
-    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102
+    exec(compile(code, str(page), "exec"), namespace)  # noqa: S102
     table, masker = namespace["table"], namespace["masker"]
     assert table.shape == (100, 14)
     assert isinstance(namespace["back"], SurfaceImage)
