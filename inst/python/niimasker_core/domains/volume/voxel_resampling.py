@@ -140,13 +140,13 @@ class VoxelResampler:
             cube[:, :, slice(*cy), slice(*cx)],
             3,
             axis=1,
-            output=np.float64,
+            output=dtype,  # computed in float64 along each line, stored as dtype
             mode="constant",
         )[:, slice(*self.z_span)]
         op_x = self.op_x[:, slice(*cx)].astype(dtype)
         op_y = self.op_y[:, slice(*cy)].astype(dtype)
         # each axis contracted first as one large product; volumes vary fastest
-        cut = np.ascontiguousarray(cut.transpose(3, 1, 2, 0), dtype=dtype)
+        cut = np.ascontiguousarray(cut.transpose(3, 1, 2, 0))
         step = (op_x @ cut.reshape(cut.shape[0], -1)).reshape(
             op_x.shape[0], *cut.shape[1:]
         )  # (x', z, y, n)
