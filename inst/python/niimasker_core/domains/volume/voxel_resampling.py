@@ -109,22 +109,18 @@ class VoxelResampler:
         order, self.z_weights = order[k], weights[k]  # each voxel's own
         live_z = order[self.z_weights != 0]
         self.z_span = _span(np.isin(np.arange(nz), live_z)) if live_z.size else (0, 1)
-        z_rel = np.clip(order - self.z_span[0], 0, None)
-        n_z = self.z_span[1] - self.z_span[0]
-        base = (
-            (j - self.rows_y[0]) * (self.rows_x[1] - self.rows_x[0])
-            + (i - self.rows_x[0])
-        ) * n_z
-        # where each tap of each voxel lies in the (y', x', z) resampled rows
-        self.z_index = (base[:, None] + z_rel).T.copy()  # (width, n)
-        self.z_weights = self.z_weights.T.copy()
+        self.z_rel = np.clip(
+            order - self.z_span[0], 0, self.z_span[1] - self.z_span[0] - 1
+        )
+        self.ij_rel = (j - self.rows_y[0], i - self.rows_x[0])
         self.n_voxels = voxels.size
+        self._taps: dict = {}
         self.reference: np.ndarray | None = None
         self.reference_out: np.ndarray | None = None
 
     def _values(self, block: np.ndarray, dtype: Any) -> np.ndarray:
         """Return ``(n_voxels, n)`` values at the voxels in ``dtype`` (not clipped)."""
-        from scipy.ndimage import spline_filter1d
+        from scipy.ndimage import spline_filter1d  # scipy: imported when used
 
         n = block.shape[0]
         nx, ny, nz = self.source_shape
@@ -145,21 +141,44 @@ class VoxelResampler:
         )[:, slice(*self.z_span)]
         op_x = self.op_x[:, slice(*cx)].astype(dtype)
         op_y = self.op_y[:, slice(*cy)].astype(dtype)
-        # each axis contracted first as one large product; volumes vary fastest
-        cut = np.ascontiguousarray(cut.transpose(3, 1, 2, 0))
-        step = (op_x @ cut.reshape(cut.shape[0], -1)).reshape(
-            op_x.shape[0], *cut.shape[1:]
-        )  # (x', z, y, n)
-        step = np.ascontiguousarray(step.transpose(2, 0, 1, 3))  # (y, x', z, n)
-        step = op_y @ step.reshape(step.shape[0], -1)  # (y', x' z n)
-        rows = step.reshape(-1, n)  # one row of volumes per (y', x', z)
-        out = np.zeros((self.n_voxels, n), dtype=dtype)
-        taps = np.empty_like(out)
-        for index, weight in zip(self.z_index, self.z_weights, strict=True):
-            np.take(rows, index, axis=0, out=taps)
-            taps *= weight.astype(dtype)[:, None]
-            out += taps
+        # each axis contracted first as one large product, x staying innermost
+        cut = np.ascontiguousarray(cut.transpose(2, 1, 0, 3))  # (y, z, n, x)
+        step = cut.reshape(-1, cut.shape[3]) @ op_x.T  # (y z n, x')
+        step = op_y @ step.reshape(cut.shape[0], -1)  # (y', z n x')
+        flat = step.reshape(-1)
+        taps = self._z_taps(n, dtype)
+        width = self.rows_x[1] - self.rows_x[0]
+        out = np.empty((self.n_voxels, n), dtype=dtype)
+        for volume in range(n):  # each volume's values: a contiguous view
+            start = volume * width
+            out[:, volume] = taps @ flat[start : start + taps.shape[1]]
         return out
+
+    def _z_taps(self, n: int, dtype: Any) -> Any:
+        """Return the sparse ``(n_voxels, ...)`` z taps on one volume of ``(y', z, n, x')``.
+
+        Volume ``v``'s values start ``v * x'`` further in the flat array, so
+        one matrix (per number of volumes in a chunk) reads every volume.
+        """
+        from scipy import sparse  # scipy: imported when used
+
+        key = (n, np.dtype(dtype))
+        if key not in self._taps:
+            width = self.rows_x[1] - self.rows_x[0]
+            n_z = self.z_span[1] - self.z_span[0]
+            j_rel, i_rel = self.ij_rel
+            cols = ((j_rel[:, None] * n_z + self.z_rel) * n) * width + i_rel[:, None]
+            n_cols = (self.rows_y[1] - self.rows_y[0]) * n_z * n * width
+            n_taps = self.z_rel.shape[1]
+            self._taps[key] = sparse.csr_matrix(
+                (
+                    self.z_weights.astype(dtype).ravel(),
+                    cols.ravel(),
+                    np.arange(0, n_taps * self.n_voxels + 1, n_taps),
+                ),
+                shape=(self.n_voxels, max(n_cols - (n - 1) * width, 1)),
+            )
+        return self._taps[key]
 
     def __call__(self, block: np.ndarray, clip: Any = "block") -> np.ndarray:
         """Return ``(n_volumes, n_voxels)`` resampled values, dtype of ``block``.
