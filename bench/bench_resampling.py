@@ -13,7 +13,8 @@ float32 run and its 400-region atlas. Written once into WORK (default
   study would use a finer atlas than its runs;
 * ``--maps`` (default 32) probabilistic maps on that 1.5 mm grid: a Gaussian (6 mm
   sigma) at the centroid of every 12th region, cut below 0.05;
-* the run's first ``--volumes`` volumes (default 300), ``.nii.gz``.
+* the run's first ``--volumes`` volumes, ``.nii.gz`` (all 300 by default: the run
+  itself).
 
 Cases, each side a fresh child process (``os.wait4`` gives its own peak RSS),
 ``fit_transform`` timed after the imports, no cleaning (the resampled signals are
@@ -34,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -99,8 +101,10 @@ def make_data(data: Path, work: Path, n_volumes: int, n_maps: int) -> dict:
             blob = np.exp(-dist2 / (2 * 6.0**2))
             maps[..., m] = np.where(blob >= 0.05, blob, 0)
         nib.Nifti1Image(maps, affine).to_filename(paths["maps"])
-    if not paths["bold"].exists():
-        bold = nib.load(data / BOLD)
+    bold = nib.load(data / BOLD)
+    if n_volumes >= bold.shape[3]:
+        paths["bold"] = data / BOLD
+    elif not paths["bold"].exists():
         part = np.asanyarray(bold.dataobj[..., :n_volumes])
         nib.Nifti1Image(part, bold.affine, bold.header).to_filename(paths["bold"])
     return paths
@@ -197,6 +201,11 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         print(json.dumps(child(*sys.argv[2:7])))
         return
+    if len(sys.argv) > 1 and sys.argv[1] == "--make":
+        data, work, n_volumes, n_maps = sys.argv[2:6]
+        paths = make_data(Path(data), Path(work), int(n_volumes), int(n_maps))
+        print(json.dumps({k: str(v) for k, v in paths.items()}))
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="/work/benchdata")
     parser.add_argument("--work", default=str(HERE / "data" / "resampling"))
@@ -206,7 +215,15 @@ def main() -> None:
     parser.add_argument("--skip", nargs="*", default=[], help="cases to skip")
     parser.add_argument("--out", default=None, help="also write the results as JSON")
     args = parser.parse_args()
-    paths = make_data(Path(args.data), Path(args.work), args.volumes, args.maps)
+    # made in a child: the children timed after it would inherit its peak RSS
+    made = subprocess.run(
+        [sys.executable, __file__, "--make", args.data, args.work]
+        + [str(args.volumes), str(args.maps)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    paths = {k: Path(v) for k, v in json.loads(made.stdout.splitlines()[-1]).items()}
     rois = {"labels": paths["atlas"], "maps": paths["maps"], "voxels": paths["mask"]}
     load_before = os.getloadavg()
     rows = []

@@ -3,6 +3,10 @@
 A reduction receives ``values = data[:, reduction.voxels]`` laid out as
 numpy's fancy indexing lays it out (Fortran order: volumes vary fastest).
 Reducers that reproduce nilearn's float32 ``np.mean`` rely on that layout.
+A reduction on another domain than the image's gets the resampled values at
+its own voxels only (``Domain.resample_at``), laid out the same way; the
+whole domain is resampled only when it is smoothed, since smoothing reads
+every voxel's neighbours.
 """
 
 from __future__ import annotations
