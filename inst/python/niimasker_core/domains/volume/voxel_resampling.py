@@ -164,6 +164,8 @@ class VoxelResampler:
 
         key = (n, np.dtype(dtype))
         if key not in self._taps:
+            if len(self._taps) >= 2:  # the chunks' size and the reference's
+                self._taps.pop(next(iter(self._taps)))
             width = self.rows_x[1] - self.rows_x[0]
             n_z = self.z_span[1] - self.z_span[0]
             j_rel, i_rel = self.ij_rel
