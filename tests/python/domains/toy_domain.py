@@ -50,6 +50,9 @@ class Points:
     def resample_from(self, source, block, bounds=None, cache=None):
         raise AssertionError("points are never resampled")  # pragma: no cover
 
+    def resample_at(self, source, block, voxels, bounds=None, cache=None):
+        raise AssertionError("points are never resampled")  # pragma: no cover
+
     draws_regions = False
 
     def draw_overlay(self, background, labels, figures):

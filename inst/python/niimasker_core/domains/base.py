@@ -59,6 +59,19 @@ class Domain(Protocol):
     ) -> np.ndarray:
         """Return ``block``, sampled on ``source``, interpolated onto this domain."""
 
+    def resample_at(
+        self,
+        source: Domain,
+        block: np.ndarray,
+        voxels: np.ndarray,
+        bounds: tuple[float, float] | None = None,
+        cache: dict | None = None,
+    ) -> np.ndarray:
+        """Return ``resample_from(source, block, bounds)[:, voxels]``, computing no more.
+
+        Laid out as the engine's gathers lay out values (volumes vary fastest).
+        """
+
     def draw_overlay(
         self, background: np.ndarray | None, labels: np.ndarray, figures: Any
     ) -> tuple[bytes | None, str] | None:

@@ -36,7 +36,7 @@ class Reduction:
         The domain the indices refer to. None means the image's own;
         otherwise each volume is resampled to it first (continuous
         interpolation), as nilearn's ``NiftiMasker`` does when mask and image
-        differ.
+        differ: at ``voxels`` only, unless the volumes are smoothed there.
     empty_columns : list of str
         Regions with no voxels on this domain: their column is all NaN (with
         voxel extraction, they have no column).

@@ -3,6 +3,10 @@
 A reduction receives ``values = data[:, reduction.voxels]`` laid out as
 numpy's fancy indexing lays it out (Fortran order: volumes vary fastest).
 Reducers that reproduce nilearn's float32 ``np.mean`` rely on that layout.
+A reduction on another domain than the image's gets the resampled values at
+its own voxels only (``Domain.resample_at``), laid out the same way; the
+whole domain is resampled only when it is smoothed, since smoothing reads
+every voxel's neighbours.
 """
 
 from __future__ import annotations
@@ -73,21 +77,38 @@ def stream(
         rows = slice(first - start, first - start + block.shape[0])
         for key, members in plan.groups.items():
             domain = plan.domains[key]
+            # unsmoothed, a resampled domain is computed only where it is read
+            at_voxels = key != plan.image_key and not plan.smooth
             data = (
                 block
                 if key == plan.image_key
+                else None
+                if at_voxels
                 else domain.resample_from(own, block, plan.bounds, resamplers)
             )
             smoothed = domain.smooth(data, smoothing_fwhm) if plan.smooth else data
             gathered: dict[int, tuple] = {}  # reductions on the same voxels share it
             for idx in members:
                 red = reductions[idx]
+                source = plan.shared[idx]
+                if at_voxels and idx not in out.means and source not in gathered:
+                    values = domain.resample_at(
+                        own, block, red.voxels, plan.bounds, resamplers
+                    )
+                    gathered[source] = (
+                        values,
+                        _check_values(values, red, nan_policy, image.path, first),
+                    )
                 if idx in out.means:  # a mean over groups: NaN handled there
-                    # summed in float64; one take is fastest for a whole run's chunk
-                    values = np.take(smoothed, red.voxels, axis=1)
+                    if at_voxels:
+                        values = domain.resample_at(
+                            own, block, red.voxels, plan.bounds, resamplers
+                        )
+                    else:  # one take is fastest for a whole run's chunk
+                        values = np.take(smoothed, red.voxels, axis=1)
+                    # summed in float64
                     out.means[idx].add(values.astype(np.float64), rows, None)
                     continue
-                source = plan.shared[idx]
                 if source not in gathered:
                     gathered[source] = _gather_checked(
                         data, smoothed, red, nan_policy, image.path, first, plan.smooth
@@ -176,6 +197,16 @@ def _gather_checked(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Return a reduction's values in this chunk and where they are not finite."""
     values = _gather(data, red.voxels)
+    bad = _check_values(values, red, nan_policy, path, first)
+    if smooth:  # smoothing has already zeroed non-finite voxels
+        values = _gather(smoothed, red.voxels)
+    return values, bad
+
+
+def _check_values(
+    values: np.ndarray, red: Reduction, nan_policy: str, path: str, first: int
+) -> np.ndarray | None:
+    """Return where a reduction's values are not finite (None: all are), or raise."""
     bad = None
     if red.non_finite == "zero":
         if not _all_finite(values):
@@ -184,9 +215,7 @@ def _gather_checked(
         _check_finite(values, path, first)
     elif not _all_finite(values):
         bad = ~np.isfinite(values)
-    if smooth:  # smoothing has already zeroed non-finite voxels
-        values = _gather(smoothed, red.voxels)
-    return values, bad
+    return bad
 
 
 def _reduce_into(

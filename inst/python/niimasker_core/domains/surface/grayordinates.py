@@ -165,6 +165,17 @@ class Grayordinates:
         """Never called: surface atlases match the image's own samples."""
         raise AssertionError("grayordinates are not resampled")
 
+    def resample_at(
+        self,
+        source: Any,
+        block: np.ndarray,
+        voxels: np.ndarray,
+        bounds: Any = None,
+        cache: Any = None,
+    ) -> np.ndarray:
+        """Never called: a run on grayordinates is read on its own samples."""
+        raise AssertionError("grayordinates are not resampled")
+
     def draw_overlay(
         self, background: np.ndarray | None, labels: np.ndarray, figures: Any
     ) -> tuple[bytes | None, str]:

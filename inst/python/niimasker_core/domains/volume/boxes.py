@@ -138,6 +138,45 @@ class Boxes:
             parts.append(cut.transpose(3, 2, 1, 0).reshape(block.shape[0], -1))
         return np.concatenate(parts, axis=1)
 
+    def resample_at(
+        self,
+        source: Grid,
+        block: np.ndarray,
+        voxels: np.ndarray,
+        bounds: tuple[float, float] | None = None,
+        cache: dict | None = None,
+    ) -> np.ndarray:
+        """Return ``resample_from(source, block, bounds)[:, voxels]`` without the rest.
+
+        Each sample is a voxel of the frame: only those read are resampled
+        (:meth:`Grid.resample_at`). When a box is ``source`` itself (read as
+        it is, not resampled), the whole frame is resampled instead.
+        """
+        if any(grid.key == source.key for grid in (self.frame, *self.grids)):
+            whole = self.resample_from(source, block, bounds, cache)
+            return np.ascontiguousarray(whole.T[voxels]).T
+        cache = {} if cache is None else cache
+        key = (self.key, "frame voxels", id(voxels), len(voxels))
+        if key not in cache:
+            cache[key] = self._frame_voxels(np.asarray(voxels))
+        return self.frame.resample_at(source, block, cache[key], bounds, cache)
+
+    def _frame_voxels(self, samples: np.ndarray) -> np.ndarray:
+        """Return the frame's flat voxel index (Fortran order) of each sample."""
+        fx, fy, _ = self.frame.shape
+        out = np.empty(samples.size, dtype=np.int64)
+        for grid, span in zip(self.grids, self._spans(), strict=True):
+            inside = (samples >= span.start) & (samples < span.stop)
+            local = samples[inside] - span.start
+            x, y, _ = grid.shape
+            i, j, k = _start(self.frame, grid)
+            out[inside] = (
+                (local % x + i)
+                + (local // x % y + j) * fx
+                + (local // (x * y) + k) * fx * fy
+            )
+        return out
+
     def draw_overlay(
         self, background: np.ndarray, labels: np.ndarray, figures: Any
     ) -> None:

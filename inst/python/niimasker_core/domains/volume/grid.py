@@ -16,6 +16,7 @@ import numpy as np
 
 from ...errors import SettingsError
 from .resampling import SeparableResampler, axis_aligned_transform
+from .voxel_resampling import VoxelResampler
 
 __all__ = [
     "Grid",
@@ -168,6 +169,38 @@ class Grid:
             np.clip(data, low, high, out=data)
         n = block.shape[0]
         return np.ascontiguousarray(data.transpose(3, 2, 1, 0)).reshape(n, -1)
+
+    def resample_at(
+        self,
+        source: Grid,
+        block: np.ndarray,
+        voxels: np.ndarray,
+        bounds: tuple[float, float] | None = None,
+        cache: dict | None = None,
+    ) -> np.ndarray:
+        """Return ``resample_from(source, block, bounds)[:, voxels]`` without the rest.
+
+        Between grids with the same axes only the voxels read are resampled
+        (:class:`~.voxel_resampling.VoxelResampler`, cached in ``cache`` per
+        pair of grids and set of voxels); otherwise the whole grid is, as
+        :meth:`resample_from` does. The values are laid out as the engine's
+        gathers lay them out (volumes vary fastest).
+        """
+        transform = axis_aligned_transform(source.affine, self.affine)
+        if (
+            transform is not None
+            and block.dtype in (np.float32, np.float64)
+            and np.isfinite(block).all()
+        ):
+            cache = {} if cache is None else cache
+            key = (self.key, source.key, id(voxels), len(voxels))
+            if key not in cache:
+                cache[key] = VoxelResampler(
+                    source.shape, self.shape, *transform, voxels
+                )
+            return cache[key](block, clip=bounds)
+        whole = self.resample_from(source, block, bounds, cache)
+        return np.ascontiguousarray(whole.T[voxels]).T
 
 
 def to_ras(data: np.ndarray, affine: np.ndarray) -> np.ndarray:
