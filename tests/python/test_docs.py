@@ -54,7 +54,9 @@ def test_quoted_commands_parse(source):
 
 def test_the_sources_quote_commands():
     assert len(check_docs.quoted_commands((ROOT / "README.md").read_text())) == 1
-    quoted = [line for p in SOURCES for line in check_docs.quoted_commands(p.read_text())]
+    quoted = [
+        line for p in SOURCES for line in check_docs.quoted_commands(p.read_text())
+    ]
     assert len(quoted) >= 15
 
 
