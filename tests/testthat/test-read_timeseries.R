@@ -56,6 +56,7 @@ test_that("tangent of one image is a connectivity error", {
   skip_if_no_core()
   expect_error(extract_timeseries(example_bold("01"), example_atlas(), connectivity = "tangent"),
                class = "niimasker_error_connectivity")
+})
 
 test_that("read_timeseries() reads a BIDS-layout folder back", {
   skip_if_no_core()

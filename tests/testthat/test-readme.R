@@ -39,13 +39,13 @@ test_that("the R guide's examples run on the bundled data", {
   expect_true(file.exists(file.path(tempdir(), "r_map.nii.gz")))
 })
 
-test_that("the README's BIDS outputs example runs in R and writes the BIDS names", {
+test_that("the guide's BIDS outputs example runs in R and writes the BIDS names", {
   skip_if_no_core()
-  readme <- test_path("..", "..", "README.md")
-  if (!file.exists(readme)) skip("README.md is not beside the tests (installed package)")
-  lines <- readLines(readme, warn = FALSE)
-  start <- which(lines == "### BIDS outputs")
-  end <- start + which(grepl("^#{2,3} ", lines[-seq_len(start)]))[1]
+  page <- test_path("..", "..", "docs", "python", "guide", "bids.md")
+  if (!file.exists(page)) skip("the guide is not beside the tests (installed package)")
+  lines <- readLines(page, warn = FALSE)
+  start <- which(lines == "# BIDS outputs and coverage")
+  end <- start + which(grepl("^## ", lines[-seq_len(start)]))[1]
   section <- lines[start:(end - 1L)]
   open <- which(section == "```r")
   expect_length(open, 1L)
