@@ -211,3 +211,25 @@ def write_shape_gii(
         nib.gifti.GiftiImage(darrays=arrays, meta=nib.gifti.GiftiMetaData(meta)),
         str(path),
     )
+
+
+def write_toy_gifti_run(
+    folder: Path, rng: np.random.Generator, stem: str, n_volumes: int = 12
+) -> tuple[list[str], str]:
+    """Write a 120-vertex GIFTI run pair and a 3-region ``.label.gii`` atlas pair.
+
+    Returns the run's two files (``<stem with hemi-L/R>.func.gii``) and the
+    atlas's left file (``hemi-L_atlas-toy_dseg.label.gii``, which brings its
+    right half); key 0 is the medial wall.
+    """
+    runs = []
+    for hemi in ("L", "R"):
+        run = folder / f"{stem.format(hemi=hemi)}.func.gii"
+        write_func_gii(run, surface_series(rng, 120, n_volumes=n_volumes), None)
+        runs.append(str(run))
+        write_label_gii(
+            folder / f"hemi-{hemi}_atlas-toy_dseg.label.gii",
+            rng.integers(0, 4, 120),
+            {0: "wall", 1: "a", 2: "b", 3: "c"},
+        )
+    return runs, str(folder / "hemi-L_atlas-toy_dseg.label.gii")

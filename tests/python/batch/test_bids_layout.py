@@ -16,11 +16,9 @@ from conftest import SHAPE, make_atlas, make_bold
 from surface_data import (
     brain_models,
     random_keys,
-    surface_series,
     write_dlabel,
     write_dtseries,
-    write_func_gii,
-    write_label_gii,
+    write_toy_gifti_run,
 )
 
 from niimasker_core.errors import ImageNotFoundError, OutputError, SettingsError
@@ -178,16 +176,9 @@ def test_surface_runs_drop_hemi_and_keep_space_and_density(tmp_path, rng):
     write_dtseries(dense, models, rng, n_volumes=12)
     dlabel = tmp_path / "atlas-gl_dseg.dlabel.nii"
     write_dlabel(dlabel, models, random_keys(models, rng))
-    pairs = []
-    for hemi in ("L", "R"):
-        path = tmp_path / f"sub-02_task-rest_hemi-{hemi}_space-fsaverage5_bold.func.gii"
-        write_func_gii(path, surface_series(rng, 120, n_volumes=12), None)
-        pairs.append(str(path))
-        write_label_gii(
-            tmp_path / f"hemi-{hemi}_atlas-toy_dseg.label.gii",
-            rng.integers(0, 4, 120),
-            {0: "wall", 1: "a", 2: "b", 3: "c"},
-        )
+    pairs, _ = write_toy_gifti_run(
+        tmp_path, rng, "sub-02_task-rest_hemi-{hemi}_space-fsaverage5_bold"
+    )
     out = tmp_path / "out"
     api.extract_timeseries(
         [str(dense)], str(dlabel), str(out), output_layout="bids", report=False

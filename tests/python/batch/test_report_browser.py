@@ -21,11 +21,9 @@ from headless_chromium import INSTALL, Browser, find_chromium
 from surface_data import (
     brain_models,
     random_keys,
-    surface_series,
     write_dlabel,
     write_dtseries,
-    write_func_gii,
-    write_label_gii,
+    write_toy_gifti_run,
 )
 
 from niimasker_core.faces import api
@@ -157,17 +155,9 @@ def surface(tmp_path, affine):
 
 def gifti(tmp_path, affine):
     rng = np.random.default_rng(6)
-    runs = []
-    for hemi in ("L", "R"):
-        run = tmp_path / f"sub-01_task-rest_hemi-{hemi}_space-fsaverage5_bold.func.gii"
-        write_func_gii(run, surface_series(rng, 120, n_volumes=20), None)
-        runs.append(str(run))
-        write_label_gii(
-            tmp_path / f"hemi-{hemi}_atlas-toy_dseg.label.gii",
-            rng.integers(0, 4, 120),
-            {0: "wall", 1: "a", 2: "b", 3: "c"},
-        )
-    return runs, str(tmp_path / "hemi-L_atlas-toy_dseg.label.gii"), {}
+    stem = "sub-01_task-rest_hemi-{hemi}_space-fsaverage5_bold"
+    runs, atlas = write_toy_gifti_run(tmp_path, rng, stem, n_volumes=20)
+    return runs, atlas, {}
 
 
 KINDS = [labels, spheres, maps, voxels, failed, regions_400, surface, gifti]
