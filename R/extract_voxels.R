@@ -3,7 +3,7 @@
 #' The voxel counterpart of [extract_timeseries()]: no `roi_file`; every voxel
 #' of `mask_img` is extracted, or of a mask computed from the first image with
 #' nilearn's `mask_strategy` (+ `mask_args`). The core's `NiftiMasker` does the
-#' work (same numbers as nilearn's `NiftiMasker`, see the README), and the
+#' work (same numbers as nilearn's `NiftiMasker`, see the guide's "Voxels" page), and the
 #' signals cross from Python as bytes. On surface runs (a CIFTI `.dtseries.nii`,
 #' a GIFTI `.func.gii` pair) every grayordinate is extracted instead: the
 #' CIFTI file's cortical vertices and subcortical voxels in its order, or
