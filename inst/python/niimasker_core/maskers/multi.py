@@ -46,8 +46,13 @@ def _per_image(values: Any, n_images: int, name: str) -> list:
 
 
 def _sections(doc: str) -> tuple[str, dict[str, str], str]:
-    """Split a numpydoc class docstring: summary, parameter blocks, the rest."""
+    """Split a numpydoc class docstring: summary, parameter blocks, the rest.
+
+    A docstring with no ``Parameters`` section is all summary.
+    """
     lines = inspect.cleandoc(doc).splitlines()
+    if "Parameters" not in lines:
+        return "\n".join([*lines, ""]), {}, ""
     start = lines.index("Parameters")
     end = lines.index("Attributes")
     params: dict[str, str] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .multi import MultiTransform
+from .multi import MultiTransform, _with_parameters_of
 from .surface_base import check_surface_imgs
 from .surface_labels_masker import SurfaceLabelsMasker
 from .surface_maps_masker import SurfaceMapsMasker
@@ -11,17 +11,7 @@ from .surface_masker import SurfaceMasker
 __all__ = ["MultiSurfaceLabelsMasker", "MultiSurfaceMapsMasker", "MultiSurfaceMasker"]
 
 
-def _multi_doc(multi: type, single: type) -> str:
-    """Return ``multi``'s summary over ``single``'s parameters, ``n_jobs`` added."""
-    doc = single.__doc__ or ""
-    sections = doc[doc.index("    Parameters\n") :]
-    n_jobs = "    n_jobs : int\n        Images processed in parallel (joblib).\n"
-    sections = sections.replace(
-        "    verbose :", n_jobs.rstrip("\n") + "\n    verbose :", 1
-    )
-    return (multi.__doc__ or "").rstrip() + "\n\n" + sections
-
-
+@_with_parameters_of(SurfaceMasker, "Images processed in parallel (joblib).")
 class MultiSurfaceMasker(MultiTransform, SurfaceMasker):
     """:class:`SurfaceMasker` for lists of images, ``n_jobs`` in parallel.
 
@@ -93,6 +83,7 @@ class MultiSurfaceMasker(MultiTransform, SurfaceMasker):
         return self._fit(imgs)
 
 
+@_with_parameters_of(SurfaceLabelsMasker, "Images processed in parallel (joblib).")
 class MultiSurfaceLabelsMasker(MultiTransform, SurfaceLabelsMasker):
     """:class:`SurfaceLabelsMasker` for lists of images, ``n_jobs`` in parallel.
 
@@ -177,6 +168,7 @@ class MultiSurfaceLabelsMasker(MultiTransform, SurfaceLabelsMasker):
         return self._fit(imgs)
 
 
+@_with_parameters_of(SurfaceMapsMasker, "Images processed in parallel (joblib).")
 class MultiSurfaceMapsMasker(MultiTransform, SurfaceMapsMasker):
     """:class:`SurfaceMapsMasker` for lists of images, ``n_jobs`` in parallel.
 
@@ -249,11 +241,3 @@ class MultiSurfaceMapsMasker(MultiTransform, SurfaceMapsMasker):
             self._say("load_data", imgs)
             check_surface_imgs(imgs)
         return self._fit(imgs)
-
-
-for _multi, _single in (
-    (MultiSurfaceMasker, SurfaceMasker),
-    (MultiSurfaceLabelsMasker, SurfaceLabelsMasker),
-    (MultiSurfaceMapsMasker, SurfaceMapsMasker),
-):
-    _multi.__doc__ = _multi_doc(_multi, _single)
