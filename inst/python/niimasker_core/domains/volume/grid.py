@@ -132,6 +132,23 @@ class Grid:
         )
         return block
 
+    def _separable_transform(
+        self, source: Grid, block: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Return the per-axis transform from ``source`` when the fast paths apply.
+
+        They apply between grids with the same axes, to finite float chunks;
+        None otherwise (nilearn's ``resample_img`` runs instead).
+        """
+        transform = axis_aligned_transform(source.affine, self.affine)
+        if (
+            transform is not None
+            and block.dtype in (np.float32, np.float64)
+            and np.isfinite(block).all()
+        ):
+            return transform
+        return None
+
     def resample_from(
         self,
         source: Grid,
@@ -145,12 +162,8 @@ class Grid:
         ``cache`` per pair of grids) replace nilearn's 3D spline per volume;
         otherwise nilearn's ``resample_img`` itself runs on the chunk.
         """
-        transform = axis_aligned_transform(source.affine, self.affine)
-        if (
-            transform is not None
-            and block.dtype in (np.float32, np.float64)
-            and np.isfinite(block).all()
-        ):
+        transform = self._separable_transform(source, block)
+        if transform is not None:
             cache = {} if cache is None else cache
             if self.key not in cache:
                 cache[self.key] = SeparableResampler(
@@ -186,12 +199,8 @@ class Grid:
         :meth:`resample_from` does. The values are laid out as the engine's
         gathers lay them out (volumes vary fastest).
         """
-        transform = axis_aligned_transform(source.affine, self.affine)
-        if (
-            transform is not None
-            and block.dtype in (np.float32, np.float64)
-            and np.isfinite(block).all()
-        ):
+        transform = self._separable_transform(source, block)
+        if transform is not None:
             cache = {} if cache is None else cache
             key = (self.key, source.key, id(voxels), len(voxels))
             if key not in cache:
