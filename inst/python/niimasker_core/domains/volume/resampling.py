@@ -86,17 +86,50 @@ def _axis_operator(
     return operator
 
 
-class SeparableResampler:
-    """Resample the chunks of one image to one grid (splines along each axis).
+class ReferencedResampling:
+    """Resampling of float32 chunks as a float64 reference plus float32 changes.
 
-    float64 chunks go through three float64 products. For float32 chunks the
-    first volume seen becomes a reference ``r``: its resampling is computed
-    once in float64, and each volume ``v`` is resampled as
-    ``R(r) + R(v - r)`` with float32 products on the difference (small, and
-    zero in the background, whose rows are skipped), summed in float64. The
+    A subclass gives ``_resample(data, dtype)``: ``data`` resampled with
+    products in ``dtype`` (float64 or float32), not clipped. Other chunks
+    are resampled in float64. For float32 chunks the first volume seen
+    becomes a reference ``r``: its resampling is computed once in float64,
+    and each volume ``v`` is resampled as ``R(r) + R(v - r)`` with float32
+    products on the difference (small, and zero in the background). The
     float32 rounding then scales with ``v - r`` (the signal's fluctuation),
     not with the intensity, so the result stays within a few float32 ulps of
-    nilearn's float64 spline while the products cost half as much.
+    nilearn's float64 spline while the products cost half as much. Values
+    are clipped as nilearn clips.
+    """
+
+    reference: np.ndarray | None = None
+    reference_out: np.ndarray | None = None
+
+    def _resample(self, data: np.ndarray, dtype: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, block: np.ndarray, clip: Any = "block") -> np.ndarray:
+        """Resample ``block`` (see :func:`resample_separable` for the arguments)."""
+        if block.dtype != np.float32:
+            out = self._resample(block, np.float64).astype(block.dtype)
+        else:
+            if self.reference is None:
+                self.reference = block[0].copy()
+                self.reference_out = self._resample(self.reference[None], np.float64)
+            change = self._resample(block - self.reference, np.float32)
+            out = (change + self.reference_out).astype(np.float32)
+        if isinstance(clip, str):
+            clip = value_bounds(block)
+        if clip is not None:
+            np.clip(out, clip[0], clip[1], out=out)
+        return out
+
+
+class SeparableResampler(ReferencedResampling):
+    """Resample the chunks of one image to one grid (splines along each axis).
+
+    Three products, one per axis (background rows skipped), as
+    :class:`ReferencedResampling` says: in float64, or float32 products on
+    each float32 volume's difference from a reference.
 
     Parameters
     ----------
@@ -122,8 +155,11 @@ class SeparableResampler:
             for axis in range(3)
         ]
         self.ops32 = [op.astype(np.float32) for op in self.ops64]
-        self.reference: np.ndarray | None = None
-        self.reference_out: np.ndarray | None = None
+
+    def _resample(self, data: np.ndarray, dtype: Any) -> np.ndarray:
+        if dtype == np.float64:
+            return self._products(data.astype(np.float64), self.ops64)
+        return self._products(data, self.ops32)
 
     def _products(self, block: np.ndarray, ops: list[np.ndarray]) -> np.ndarray:
         ax, ay, az = ops
@@ -190,25 +226,6 @@ class SeparableResampler:
         step = np.matmul(ay, step)  # (z, y', x')
         step = np.tensordot(az, step, axes=(1, 0))  # (z', y', x')
         return step, (rz, ry, rx)
-
-    def __call__(self, block: np.ndarray, clip: Any = "block") -> np.ndarray:
-        """Resample ``block`` (see :func:`resample_separable` for the arguments)."""
-        if block.dtype != np.float32:
-            out = self._products(block.astype(np.float64), self.ops64)
-            out = out.astype(block.dtype)
-        else:
-            if self.reference is None:
-                self.reference = block[0].copy()
-                self.reference_out = self._products(
-                    self.reference[None].astype(np.float64), self.ops64
-                )[0]
-            change = self._products(block - self.reference, self.ops32)
-            out = (change + self.reference_out).astype(np.float32)
-        if isinstance(clip, str):
-            clip = value_bounds(block)
-        if clip is not None:
-            np.clip(out, clip[0], clip[1], out=out)
-        return out
 
 
 def resample_separable(

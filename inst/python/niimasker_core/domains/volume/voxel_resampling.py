@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .resampling import _axis_operator, value_bounds
+from .resampling import ReferencedResampling, _axis_operator
 
 __all__ = ["VoxelResampler"]
 
@@ -71,7 +71,7 @@ def _span(values: np.ndarray) -> tuple[int, int]:
     return (0, 0) if where.size == 0 else (int(where[0]), int(where[-1]) + 1)
 
 
-class VoxelResampler:
+class VoxelResampler(ReferencedResampling):
     """Resample chunks of one image onto chosen voxels of another grid (cubic).
 
     Parameters
@@ -115,10 +115,8 @@ class VoxelResampler:
         self.ij_rel = (j - self.rows_y[0], i - self.rows_x[0])
         self.n_voxels = voxels.size
         self._taps: dict = {}
-        self.reference: np.ndarray | None = None
-        self.reference_out: np.ndarray | None = None
 
-    def _values(self, block: np.ndarray, dtype: Any) -> np.ndarray:
+    def _resample(self, block: np.ndarray, dtype: Any) -> np.ndarray:
         """Return ``(n_voxels, n)`` values at the voxels in ``dtype`` (not clipped)."""
         from scipy.ndimage import spline_filter1d  # scipy: imported when used
 
@@ -199,19 +197,5 @@ class VoxelResampler:
             The values at the voxels, clipped as nilearn clips, in Fortran
             order (volumes vary fastest) as the engine's gathers return them.
         """
-        if block.dtype != np.float32:
-            out = self._values(block, np.float64).astype(block.dtype)
-        else:
-            # as SeparableResampler: float32 products on the difference from a
-            # reference volume resampled once in float64, so the rounding
-            # scales with the signal's fluctuation, not its intensity
-            if self.reference is None:
-                self.reference = block[0].copy()
-                self.reference_out = self._values(self.reference[None], np.float64)
-            change = self._values(block - self.reference, np.float32)
-            out = (change + self.reference_out).astype(np.float32)
-        if isinstance(clip, str):
-            clip = value_bounds(block)
-        if clip is not None:
-            np.clip(out, clip[0], clip[1], out=out)
-        return out.T  # laid out as the engine's gathers lay out their values
+        # laid out as the engine's gathers lay out their values
+        return super().__call__(block, clip).T
