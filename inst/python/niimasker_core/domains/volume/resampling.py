@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "ReferencedResampling",
     "SeparableResampler",
     "axis_aligned_transform",
     "resample_separable",
