@@ -2,7 +2,7 @@
 
 Every kind with either estimator equals ``ConnectivityMeasure(kind,
 cov_estimator=EmpiricalCovariance() | LedoitWolf(store_precision=False))`` to
-1e-8 relative (tangent over the batch); the empirical correlation equals
+1e-8 relative (tangent: ``test_tangent.py``); the empirical correlation equals
 ``pandas.DataFrame.corr()`` to 1e-10.
 """
 
@@ -18,7 +18,6 @@ from niimasker_core.errors import ConnectivityError
 from niimasker_core.signal.connectivity import (
     covariance,
     image_connectomes,
-    tangent_connectomes,
 )
 
 KINDS = ("correlation", "partial correlation", "covariance", "precision")
@@ -51,16 +50,6 @@ def test_each_kind_equals_nilearn(rng, kind, estimator):
         ours = image_connectomes(table, names, [kind], estimator)[kind]
         assert ours.kind == kind and ours.n_volumes == table.shape[0]
         _close(ours.values, expected, 1e-8)
-
-
-@pytest.mark.parametrize("estimator", list(ESTIMATORS))
-def test_tangent_over_the_batch_equals_nilearn(rng, estimator):
-    tables = _tables(rng, n=4)
-    measure = ConnectivityMeasure(kind="tangent", cov_estimator=ESTIMATORS[estimator]())
-    ref = measure.fit_transform(tables)
-    ours = tangent_connectomes(tables, [str(i) for i in range(7)], estimator)
-    for matrix, expected in zip(ours, ref):
-        _close(matrix["tangent"].values, expected, 1e-8)
 
 
 def test_ledoitwolf_covariance_equals_sklearn(rng):
@@ -121,8 +110,3 @@ def test_a_singular_covariance_names_the_fix(rng):
     ok = image_connectomes(table, list("abcdefg"), ["precision"], "ledoitwolf")
     ok = ok["precision"]
     assert np.isfinite(ok.values).all()
-
-
-def test_tangent_of_one_image_is_an_error(rng):
-    with pytest.raises(ConnectivityError, match="two or more images"):
-        tangent_connectomes(_tables(rng, n=1), list("abcdefg"), "empirical")

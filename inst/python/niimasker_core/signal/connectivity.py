@@ -7,9 +7,8 @@ by the number of volumes) or ``LedoitWolf(store_precision=False)``
 (``'ledoitwolf'``); ``correlation`` first z-scores each column with the
 sample standard deviation (nilearn's ``standardize=True``), so its empirical
 form is Pearson's correlation (``pandas.DataFrame.corr()``); ``precision``
-and ``partial correlation`` invert the covariance; ``tangent`` maps each
-covariance to the tangent space at the batch's geometric mean (nilearn's
-``_geometric_mean``, 30 iterations, tolerance 1e-7).
+and ``partial correlation`` invert the covariance. ``tangent``, a batch's
+kind, is :mod:`niimasker_core.signal.tangent`.
 
 Columns with a non-finite value (regions with no voxels, ``n/a`` in the
 table) are left out of the computation and given ``NaN`` rows and columns.
@@ -29,10 +28,7 @@ __all__ = [
     "Connectome",
     "covariance",
     "fisher_z",
-    "geometric_mean",
     "image_connectomes",
-    "require_two_tables",
-    "tangent_connectomes",
 ]
 
 #: Kinds that invert the covariance: a singular one cannot give them.
@@ -175,6 +171,8 @@ def _finite_columns(values: np.ndarray) -> np.ndarray:
 
 
 def _embed(inner: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    if keep.all():
+        return inner
     out = np.full((keep.size, keep.size), np.nan)
     out[np.ix_(keep, keep)] = inner
     return out
@@ -245,136 +243,3 @@ def image_connectomes(
         values = fisher_z(matrix) if z else matrix
         out[kind] = Connectome(kind, values, left_out, n_volumes, z)
     return out
-
-
-def _eigh_map(function, matrix: np.ndarray) -> np.ndarray:
-    values, vectors = np.linalg.eigh(matrix)
-    return (vectors * function(values)) @ vectors.T
-
-
-def _log_stack(stack: np.ndarray) -> np.ndarray:
-    """Return the matrix logarithm of each symmetric matrix of a stack (one LAPACK call)."""
-    values, vectors = np.linalg.eigh(stack)
-    return (vectors * np.log(values)[:, None, :]) @ vectors.transpose(0, 2, 1)
-
-
-def geometric_mean(
-    matrices: Sequence[np.ndarray], max_iter: int = 30, tol: float = 1e-7
-) -> np.ndarray:
-    """Return the geometric mean of symmetric positive definite matrices.
-
-    nilearn's ``_geometric_mean`` (Fletcher 2007, Algorithm 3): gradient
-    descent from the arithmetic mean, the step halved when the gradient's
-    norm grows, stopped when that norm over the matrix's size is below ``tol``.
-
-    Parameters
-    ----------
-    matrices : sequence of numpy.ndarray
-        Square matrices of one size, each symmetric positive definite.
-    max_iter : int
-        Iterations at most (nilearn's ``ConnectivityMeasure`` uses 30).
-    tol : float
-        Tolerance on the gradient's norm per element.
-
-    Returns
-    -------
-    numpy.ndarray
-        The mean.
-    """
-    stack = np.asarray(matrices, dtype=np.float64)
-    gmean = stack.mean(axis=0)
-    norm_old = np.inf
-    step = 1.0
-    norm = np.inf
-    for _ in range(max_iter):
-        vals, vecs = np.linalg.eigh(gmean)
-        inv_sqrt = (vecs * np.sqrt(1.0 / vals)) @ vecs.T
-        logs_mean = _log_stack(inv_sqrt @ stack @ inv_sqrt).mean(axis=0)
-        if np.any(np.isnan(logs_mean)):
-            raise FloatingPointError("NaN after the matrix logarithm.")
-        norm = np.linalg.norm(logs_mean)
-        vals_log, vecs_log = np.linalg.eigh(logs_mean)
-        gmean_sqrt = (vecs * np.sqrt(vals)) @ vecs.T
-        gmean = gmean_sqrt @ ((vecs_log * np.exp(vals_log * step)) @ vecs_log.T)
-        gmean = gmean @ gmean_sqrt
-        if norm < norm_old:
-            norm_old = norm
-        elif norm > norm_old:
-            step /= 2.0
-            norm = norm_old
-        if norm / gmean.size < tol:
-            break
-    return gmean
-
-
-def require_two_tables(count: int) -> None:
-    """Refuse ``tangent`` over fewer than two tables (images).
-
-    Raises
-    ------
-    ConnectivityError
-        Naming the fix.
-    """
-    if count < 2:
-        raise ConnectivityError(
-            "{parameter} 'tangent' is relative to the batch's mean, so it needs "
-            "two or more images; got {count}.",
-            parameter="connectivity",
-            count=count,
-            fix="Give two or more images, or leave 'tangent' out of {parameter}.",
-        )
-
-
-def tangent_connectomes(
-    tables: Sequence[np.ndarray],
-    columns: Sequence[str],
-    estimator: str,
-    images: Sequence[str] = (),
-) -> list[dict[str, Connectome]]:
-    """Return each table's ``tangent`` matrix, relative to their geometric mean.
-
-    Regions with a non-finite value in any table are left out of every
-    matrix (the tangent space needs one set of regions).
-
-    Parameters
-    ----------
-    tables : sequence of numpy.ndarray
-        Each image's kept volumes, ``(volumes, regions)``, regions alike.
-    columns : sequence of str
-        The regions' names.
-    estimator : str
-        ``'empirical'`` or ``'ledoitwolf'``.
-    images : sequence of str
-        The images, named in errors.
-
-    Returns
-    -------
-    list of dict
-        One per table, in order: ``{'tangent': Connectome}``.
-
-    Raises
-    ------
-    ConnectivityError
-        With fewer than two tables, or a covariance that is not positive
-        definite.
-    """
-    require_two_tables(len(tables))
-    arrays = [np.asarray(t, dtype=np.float64) for t in tables]
-    keep = np.logical_and.reduce([_finite_columns(a) for a in arrays])
-    left_out = [str(c) for c, k in zip(columns, keep) if not k]
-    covs = []
-    for i, a in enumerate(arrays):
-        cov = covariance(a[:, keep], estimator)
-        try:
-            np.linalg.cholesky(cov)  # positive definite: a fifth of an eigh's cost
-        except np.linalg.LinAlgError:
-            image = images[i] if i < len(images) else f"table {i + 1}"
-            raise _singular(image, int(keep.sum()), a.shape[0]) from None
-        covs.append(cov)
-    mean = geometric_mean(covs)
-    whitening = _eigh_map(lambda v: 1.0 / np.sqrt(v), mean)
-    logs = _log_stack(whitening @ np.asarray(covs) @ whitening)
-    return [
-        {"tangent": Connectome("tangent", _embed(log, keep), left_out, a.shape[0])}
-        for log, a in zip(logs, arrays)
-    ]
