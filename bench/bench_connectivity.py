@@ -47,13 +47,13 @@ from bench_labels import CONFOUNDS  # noqa: E402
 from niimasker_core import extract_timeseries  # noqa: E402
 from niimasker_core.batch.connectomes import add_tangents  # noqa: E402
 from niimasker_core.batch.outcome import ImageResult  # noqa: E402
-from niimasker_core.io.formats import timeseries_name  # noqa: E402
+from niimasker_core.io.formats import sidecar_of, timeseries_name  # noqa: E402
 from niimasker_core.io.writers import write_table  # noqa: E402
 from niimasker_core.params.options import ConnectivityOptions  # noqa: E402
 from niimasker_core.signal.connectivity import (  # noqa: E402
     image_connectomes,
-    tangent_connectomes,
 )
+from niimasker_core.signal.tangent import tangent_connectomes  # noqa: E402
 
 
 def _load() -> float:
@@ -161,7 +161,9 @@ def bench_tangent(n_images: int, n_regions: int, n_volumes: int = 1200) -> dict:
         results = []
         for i, table in enumerate(tables):
             stem = f"sub-{i:03d}"
-            write_table(Path(folder) / timeseries_name(stem), table, names)
+            target = Path(folder) / timeseries_name(stem)
+            write_table(target, table, names)
+            sidecar_of(target).write_text(json.dumps({"CensoredVolumes": []}))
             results.append(
                 ImageResult(f"{stem}.nii.gz", stem, names, table, list(range(n_volumes)),
                             2.0, {"CensoredVolumes": []})

@@ -9,7 +9,8 @@ when every image is done, by a run without ``shard`` (as the report), from
 the tables on disk (so a resumed, sharded or Dask batch gives the same
 bytes), or from the values in memory when nothing is written.
 
-The math is :mod:`niimasker_core.signal.connectivity`; file names come from
+The math is :mod:`niimasker_core.signal.connectivity` and
+:mod:`niimasker_core.signal.tangent`; file names come from
 :mod:`niimasker_core.io.formats` (``OutputNames.relmat``: the seed's names or BIDS ones).
 """
 
@@ -34,12 +35,8 @@ from ..io.formats import (
 )
 from ..io.writers import write_json
 from ..params.options import ConnectivityOptions
-from ..signal.connectivity import (
-    Connectome,
-    image_connectomes,
-    require_two_tables,
-    tangent_connectomes,
-)
+from ..signal.connectivity import Connectome, image_connectomes
+from ..signal.tangent import require_two_tables, tangent_connectomes
 from .outcome import ImageResult
 
 __all__ = [
