@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.parts import in_parts
 from ..errors import ConnectivityError, UnusedOptionWarning
 from ..io.formats import (
     FORMATS,
@@ -182,6 +183,13 @@ def _table_values(
     return list(columns), values[rows]
 
 
+def _tables_values(
+    results: Sequence[ImageResult], output_dir: str | None, output_format: str
+) -> list[tuple[list[str], np.ndarray]]:
+    """Return :func:`_table_values` of each result (one part of the batch, in a thread)."""
+    return [_table_values(r, output_dir, output_format) for r in results]
+
+
 def _names(result: ImageResult) -> Any:
     """Return the names of a result's outputs (the seed's, from its stem, if unknown)."""
     return result.names if result.names is not None else OutputNames(result.stem)
@@ -229,7 +237,11 @@ def add_tangents(
             )
             continue
         fmt = formats.get(atlas, "tsv")
-        read = [_table_values(r, output_dir, fmt) for r in group]
+        read = [
+            table
+            for part in in_parts(_tables_values, group, output_dir, fmt)
+            for table in part
+        ]
         columns, tables = read[0][0], [values for _, values in read]
         try:
             matrices = tangent_connectomes(
