@@ -1,11 +1,12 @@
-"""The drop-ins' workers clean with numpy alone: confounds arrays need no nilearn.signal.
+"""The drop-ins' workers import neither scikit-learn nor nilearn.signal.
 
-``Multi*`` maskers run each image in a worker process that unpickles the
-fitted masker and calls ``transform``. Importing ``nilearn.signal`` there
-(with the scikit-learn it pulls in) made them 1.20x the command's batch;
-the confounds are now checked and stacked with numpy
+Importing ``nilearn.signal`` in a worker (with the scikit-learn it pulls in)
+made the ``Multi*`` maskers 1.20x the command's batch: the confounds are
+checked and stacked with numpy
 (:func:`~niimasker_core.confounds.stacking.sanitize_confounds`, equal to
-nilearn's) and the path checked with nibabel.
+nilearn's) and the path checked with nibabel. A region masker's worker no
+longer receives the masker at all (unpickling it imports scikit-learn, ~0.9 s
+a worker): it runs a :class:`~niimasker_core.maskers.region_job.RegionJob`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ import pandas as pd
 import pytest
 from nilearn.signal import sanitize_confounds as nilearn_sanitize
 
-from niimasker_core import NiftiLabelsMasker, NiftiMapsMasker
+from niimasker_core import (
+    MultiNiftiLabelsMasker,
+    MultiNiftiMapsMasker,
+    NiftiLabelsMasker,
+    NiftiMapsMasker,
+)
 from niimasker_core.confounds.stacking import sanitize_confounds
 
 _WORKER = """
@@ -63,6 +69,40 @@ def test_a_worker_cleans_without_nilearn_signal(
     heavy, shape = done.stdout.decode().split(" ", 1)
     assert heavy == "none", done.stdout
     assert shape.startswith(f"({n_volumes},")
+
+
+_JOB = """
+import pickle, sys
+job = pickle.loads(sys.stdin.buffer.read())
+from niimasker_core.maskers.region_job import run_region_job
+signals = run_region_job(job)
+heavy = [m for m in ("sklearn", "nilearn", "pandas") if m in sys.modules]
+print(",".join(heavy) or "none")
+import numpy as np
+np.save(sys.argv[1], signals)
+"""
+
+
+@pytest.mark.parametrize("kind", ["labels", "maps"])
+def test_a_multi_maskers_worker_imports_no_scikit_learn(
+    tmp_path, bold_file, atlas_file, maps_file, kind
+):
+    from joblib.externals.loky.backend.reduction import dumps  # as loky sends tasks
+
+    roi = atlas_file if kind == "labels" else maps_file
+    cls = MultiNiftiLabelsMasker if kind == "labels" else MultiNiftiMapsMasker
+    masker = cls(str(roi), detrend=True, t_r=2.0, n_jobs=2).fit()
+    job = masker._region_job(str(bold_file), None, None, True)
+    out = tmp_path / "signals.npy"
+    done = subprocess.run(
+        [sys.executable, "-c", _JOB, str(out)],
+        input=dumps(job),
+        capture_output=True,
+        check=True,
+    )
+    assert done.stdout.decode().strip() == "none", done.stdout
+    serial = masker.transform_imgs([str(bold_file)], n_jobs=1)[0]
+    np.testing.assert_array_equal(np.load(out), serial)
 
 
 def _cases(n: int) -> list:

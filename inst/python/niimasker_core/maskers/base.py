@@ -18,7 +18,6 @@ import glob
 import inspect
 import os
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,6 @@ from sklearn.base import (
     TransformerMixin,
 )
 
-from ..confounds.stacking import stack_confounds
 from ..domains.volume.grid import Grid
 from ..domains.volume.memory import read_voxels_in_memory
 from ..domains.volume.nifti import read_image_info
@@ -38,142 +36,9 @@ from ..engine import extract
 from ..params.options import CleaningOptions
 from ..params.vocabulary import standardize_method
 from ..rois.voxels import voxel_gather
-from ..signal.clean import clean
+from .image_signals import ImageInput, in_memory_non_finite, warn_non_finite
 
-__all__ = [
-    "ImageInput",
-    "VolumeMasker",
-    "clean_image_signals",
-    "coerce_image",
-    "extract_voxels",
-    "in_memory_non_finite",
-    "warn_non_finite",
-]
-
-
-@dataclass
-class ImageInput:
-    """One image to transform: a file to stream, or an image already in memory.
-
-    Attributes
-    ----------
-    path : str or None
-        A NIfTI file streamed by the engine (None for in-memory images).
-    img : nibabel.Nifti1Image or None
-        The 4D image when it is not streamed from a file.
-    ndim : int
-        3 or 4: the dimensionality the user gave (3D gives one volume).
-    shape : tuple of int
-        Spatial shape.
-    affine : numpy.ndarray
-        The image's affine.
-    n_volumes : int
-        Number of volumes.
-    source_dtype : numpy.dtype
-        The data's dtype as nilearn sees it (float64 when scaled).
-    """
-
-    path: str | None
-    img: nib.Nifti1Image | None
-    ndim: int
-    shape: tuple[int, int, int]
-    affine: np.ndarray
-    n_volumes: int
-    source_dtype: np.dtype
-
-    @property
-    def original(self) -> Any:
-        """Return what nilearn functions should receive for this image."""
-        return self.path if self.path is not None else self.img
-
-
-def _streamable_path(imgs: Any) -> str | None:
-    """Return the file of ``imgs`` when its data can be streamed from disk."""
-    if isinstance(imgs, Path):
-        imgs = str(imgs)
-    if isinstance(imgs, str):
-        if any(c in imgs for c in "*?[") or not imgs.endswith((".nii", ".nii.gz")):
-            return None
-        return imgs
-    if isinstance(imgs, nib.Nifti1Image) and nib.is_proxy(imgs.dataobj):
-        path = imgs.get_filename()
-        if path and Path(path).is_file() and str(path).endswith((".nii", ".nii.gz")):
-            on_disk = nib.load(path)
-            if on_disk.shape == imgs.shape and np.allclose(on_disk.affine, imgs.affine):
-                return str(path)
-    return None
-
-
-def coerce_image(imgs: Any) -> ImageInput:
-    """Turn a path, a nibabel image or a list of 3D images into an :class:`ImageInput`.
-
-    Parameters
-    ----------
-    imgs : str, pathlib.Path, nibabel image or list of them
-        A 3D or 4D image; a list of 3D images is concatenated along time, as
-        nilearn does.
-
-    Returns
-    -------
-    ImageInput
-        The image, to be streamed from its file when it has one.
-
-    Raises
-    ------
-    ImageNotFoundError
-        If a path does not exist.
-    InputFileError
-        If the file is not a 3D/4D NIfTI image.
-    """
-    path = _streamable_path(imgs)
-    if path is not None:
-        info = read_image_info(path, need_4d=False)
-        ndim = len(nib.load(path).shape)
-        source = (
-            np.dtype(np.float64) if info.scaled else info.raw_dtype.newbyteorder("=")
-        )
-        return ImageInput(
-            path=path,
-            img=None,
-            ndim=min(ndim, 4),
-            shape=info.shape,
-            affine=info.affine,
-            n_volumes=info.n_volumes,
-            source_dtype=np.dtype(source),
-        )
-    from nilearn._utils.niimg import img_data_dtype
-    from nilearn.image import check_niimg
-
-    first = check_niimg(imgs)
-    img = check_niimg(imgs, atleast_4d=True, ensure_ndim=4)
-    return ImageInput(
-        path=None,
-        img=img,
-        ndim=len(first.shape),
-        shape=tuple(int(n) for n in img.shape[:3]),
-        affine=img.affine,
-        n_volumes=int(img.shape[3]),
-        source_dtype=np.dtype(img_data_dtype(img)),
-    )
-
-
-def warn_non_finite() -> None:
-    """Warn as nilearn's ``ensure_finite`` does when image values become 0."""
-    warnings.warn(
-        "Non-finite values detected. These values will be replaced with zeros.",
-        UserWarning,
-        stacklevel=5,
-    )
-
-
-def in_memory_non_finite(image: ImageInput) -> bool:
-    """Return True when an in-memory image holds NaN or infinities (one fast pass)."""
-    if image.img is None:
-        return False
-    data = np.asanyarray(image.img.dataobj)
-    if data.dtype.kind != "f" or np.isfinite(data.sum()):
-        return False
-    return not bool(np.isfinite(data).all())
+__all__ = ["VolumeMasker", "extract_voxels"]
 
 
 def extract_voxels(
@@ -461,60 +326,6 @@ class VolumeMasker(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             clean_kwargs=self._clean_kwargs(),
             runs=getattr(self, "runs", None),  # region maskers have no runs
             high_variance_confounds=bool(self.high_variance_confounds and with_hv),
-        )
-
-
-def clean_image_signals(
-    signals: np.ndarray,
-    image: ImageInput,
-    t_r: float | None,
-    options: CleaningOptions,
-    confounds: Any = None,
-    sample_mask: Any = None,
-    first_volume: int = 0,
-) -> np.ndarray:
-    """Clean the signals of one image as nilearn's ``NiftiMasker`` does (many columns).
-
-    Parameters
-    ----------
-    signals : numpy.ndarray
-        ``(n_volumes, n_columns)`` raw signals; overwritten.
-    image : ImageInput
-        Their image (for high-variance confounds).
-    t_r : float or None
-        The repetition time.
-    options : CleaningOptions
-        :meth:`VolumeMasker._cleaning`.
-    confounds : array-like, DataFrame, path, list of them or None
-        Regressors.
-    sample_mask : array-like or None
-        Volumes to keep.
-    first_volume : int
-        Leading volumes of the image discarded before ``signals``.
-
-    Returns
-    -------
-    numpy.ndarray
-        The cleaned signals.
-    """
-    regressors = stack_confounds(
-        image.original,
-        image.n_volumes,
-        confounds,
-        options.high_variance_confounds,
-        first_volume,
-    )
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=FutureWarning, module="nilearn")
-        return clean(
-            signals,
-            options,
-            t_r=t_r,
-            confounds=regressors,
-            sample_mask=sample_mask,
-            many_columns=True,
-            in_place=True,
-            underdetermined="nilearn",
         )
 
 

@@ -23,6 +23,7 @@ from .region_images import (
     resample_nearest,
     same_fov,
 )
+from .region_job import Columns
 from .regions import RegionMasker
 
 __all__ = ["NiftiLabelsMasker"]
@@ -449,11 +450,8 @@ class NiftiLabelsMasker(RegionMasker):
             labels_data.astype(np.int32), labels_img.affine
         )
 
-        def finish(signals: np.ndarray) -> np.ndarray:
-            signals[:, emptied] = 0  # nilearn's zero signals (keep_masked_labels)
-            return signals
-
-        return reduction, finish
+        # nilearn's zero signals (keep_masked_labels)
+        return reduction, Columns(zeroed=np.asarray(emptied, dtype=int))
 
     # -- nilearn's own: inverse transform and reports --------------------------
     def inverse_transform(self, signals):

@@ -16,6 +16,7 @@ from ..rois.maps import maps_reduction, read_maps
 from ..rois.voxels import finite_mask_data
 from . import nilearn_dtypes
 from .region_images import check_same_grid, inverse_dtype
+from .region_job import Columns
 from .regions import RegionMasker
 
 __all__ = ["NiftiMapsMasker"]
@@ -357,11 +358,8 @@ class NiftiMapsMasker(RegionMasker):
         reduction.domain = grid
         empty = np.flatnonzero(np.diff(maps.indptr) == 0)
 
-        def finish(signals: np.ndarray) -> np.ndarray:
-            signals[:, empty] = 0.0  # lstsq's minimum-norm value of an empty map
-            return signals[:, kept]
-
-        return reduction, finish
+        # an empty map's signal is 0: lstsq's minimum-norm value
+        return reduction, Columns(zeroed=empty, kept=kept)
 
     def _kept_maps(self, maps: sparse.csc_array) -> np.ndarray:
         present = np.flatnonzero(np.diff(maps.indptr) > 0)

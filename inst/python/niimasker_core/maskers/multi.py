@@ -14,6 +14,7 @@ from ..params.vocabulary import MASK_STRATEGIES
 from .labels_masker import NiftiLabelsMasker
 from .maps_masker import NiftiMapsMasker
 from .nifti_masker import NiftiMasker
+from .region_job import run_region_job
 from .surface_base import is_surface_image
 
 __all__ = [
@@ -131,7 +132,10 @@ class MultiTransform:
         confounds : list or None
             One confounds specification per image.
         n_jobs : int
-            Parallel processes (joblib), as the command's ``n_jobs``.
+            Parallel processes (joblib), as the command's ``n_jobs``. A region
+            masker puts each image's regions on its grid here, then sends
+            plain :class:`~niimasker_core.maskers.region_job.RegionJob` s to
+            the workers, which never import scikit-learn.
         sample_mask : list or None
             One sample mask per image.
 
@@ -148,6 +152,10 @@ class MultiTransform:
             return [self._transform(i, c, s, with_hv=True) for i, c, s in jobs]
         from joblib import Parallel, delayed
 
+        if hasattr(self, "_region_job"):  # region maskers: plain jobs, no masker
+            grids: dict = {}  # the regions, once per grid
+            work = [self._region_job(i, c, s, True, grids) for i, c, s in jobs]
+            return Parallel(n_jobs=n_jobs)(delayed(run_region_job)(j) for j in work)
         return Parallel(n_jobs=n_jobs)(
             delayed(self._transform)(i, c, s, True) for i, c, s in jobs
         )

@@ -25,13 +25,8 @@ from ..rois.voxels import (
     resample_mask,
     warn_resampling,
 )
-from .base import (
-    ImageInput,
-    VolumeMasker,
-    clean_image_signals,
-    coerce_image,
-    extract_voxels,
-)
+from .base import VolumeMasker, extract_voxels
+from .image_signals import ImageInput, clean_image_signals, coerce_image
 
 __all__ = ["NiftiMasker"]
 

@@ -2,13 +2,13 @@
 
 The labels, spheres and maps maskers differ only in the
 :class:`~niimasker_core.rois.base.Reduction` they build for an image's grid.
-Everything else is here and in :class:`RegionMasker`: the image (a file is
-streamed from disk, never held in memory; an in-memory image is streamed
-from its array) goes once through :func:`niimasker_core.engine.extract`, and
-the signals are cleaned by :func:`clean_regions` (the command's cleaning,
-with nilearn's confounds, ``sample_mask`` and high-variance confounds), then
-shaped as nilearn shapes them (``dtype``, as nilearn's when none is given:
-:mod:`~niimasker_core.maskers.nilearn_dtypes`; 1D for a 3D image).
+Everything else is :class:`RegionMasker`: it resolves an image into a
+:class:`~niimasker_core.maskers.region_job.RegionJob` (the regions on its
+grid, the cleaning, the output ``dtype``, as nilearn's when none is given:
+:mod:`~niimasker_core.maskers.nilearn_dtypes`; 1D for a 3D image), which
+:func:`~niimasker_core.maskers.region_job.run_region_job` streams once
+through :func:`niimasker_core.engine.extract` and cleans
+(:mod:`~niimasker_core.maskers.image_signals`).
 """
 
 from __future__ import annotations
@@ -19,171 +19,29 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ..confounds.stacking import stack_confounds
 from ..domains.base import CHUNK_BYTES
-from ..domains.volume.nifti import ImageInfo, array_image_info, read_image_info
-from ..engine import Reduction, extract
-from ..errors import InputFileError
-from ..params.options import CleaningOptions
+from ..engine import Reduction
 from ..params.vocabulary import target_dtype
-from ..signal.clean import clean
 from ..signal.cleaning import native_applies
-from ..signal.operator import run_sample_masks
 from . import nilearn_dtypes
-from .base import (
-    ImageInput,
-    VolumeMasker,
-    clean_image_signals,
-    coerce_image,
-    warn_non_finite,
-)
+from .base import VolumeMasker
+from .image_signals import ImageInput, coerce_image
+from .region_job import RegionJob, run_region_job
 
-__all__ = ["RegionMasker", "clean_regions", "extract_regions", "image_stream"]
-
-
-def image_stream(image: ImageInput, finite: bool = False) -> ImageInfo:
-    """Return what the engine streams for ``image``: its file, or its array.
-
-    Parameters
-    ----------
-    image : ImageInput
-        The image.
-    finite : bool
-        Read the data in memory with non-finite values set to 0, as nilearn's
-        ``safe_get_data(ensure_finite=True)`` does.
-
-    Returns
-    -------
-    ImageInfo
-        A file to stream, or an in-memory array.
-    """
-    if image.path is not None and not finite:
-        return read_image_info(image.path, need_4d=False)
-    from nilearn.image import load_img
-
-    img = image.img if image.img is not None else load_img(image.path)
-    data = np.asanyarray(img.dataobj)
-    if finite and data.dtype.kind == "f":
-        data = np.where(np.isfinite(data), data, 0).astype(data.dtype)
-    return array_image_info(data, img.affine, "<in-memory image>")
-
-
-def extract_regions(
-    image: ImageInput,
-    reduction: Reduction,
-    smoothing_fwhm: float | None,
-    chunk_bytes: int = CHUNK_BYTES,
-    import_meanwhile: tuple[str, ...] = ("nilearn.signal",),
-) -> np.ndarray:
-    """Return the raw ``(n_volumes, n_columns)`` region signals of ``image``.
-
-    Non-finite values inside the regions are read as 0, as nilearn does (the
-    image is then read again, in memory).
-
-    Parameters
-    ----------
-    image : ImageInput
-        The image.
-    reduction : Reduction
-        The regions on the image grid (or on ``reduction.domain``).
-    smoothing_fwhm : float or None
-        Smoothing in mm before the reduction.
-    chunk_bytes : int
-        Raw bytes streamed per chunk (more volumes per chunk amortise a
-        reduction's per-call cost, e.g. the sparse product of many maps).
-    import_meanwhile : tuple of str
-        Modules the cleaning will import, loaded while the image streams
-        (none when the cleaning is numpy's alone).
-
-    Returns
-    -------
-    numpy.ndarray
-        float32 for float32 images, float64 otherwise (as nilearn).
-    """
-    try:
-        extracted = extract(
-            image_stream(image),
-            [reduction],
-            smoothing_fwhm=smoothing_fwhm,
-            import_meanwhile=import_meanwhile,
-            chunk_bytes=chunk_bytes,
-        )
-    except InputFileError as exc:
-        if "NaN or infinite" not in str(exc):
-            raise
-        warn_non_finite()
-        extracted = extract(
-            image_stream(image, finite=True),
-            [reduction],
-            smoothing_fwhm=smoothing_fwhm,
-            chunk_bytes=chunk_bytes,
-        )
-    return extracted.signals[0]
-
-
-def clean_regions(
-    signals: np.ndarray,
-    image: ImageInput,
-    t_r: float | None,
-    options: CleaningOptions,
-    confounds: Any = None,
-    sample_mask: Any = None,
-) -> np.ndarray:
-    """Clean region signals with the command's cleaning, as nilearn's region maskers.
-
-    A few hundred columns need no linear-operator shortcut, so the signals go
-    through :func:`~niimasker_core.signal.clean.clean` column-wise, as the
-    command's do, in nilearn's own arithmetic; a single volume (a 3D image)
-    goes through :func:`~niimasker_core.maskers.base.clean_image_signals`,
-    which handles it as nilearn does.
-
-    Parameters
-    ----------
-    signals : numpy.ndarray
-        ``(n_volumes, n_columns)`` raw signals.
-    image : ImageInput
-        Their image (for high-variance confounds).
-    t_r : float or None
-        The repetition time.
-    options : CleaningOptions
-        :meth:`VolumeMasker._cleaning`.
-    confounds : array-like, DataFrame, path, list of them or None
-        Regressors.
-    sample_mask : array-like or None
-        Volumes to keep.
-
-    Returns
-    -------
-    numpy.ndarray
-        Cleaned signals, in the dtype of ``signals`` (as nilearn returns them).
-    """
-    if signals.shape[0] < 2:
-        return clean_image_signals(signals, image, t_r, options, confounds, sample_mask)
-    regressors = stack_confounds(
-        image.original, image.n_volumes, confounds, options.high_variance_confounds
-    )
-    masks = run_sample_masks(sample_mask, 1)
-    cleaned = clean(
-        signals,
-        options,
-        t_r=t_r,
-        confounds=regressors,
-        sample_mask=None if masks is None else masks[0],
-        underdetermined="nilearn",
-    )
-    return cleaned.astype(signals.dtype, copy=False)
+__all__ = ["RegionMasker"]
 
 
 class RegionMasker(VolumeMasker):
     """Base of the region maskers: ``transform`` = reduction + engine + cleaning.
 
     Subclasses implement ``fit`` and ``_reduction(image)``, which returns the
-    :class:`~niimasker_core.rois.base.Reduction` for an image plus a
-    ``finish(signals)`` callable applied to the raw signals (column
-    selection, zero columns) before cleaning.
+    :class:`~niimasker_core.rois.base.Reduction` for an image plus the
+    :class:`~niimasker_core.maskers.region_job.Columns` applied to the raw
+    signals (column selection, zero columns) before cleaning.
     """
 
-    #: Raw bytes streamed per chunk of volumes (see :func:`extract_regions`).
+    #: Raw bytes streamed per chunk of volumes (see
+    #: :func:`~niimasker_core.maskers.image_signals.extract_regions`).
     _chunk_bytes = CHUNK_BYTES
 
     def _reduction(self, image: ImageInput):
@@ -271,38 +129,50 @@ class RegionMasker(VolumeMasker):
         )
 
     def _transform(self, imgs, confounds, sample_mask, with_hv: bool) -> np.ndarray:
+        job = self._region_job(imgs, confounds, sample_mask, with_hv)
+        self._log("extracting")
+        self._log("cleaning")
+        return run_region_job(job)
+
+    def _region_job(
+        self, imgs, confounds, sample_mask, with_hv: bool, grids: dict | None = None
+    ) -> RegionJob:
+        """Return what :func:`run_region_job` needs to extract ``imgs`` as this masker.
+
+        The regions are put on the image's grid here (with their warnings), so
+        a ``Multi*`` masker's workers need nothing of the masker itself.
+        ``grids`` keeps them per grid (shape and affine) across the images of
+        one call: the regions depend on nothing else of an image.
+        """
         self._warn_population_standardize()
         self._log("load_data", imgs)
         image = coerce_image(imgs)
-        reduction, finish = self._reduction(image)
-        self._log("extracting")
-        signals = extract_regions(
-            image,
-            reduction,
-            self.smoothing_fwhm,
-            self._chunk_bytes,
-            self._cleaning_imports(with_hv, confounds, sample_mask),
-        )
-        signals = finish(signals)
-        self._log("cleaning")
-        signals = clean_regions(
-            np.ascontiguousarray(signals),
-            image,
-            self.t_r,
-            self._cleaning(with_hv),
-            confounds,
-            sample_mask,
-        )
+        grid = (image.shape, np.asarray(image.affine, dtype=float).tobytes())
+        if grids is None or grid not in grids:
+            made = self._reduction(image)
+            if grids is not None:
+                grids[grid] = made
+        reduction, columns = made if grids is None else grids[grid]
         wanted = target_dtype(image.source_dtype, self.dtype)
         if wanted is None and self.dtype is not None:
             wanted = image.source_dtype
         if self.dtype is None:
             wanted = self._nilearn_dtype(image, reduction)
-        if wanted is not None:
-            signals = signals.astype(wanted, copy=False)
-        if image.ndim == 3 and getattr(self, "_sklearn_output_config", None) is None:
-            signals = signals.squeeze()
-        return signals
+        return RegionJob(
+            image=image,
+            reduction=reduction,
+            columns=columns,
+            smoothing_fwhm=self.smoothing_fwhm,
+            chunk_bytes=self._chunk_bytes,
+            imports=self._cleaning_imports(with_hv, confounds, sample_mask),
+            t_r=self.t_r,
+            cleaning=self._cleaning(with_hv),
+            confounds=confounds,
+            sample_mask=sample_mask,
+            dtype=wanted,
+            squeeze=image.ndim == 3
+            and getattr(self, "_sklearn_output_config", None) is None,
+        )
 
     def _cleaning_imports(
         self, with_hv: bool, confounds: Any, sample_mask: Any

@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..engine import Reduction
 from ..rois.spheres import sphere_members
 from .region_images import load_mask, resample_nearest, same_fov
+from .region_job import Columns
 from .regions import RegionMasker
 
 __all__ = ["NiftiSpheresMasker"]
@@ -246,7 +247,7 @@ class NiftiSpheresMasker(RegionMasker):
         reduction = Reduction(
             columns=[str(i) for i in range(len(members))], voxels=voxels, reduce=reduce
         )
-        return reduction, lambda signals: signals
+        return reduction, Columns()
 
     def inverse_transform(self, region_signals):
         """Return the image with each sphere filled with its signal (nilearn's own).

@@ -9,9 +9,9 @@ images as nilearn does (same error classes and conditions), hands the
 vertices to a subclass's ``_extract`` (a gather, region means through the
 engine's reducers, or the maps' least squares), cleans the result with the
 project's cleaning (:func:`~niimasker_core.signal.clean.clean`, through
-:func:`~niimasker_core.maskers.regions.clean_regions` or, for every vertex,
+:func:`~niimasker_core.maskers.image_signals.clean_regions` or, for every vertex,
 the many-column operator of
-:func:`~niimasker_core.maskers.base.clean_image_signals`) and shapes it as
+:func:`~niimasker_core.maskers.image_signals.clean_image_signals`) and shapes it as
 nilearn does (``dtype``, 1D for a 1D image, ``set_output`` frames).
 
 nilearn is imported inside functions only: the rest of the core runs
@@ -29,8 +29,8 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ..params.vocabulary import target_dtype
-from .base import VolumeMasker, clean_image_signals
-from .regions import clean_regions
+from .base import VolumeMasker
+from .image_signals import clean_image_signals, clean_regions
 
 __all__ = [
     "SurfaceMaskerBase",
