@@ -110,3 +110,35 @@ def test_non_finite_chunks_go_through_nilearn():
     got = frame.resample_at(source, block, voxels, value_bounds(block))
     np.testing.assert_array_equal(np.isnan(got), np.isnan(whole))
     assert np.isnan(got).any()
+
+
+@pytest.mark.parametrize("kind", ["voxels", "separable"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_halves_of_a_chunk_in_two_threads_change_nothing(monkeypatch, kind, dtype):
+    """Each half of a chunk's volumes is resampled in a thread: equal to one thread."""
+    from niimasker_core.domains.volume import resampling
+
+    rng = np.random.default_rng(5)
+    data = np.concatenate([volumes(dtype, rng)] * 2, axis=3)[..., :7]  # odd: 3 + 4
+    block = as_block(data)
+    transform = axis_aligned_transform(SOURCE, TARGETS["flipped_and_finer"])
+
+    def make():
+        if kind == "voxels":
+            voxels = rng.choice(int(np.prod(TARGET_SHAPE)), 300, replace=False)
+            return VoxelResampler(SHAPE, TARGET_SHAPE, *transform, voxels)
+        return resampling.SeparableResampler(SHAPE, TARGET_SHAPE, *transform)
+
+    state = rng.bit_generator.state
+    monkeypatch.setattr(resampling, "_CORES", 2)
+    split = make()
+    halves = [split(block[:1]), split(block)]  # the first chunk sets the reference
+    rng.bit_generator.state = state
+    monkeypatch.setattr(resampling, "_CORES", 1)
+    whole = make()
+    one = [whole(block[:1]), whole(block)]
+    for got, expected in zip(halves, one):
+        assert got.shape == expected.shape and got.dtype == dtype
+        # BLAS may sum a product of another size in another order: float64 rounding
+        tolerance = 1e-13 * np.abs(expected).max() if dtype == np.float64 else 0
+        np.testing.assert_allclose(got, expected, rtol=0, atol=tolerance)

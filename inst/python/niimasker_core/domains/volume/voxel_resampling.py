@@ -26,6 +26,7 @@ those voxels (and so nilearn's), clipped the same way.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -85,6 +86,8 @@ class VoxelResampler(ReferencedResampling):
         the values are returned.
     """
 
+    volume_axis = 1  # ``_resample`` gives (n_voxels, n)
+
     def __init__(self, source_shape, target_shape, zooms, shifts, voxels) -> None:
         self.source_shape = tuple(int(n) for n in source_shape)
         self.target_shape = tuple(int(n) for n in target_shape)
@@ -115,6 +118,7 @@ class VoxelResampler(ReferencedResampling):
         self.ij_rel = (j - self.rows_y[0], i - self.rows_x[0])
         self.n_voxels = voxels.size
         self._taps: dict = {}
+        self._lock = threading.Lock()
 
     def _resample(self, block: np.ndarray, dtype: Any) -> np.ndarray:
         """Return ``(n_voxels, n)`` values at the voxels in ``dtype`` (not clipped)."""
@@ -158,27 +162,31 @@ class VoxelResampler(ReferencedResampling):
         Volume ``v``'s values start ``v * x'`` further in the flat array, so
         one matrix (per number of volumes in a chunk) reads every volume.
         """
+        key = (n, np.dtype(dtype))
+        with self._lock:  # the halves of a chunk ask at once
+            if key not in self._taps:
+                self._taps[key] = self._make_taps(n, dtype)
+                if len(self._taps) > 4:  # two halves, the reference, a last chunk
+                    self._taps.pop(next(iter(self._taps)))
+            return self._taps[key]
+
+    def _make_taps(self, n: int, dtype: Any) -> Any:
         from scipy import sparse  # scipy: imported when used
 
-        key = (n, np.dtype(dtype))
-        if key not in self._taps:
-            if len(self._taps) >= 2:  # the chunks' size and the reference's
-                self._taps.pop(next(iter(self._taps)))
-            width = self.rows_x[1] - self.rows_x[0]
-            n_z = self.z_span[1] - self.z_span[0]
-            j_rel, i_rel = self.ij_rel
-            cols = ((j_rel[:, None] * n_z + self.z_rel) * n) * width + i_rel[:, None]
-            n_cols = (self.rows_y[1] - self.rows_y[0]) * n_z * n * width
-            n_taps = self.z_rel.shape[1]
-            self._taps[key] = sparse.csr_matrix(
-                (
-                    self.z_weights.astype(dtype).ravel(),
-                    cols.ravel(),
-                    np.arange(0, n_taps * self.n_voxels + 1, n_taps),
-                ),
-                shape=(self.n_voxels, max(n_cols - (n - 1) * width, 1)),
-            )
-        return self._taps[key]
+        width = self.rows_x[1] - self.rows_x[0]
+        n_z = self.z_span[1] - self.z_span[0]
+        j_rel, i_rel = self.ij_rel
+        cols = ((j_rel[:, None] * n_z + self.z_rel) * n) * width + i_rel[:, None]
+        n_cols = (self.rows_y[1] - self.rows_y[0]) * n_z * n * width
+        n_taps = self.z_rel.shape[1]
+        return sparse.csr_matrix(
+            (
+                self.z_weights.astype(dtype).ravel(),
+                cols.ravel(),
+                np.arange(0, n_taps * self.n_voxels + 1, n_taps),
+            ),
+            shape=(self.n_voxels, max(n_cols - (n - 1) * width, 1)),
+        )
 
     def __call__(self, block: np.ndarray, clip: Any = "block") -> np.ndarray:
         """Return ``(n_volumes, n_voxels)`` resampled values, dtype of ``block``.
