@@ -27,3 +27,24 @@ def test_parts_run_in_threads_when_there_are_several(monkeypatch):
     monkeypatch.setattr(parts, "cores", lambda: 1)
     (name,) = parts.in_parts(lambda part: threading.current_thread().name, [1, 2])
     assert name == threading.main_thread().name
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, 2),
+        ({"OMP_NUM_THREADS": "1"}, 1),  # a joblib worker of n_jobs=2 on 2 cores
+        ({"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "4"}, 1),
+        ({"OMP_NUM_THREADS": "8"}, 2),  # never more than the cores
+        ({"OMP_NUM_THREADS": "", "MKL_NUM_THREADS": "0"}, 2),  # unset or meaningless
+    ],
+)
+def test_usable_cores_honour_a_runners_thread_limit(monkeypatch, environ, expected):
+    from niimasker_core.domains import base
+
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(base.os, "sched_getaffinity", lambda pid: {0, 1})
+    assert base.usable_cores() == expected

@@ -11,16 +11,46 @@ registers how its files are opened (:mod:`niimasker_core.domains.registry`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Hashable, Iterator
 from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["CHUNK_BYTES", "Domain", "SampledImage", "float_signal_dtype"]
+__all__ = [
+    "CHUNK_BYTES",
+    "Domain",
+    "SampledImage",
+    "float_signal_dtype",
+    "usable_cores",
+]
 
 #: Bytes of raw data read per chunk: a few volumes of an MNI 2 mm image. Small
 #: enough to stay in the CPU cache between inflating and reducing.
 CHUNK_BYTES = 16 * 2**20
+
+
+#: The variables by which a parallel runner limits each worker's threads (joblib's
+#: loky workers get cores // n_jobs; Dask's nanny sets 1).
+_THREAD_LIMITS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def usable_cores() -> int:
+    """Return how many threads a piece of work may split into in this process.
+
+    The cores this process may run on, at most the thread limit its runner
+    set (a worker of an ``n_jobs`` batch gets its share of the cores, so
+    splitting further would only oversubscribe them).
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    for name in _THREAD_LIMITS:
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            cores = min(cores, int(value))
+    return max(cores, 1)
 
 
 class Domain(Protocol):

@@ -9,24 +9,25 @@ keep the GIL: they gain nothing here.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
+from ..domains.base import usable_cores
 from .blas import one_blas_thread
 
 __all__ = ["cores", "in_parts"]
 
 
 def cores() -> int:
-    """Return the number of cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    """Return the threads work may split into here.
+
+    :func:`~niimasker_core.domains.base.usable_cores`: the process's cores,
+    at most the thread limit of an ``n_jobs`` or Dask worker.
+    """
+    return usable_cores()
 
 
 def in_parts(function: Callable[..., Any], items: Sequence, *args: Any) -> list:

@@ -54,6 +54,7 @@ from nibabel.nifti1 import data_type_codes, intent_codes
 from nibabel.volumeutils import Recoder
 
 from ...errors import ImageNotFoundError, InputFileError
+from ..base import usable_cores
 
 __all__ = [
     "TIME_SERIES",
@@ -70,7 +71,7 @@ TIME_SERIES = "NIFTI_INTENT_TIME_SERIES"
 _TASK_BYTES = 1 << 20
 
 #: Threads decoding payloads: base64 holds the GIL, inflating does not.
-_THREADS = min(2, os.cpu_count() or 1)
+_THREADS = min(2, usable_cores())
 
 _BASE64 = ("B64BIN", "B64GZ")
 _DATA_OPEN = b"<Data>"

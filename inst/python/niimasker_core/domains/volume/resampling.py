@@ -21,12 +21,13 @@ engine clips then (or scans the range first when smoothing follows).
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
+
+from ..base import usable_cores
 
 __all__ = [
     "ReferencedResampling",
@@ -37,7 +38,8 @@ __all__ = [
 ]
 
 
-_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+#: Threads a chunk may be resampled in (two halves when there are two or more).
+_CORES = usable_cores()
 
 
 def axis_aligned_transform(
