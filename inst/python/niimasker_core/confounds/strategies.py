@@ -6,7 +6,7 @@
   ``Scrub`` variants), defined as :func:`nilearn.interfaces.fmriprep.load_confounds`
   arguments in :data:`PRESETS`, as the ``load_confounds`` package defined them;
 * a nilearn strategy (``simple``, ``scrubbing``, ``compcor``, ``ica_aroma``),
-  nilearn's own :data:`preset_strategies`;
+  nilearn's own ``preset_strategies`` (:data:`NILEARN_PRESETS`);
 * a list of nilearn components (``motion``, ``high_pass``, ``wm_csf``,
   ``global_signal``, ``compcor``, ``ica_aroma``, ``scrub``,
   ``non_steady_state``);
@@ -16,7 +16,9 @@ nilearn's functions find the confounds file from the image's fMRIPrep name.
 To run them on any user-given file, :func:`load_with_nilearn` links the file
 (and its JSON sidecar, needed for CompCor) into a private temporary folder
 under fMRIPrep names and calls the public ``load_confounds`` there, so that
-the columns and the sample mask are exactly nilearn's.
+the columns and the sample mask are exactly nilearn's. Strategies of columns
+chosen by name alone (the Params presets without Scrub, nilearn's ``simple``)
+are selected by :func:`_select_by_name`, nilearn's steps without importing it.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COMPONENTS",
+    "NILEARN_PRESETS",
     "NILEARN_STRATEGIES",
     "PRESETS",
     "ConfoundSpec",
@@ -96,7 +99,43 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 
-NILEARN_STRATEGIES = ("simple", "scrubbing", "compcor", "ica_aroma")
+#: nilearn 0.14's ``load_confounds_strategy`` presets (its ``preset_strategies``,
+#: copied so that choosing one imports no nilearn; a test compares them).
+NILEARN_PRESETS: dict[str, dict[str, Any]] = {
+    "simple": {
+        "strategy": ("high_pass", "motion", "wm_csf"),
+        "motion": "full",
+        "wm_csf": "basic",
+        "global_signal": None,
+        "demean": True,
+    },
+    "scrubbing": {
+        "strategy": ("high_pass", "motion", "wm_csf", "scrub"),
+        "motion": "full",
+        "wm_csf": "full",
+        "scrub": 5,
+        "fd_threshold": 0.5,
+        "std_dvars_threshold": 1.5,
+        "global_signal": None,
+        "demean": True,
+    },
+    "compcor": {
+        "strategy": ("high_pass", "motion", "compcor"),
+        "motion": "full",
+        "n_compcor": "all",
+        "compcor": "anat_combined",
+        "global_signal": None,
+        "demean": True,
+    },
+    "ica_aroma": {
+        "strategy": ("high_pass", "wm_csf", "ica_aroma"),
+        "wm_csf": "basic",
+        "ica_aroma": "full",
+        "global_signal": None,
+        "demean": True,
+    },
+}
+NILEARN_STRATEGIES = tuple(NILEARN_PRESETS)
 COMPONENTS = (
     "motion",
     "high_pass",
@@ -191,9 +230,7 @@ def _preset_kwargs(name: str, given: dict[str, Any]) -> tuple[dict, list[str]]:
 
 
 def _strategy_kwargs(name: str, given: dict[str, Any]) -> tuple[dict, list[str]]:
-    from nilearn.interfaces.fmriprep.load_confounds_strategy import preset_strategies
-
-    params = {k: v for k, v in preset_strategies[name].items() if k != "demean"}
+    params = {k: v for k, v in NILEARN_PRESETS[name].items() if k != "demean"}
     params["strategy"] = tuple(params["strategy"])
     params.pop("global_signal", None)
     unused = []
@@ -272,19 +309,11 @@ def confounds_sidecar_path(path: str) -> Path:
 
 
 def _expected_columns(params: dict[str, Any]) -> list[str]:
-    from nilearn.interfaces.fmriprep.load_confounds_utils import add_suffix
-
     strategy = params["strategy"]
     expected: list[str] = []
-    if "motion" in strategy:
-        expected += add_suffix(
-            ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"],
-            params["motion"],
-        )
-    if "wm_csf" in strategy:
-        expected += add_suffix(["csf", "white_matter"], params["wm_csf"])
-    if "global_signal" in strategy:
-        expected += add_suffix(["global_signal"], params["global_signal"])
+    for component in ("motion", "wm_csf", "global_signal"):
+        if component in strategy:
+            expected += _with_suffixes(component, params[component])
     if "scrub" in strategy:
         expected += ["framewise_displacement", "std_dvars"]
     return expected
@@ -346,6 +375,89 @@ def _private_dir() -> str:
     )
 
 
+#: Components whose columns nilearn chooses by name alone (no sidecar, no thresholds).
+_BY_NAME = frozenset(
+    {"motion", "wm_csf", "global_signal", "high_pass", "non_steady_state"}
+)
+_SUFFIXED = {
+    "motion": ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"],
+    "wm_csf": ["csf", "white_matter"],
+    "global_signal": ["global_signal"],
+}
+_SUFFIXES = {
+    "basic": (),
+    "derivatives": ("derivative1",),
+    "power2": ("power2",),
+    "full": ("derivative1", "power2", "derivative1_power2"),
+}
+
+
+def _with_suffixes(component: str, model: str) -> list[str]:
+    """Return a component's columns for ``model`` (nilearn's ``add_suffix``, its order)."""
+    bases = _SUFFIXED[component]
+    return bases + [f"{b}_{s}" for b in bases for s in _SUFFIXES[model]]
+
+
+def _select_by_name(
+    path: str, params: dict[str, Any]
+) -> tuple[pd.DataFrame, np.ndarray | None] | None:
+    """Return nilearn's ``load_confounds(demean=False)`` without importing nilearn.
+
+    For strategies of components chosen by column name alone (motion,
+    wm_csf, global_signal, high_pass: every preset but the Scrub and CompCor
+    ones, and nilearn's ``simple``), this is nilearn
+    0.14's selection step by step: the file read as nilearn reads it, the
+    non-steady-state columns always, each component's columns, outlier
+    columns turned into the sample mask, the rest in sorted order, a first
+    row's ``n/a`` taken from the second row. Importing nilearn's fMRIPrep
+    interface costs a process ~1.2 s (it imports scikit-learn). Returns None
+    where nilearn must run: other components, or a file or table nilearn
+    refuses or warns about (its own message then reaches the user).
+    """
+    import pandas as pd  # pandas: only with tables
+
+    if (
+        not set(params["strategy"]) <= _BY_NAME
+        or "non_steady_state" in params["strategy"]
+    ):
+        return None  # (non_steady_state given: nilearn warns that it always is)
+    raw = pd.read_csv(path, delimiter="\t", encoding="utf-8")
+    names = [str(c) for c in raw.columns]
+    camel = any(c != c.lower() and c != c.upper() and "_" not in c for c in names)
+    try:
+        float(names[0])
+        numeric_header = True
+    except ValueError:
+        numeric_header = False
+    if camel or numeric_header or len(raw) < 2:
+        return None
+    chosen = [c for c in names if "non_steady_state" in c]
+    for component in params["strategy"]:
+        if component in _SUFFIXED:
+            wanted = _with_suffixes(component, params[component])
+            if not all(w in names for w in wanted):
+                return None
+            chosen += wanted
+        else:
+            key = "cosine" if component == "high_pass" else "non_steady_state"
+            chosen += [c for c in names if key in c]
+    frame = raw.loc[:, chosen]
+    outliers = {c for c in chosen if "motion_outlier" in c or "non_steady_state" in c}
+    sample_mask = None
+    if outliers:
+        flags = frame.loc[:, sorted(outliers)].sum(axis=1).to_numpy()
+        sample_mask = np.where(flags == 0)[0]
+        if sample_mask.size == 0:  # nilearn warns: every volume is an outlier
+            return None
+    confounds = frame.loc[:, sorted(set(chosen) - outliers)].copy()
+    if any(kind not in "fiu" for kind in confounds.dtypes.map(lambda d: d.kind)):
+        return None  # text in a column: nilearn's own error
+    if confounds.size != 0:
+        first = np.isnan(confounds.to_numpy(dtype=np.float64)[0, :])
+        confounds.iloc[0, first] = confounds.iloc[1, first]
+    return confounds, sample_mask
+
+
 def load_with_nilearn(
     path: str, table: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, np.ndarray | None]:
@@ -374,7 +486,6 @@ def load_with_nilearn(
         Naming the missing columns, or repeating nilearn's complaint.
     """
     import pandas as pd  # pandas: only with tables
-    from nilearn.interfaces.fmriprep import load_confounds
 
     missing = [c for c in _expected_columns(params) if c not in table.columns]
     if missing:
@@ -392,6 +503,12 @@ def load_with_nilearn(
                 "ica_aroma='basic'. Run fMRIPrep with --use-aroma, or choose another "
                 "strategy."
             )
+    if not (path.lower().endswith(".csv") or "header" in table.attrs):
+        chosen = _select_by_name(path, params)
+        if chosen is not None:
+            return chosen
+    from nilearn.interfaces.fmriprep import load_confounds
+
     full_aroma = "ica_aroma" in params["strategy"] and params.get("ica_aroma") == "full"
     image_name = (
         "desc-smoothAROMAnonaggr_bold.nii.gz"
