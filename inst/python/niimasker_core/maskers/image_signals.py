@@ -14,7 +14,7 @@ memory; an in-memory image is streamed from its array) goes once through
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -297,13 +297,46 @@ def extract_regions(
             raise
         warn_non_finite(stacklevel=7)  # via run_region_job, _transform, transform and
         # scikit-learn's set_output wrapper of it, to the caller
+        if reduction.domain is not None:
+            stream, reduction = _resampled_as_nilearn(image, reduction)
+        else:
+            stream = image_stream(image, finite=True)
         extracted = extract(
-            image_stream(image, finite=True),
-            [reduction],
-            smoothing_fwhm=smoothing_fwhm,
-            chunk_bytes=chunk_bytes,
+            stream, [reduction], smoothing_fwhm=smoothing_fwhm, chunk_bytes=chunk_bytes
         )
     return extracted.signals[0]
+
+
+def _resampled_as_nilearn(
+    image: ImageInput, reduction: Reduction
+) -> tuple[ImageInfo, Reduction]:
+    """Return ``image`` resampled onto the regions' grid by nilearn, and the regions on it.
+
+    nilearn's ``resample_img`` fills each non-finite voxel from its finite
+    neighbours (``extrapolate_out_mask``) before the spline, then sets NaN
+    where the nearest source voxel was not finite; the masker reads those as
+    0 (before smoothing, which comes after resampling). Streaming the image
+    with its non-finite values set to 0 instead differed by ~0.2% in the
+    volumes holding them, so an image with non-finite values is resampled by
+    nilearn itself, in memory, as slowly as nilearn does.
+    """
+    from nilearn.image import load_img, resample_img
+
+    img = image.img if image.img is not None else load_img(image.path)
+    grid = reduction.domain
+    with warnings.catch_warnings():
+        # nilearn's "NaNs or infinite values" (warned above) and its future defaults
+        warnings.simplefilter("ignore", (RuntimeWarning, FutureWarning))
+        resampled = resample_img(
+            img,
+            interpolation="continuous",
+            target_shape=tuple(grid.shape),
+            target_affine=grid.affine,
+        )
+    data = np.asanyarray(resampled.dataobj)
+    data = np.where(np.isfinite(data), data, 0).astype(data.dtype)
+    stream = array_image_info(data, resampled.affine, "<in-memory image>")
+    return stream, replace(reduction, domain=None)
 
 
 def clean_regions(
