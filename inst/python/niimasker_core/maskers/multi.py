@@ -154,8 +154,12 @@ class MultiTransform:
 
         if hasattr(self, "_region_job"):  # region maskers: plain jobs, no masker
             grids: dict = {}  # the regions, once per grid
-            work = [self._region_job(i, c, s, True, grids) for i, c, s in jobs]
-            return Parallel(n_jobs=n_jobs)(delayed(run_region_job)(j) for j in work)
+            # a generator: joblib builds each job as it dispatches it (a few ahead),
+            # so an image given as 3D files is not concatenated long before its turn
+            return Parallel(n_jobs=n_jobs)(
+                delayed(run_region_job)(self._region_job(i, c, s, True, grids))
+                for i, c, s in jobs
+            )
         return Parallel(n_jobs=n_jobs)(
             delayed(self._transform)(i, c, s, True) for i, c, s in jobs
         )
