@@ -376,9 +376,7 @@ def _private_dir() -> str:
 
 
 #: Components whose columns nilearn chooses by name alone (no sidecar, no thresholds).
-_BY_NAME = frozenset(
-    {"motion", "wm_csf", "global_signal", "high_pass", "non_steady_state"}
-)
+_BY_NAME = frozenset({"motion", "wm_csf", "global_signal", "high_pass"})
 _SUFFIXED = {
     "motion": ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"],
     "wm_csf": ["csf", "white_matter"],
@@ -393,7 +391,10 @@ _SUFFIXES = {
 
 
 def _with_suffixes(component: str, model: str) -> list[str]:
-    """Return a component's columns for ``model`` (nilearn's ``add_suffix``, its order)."""
+    """Return a component's columns for ``model``, as nilearn's ``add_suffix`` names them.
+
+    nilearn's order for ``"full"`` follows a set's; its selection is sorted after.
+    """
     bases = _SUFFIXED[component]
     return bases + [f"{b}_{s}" for b in bases for s in _SUFFIXES[model]]
 
@@ -416,11 +417,8 @@ def _select_by_name(
     """
     import pandas as pd  # pandas: only with tables
 
-    if (
-        not set(params["strategy"]) <= _BY_NAME
-        or "non_steady_state" in params["strategy"]
-    ):
-        return None  # (non_steady_state given: nilearn warns that it always is)
+    if not set(params["strategy"]) <= _BY_NAME:
+        return None  # also when non_steady_state is given: nilearn warns it always is
     raw = pd.read_csv(path, delimiter="\t", encoding="utf-8")
     names = [str(c) for c in raw.columns]
     camel = any(c != c.lower() and c != c.upper() and "_" not in c for c in names)
@@ -438,9 +436,8 @@ def _select_by_name(
             if not all(w in names for w in wanted):
                 return None
             chosen += wanted
-        else:
-            key = "cosine" if component == "high_pass" else "non_steady_state"
-            chosen += [c for c in names if key in c]
+        else:  # high_pass
+            chosen += [c for c in names if "cosine" in c]
     frame = raw.loc[:, chosen]
     outliers = {c for c in chosen if "motion_outlier" in c or "non_steady_state" in c}
     sample_mask = None
