@@ -54,7 +54,7 @@ def test_tangent_over_the_batch_equals_nilearn(rng, estimator):
 
 @pytest.mark.parametrize("cores", [1, 2, 3, 8])
 def test_every_split_between_threads_gives_nilearn_in_order(rng, monkeypatch, cores):
-    monkeypatch.setattr(parts, "cores", lambda: cores)
+    monkeypatch.setattr(parts, "usable_cores", lambda: cores)
     tables = _tables(rng, n=5, regions=12)  # 5 images: uneven parts, or 1 per part
     ours = tangent_connectomes(tables, [str(i) for i in range(12)], "empirical")
     for matrix, expected in zip(ours, _nilearn(tables, "empirical")):

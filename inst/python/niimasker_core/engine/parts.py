@@ -18,20 +18,14 @@ import numpy as np
 from ..domains.base import usable_cores
 from .blas import one_blas_thread
 
-__all__ = ["cores", "in_parts"]
-
-
-def cores() -> int:
-    """Return the threads work may split into here.
-
-    :func:`~niimasker_core.domains.base.usable_cores`: the process's cores,
-    at most the thread limit of an ``n_jobs`` or Dask worker.
-    """
-    return usable_cores()
+__all__ = ["in_parts"]
 
 
 def in_parts(function: Callable[..., Any], items: Sequence, *args: Any) -> list:
     """Return ``function(part, *args)`` for contiguous parts of ``items``, one per core.
+
+    The cores are :func:`~niimasker_core.domains.base.usable_cores`: the
+    process's, at most the thread limit of an ``n_jobs`` or Dask worker.
 
     Parameters
     ----------
@@ -48,7 +42,7 @@ def in_parts(function: Callable[..., Any], items: Sequence, *args: Any) -> list:
     list
         The parts' results, in the order of the parts.
     """
-    workers = max(1, min(cores(), len(items)))
+    workers = max(1, min(usable_cores(), len(items)))
     if workers == 1:
         return [function(items, *args)]
     bounds = np.linspace(0, len(items), workers + 1).astype(int)
