@@ -147,12 +147,11 @@ class RegionMasker(VolumeMasker):
         self._warn_population_standardize()
         self._log("load_data", imgs)
         image = coerce_image(imgs)
+        grids = {} if grids is None else grids
         grid = (image.shape, np.asarray(image.affine, dtype=float).tobytes())
-        if grids is None or grid not in grids:
-            made = self._reduction(image)
-            if grids is not None:
-                grids[grid] = made
-        reduction, columns = made if grids is None else grids[grid]
+        if grid not in grids:
+            grids[grid] = self._reduction(image)
+        reduction, columns = grids[grid]
         wanted = target_dtype(image.source_dtype, self.dtype)
         if wanted is None and self.dtype is not None:
             wanted = image.source_dtype
