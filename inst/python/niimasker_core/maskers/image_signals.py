@@ -243,9 +243,18 @@ def image_stream(image: ImageInput, finite: bool = False) -> ImageInfo:
     """
     if image.path is not None and not finite:
         return read_image_info(image.path, need_4d=False)
+    return _in_memory(_loaded(image), finite)
+
+
+def _loaded(image: ImageInput) -> Any:
+    """Return ``image`` as a nibabel image (loaded from its file when it has one)."""
     from nilearn.image import load_img
 
-    img = image.img if image.img is not None else load_img(image.path)
+    return image.img if image.img is not None else load_img(image.path)
+
+
+def _in_memory(img: Any, finite: bool) -> ImageInfo:
+    """Return ``img``'s array to stream, non-finite values set to 0 when ``finite``."""
     data = np.asanyarray(img.dataobj)
     if finite and data.dtype.kind == "f":
         data = np.where(np.isfinite(data), data, 0).astype(data.dtype)
@@ -320,23 +329,19 @@ def _resampled_as_nilearn(
     volumes holding them, so an image with non-finite values is resampled by
     nilearn itself, in memory, as slowly as nilearn does.
     """
-    from nilearn.image import load_img, resample_img
+    from nilearn.image import resample_img
 
-    img = image.img if image.img is not None else load_img(image.path)
     grid = reduction.domain
     with warnings.catch_warnings():
         # nilearn's "NaNs or infinite values" (warned above) and its future defaults
         warnings.simplefilter("ignore", (RuntimeWarning, FutureWarning))
         resampled = resample_img(
-            img,
+            _loaded(image),
             interpolation="continuous",
             target_shape=tuple(grid.shape),
             target_affine=grid.affine,
         )
-    data = np.asanyarray(resampled.dataobj)
-    data = np.where(np.isfinite(data), data, 0).astype(data.dtype)
-    stream = array_image_info(data, resampled.affine, "<in-memory image>")
-    return stream, replace(reduction, domain=None)
+    return _in_memory(resampled, finite=True), replace(reduction, domain=None)
 
 
 def clean_regions(
