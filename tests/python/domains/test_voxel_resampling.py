@@ -142,3 +142,62 @@ def test_halves_of_a_chunk_in_two_threads_change_nothing(monkeypatch, kind, dtyp
         # BLAS may sum a product of another size in another order: float64 rounding
         tolerance = 1e-13 * np.abs(expected).max() if dtype == np.float64 else 0
         np.testing.assert_allclose(got, expected, rtol=0, atol=tolerance)
+
+
+@pytest.mark.parametrize("kind", ["voxels", "separable"])
+def test_reused_work_arrays_give_each_chunk_its_own_values(monkeypatch, kind):
+    """Chunks of other lengths and other boxes of data, one resampler: as fresh ones.
+
+    Each thread keeps its intermediate arrays from chunk to chunk
+    (``Workspace``); a chunk whose box of nonzero data or number of volumes
+    differs from the last one's must not read the last one's values.
+    """
+    from niimasker_core.domains.volume import resampling
+
+    monkeypatch.setattr(resampling, "_CORES", 2)
+    rng = np.random.default_rng(8)
+    data = volumes(np.float32, rng)
+    moved = np.zeros_like(data)
+    moved[4:, 2:9, 5:] = data[4:, 2:9, 5:]  # another box of nonzero data
+    chunks = [as_block(data), as_block(moved)[:3], as_block(data)[1:2]]
+    transform = axis_aligned_transform(SOURCE, TARGETS["flipped_and_finer"])
+    voxels = rng.choice(int(np.prod(TARGET_SHAPE)), 400, replace=False)
+
+    def make():
+        if kind == "voxels":
+            return VoxelResampler(SHAPE, TARGET_SHAPE, *transform, voxels)
+        return resampling.SeparableResampler(SHAPE, TARGET_SHAPE, *transform)
+
+    reused = make()
+    reference = chunks[0][:1]  # the same first volume sets both references
+    reused(reference, clip=None)
+    for chunk in chunks:
+        fresh = make()
+        fresh(reference, clip=None)
+        np.testing.assert_array_equal(reused(chunk, clip=None), fresh(chunk, clip=None))
+
+
+def test_a_forked_child_resamples_in_halves_too(monkeypatch):
+    """The helper thread is the parent's: a forked child starts its own (no hang)."""
+    import multiprocessing
+
+    from niimasker_core.domains.volume import resampling
+
+    monkeypatch.setattr(resampling, "_CORES", 2)
+    rng = np.random.default_rng(9)
+    block = as_block(volumes(np.float64, rng))
+    transform = axis_aligned_transform(SOURCE, TARGETS["coarser"])
+    expected = VoxelResampler(SHAPE, TARGET_SHAPE, *transform, np.arange(50))(block)
+    assert resampling._helper is not None  # the parent's helper thread exists
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        result = pool.apply_async(_resample_in_child, (block, transform))
+        got = result.get(timeout=60)  # without the fork hook this never returns
+    np.testing.assert_array_equal(got, expected)
+
+
+def _resample_in_child(block, transform):
+    from niimasker_core.domains.volume import resampling
+
+    resampling._CORES = 2  # the halves, in this forked process
+    return VoxelResampler(SHAPE, TARGET_SHAPE, *transform, np.arange(50))(block)
