@@ -467,3 +467,21 @@ def test_sklearn_estimator_checks(estimator, check):
     if name in _nilearn_expected_failures(estimator):
         pytest.skip("nilearn expects its own masker to fail this check")
     check(estimator)
+
+
+def test_labels_lut_made_on_first_use_warns_and_equals_nilearn(affine):
+    """The default look-up table is made when read; fit still warns as nilearn's."""
+    data = np.full((7, 8, 9), 3, dtype=np.int16)  # one label, no background
+    atlas = nib.Nifti1Image(data, affine)
+    with pytest.warns(UserWarning, match="single label covering") as theirs:
+        nilearn_masker = nl.NiftiLabelsMasker(atlas).fit()
+    with pytest.warns(UserWarning, match="single label covering") as ours:
+        masker = core.NiftiLabelsMasker(atlas).fit()
+    assert [str(w.message) for w in ours if "label" in str(w.message)] == [
+        str(w.message) for w in theirs if "label" in str(w.message)
+    ]
+    assert masker._lut_made is None  # not made by fit
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # reading it warns no more
+        pd.testing.assert_frame_equal(masker.lut_, nilearn_masker.lut_)
+    assert not hasattr(core.NiftiLabelsMasker(atlas), "lut_")  # not fitted

@@ -150,3 +150,51 @@ def test_sanitize_confounds_reads_files_as_nilearn(tmp_path):
         sanitize_confounds(20, str(table)), nilearn_sanitize(20, str(table))
     )
     assert sanitize_confounds(20, None) is None
+
+
+_MULTI = """
+import sys
+from niimasker_core import MultiNiftiLabelsMasker
+files = sys.argv[2:]
+masker = MultiNiftiLabelsMasker(sys.argv[1], detrend=True, t_r=2.0, n_jobs=1)
+signals = masker.fit_transform(files)
+heavy = ("nilearn.image", "nilearn.signal", "nilearn._utils.bids", "nilearn.maskers")
+print(",".join(m for m in heavy if m in sys.modules) or "none")
+"""
+
+
+def test_a_multi_masker_checks_a_list_of_files_without_nilearn(
+    tmp_path, bold_file, atlas_file
+):
+    """nilearn's checks of each file with nibabel, its look-up table when read.
+
+    The masker's process no longer imports ``nilearn.image`` (``fit``'s check
+    of the files) or nilearn's look-up table helpers (``lut_``), ~0.7 s;
+    nilearn's tags (``nilearn._utils.tags``, ~4 ms) it still imports.
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", _MULTI, str(atlas_file), str(bold_file), str(bold_file)],
+        capture_output=True,
+        check=True,
+    )
+    assert done.stdout.decode().strip() == "none", done.stdout
+
+
+@pytest.mark.parametrize("files", ["empty_in_list", "missing_in_list", "surface"])
+def test_lists_refused_as_nilearn_refuses_them(tmp_path, bold_file, affine, files):
+    from nilearn.image.image import check_volume_for_fit
+
+    from niimasker_core.maskers.base import VolumeMasker
+
+    empty = tmp_path / "empty.nii.gz"
+    nib.Nifti1Image(np.zeros((3, 3, 0), np.float32), affine).to_filename(empty)
+    imgs = {
+        "empty_in_list": [str(bold_file), str(empty)],
+        "missing_in_list": [str(bold_file), str(tmp_path / "missing.nii.gz")],
+        "surface": [str(bold_file), 3],
+    }[files]
+    with pytest.raises((TypeError, ValueError)) as theirs:
+        check_volume_for_fit(imgs)
+    with pytest.raises(type(theirs.value)) as ours:
+        VolumeMasker._check_imgs(imgs)
+    assert str(ours.value) == str(theirs.value)
