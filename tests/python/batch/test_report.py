@@ -255,3 +255,70 @@ def test_report_must_be_a_flag(bad):
 
     with pytest.raises(SettingsError, match="'report' must be true or false"):
         make_settings(report=bad)
+
+
+def _overlay_png(text: str) -> str:
+    return next(p for kind, p in _PNG.findall(text) if kind == "mosaic")
+
+
+def test_overlay_mean_is_made_as_the_first_image_streams(
+    tmp_path, bold_file, atlas_file, monkeypatch
+):
+    """The report draws the first image's mean without reading it again, the same bits."""
+    from niimasker_core.batch.report import overlay, sections
+
+    reads = []
+    read_again = overlay.mean_volume
+
+    def counted(*args, **kwargs):
+        reads.append(args[0])
+        return read_again(*args, **kwargs)
+
+    monkeypatch.setattr(overlay, "mean_volume", counted)
+    settings = make_settings(
+        input_files=[str(bold_file)], roi_file=str(atlas_file), discard_scans=2
+    )
+    run_batch(settings, str(tmp_path / "streamed"))
+    assert reads == []  # drawn on the mean the stream made
+    monkeypatch.setattr(sections, "_streamed_mean", lambda result: (None, 0))
+    run_batch(settings, str(tmp_path / "read"))
+    assert len(reads) == 1  # the earlier way: the image read again
+    streamed, read = (
+        (tmp_path / name / "report.html").read_text() for name in ("streamed", "read")
+    )
+    assert _overlay_png(streamed) == _overlay_png(read)
+
+
+def test_overlay_reads_again_when_early_volumes_are_censored(
+    tmp_path, rng, monkeypatch
+):
+    """Volumes censored among the first: the stream's mean is not the kept volumes'."""
+    from fmriprep_tree import fmriprep_table, write_atlas, write_bold, write_confounds
+
+    from niimasker_core.batch.report import overlay
+
+    reads = []
+    read_again = overlay.mean_volume
+    monkeypatch.setattr(
+        overlay,
+        "mean_volume",
+        lambda *a, **k: reads.append(sorted(a[1])) or read_again(*a, **k),
+    )
+    bold = write_bold(tmp_path / "sub-01_task-rest_bold.nii.gz", rng, 30)
+    table, meta = fmriprep_table(30, rng, fd_spikes=(4,))
+    confounds = tmp_path / "sub-01_task-rest_desc-confounds_timeseries.tsv"
+    write_confounds(confounds, table, meta)
+    atlas = write_atlas(tmp_path / "atlas.nii.gz", rng, n_regions=4)
+    settings = make_settings(
+        input_files=[str(bold)],
+        roi_file=str(atlas),
+        regressor_files=[str(confounds)],
+        regressors=["trans_x", "csf"],
+        fd_threshold=0.5,
+        scrub=0,
+        t_r=2.0,
+    )
+    run_batch(settings, str(tmp_path / "out"))
+    # the stream averaged volumes 0-9; the kept ones skip the censored volume 4
+    assert len(reads) == 1 and reads[0][:4] == [0, 1, 2, 3] and 4 not in reads[0]
+    assert "Mean of the first" in (tmp_path / "out" / "report.html").read_text()

@@ -230,3 +230,26 @@ def test_memory_does_not_grow_with_the_number_of_volumes(tmp_path, rng, affine):
     # 380 more volumes are 770 kB of image; only the T x R outputs may grow
     outputs_bytes = 380 * len(reduction.columns) * 8 * 2  # float64 + float32 copies
     assert peaks[400] - peaks[20] < outputs_bytes + 64 * 1024 < 380 * VOLUME_BYTES / 5
+
+
+@pytest.mark.parametrize("chunk_bytes", CHUNKS)
+@pytest.mark.parametrize("dtype", [np.float32, np.int16])
+def test_mean_of_the_first_volumes_equals_the_reports_own_read(
+    tmp_path, rng, affine, chunk_bytes, dtype
+):
+    """The report's overlay mean, made as the image streams: the same bits as a read."""
+    from niimasker_core.batch.report.overlay import mean_volume
+
+    info, reduction, data, *_ = setup(tmp_path, rng, affine, dtype=dtype)
+    extracted = extract(
+        info, [reduction], discard_scans=3, chunk_bytes=chunk_bytes, mean_volumes=10
+    )
+    mean, count = extracted.volume_mean
+    expected, n_used = mean_volume(info, list(range(3, 20)), max_volumes=10)
+    assert count == n_used == 10
+    np.testing.assert_array_equal(mean, expected)
+    # fewer volumes left than asked: all of them
+    short = extract(info, [reduction], discard_scans=15, mean_volumes=10).volume_mean
+    assert short[1] == 5
+    np.testing.assert_array_equal(short[0], mean_volume(info, range(15, 20))[0])
+    assert extract(info, [reduction]).volume_mean is None  # not asked

@@ -91,6 +91,7 @@ def process_image(plan: RunPlan, job: Job, output_dir: str | None) -> list[Image
             *_cleaning_imports(plan, job, confounds),
             *(("pandas",) if output_dir is None else ()),  # results as tables
         ),
+        mean_volumes=plan.report_mean,
     )
     if confounds is None:
         confounds = _align(plan, job, image.n_volumes)
@@ -123,8 +124,14 @@ def process_image(plan: RunPlan, job: Job, output_dir: str | None) -> list[Image
                 roi_set.source,
                 job.options.connectivity.connectivity_estimator,
             )
+    volume_mean = None
+    if extracted.volume_mean is not None:
+        mean, count = extracted.volume_mean
+        first = extracted.first_volume
+        volume_mean = (mean, list(range(first, first + count)))
     for result in results:
         result.seconds = time.perf_counter() - started
+        result.volume_mean = volume_mean
     return results
 
 

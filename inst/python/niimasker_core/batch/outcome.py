@@ -28,6 +28,9 @@ class ImageResult:
     # connectivity matrices by kind (signal.connectivity.Connectome)
     connectivity: dict[str, Any] = field(default_factory=dict)
     names: Any = None  # its ROI set's OutputNames, once known (written or read back)
+    # the mean of its first volumes read, for the report's overlay, and their
+    # indices in the image (RunPlan.report_mean); None when not made
+    volume_mean: tuple[np.ndarray, list[int]] | None = None
 
 
 @dataclass

@@ -71,6 +71,8 @@ class RunPlan:
     companions: tuple[str, ...] = ()  # the image's other files (a hemisphere)
     entities: tuple[tuple[str, str], ...] | None = None  # output_layout='bids'
     statistic: str = "mean"  # the BIDS layout's stat- entity: the regions' strategy
+    # volumes averaged as the image streams, for the report's overlay (0: none)
+    report_mean: int = 0
 
     def names(self, set_name: str, suffix: str = "") -> OutputNames:
         """Return the names of the outputs of one ROI set (``suffix``: flat layout's)."""

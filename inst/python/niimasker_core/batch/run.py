@@ -52,6 +52,7 @@ from .plan import RunPlan, natural_key, plan_runs
 from .readback import finished_outputs
 from .record import parameters_file, record_outcome, record_status, run_record
 from .report import ReportSpool
+from .report.sections import MEAN_VOLUMES
 from .safety import check_outputs
 from .shards import SHARD_LIST_KEY, check_shard_list
 
@@ -183,6 +184,11 @@ def run_batch(
     spool = None
     if output_dir is not None and settings.report and settings.shard is None:
         spool = ReportSpool(output_dir, sets[0].source)
+        if plans:  # the overlay's image, unless it fails: averaged as it streams
+            plans = [
+                dataclasses.replace(plans[0], report_mean=MEAN_VOLUMES),
+                *plans[1:],
+            ]
 
     def finished(index: int, outcome: Outcome) -> Outcome:
         # each image's part of the batch's end, done as it finishes
@@ -336,6 +342,7 @@ def _without_values(result: ImageResult) -> ImageResult:
         volumes=[],
         sidecar={},
         connectivity={},
+        volume_mean=None,
     )
 
 

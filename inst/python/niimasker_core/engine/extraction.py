@@ -37,6 +37,7 @@ def extract(
     progress: Callable[[int], None] | None = None,
     import_meanwhile: Sequence[str] = (),
     chunk_bytes: int = CHUNK_BYTES,
+    mean_volumes: int = 0,
 ) -> Extracted:
     """Stream ``image``'s volumes once and apply every reduction.
 
@@ -68,6 +69,12 @@ def extract(
         an import error is left for the caller's own import to raise.
     chunk_bytes : int
         Raw bytes read per chunk (at least one volume).
+    mean_volumes : int
+        Also average the first ``mean_volumes`` volumes read (from
+        ``discard_scans`` on), sample by sample, as they stream
+        (``Extracted.volume_mean``): a report draws the regions on it without
+        reading the image again. Images read sample by sample, or in memory,
+        give none.
 
     Returns
     -------
@@ -117,6 +124,7 @@ def extract(
                 nan_policy=nan_policy,
                 chunk_bytes=chunk_bytes,
                 progress=progress,
+                mean_volumes=mean_volumes,
             )
     except NonFiniteValues:
         return _read_zeroed(image, reductions, discard_scans, smoothing_fwhm)

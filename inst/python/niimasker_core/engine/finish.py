@@ -30,6 +30,9 @@ class Extracted:
     samples_used: list[np.ndarray | None] = field(default_factory=list)
     # reductions with non_finite="zero": NaN or infinities were read as 0
     zeroed_non_finite: bool = False
+    # mean_volumes: the mean of volumes first_volume, first_volume + 1, ... (float64,
+    # one value per sample, NaN kept) and how many; None when not asked
+    volume_mean: tuple[np.ndarray, int] | None = None
 
 
 def finish(
@@ -72,6 +75,14 @@ def finish(
         first_volume=start,
         finite_voxels=streamed.finite_voxels,
         samples_used=used,
+        volume_mean=(
+            None
+            if streamed.volume_sum is None or not streamed.volumes_summed
+            else (
+                streamed.volume_sum / streamed.volumes_summed,
+                streamed.volumes_summed,
+            )
+        ),
     )
 
 

@@ -42,6 +42,9 @@ class Streamed:
     seen: list[float] = field(default_factory=lambda: [np.inf, -np.inf])
     # reductions over groups of samples: their running sums, by reduction index
     means: dict[int, GroupMeans] = field(default_factory=dict)
+    # the sum of the first volumes read, in float64, and how many (mean_volumes)
+    volume_sum: np.ndarray | None = None
+    volumes_summed: int = 0
 
 
 def stream(
@@ -54,8 +57,12 @@ def stream(
     nan_policy: str,
     chunk_bytes: int,
     progress: Callable[[int], None] | None = None,
+    mean_volumes: int = 0,
 ) -> Streamed:
     """Read the image from volume ``start`` on, once, feeding every reduction.
+
+    The first ``mean_volumes`` volumes read are also summed, sample by
+    sample (``Streamed.volume_sum``).
 
     Raises
     ------
@@ -68,7 +75,11 @@ def stream(
     out = _collecting(image, reductions, start, nan_policy)
     resamplers: dict = {}  # one per domain, kept over the stream
     own = plan.domains[plan.image_key]
+    if mean_volumes:
+        out.volume_sum = np.zeros(image.domain.n_samples)
     for first, block in image.chunks(start=start, chunk_bytes=chunk_bytes):
+        if out.volumes_summed < mean_volumes:
+            _add_volumes(out, block[: mean_volumes - out.volumes_summed])
         if plan.clip_after:
             out.seen[:] = [
                 min(out.seen[0], np.nanmin(block)),
@@ -160,6 +171,17 @@ def stream_samples(
         if progress is not None:
             progress(n_kept * stop // n_samples)
     return out
+
+
+def _add_volumes(out: Streamed, volumes: np.ndarray) -> None:
+    """Add volumes to the running sum one at a time, in float64.
+
+    Volume by volume, in order: the same additions as ``block.sum(axis=0,
+    dtype=float64)`` over those volumes read at once.
+    """
+    for volume in volumes:
+        np.add(out.volume_sum, volume, out=out.volume_sum)
+    out.volumes_summed += len(volumes)
 
 
 def _collecting(

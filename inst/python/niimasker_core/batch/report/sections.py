@@ -142,6 +142,21 @@ def parameters_parts(parameters: dict[str, Any]) -> Iterator[str]:
         yield _table(list(versions.items()), ("", ""))
 
 
+def _streamed_mean(result: Any) -> tuple[np.ndarray | None, int]:
+    """Return the mean its image's stream made, when it averaged the volumes wanted.
+
+    Those are the first :data:`MEAN_VOLUMES` kept volumes. The stream
+    averaged the first volumes it read: the same, unless volumes among them
+    were censored (scrubbing, ``sample_mask``).
+    """
+    made = getattr(result, "volume_mean", None)
+    if made is None:
+        return None, 0
+    mean, volumes = made
+    wanted = sorted(set(int(v) for v in result.volumes))[:MEAN_VOLUMES]
+    return (mean, len(volumes)) if volumes == wanted else (None, 0)
+
+
 def overlay_section(
     result: Any, roi: Any, figures: ModuleType, *, surf_mesh: str | None = None
 ) -> str:
@@ -160,7 +175,9 @@ def overlay_section(
         reduction = roi.for_domain(domain)
         regions, names, note = overlay.region_labels(roi, reduction, domain)
         if getattr(domain, "draws_on_mean", True):
-            mean, n_used = overlay.mean_volume(image, result.volumes, MEAN_VOLUMES)
+            mean, n_used = _streamed_mean(result)
+            if mean is None:  # not averaged as it streamed: read again
+                mean, n_used = overlay.mean_volume(image, result.volumes, MEAN_VOLUMES)
         drawn = domain.draw_overlay(mean, regions, figures)
     if drawn is None or drawn[0] is None:
         why = (
