@@ -469,8 +469,8 @@ def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
 
-def test_labels_lut_made_on_first_use_warns_and_equals_nilearn(affine):
-    """The default look-up table is made when read; fit still warns as nilearn's."""
+def test_labels_lut_from_the_atlas_alone_warns_and_equals_nilearn(affine):
+    """Without lut or labels the table is made without nilearn: the same, warnings too."""
     data = np.full((7, 8, 9), 3, dtype=np.int16)  # one label, no background
     atlas = nib.Nifti1Image(data, affine)
     with pytest.warns(UserWarning, match="single label covering") as theirs:
@@ -480,8 +480,21 @@ def test_labels_lut_made_on_first_use_warns_and_equals_nilearn(affine):
     assert [str(w.message) for w in ours if "label" in str(w.message)] == [
         str(w.message) for w in theirs if "label" in str(w.message)
     ]
-    assert masker._lut_made is None  # not made by fit
+    pd.testing.assert_frame_equal(masker.lut_, nilearn_masker.lut_)
+
+
+@pytest.mark.parametrize(
+    "dtype", [np.int16, np.int32, np.uint8, np.float32, np.float64, np.int64]
+)
+@pytest.mark.parametrize("background", [0, 1, 0.0, 2.5, 7])
+@pytest.mark.parametrize("values", [[0, 1, 2, 3], [1, 2, 3], [0, 5], [2, 7, 9]])
+def test_default_lut_equals_nilearns_table(affine, rng, dtype, background, values):
+    """``default_lut`` against nilearn's steps (``label_lut``), dtypes included."""
+    from niimasker_core.maskers.region_images import default_lut, label_lut
+
+    data = rng.choice(np.array(values), (5, 6, 7)).astype(dtype)
+    img = nib.Nifti1Image(data, affine, dtype=dtype)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # reading it warns no more
-        pd.testing.assert_frame_equal(masker.lut_, nilearn_masker.lut_)
-    assert not hasattr(core.NiftiLabelsMasker(atlas), "lut_")  # not fitted
+        warnings.simplefilter("ignore")
+        expected = label_lut(img, background, None, None)
+    pd.testing.assert_frame_equal(default_lut(data, background), expected)

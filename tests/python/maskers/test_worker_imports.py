@@ -166,11 +166,12 @@ print(",".join(m for m in heavy if m in sys.modules) or "none")
 def test_a_multi_masker_checks_a_list_of_files_without_nilearn(
     tmp_path, bold_file, atlas_file
 ):
-    """nilearn's checks of each file with nibabel, its look-up table when read.
+    """nilearn's checks of each file with nibabel, its look-up table with pandas.
 
     The masker's process no longer imports ``nilearn.image`` (``fit``'s check
-    of the files) or nilearn's look-up table helpers (``lut_``), ~0.7 s;
-    nilearn's tags (``nilearn._utils.tags``, ~4 ms) it still imports.
+    of the files) or nilearn's look-up table helpers (``lut_`` from the atlas
+    alone), ~0.7 s; nilearn's tags (``nilearn._utils.tags``, ~4 ms) it still
+    imports.
     """
     done = subprocess.run(
         [sys.executable, "-c", _MULTI, str(atlas_file), str(bold_file), str(bold_file)],

@@ -14,6 +14,7 @@ from ..rois.voxels import finite_mask_data
 from .region_images import (
     check_fovs,
     check_same_grid,
+    default_lut,
     image_grid,
     inverse_dtype,
     label_lut,
@@ -288,39 +289,22 @@ class NiftiLabelsMasker(RegionMasker):
         self._log("fit_done")
         # the look-up table of the atlas as given, before any resampling, so a
         # region the data's grid drops keeps its row and every other its name
-        self._lut_made = None
-        self._lut_args = (self._lut_atlas, self.background_label, self.lut, self.labels)
-        if self.lut is not None or self.labels:
-            self._lut_made = label_lut(*self._lut_args)  # nilearn warns or refuses now
-        elif len(np.unique(data)) == 1:  # one label, no background
-            warnings.warn(
-                "The image either contains no label or a single label covering "
-                "the whole image.",
-                UserWarning,
-                stacklevel=2,
+        if self.lut is not None or self.labels:  # nilearn's own, with its warnings
+            self.lut_ = label_lut(
+                self._lut_atlas, self.background_label, self.lut, self.labels
             )
+        else:  # from the atlas alone: the same table, without importing nilearn
+            atlas = np.asanyarray(self._lut_atlas.dataobj)
+            if len(np.unique(atlas)) == 1:  # one label and no background
+                warnings.warn(
+                    "The image either contains no label or a single label covering "
+                    "the whole image.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            self.lut_ = default_lut(atlas, self.background_label)
         self._column_ids = None
         return self
-
-    @property
-    def lut_(self):
-        """Return the look-up table: ``index``, ``name`` (and ``color``) by ``index``.
-
-        nilearn makes it in ``fit``. Made from the atlas alone (no ``lut``, no
-        ``labels``), it can neither warn nor fail beyond what ``fit`` checks,
-        so it is made on first use: nilearn's helpers, and nilearn itself
-        (~0.7 s to import), are then imported only by those who read it, not
-        by every process that fits a labels masker.
-        """
-        if "_lut_args" not in self.__dict__:
-            raise AttributeError(
-                f"'{type(self).__name__}' object has no attribute 'lut_'"
-            )
-        if self._lut_made is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # fit gave nilearn's warnings
-                self._lut_made = label_lut(*self._lut_args)
-        return self._lut_made
 
     def _check_labels(self) -> None:
         labels = self.labels
