@@ -24,6 +24,7 @@ from ..rois.voxels import finite_mask_data
 __all__ = [
     "check_fovs",
     "check_same_grid",
+    "default_lut",
     "image_grid",
     "inverse_dtype",
     "label_lut",
