@@ -310,14 +310,7 @@ def label_lut(labels_img: Any, background_label: Any, lut: Any, labels: Any):
         lut = generate_atlas_look_up_table(
             function=None, index=labels_img, background_label=background
         )
-    is_background = lut["index"] == background_label
-    if is_background.any():
-        lut = pd.concat([lut[is_background], lut[~is_background]], ignore_index=True)
-        lut.loc[0, "name"] = "Background"
-    else:
-        row = {"name": "Background", "index": background_label, "color": "FFFFFF"}
-        row = {col: row.get(col, np.nan) for col in lut.columns}
-        lut = pd.concat([pd.DataFrame([row]), lut], ignore_index=True)
+    lut = _background_first(lut, background_label)
     return (
         sanitize_look_up_table(lut, atlas=labels_img)
         .sort_values("index")
@@ -357,15 +350,27 @@ def default_lut(data: np.ndarray, background_label: Any):
         for x in present
     ]
     lut = pd.DataFrame({"index": present.tolist(), "name": names})
+    lut = _background_first(lut, background_label)
+    lut = lut[lut["index"].isin(present)]
+    return lut.sort_values("index").reset_index(drop=True)
+
+
+def _background_first(lut: Any, background_label: Any):
+    """Put the background's row first, named "Background", or add one (nilearn's step).
+
+    Both look-up tables (:func:`label_lut`, :func:`default_lut`) take this
+    step of nilearn's before its clean-up and sort.
+    """
+    import pandas as pd
+
     is_background = lut["index"] == background_label
     if is_background.any():
         lut = pd.concat([lut[is_background], lut[~is_background]], ignore_index=True)
         lut.loc[0, "name"] = "Background"
-    else:
-        row = pd.DataFrame([{"index": background_label, "name": "Background"}])
-        lut = pd.concat([row, lut], ignore_index=True)
-    lut = lut[lut["index"].isin(present)]
-    return lut.sort_values("index").reset_index(drop=True)
+        return lut
+    row = {"name": "Background", "index": background_label, "color": "FFFFFF"}
+    row = {col: row.get(col, np.nan) for col in lut.columns}
+    return pd.concat([pd.DataFrame([row]), lut], ignore_index=True)
 
 
 def inverse_dtype(img: Any, signals: np.ndarray, dtype: Any) -> Any:
