@@ -14,7 +14,12 @@ import numpy as np
 from ...domains.base import Domain, SampledImage
 from ...engine import Reduction
 
-__all__ = ["mean_volume", "region_labels"]
+__all__ = ["averaged_volumes", "mean_volume", "region_labels"]
+
+
+def averaged_volumes(volumes: Sequence[int], max_volumes: int) -> list[int]:
+    """Return the volumes the overlay averages: the first ``max_volumes`` kept, ascending."""
+    return sorted(set(int(v) for v in volumes))[:max_volumes]
 
 
 def mean_volume(
@@ -40,7 +45,7 @@ def mean_volume(
     n_used : int
         Number of volumes averaged.
     """
-    wanted = np.asarray(sorted(set(int(v) for v in volumes))[:max_volumes])
+    wanted = np.asarray(averaged_volumes(volumes, max_volumes), dtype=int)
     total = np.zeros(image.domain.n_samples)
     if wanted.size == 0:
         return total, 0

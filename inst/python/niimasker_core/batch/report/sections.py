@@ -153,7 +153,7 @@ def _streamed_mean(result: Any) -> tuple[np.ndarray | None, int]:
     if made is None:
         return None, 0
     mean, volumes = made
-    wanted = sorted(set(int(v) for v in result.volumes))[:MEAN_VOLUMES]
+    wanted = overlay.averaged_volumes(result.volumes, MEAN_VOLUMES)
     return (mean, len(volumes)) if volumes == wanted else (None, 0)
 
 
