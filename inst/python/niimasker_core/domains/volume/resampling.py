@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -165,6 +165,11 @@ class ReferencedResampling:
     reference_out: np.ndarray | None = None
     n_values: int = 0
 
+    @cached_property
+    def _spaces(self) -> tuple[Workspace, Workspace]:
+        """The work arrays of this thread and of the helper thread (the halves)."""
+        return Workspace(), Workspace()
+
     def _resample(self, data: np.ndarray, dtype: Any, space: Workspace) -> np.ndarray:
         raise NotImplementedError
 
@@ -203,8 +208,6 @@ class ReferencedResampling:
         """
         if isinstance(clip, str):
             clip = value_bounds(block)
-        if "_spaces" not in self.__dict__:
-            self._spaces = (Workspace(), Workspace())
         if block.dtype == np.float32 and self.reference is None:
             self.reference = block[0].copy()
             self.reference_out = self._resample(
